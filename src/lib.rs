@@ -1,1 +1,33 @@
+//! libopenstack_dest: an OpenStack Swift backup destination.
+//!
+//! A backup program names its destination with one URL,
+//! `openstack://<container>/<prefix>?auth-username=..&auth-password=..&openstack-tenant-name=..&openstack-authuri=..`,
+//! and puts, gets, lists and deletes files. Keystone v2 (password or API key) and v3, regions,
+//! paging, integrity checks, retries and streaming live here; the C ABI in [`ffi`] and the
+//! Python and C# bindings only wrap it.
+//!
+//! ```no_run
+//! use openstack_dest::Destination;
+//! let d = Destination::open("openstack://backups/host1?auth-username=alice&auth-password=secret&openstack-tenant-name=demo&openstack-domain-name=Default&openstack-authuri=https://keystone.example:5000/v3")?;
+//! d.create_container()?;
+//! d.put_bytes("hello.txt", b"hello")?;
+//! assert_eq!(d.get_bytes("hello.txt")?, b"hello");
+//! for e in d.list()? { println!("{} {:?}", e.name, e.size); }
+//! d.delete("hello.txt")?;
+//! # Ok::<(), openstack_dest::Error>(())
+//! ```
 
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod ffi;
+mod http;
+pub mod log;
+pub mod secret;
+pub mod swift;
+pub mod time;
+
+pub use config::Config;
+pub use error::{Error, ErrorKind, Result};
+pub use swift::types::{Entry, Progress, Quota, ReadOnce, Rewindable, UploadSource};
+pub use swift::Destination;

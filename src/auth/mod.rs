@@ -1,0 +1,255 @@
+//! Getting and keeping a token and the Swift storage URL: Keystone v2, v3, or a pre-authenticated
+//! pair. Tokens are cached per destination, shared by its threads, and refreshed shortly before
+//! they expire (compared in UTC).
+
+pub mod catalog;
+pub mod v2;
+pub mod v3;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use reqwest::blocking::Client;
+use serde_json::Value;
+
+use crate::config::{AuthMethod, Config};
+use crate::error::{Error, ErrorKind, Result};
+use crate::http::{self, TryError};
+use crate::log;
+use crate::secret::Secret;
+
+/// What a Keystone answer gives: the token, its expiry and the catalog.
+pub struct TokenAnswer {
+    /// The token.
+    pub token: Secret,
+    /// When it expires, if Keystone said.
+    pub expires: Option<SystemTime>,
+    /// The service catalog.
+    pub catalog: Vec<catalog::Service>,
+}
+
+/// A token in use, with the storage URL it is for.
+#[derive(Debug)]
+pub struct Token {
+    /// The token (`X-Auth-Token`).
+    pub value: Secret,
+    /// The Swift account URL, without a trailing `/`.
+    pub storage_url: String,
+    expires: Option<SystemTime>,
+    obtained: SystemTime,
+}
+
+impl Token {
+    /// True when the token should be replaced before use: expired, or within the refresh margin
+    /// (a tenth of its lifetime, at most a minute).
+    fn needs_refresh(&self, now: SystemTime) -> bool {
+        let Some(expires) = self.expires else {
+            return false;
+        };
+        let lifetime = expires
+            .duration_since(self.obtained)
+            .unwrap_or(Duration::ZERO);
+        let margin = (lifetime / 10).min(Duration::from_secs(60));
+        match expires.duration_since(now) {
+            Ok(left) => left <= margin,
+            Err(_) => true,
+        }
+    }
+}
+
+/// The token cache of one destination.
+pub struct Authenticator {
+    cache: Mutex<Option<Arc<Token>>>,
+}
+
+impl Authenticator {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Authenticator {
+            cache: Mutex::new(None),
+        }
+    }
+
+    /// The current token, authenticating when there is none or it is about to expire.
+    pub fn token(&self, client: &Client, config: &Config) -> Result<Arc<Token>> {
+        let mut guard = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = guard.as_ref() {
+            if !t.needs_refresh(SystemTime::now()) {
+                return Ok(t.clone());
+            }
+            log::debug!("token expires soon; authenticating again");
+        }
+        let fresh = Arc::new(authenticate(client, config)?);
+        *guard = Some(fresh.clone());
+        Ok(fresh)
+    }
+
+    /// Forgets `stale` (after Swift refused it with 401), unless another thread replaced it already.
+    pub fn invalidate(&self, stale: &Token) {
+        let mut guard = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.as_ref().is_some_and(|t| t.value == stale.value) {
+            *guard = None;
+        }
+    }
+}
+
+impl Default for Authenticator {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn join(base: &url::Url, tail: &str) -> String {
+    format!("{}/{tail}", base.as_str().trim_end_matches('/'))
+}
+
+/// Authenticates once, following the configuration's method.
+pub fn authenticate(client: &Client, config: &Config) -> Result<Token> {
+    let now = SystemTime::now();
+    let (answer, who) = match &config.auth {
+        AuthMethod::PreAuthenticated { storage_url, token } => {
+            return Ok(Token {
+                value: token.clone(),
+                storage_url: storage_url.as_str().trim_end_matches('/').to_string(),
+                expires: None,
+                obtained: now,
+            })
+        }
+        AuthMethod::V2 {
+            auth_uri,
+            username,
+            credential,
+            tenant,
+        } => {
+            let body = v2::request_body(username, credential, tenant.as_deref());
+            let (_, json) = post(client, config, &join(auth_uri, "tokens"), &body, "v2")?;
+            (
+                v2::parse_answer(&json)?,
+                describe_user(username, tenant.as_deref(), None),
+            )
+        }
+        AuthMethod::V3 {
+            auth_uri,
+            username,
+            password,
+            user_domain,
+            project,
+            project_domain,
+        } => {
+            let body = v3::request_body(username, password, user_domain, project, project_domain);
+            let (subject, json) =
+                post(client, config, &join(auth_uri, "auth/tokens"), &body, "v3")?;
+            (
+                v3::parse_answer(subject.as_deref(), &json)?,
+                describe_user(username, Some(project), Some(user_domain)),
+            )
+        }
+    };
+    let url =
+        catalog::choose_endpoint(&answer.catalog, config.region.as_deref(), config.interface)?;
+    log::info!("authenticated {who}; Swift endpoint {url}");
+    Ok(Token {
+        value: answer.token,
+        storage_url: url.trim_end_matches('/').to_string(),
+        expires: answer.expires,
+        obtained: now,
+    })
+}
+
+fn describe_user(user: &str, project: Option<&str>, domain: Option<&str>) -> String {
+    let mut s = format!("user '{user}'");
+    if let Some(p) = project {
+        s.push_str(&format!(" in project '{p}'"));
+    }
+    if let Some(d) = domain {
+        s.push_str(&format!(" (domain '{d}')"));
+    }
+    s
+}
+
+/// POSTs an auth body; returns `X-Subject-Token` and the JSON answer.
+fn post(
+    client: &Client,
+    config: &Config,
+    url: &str,
+    body: &Value,
+    version: &str,
+) -> Result<(Option<String>, Value)> {
+    let what = format!("Keystone {version} authentication at {url}");
+    let resp = http::with_retries(&config.retry, &what, |_| {
+        let r = client
+            .post(url)
+            .timeout(config.timeouts.short)
+            .json(body)
+            .send();
+        let resp = http::classify(&what, r)?;
+        if resp.status().is_success() {
+            Ok(resp)
+        } else {
+            Err(TryError::Fail(keystone_error(&what, resp, version)))
+        }
+    })?;
+    let subject = resp
+        .headers()
+        .get("x-subject-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let json: Value = resp.json().map_err(|e| {
+        Error::new(
+            ErrorKind::Auth,
+            format!(
+                "{what}: the answer is not the JSON Keystone sends ({}): check openstack-authuri",
+                http::cause_chain(&e)
+            ),
+        )
+    })?;
+    Ok((subject, json))
+}
+
+fn keystone_error(what: &str, resp: reqwest::blocking::Response, version: &str) -> Error {
+    let status = resp.status().as_u16();
+    let id = http::trans_id(resp.headers());
+    let (kind, hint) = match status {
+        401 => (
+            ErrorKind::Auth,
+            if version == "v2" {
+                "Keystone refused the credentials: check auth-username, auth-password or openstack-apikey, and openstack-tenant-name".to_string()
+            } else {
+                "Keystone refused the credentials: check auth-username, auth-password, openstack-tenant-name and openstack-domain-name".to_string()
+            },
+        ),
+        403 => (ErrorKind::Forbidden, "Keystone refused the user (disabled, or no role on the project)".to_string()),
+        404 => (
+            ErrorKind::Auth,
+            format!("Keystone has no {version} token API there: check openstack-authuri (it includes /v3 or /v2.0) and openstack-version"),
+        ),
+        400 => (ErrorKind::Auth, "Keystone called the request malformed: check the user, project and domain names".to_string()),
+        _ => (ErrorKind::Http, "Keystone gave an unexpected answer".to_string()),
+    };
+    Error::new(kind, format!("{what}: {hint}")).with_http(status, id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refresh_margin() {
+        let now = SystemTime::now();
+        let t = |lifetime: u64, left: i64| Token {
+            value: Secret::new("t"),
+            storage_url: String::new(),
+            obtained: now - Duration::from_secs(lifetime - left.max(0) as u64),
+            expires: Some(if left >= 0 {
+                now + Duration::from_secs(left as u64)
+            } else {
+                now - Duration::from_secs((-left) as u64)
+            }),
+        };
+        assert!(!t(3600, 3000).needs_refresh(now));
+        assert!(t(3600, 30).needs_refresh(now));
+        assert!(t(3600, -5).needs_refresh(now));
+        assert!(!t(20, 10).needs_refresh(now));
+        assert!(t(20, 1).needs_refresh(now));
+    }
+}

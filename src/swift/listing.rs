@@ -1,0 +1,136 @@
+//! Container listings: JSON pages with `marker` until an empty page, `delimiter=/` so that
+//! sub-folders come back as folder entries, names made relative to the prefix.
+
+use reqwest::Method;
+use serde::Deserialize;
+
+use super::names::encode_segment;
+use super::request::{Swift, Target};
+use super::types::Entry;
+use crate::error::{Error, ErrorKind, Result};
+
+/// Entries asked for per page (Swift's default maximum).
+const PAGE: usize = 10_000;
+
+/// One row of Swift's JSON listing.
+#[derive(Deserialize)]
+struct Row {
+    name: Option<String>,
+    subdir: Option<String>,
+    bytes: Option<u64>,
+    hash: Option<String>,
+    last_modified: Option<String>,
+}
+
+/// Turns a listing row into an entry relative to `prefix`; rows outside the prefix are dropped.
+fn to_entry(row: Row, prefix: &str) -> Option<Entry> {
+    if let Some(dir) = row.subdir {
+        let rel = dir.strip_prefix(prefix)?.trim_end_matches('/').to_string();
+        if rel.is_empty() {
+            return None;
+        }
+        return Some(Entry {
+            name: rel,
+            size: None,
+            last_modified: None,
+            is_folder: true,
+            etag: None,
+        });
+    }
+    let name = row.name?;
+    let rel = name.strip_prefix(prefix)?.to_string();
+    if rel.is_empty() {
+        return None;
+    }
+    Some(Entry {
+        name: rel,
+        size: row.bytes,
+        last_modified: row
+            .last_modified
+            .as_deref()
+            .and_then(crate::time::parse_timestamp),
+        is_folder: false,
+        etag: row.hash.map(|h| h.to_ascii_lowercase()),
+    })
+}
+
+/// The marker for the page after `rows`: the last name or subdir.
+fn last_marker(rows: &[Row]) -> Option<String> {
+    rows.last()
+        .and_then(|r| r.name.clone().or_else(|| r.subdir.clone()))
+}
+
+impl Swift {
+    /// Lists the destination: every page, folders as entries.
+    pub(crate) fn list_all(&self) -> Result<Vec<Entry>> {
+        let prefix = self.config.prefix.clone();
+        let mut entries = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let mut query = format!(
+                "format=json&limit={PAGE}&delimiter=%2F&prefix={}",
+                encode_segment(&prefix)
+            );
+            if let Some(m) = &marker {
+                query.push_str("&marker=");
+                query.push_str(&encode_segment(m));
+            }
+            let what = format!("listing container '{}'", self.config.container);
+            let target = Target::Container(Some(&query));
+            let resp = self.simple(&what, Method::GET, &target, self.config.timeouts.list)?;
+            let rows: Vec<Row> = match resp.status().as_u16() {
+                204 => Vec::new(),
+                200 => resp.json().map_err(|e| {
+                    Error::new(
+                        ErrorKind::Server,
+                        format!(
+                            "{what}: the listing is not valid JSON: {}",
+                            crate::http::cause_chain(&e)
+                        ),
+                    )
+                })?,
+                _ => return Err(self.status_error(&what, resp, &target)),
+            };
+            if rows.is_empty() {
+                return Ok(entries);
+            }
+            let next = last_marker(&rows);
+            if next.is_none() || next == marker {
+                return Ok(entries);
+            }
+            marker = next;
+            entries.extend(rows.into_iter().filter_map(|r| to_entry(r, &prefix)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(json: &str) -> Vec<Row> {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn relative_names_folders_and_fields() {
+        let r = rows(
+            r#"[
+            {"subdir":"p/sub/"},
+            {"name":"p/a b+c","bytes":5,"hash":"ABC","last_modified":"2026-11-27T09:00:00.250000","content_type":"x"},
+            {"name":"other","bytes":1}
+        ]"#,
+        );
+        assert_eq!(last_marker(&r).as_deref(), Some("other"));
+        let e: Vec<Entry> = r.into_iter().filter_map(|r| to_entry(r, "p/")).collect();
+        assert_eq!(e.len(), 2);
+        assert!(e[0].is_folder && e[0].name == "sub" && e[0].size.is_none());
+        assert_eq!(e[1].name, "a b+c");
+        assert_eq!(e[1].size, Some(5));
+        assert_eq!(e[1].etag.as_deref(), Some("abc"));
+        assert_eq!(
+            crate::time::to_unix_ms(e[1].last_modified.unwrap()),
+            1_795_770_000_250
+        );
+    }
+}

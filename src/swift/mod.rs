@@ -1,0 +1,348 @@
+//! The Swift destination: the operations a backup program needs on one container and prefix.
+
+mod download;
+mod listing;
+pub mod names;
+mod request;
+pub mod types;
+mod upload;
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::header::HeaderMap;
+use reqwest::Method;
+
+use crate::config::Config;
+use crate::error::{Error, ErrorKind, Result};
+use crate::log;
+use names::{encode_path, encode_segment, object_name};
+use request::{Swift, Target};
+use types::{Entry, Progress, Quota, UploadSource};
+use upload::{etag_of, UploadBody};
+
+/// An OpenStack Swift backup destination: one container and a prefix inside it.
+///
+/// Safe to share between threads (`Send + Sync`): every call is independent, the HTTP
+/// connections are pooled and the token is cached for all of them.
+pub struct Destination {
+    swift: Swift,
+}
+
+impl std::fmt::Debug for Destination {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Destination")
+            .field("container", &self.swift.config.container)
+            .field("prefix", &self.swift.config.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+fn header_u64(h: &HeaderMap, name: &str) -> Option<u64> {
+    h.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+fn last_modified(h: &HeaderMap) -> Option<SystemTime> {
+    if let Some(ts) = h
+        .get("x-timestamp")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<f64>().ok())
+    {
+        return UNIX_EPOCH.checked_add(Duration::from_secs_f64(ts));
+    }
+    httpdate::parse_http_date(h.get("last-modified")?.to_str().ok()?).ok()
+}
+
+impl Destination {
+    /// Opens a destination from an `openstack://` URL. Nothing is sent until the first call.
+    pub fn open(url: &str) -> Result<Destination> {
+        Destination::from_config(Config::from_url(url)?)
+    }
+
+    /// Opens a destination from a URL and an option map (the URL query wins).
+    pub fn open_with<K: AsRef<str>, V: AsRef<str>>(
+        url: &str,
+        options: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<Destination> {
+        Destination::from_config(Config::from_url_and_options(url, options)?)
+    }
+
+    /// Opens a destination from a validated configuration.
+    pub fn from_config(config: Config) -> Result<Destination> {
+        Ok(Destination {
+            swift: Swift::new(config)?,
+        })
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &Config {
+        &self.swift.config
+    }
+
+    fn full(&self, name: &str) -> Result<String> {
+        object_name(&self.swift.config.prefix, name)
+    }
+
+    /// Checks credentials, endpoint and container: tells an auth failure, a forbidden
+    /// container and a missing one apart.
+    pub fn test(&self) -> Result<()> {
+        self.swift.ensure_token().map_err(|e| self.swift.scrub(e))?;
+        let what = format!("testing container '{}'", self.swift.config.container);
+        let target = Target::Container(None);
+        let resp = self.swift.simple(
+            &what,
+            Method::HEAD,
+            &target,
+            self.swift.config.timeouts.short,
+        )?;
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            Err(self.swift.status_error(&what, resp, &target))
+        }
+    }
+
+    /// Creates the container (nothing happens when it exists).
+    pub fn create_container(&self) -> Result<()> {
+        let what = format!("creating container '{}'", self.swift.config.container);
+        let target = Target::Container(None);
+        let resp = self.swift.simple(
+            &what,
+            Method::PUT,
+            &target,
+            self.swift.config.timeouts.short,
+        )?;
+        if resp.status().is_success() {
+            log::info!("{what}: done");
+            Ok(())
+        } else {
+            Err(self.swift.status_error(&what, resp, &target))
+        }
+    }
+
+    /// Uploads bytes from memory (their MD5 is sent as `ETag`).
+    pub fn put_bytes(&self, name: &str, data: &[u8]) -> Result<()> {
+        let full = self.full(name)?;
+        self.swift
+            .upload(
+                &full,
+                UploadBody::Bytes(bytes::Bytes::copy_from_slice(data)),
+                None,
+            )
+            .map(|_| ())
+    }
+
+    /// Uploads a local file (its MD5 is computed first and sent as `ETag`).
+    pub fn put_file(&self, name: &str, path: &Path) -> Result<()> {
+        self.put_file_with(name, path, None)
+    }
+
+    /// [`Destination::put_file`] with a progress callback that may cancel.
+    pub fn put_file_with(&self, name: &str, path: &Path, progress: Option<Progress>) -> Result<()> {
+        let full = self.full(name)?;
+        self.swift
+            .upload(&full, UploadBody::File(path), progress)
+            .map(|_| ())
+    }
+
+    /// Uploads from a stream; `size` (when known) is used for progress. The MD5 is computed on
+    /// the way and compared with Swift's ETag. A stream that can rewind is retried on failure.
+    pub fn put_stream(
+        &self,
+        name: &str,
+        source: Box<dyn UploadSource>,
+        size: Option<u64>,
+        progress: Option<Progress>,
+    ) -> Result<u64> {
+        let full = self.full(name)?;
+        self.swift
+            .upload(&full, UploadBody::Stream(source, size), progress)
+    }
+
+    /// Uploads everything `reader` yields (read once: not retried).
+    pub fn put_reader<R: std::io::Read + Send + 'static>(
+        &self,
+        name: &str,
+        reader: R,
+    ) -> Result<u64> {
+        self.put_stream(name, Box::new(types::ReadOnce(reader)), None, None)
+    }
+
+    /// Downloads an object into memory.
+    pub fn get_bytes(&self, name: &str) -> Result<Vec<u8>> {
+        let full = self.full(name)?;
+        let mut out = Vec::new();
+        self.swift
+            .download(&full, &mut out, ErrorKind::LocalIo, None)?;
+        Ok(out)
+    }
+
+    /// Downloads an object into `writer`, streamed; returns the byte count.
+    pub fn get_to_writer(
+        &self,
+        name: &str,
+        writer: &mut dyn Write,
+        progress: Option<Progress>,
+    ) -> Result<u64> {
+        self.get_to_sink(name, writer, ErrorKind::LocalIo, progress)
+    }
+
+    /// Downloads into `writer`, reporting a failing writer as `sink_kind`.
+    pub(crate) fn get_to_sink(
+        &self,
+        name: &str,
+        writer: &mut dyn Write,
+        sink_kind: ErrorKind,
+        progress: Option<Progress>,
+    ) -> Result<u64> {
+        let full = self.full(name)?;
+        self.swift.download(&full, writer, sink_kind, progress)
+    }
+
+    /// Downloads an object to a local file. The data goes to a temporary file beside it, which
+    /// replaces `path` only once length and MD5 are verified: a failed download leaves nothing.
+    pub fn get_file(&self, name: &str, path: &Path) -> Result<()> {
+        self.get_file_with(name, path, None)
+    }
+
+    /// [`Destination::get_file`] with a progress callback that may cancel.
+    pub fn get_file_with(&self, name: &str, path: &Path, progress: Option<Progress>) -> Result<()> {
+        let full = self.full(name)?;
+        let file_name = path.file_name().ok_or_else(|| {
+            Error::invalid_argument(format!("'{}' is not a file path", path.display()))
+        })?;
+        let mut tmp_name = std::ffi::OsString::from(".");
+        tmp_name.push(file_name);
+        tmp_name.push(format!(".partial-{}", std::process::id()));
+        let tmp: PathBuf = path.with_file_name(tmp_name);
+        let result = (|| {
+            let file = File::create(&tmp)
+                .map_err(|e| Error::local_io(&format!("creating '{}'", tmp.display()), &e))?;
+            let mut w = BufWriter::with_capacity(256 * 1024, file);
+            self.swift
+                .download(&full, &mut w, ErrorKind::LocalIo, progress)?;
+            let file = w
+                .into_inner()
+                .map_err(|e| Error::local_io(&format!("writing '{}'", tmp.display()), e.error()))?;
+            file.sync_all()
+                .map_err(|e| Error::local_io(&format!("writing '{}'", tmp.display()), &e))?;
+            fs::rename(&tmp, path)
+                .map_err(|e| Error::local_io(&format!("renaming to '{}'", path.display()), &e))
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result
+    }
+
+    /// Deletes an object.
+    pub fn delete(&self, name: &str) -> Result<()> {
+        let full = self.full(name)?;
+        let what = format!("deleting '{full}'");
+        let target = Target::Object(&full);
+        let resp = self.swift.simple(
+            &what,
+            Method::DELETE,
+            &target,
+            self.swift.config.timeouts.short,
+        )?;
+        if resp.status().is_success() {
+            log::info!("deleted '{full}'");
+            Ok(())
+        } else {
+            Err(self.swift.status_error(&what, resp, &target))
+        }
+    }
+
+    /// Size, ETag and modification time of an object.
+    pub fn stat(&self, name: &str) -> Result<Entry> {
+        let full = self.full(name)?;
+        let what = format!("reading the metadata of '{full}'");
+        let target = Target::Object(&full);
+        let resp = self.swift.simple(
+            &what,
+            Method::HEAD,
+            &target,
+            self.swift.config.timeouts.short,
+        )?;
+        if !resp.status().is_success() {
+            return Err(self.swift.status_error(&what, resp, &target));
+        }
+        let h = resp.headers();
+        Ok(Entry {
+            name: name.to_string(),
+            size: header_u64(h, "content-length"),
+            last_modified: last_modified(h),
+            is_folder: false,
+            etag: etag_of(h),
+        })
+    }
+
+    /// Renames an object: a server-side copy, then the delete of the original. Renaming onto
+    /// itself does nothing.
+    pub fn rename(&self, from: &str, to: &str) -> Result<()> {
+        let src = self.full(from)?;
+        let dst = self.full(to)?;
+        if src == dst {
+            return Ok(());
+        }
+        let what = format!("copying '{src}' to '{dst}'");
+        let copy_from = format!(
+            "/{}/{}",
+            encode_segment(&self.swift.config.container),
+            encode_path(&src)
+        );
+        let target = Target::Object(&dst);
+        let resp = self.swift.execute(
+            &what,
+            Method::PUT,
+            &target,
+            Some(self.swift.config.timeouts.list),
+            &mut |rb, _| {
+                Ok(rb
+                    .header("X-Copy-From", copy_from.as_str())
+                    .header("Content-Length", "0"))
+            },
+            &|| None,
+        )?;
+        if !resp.status().is_success() {
+            let source = Target::Object(&src);
+            let status = resp.status().as_u16();
+            // A 404 here means the source is missing (or the container).
+            return Err(if status == 404 {
+                self.swift.status_error(&what, resp, &source)
+            } else {
+                self.swift.status_error(&what, resp, &target)
+            });
+        }
+        self.delete(from)
+    }
+
+    /// Lists the files and folders under the prefix, names relative to it.
+    pub fn list(&self) -> Result<Vec<Entry>> {
+        self.swift.list_all()
+    }
+
+    /// The account's usage and quota.
+    pub fn quota(&self) -> Result<Quota> {
+        let what = "reading the account's usage".to_string();
+        let resp = self.swift.simple(
+            &what,
+            Method::HEAD,
+            &Target::Account,
+            self.swift.config.timeouts.short,
+        )?;
+        if !resp.status().is_success() {
+            return Err(self.swift.status_error(&what, resp, &Target::Account));
+        }
+        let h = resp.headers();
+        Ok(Quota {
+            bytes_used: header_u64(h, "x-account-bytes-used").unwrap_or(0),
+            quota_bytes: header_u64(h, "x-account-meta-quota-bytes"),
+            object_count: header_u64(h, "x-account-object-count").unwrap_or(0),
+            container_count: header_u64(h, "x-account-container-count").unwrap_or(0),
+        })
+    }
+}

@@ -1,0 +1,93 @@
+//! What the operations return and take: entries, quota, progress, upload sources.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::time::SystemTime;
+
+use crate::error::ErrorKind;
+
+/// One file or folder of a listing, or the result of a stat.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// The name relative to the destination's prefix; folders have no trailing `/`.
+    pub name: String,
+    /// Size in bytes, when known (not for folders).
+    pub size: Option<u64>,
+    /// Last modification time, when known.
+    pub last_modified: Option<SystemTime>,
+    /// True for a sub-folder (a common prefix of several objects).
+    pub is_folder: bool,
+    /// The ETag Swift reports (the MD5 hex for ordinary objects).
+    pub etag: Option<String>,
+}
+
+/// Account usage and quota.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quota {
+    /// Bytes used by the account.
+    pub bytes_used: u64,
+    /// The account quota (`X-Account-Meta-Quota-Bytes`), when one is set.
+    pub quota_bytes: Option<u64>,
+    /// Objects in the account.
+    pub object_count: u64,
+    /// Containers in the account.
+    pub container_count: u64,
+}
+
+/// A progress callback: bytes done and the total when known; returning `false` cancels.
+pub type Progress = Box<dyn FnMut(u64, Option<u64>) -> bool + Send>;
+
+/// The data of an upload, read once per try; [`UploadSource::rewind`] makes retries possible.
+pub trait UploadSource: Send {
+    /// Reads up to `buf.len()` bytes; 0 means the end.
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize>;
+    /// Goes back to the start for another try; `Ok(false)` when the source cannot.
+    fn rewind(&mut self) -> std::io::Result<bool>;
+    /// Whether [`UploadSource::rewind`] can work at all (if not, a failed upload is not retried).
+    fn can_rewind(&self) -> bool;
+    /// The error kind a failing `read` reports ([`ErrorKind::LocalIo`] for files and readers).
+    fn failure_kind(&self) -> ErrorKind {
+        ErrorKind::LocalIo
+    }
+}
+
+/// A reader that can be read once (no retry of the upload).
+pub struct ReadOnce<R>(pub R);
+
+impl<R: Read + Send> UploadSource for ReadOnce<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf)
+    }
+    fn rewind(&mut self) -> std::io::Result<bool> {
+        Ok(false)
+    }
+    fn can_rewind(&self) -> bool {
+        false
+    }
+}
+
+/// A seekable reader, rewound to where it stood at the start for each retry.
+pub struct Rewindable<R> {
+    inner: R,
+    start: u64,
+}
+
+impl<R: Read + Seek + Send> Rewindable<R> {
+    /// Wraps `inner`, remembering its current position as the start.
+    pub fn new(mut inner: R) -> std::io::Result<Self> {
+        let start = inner.stream_position()?;
+        Ok(Rewindable { inner, start })
+    }
+}
+
+impl<R: Read + Seek + Send> UploadSource for Rewindable<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf)
+    }
+    fn rewind(&mut self) -> std::io::Result<bool> {
+        self.inner.seek(SeekFrom::Start(self.start))?;
+        Ok(true)
+    }
+    fn can_rewind(&self) -> bool {
+        true
+    }
+}

@@ -1,0 +1,291 @@
+//! Uploads: from memory, a file or a stream, streamed through a bounded buffer, with the MD5
+//! sent as `ETag` when known up front and checked against Swift's ETag otherwise.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use md5::{Digest, Md5};
+use reqwest::blocking::Body;
+use reqwest::Method;
+
+use super::request::{Swift, Target};
+use super::types::{Progress, UploadSource};
+use crate::error::{Error, ErrorKind, Result};
+use crate::http::TryError;
+use crate::log;
+
+/// Bytes read from a source at a time (bounds the memory of a streamed upload).
+const CHUNK: usize = 256 * 1024;
+/// The slowest upload rate the deadline allows for, in bytes per second.
+const SLOWEST_RATE: u64 = 16 * 1024;
+
+/// Where the data of an upload comes from.
+pub(crate) enum UploadBody<'a> {
+    /// Bytes in memory.
+    Bytes(Bytes),
+    /// A local file, read twice: once for its MD5, once to send it.
+    File(&'a Path),
+    /// A stream; its size when known (used for progress only).
+    Stream(Box<dyn UploadSource>, Option<u64>),
+}
+
+/// The source side of one upload, shared with the body reader reqwest drives.
+struct Feed {
+    source: Box<dyn UploadSource>,
+    buf: Vec<u8>,
+    pos: usize,
+    len: usize,
+    sent: u64,
+    total: Option<u64>,
+    md5: Md5,
+    progress: Option<Progress>,
+    failure: Option<Error>,
+    label: String,
+}
+
+impl Feed {
+    fn reset(&mut self) -> Result<bool> {
+        let ok = self.source.rewind().map_err(|e| {
+            Error::new(
+                self.source.failure_kind(),
+                format!("{}: could not rewind for another try: {e}", self.label),
+            )
+        })?;
+        self.pos = 0;
+        self.len = 0;
+        self.sent = 0;
+        self.md5 = Md5::new();
+        self.failure = None;
+        Ok(ok)
+    }
+
+    fn fill(&mut self) -> std::io::Result<usize> {
+        if self.buf.is_empty() {
+            self.buf = vec![0; CHUNK];
+        }
+        let n = loop {
+            match self.source.read(&mut self.buf) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.failure = Some(Error::new(
+                        self.source.failure_kind(),
+                        format!("{}: reading the data failed: {e}", self.label),
+                    ));
+                    return Err(e);
+                }
+            }
+        };
+        self.md5.update(&self.buf[..n]);
+        self.sent += n as u64;
+        self.pos = 0;
+        self.len = n;
+        if n > 0 {
+            if let Some(p) = self.progress.as_mut() {
+                if !p(self.sent, self.total) {
+                    self.failure = Some(Error::new(
+                        ErrorKind::Cancelled,
+                        format!("{}: cancelled by the progress callback", self.label),
+                    ));
+                    return Err(std::io::Error::other("cancelled"));
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
+struct FeedReader(Arc<Mutex<Feed>>);
+
+impl Read for FeedReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let mut f = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if f.pos == f.len && f.fill()? == 0 {
+            return Ok(0);
+        }
+        let n = out.len().min(f.len - f.pos);
+        out[..n].copy_from_slice(&f.buf[f.pos..f.pos + n]);
+        f.pos += n;
+        Ok(n)
+    }
+}
+
+/// A file opened for an upload; rewinding seeks to its start.
+struct FileSource(File);
+
+impl UploadSource for FileSource {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf)
+    }
+    fn rewind(&mut self) -> std::io::Result<bool> {
+        self.0.seek(SeekFrom::Start(0))?;
+        Ok(true)
+    }
+    fn can_rewind(&self) -> bool {
+        true
+    }
+}
+
+/// Bytes in memory as a source.
+struct BytesSource(Bytes, usize);
+
+impl UploadSource for BytesSource {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.0.len() - self.1);
+        buf[..n].copy_from_slice(&self.0[self.1..self.1 + n]);
+        self.1 += n;
+        Ok(n)
+    }
+    fn rewind(&mut self) -> std::io::Result<bool> {
+        self.1 = 0;
+        Ok(true)
+    }
+    fn can_rewind(&self) -> bool {
+        true
+    }
+}
+
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn file_md5(path: &Path) -> Result<(String, u64)> {
+    let mut f = File::open(path)
+        .map_err(|e| Error::local_io(&format!("opening '{}'", path.display()), &e))?;
+    let mut md5 = Md5::new();
+    let mut buf = vec![0u8; 1024 * 1024];
+    let mut total = 0u64;
+    loop {
+        let n = f
+            .read(&mut buf)
+            .map_err(|e| Error::local_io(&format!("reading '{}'", path.display()), &e))?;
+        if n == 0 {
+            break;
+        }
+        md5.update(&buf[..n]);
+        total += n as u64;
+    }
+    Ok((hex(&md5.finalize()), total))
+}
+
+/// Swift's ETag header without quotes.
+pub(crate) fn etag_of(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    headers
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.trim().trim_matches('"').to_ascii_lowercase())
+}
+
+impl Swift {
+    /// Uploads `body` as the object `full` (prefix included).
+    pub(crate) fn upload(
+        &self,
+        full: &str,
+        body: UploadBody,
+        progress: Option<Progress>,
+    ) -> Result<u64> {
+        let what = format!("uploading '{full}'");
+        let (source, total, known_md5, sized): (
+            Box<dyn UploadSource>,
+            Option<u64>,
+            Option<String>,
+            bool,
+        ) = match body {
+            UploadBody::Bytes(b) => {
+                let md5 = hex(&Md5::digest(&b));
+                let len = b.len() as u64;
+                (Box::new(BytesSource(b, 0)), Some(len), Some(md5), true)
+            }
+            UploadBody::File(path) => {
+                let (md5, len) = file_md5(path)?;
+                let f = File::open(path)
+                    .map_err(|e| Error::local_io(&format!("opening '{}'", path.display()), &e))?;
+                (Box::new(FileSource(f)), Some(len), Some(md5), true)
+            }
+            UploadBody::Stream(s, hint) => (s, hint, None, false),
+        };
+        let mut policy = self.config.retry;
+        if !source.can_rewind() {
+            policy.retries = 0;
+        }
+        let feed = Arc::new(Mutex::new(Feed {
+            source,
+            buf: Vec::new(),
+            pos: 0,
+            len: 0,
+            sent: 0,
+            total,
+            md5: Md5::new(),
+            progress,
+            failure: None,
+            label: what.clone(),
+        }));
+        let deadline = self.config.timeouts.short
+            + self.config.timeouts.read_write
+            + Duration::from_secs(total.unwrap_or(u64::MAX / 2) / SLOWEST_RATE)
+                .min(Duration::from_secs(7 * 24 * 3600));
+        let target = Target::Object(full);
+        let mut first = true;
+        let resp = self.execute_with(
+            &policy,
+            &what,
+            Method::PUT,
+            &target,
+            Some(deadline),
+            &mut |rb, _try| {
+                if !first {
+                    let mut f = feed.lock().unwrap_or_else(|e| e.into_inner());
+                    if !f.reset()? {
+                        return Err(TryError::Fail(Error::new(
+                            ErrorKind::Network,
+                            format!("{what}: the transfer failed and the stream cannot be rewound to send it again"),
+                        )));
+                    }
+                }
+                first = false;
+                let reader = FeedReader(feed.clone());
+                let mut rb = rb.header("Content-Type", "application/octet-stream");
+                if let Some(m) = &known_md5 {
+                    rb = rb.header("ETag", m.as_str());
+                }
+                let body = match (sized, total) {
+                    (true, Some(len)) => Body::sized(reader, len),
+                    _ => Body::new(reader),
+                };
+                Ok(rb.body(body))
+            },
+            &|| feed.lock().unwrap_or_else(|e| e.into_inner()).failure.take(),
+        )?;
+        if !resp.status().is_success() {
+            return Err(self.status_error(&what, resp, &target));
+        }
+        let returned = etag_of(resp.headers());
+        let (sent, computed) = {
+            let mut f = feed.lock().unwrap_or_else(|e| e.into_inner());
+            let md5 = std::mem::take(&mut f.md5);
+            (f.sent, hex(&md5.finalize()))
+        };
+        let expected = known_md5.unwrap_or(computed);
+        if let Some(r) = returned {
+            if r != expected {
+                log::warning!("{what}: Swift's ETag {r} differs from the MD5 sent {expected}; deleting the object");
+                let _ = self.simple(
+                    "deleting a corrupt upload",
+                    Method::DELETE,
+                    &target,
+                    self.config.timeouts.short,
+                );
+                return Err(Error::new(
+                    ErrorKind::Integrity,
+                    format!("{what}: Swift stored data whose MD5 ({r}) differs from what was sent ({expected}); the object was deleted"),
+                ));
+            }
+        }
+        log::info!("uploaded '{full}' ({sent} bytes)");
+        Ok(sent)
+    }
+}

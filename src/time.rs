@@ -1,0 +1,65 @@
+//! Timestamps as Keystone and Swift write them, read as UTC.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Parses an ISO 8601 / RFC 3339-like timestamp: `2026-11-27T09:00:00Z`,
+/// `2026-11-27T09:00:00.123456Z`, `2026-11-27T09:00:00+01:00`, or Swift's listing form without a
+/// zone (`2026-11-27T09:00:00.123456`), which is UTC.
+pub fn parse_timestamp(text: &str) -> Option<SystemTime> {
+    let t = text.trim();
+    let (base, offset_secs) = split_offset(t)?;
+    let at = humantime::parse_rfc3339_weak(base).ok()?;
+    if offset_secs >= 0 {
+        at.checked_sub(Duration::from_secs(offset_secs as u64))
+    } else {
+        at.checked_add(Duration::from_secs((-offset_secs) as u64))
+    }
+}
+
+/// Splits a trailing `Z` or `±HH:MM` zone off; returns the rest and the offset east of UTC.
+fn split_offset(t: &str) -> Option<(&str, i64)> {
+    if let Some(base) = t.strip_suffix('Z').or_else(|| t.strip_suffix('z')) {
+        return Some((base, 0));
+    }
+    // A zone needs the date's '-' characters skipped: look only after the time's 'T'.
+    let tpos = t.find(['T', 't', ' '])?;
+    let time = &t[tpos..];
+    if let Some(i) = time.rfind(['+', '-']) {
+        let zone = &time[i + 1..];
+        let (h, m) = zone
+            .split_once(':')
+            .unwrap_or((zone.get(..2)?, zone.get(2..).unwrap_or("0")));
+        let secs = h.parse::<i64>().ok()? * 3600 + m.parse::<i64>().ok()? * 60;
+        let sign = if time.as_bytes()[i] == b'-' { -1 } else { 1 };
+        return Some((&t[..tpos + i], sign * secs));
+    }
+    Some((t, 0))
+}
+
+/// Milliseconds since the Unix epoch (negative before it).
+pub fn to_unix_ms(t: SystemTime) -> i64 {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_millis() as i64,
+        Err(e) => -(e.duration().as_millis() as i64),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keystone_and_swift_forms() {
+        let z = parse_timestamp("2026-11-27T09:00:00Z").unwrap();
+        assert_eq!(to_unix_ms(z), 1_795_770_000_000);
+        let frac = parse_timestamp("2026-11-27T09:00:00.250000Z").unwrap();
+        assert_eq!(to_unix_ms(frac), 1_795_770_000_250);
+        let swift = parse_timestamp("2026-11-27T09:00:00.250000").unwrap();
+        assert_eq!(swift, frac);
+        let plus = parse_timestamp("2026-11-27T10:00:00+01:00").unwrap();
+        assert_eq!(plus, z);
+        let minus = parse_timestamp("2026-11-27T08:30:00-00:30").unwrap();
+        assert_eq!(minus, z);
+        assert!(parse_timestamp("yesterday").is_none());
+    }
+}
