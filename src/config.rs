@@ -715,17 +715,11 @@ mod tests {
             Config::from_url(&format!("{base}{extra}"))
                 .map(|c| matches!(c.auth, AuthMethod::V3 { .. }))
         };
-        assert_eq!(v("&openstack-authuri=http://h/v3").unwrap(), true);
-        assert_eq!(v("&openstack-authuri=http://h/v3/").unwrap(), true);
-        assert_eq!(
-            v("&openstack-authuri=http://h/identity&openstack-version=V3").unwrap(),
-            true
-        );
-        assert_eq!(v("&openstack-authuri=http://h/v2.0").unwrap(), false);
-        assert_eq!(
-            v("&openstack-authuri=http://h/v2.0&openstack-version=v2").unwrap(),
-            false
-        );
+        assert!(v("&openstack-authuri=http://h/v3").unwrap());
+        assert!(v("&openstack-authuri=http://h/v3/").unwrap());
+        assert!(v("&openstack-authuri=http://h/identity&openstack-version=V3").unwrap());
+        assert!(!v("&openstack-authuri=http://h/v2.0").unwrap());
+        assert!(!v("&openstack-authuri=http://h/v2.0&openstack-version=v2").unwrap());
         let e = v("&openstack-authuri=http://h/v3&openstack-version=v2").unwrap_err();
         assert!(e.message().contains("openstack-version"), "{e}");
         let e = v("&openstack-authuri=http://h/v3&openstack-version=v4").unwrap_err();

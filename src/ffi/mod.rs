@@ -1,1 +1,22 @@
-//! C ABI (in progress)
+//! The C ABI: the only `extern "C"` and `unsafe` code of the library.
+//!
+//! Conventions: every fallible call returns an [`os_status`]; outputs go through out-pointers
+//! written only on success; NULL pointers and invalid UTF-8 give `OS_ERR_INVALID_ARGUMENT`; no
+//! panic crosses the boundary; everything the library allocates has exactly one matching
+//! `_free`, and every `_free` accepts NULL. Errors are described by [`os_last_error_message`]
+//! and [`os_last_http_status`], per thread.
+//!
+//! Threads: one `os_dest` may be used by several threads at once (all calls on it are
+//! thread-safe), but `os_free` must not race with other calls on the same handle. Entry arrays,
+//! byte buffers and error messages belong to the thread that received them until freed.
+//! Callbacks run on the calling thread, except the log callback, which may run on any thread.
+
+mod boundary;
+mod dest;
+mod misc;
+mod stream;
+mod types;
+
+pub use dest::*;
+pub use misc::*;
+pub use types::*;

@@ -1,0 +1,455 @@
+//! The destination calls: open, free, test, containers, put, get, list, stat, delete, rename, quota.
+
+use std::ffi::{c_char, c_void, CString};
+use std::path::Path;
+
+use super::boundary::{dest_arg, guard, guard_void, out_arg, str_arg, to_cstring};
+use super::stream::{progress_of, CallbackSink, CallbackSource, HostPtr};
+use super::types::{
+    os_dest, os_entry, os_progress_cb, os_quota_info, os_read_cb, os_rewind_cb, os_status,
+    os_write_cb,
+};
+use crate::error::{Error, ErrorKind, Result};
+use crate::time::to_unix_ms;
+use crate::{Destination, Entry};
+
+unsafe fn open_impl(
+    url: *const c_char,
+    keys: *const *const c_char,
+    values: *const *const c_char,
+    count: usize,
+) -> Result<Box<os_dest>> {
+    let url = str_arg(url, "the URL")?;
+    let mut options = Vec::with_capacity(count);
+    if count > 0 && (keys.is_null() || values.is_null()) {
+        return Err(Error::invalid_argument(
+            "keys or values is NULL while count is not 0",
+        ));
+    }
+    for i in 0..count {
+        let k = str_arg(*keys.add(i), &format!("option key #{i}"))?;
+        let v = str_arg(*values.add(i), &format!("the value of option '{k}'"))?;
+        options.push((k, v));
+    }
+    let inner = Destination::open_with(url, options)?;
+    Ok(Box::new(os_dest { inner }))
+}
+
+/// Opens a destination from an `openstack://` URL; returns NULL on failure (then
+/// os_last_error_message says why). Nothing is sent to the server until the first call.
+/// Free the handle with os_free.
+///
+/// # Safety
+/// `url` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn os_open(url: *const c_char) -> *mut os_dest {
+    let mut out: *mut os_dest = std::ptr::null_mut();
+    let _ = os_open_with(url, std::ptr::null(), std::ptr::null(), 0, &mut out);
+    out
+}
+
+/// Opens a destination from a URL and `count` options given as two arrays (the URL query wins
+/// over them; unknown options are ignored). `keys` and `values` may be NULL when `count` is 0.
+/// On success `*out` receives the handle (free it with os_free).
+///
+/// # Safety
+/// `url` and every key and value are NULL or NUL-terminated strings; `keys` and `values` hold
+/// `count` pointers each; `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn os_open_with(
+    url: *const c_char,
+    keys: *const *const c_char,
+    values: *const *const c_char,
+    count: usize,
+    out: *mut *mut os_dest,
+) -> os_status {
+    guard(|| {
+        out_arg(out, "out")?;
+        let d = open_impl(url, keys, values, count)?;
+        *out = Box::into_raw(d);
+        Ok(())
+    })
+}
+
+/// Frees a destination handle; NULL is a no-op. No other call may use the handle meanwhile.
+///
+/// # Safety
+/// `dest` is NULL or a handle from os_open / os_open_with that was not freed yet.
+#[no_mangle]
+pub unsafe extern "C" fn os_free(dest: *mut os_dest) {
+    if !dest.is_null() {
+        guard_void(|| drop(Box::from_raw(dest)));
+    }
+}
+
+/// Checks credentials, endpoint and container; tells OS_ERR_AUTH, OS_ERR_FORBIDDEN and
+/// OS_ERR_CONTAINER_NOT_FOUND apart.
+///
+/// # Safety
+/// `dest` is NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn os_test(dest: *mut os_dest) -> os_status {
+    guard(|| dest_arg(dest)?.test())
+}
+
+/// Creates the destination's container; succeeds when it exists already.
+///
+/// # Safety
+/// `dest` is NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn os_create_container(dest: *mut os_dest) -> os_status {
+    guard(|| dest_arg(dest)?.create_container())
+}
+
+/// Uploads `len` bytes from memory as `name` (relative to the prefix), replacing any object of
+/// that name. The MD5 is sent so that Swift verifies the data. `data` may be NULL when `len` is 0.
+///
+/// # Safety
+/// `dest` is NULL or a live handle; `name` is NULL or a NUL-terminated string; `data` is NULL
+/// or readable for `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn os_put(
+    dest: *mut os_dest,
+    name: *const c_char,
+    data: *const u8,
+    len: usize,
+) -> os_status {
+    guard(|| {
+        let d = dest_arg(dest)?;
+        let name = str_arg(name, "the name")?;
+        let bytes: &[u8] = match (data.is_null(), len) {
+            (_, 0) => &[],
+            (true, _) => return Err(Error::invalid_argument("data is NULL while len is not 0")),
+            (false, _) => std::slice::from_raw_parts(data, len),
+        };
+        d.put_bytes(name, bytes)
+    })
+}
+
+/// Uploads the local file `path` as `name`, streamed; its MD5 is computed first and sent.
+///
+/// # Safety
+/// `dest` is NULL or a live handle; `name` and `path` are NULL or NUL-terminated strings.
+#[no_mangle]
+pub unsafe extern "C" fn os_put_file(
+    dest: *mut os_dest,
+    name: *const c_char,
+    path: *const c_char,
+) -> os_status {
+    os_put_file_ex(dest, name, path, None, std::ptr::null_mut())
+}
+
+/// os_put_file with a progress callback (may be NULL) that can cancel.
+///
+/// # Safety
+/// As os_put_file; `progress` is NULL or callable with `progress_ctx`.
+#[no_mangle]
+pub unsafe extern "C" fn os_put_file_ex(
+    dest: *mut os_dest,
+    name: *const c_char,
+    path: *const c_char,
+    progress: os_progress_cb,
+    progress_ctx: *mut c_void,
+) -> os_status {
+    guard(|| {
+        let d = dest_arg(dest)?;
+        let name = str_arg(name, "the name")?;
+        let path = str_arg(path, "the path")?;
+        d.put_file_with(name, Path::new(path), progress_of(progress, progress_ctx))
+    })
+}
+
+/// Uploads as `name` what `read` yields, streamed through a bounded buffer (chunked transfer;
+/// the MD5 is computed on the way and checked against Swift's ETag, and a mismatch deletes the
+/// object). With a `rewind` callback (may be NULL) a failed upload is sent again from the
+/// start; without one it is not retried. `size_hint` is the size when known, else -1 (used for
+/// progress). `read` and `rewind` get `ctx`; `progress` (may be NULL) gets `progress_ctx`.
+///
+/// # Safety
+/// `dest` is NULL or a live handle; `name` NULL or a NUL-terminated string; the callbacks are
+/// NULL or callable with their contexts during the call.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn os_put_stream(
+    dest: *mut os_dest,
+    name: *const c_char,
+    read: os_read_cb,
+    rewind: os_rewind_cb,
+    ctx: *mut c_void,
+    size_hint: i64,
+    progress: os_progress_cb,
+    progress_ctx: *mut c_void,
+) -> os_status {
+    guard(|| {
+        let d = dest_arg(dest)?;
+        let name = str_arg(name, "the name")?;
+        let read = read.ok_or_else(|| Error::invalid_argument("the read callback is NULL"))?;
+        let source = CallbackSource::new(read, rewind, ctx);
+        let size = u64::try_from(size_hint).ok();
+        d.put_stream(
+            name,
+            Box::new(source),
+            size,
+            progress_of(progress, progress_ctx),
+        )
+        .map(|_| ())
+    })
+}
+
+/// Downloads `name` into memory. On success `*data` and `*len` receive the bytes (free them with
+/// os_bytes_free); `*data` is NULL when `*len` is 0. Length and MD5 are verified.
+///
+/// # Safety
+/// `dest` is NULL or a live handle; `name` NULL or a NUL-terminated string; `data` and `len`
+/// NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn os_get(
+    dest: *mut os_dest,
+    name: *const c_char,
+    data: *mut *mut u8,
+    len: *mut usize,
+) -> os_status {
+    guard(|| {
+        let d = dest_arg(dest)?;
+        let name = str_arg(name, "the name")?;
+        out_arg(data, "data")?;
+        out_arg(len, "len")?;
+        let bytes = d.get_bytes(name)?;
+        let n = bytes.len();
+        *data = if n == 0 {
+            std::ptr::null_mut()
+        } else {
+            Box::into_raw(bytes.into_boxed_slice()).cast::<u8>()
+        };
+        *len = n;
+        Ok(())
+    })
+}
+
+/// Frees bytes from os_get; NULL is a no-op.
+///
+/// # Safety
+/// `data` and `len` are exactly what os_get returned, not freed yet.
+#[no_mangle]
+pub unsafe extern "C" fn os_bytes_free(data: *mut u8, len: usize) {
+    if !data.is_null() {
+        guard_void(|| drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(data, len))));
+    }
+}
+
+/// Downloads `name` to the local file `path`. The data goes to a temporary file beside it that
+/// replaces `path` only once length and MD5 are verified: a failed download leaves nothing.
+///
+/// # Safety
+/// `dest` is NULL or a live handle; `name` and `path` NULL or NUL-terminated strings.
+#[no_mangle]
+pub unsafe extern "C" fn os_get_file(
+    dest: *mut os_dest,
+    name: *const c_char,
+    path: *const c_char,
+) -> os_status {
+    os_get_file_ex(dest, name, path, None, std::ptr::null_mut())
+}
+
+/// os_get_file with a progress callback (may be NULL) that can cancel.
+///
+/// # Safety
+/// As os_get_file; `progress` is NULL or callable with `progress_ctx`.
+#[no_mangle]
+pub unsafe extern "C" fn os_get_file_ex(
+    dest: *mut os_dest,
+    name: *const c_char,
+    path: *const c_char,
+    progress: os_progress_cb,
+    progress_ctx: *mut c_void,
+) -> os_status {
+    guard(|| {
+        let d = dest_arg(dest)?;
+        let name = str_arg(name, "the name")?;
+        let path = str_arg(path, "the path")?;
+        d.get_file_with(name, Path::new(path), progress_of(progress, progress_ctx))
+    })
+}
+
+/// Downloads `name` through the `write` callback, streamed through a bounded buffer. Length and
+/// MD5 are verified at the end: on OS_ERR_INTEGRITY the host must discard what it received.
+///
+/// # Safety
+/// `dest` is NULL or a live handle; `name` NULL or a NUL-terminated string; the callbacks are
+/// NULL or callable with their contexts during the call.
+#[no_mangle]
+pub unsafe extern "C" fn os_get_stream(
+    dest: *mut os_dest,
+    name: *const c_char,
+    write: os_write_cb,
+    ctx: *mut c_void,
+    progress: os_progress_cb,
+    progress_ctx: *mut c_void,
+) -> os_status {
+    guard(|| {
+        let d = dest_arg(dest)?;
+        let name = str_arg(name, "the name")?;
+        let write = write.ok_or_else(|| Error::invalid_argument("the write callback is NULL"))?;
+        let mut sink = CallbackSink {
+            write,
+            ctx: HostPtr(ctx),
+        };
+        d.get_to_sink(
+            name,
+            &mut sink,
+            ErrorKind::Callback,
+            progress_of(progress, progress_ctx),
+        )
+        .map(|_| ())
+    })
+}
+
+/// Deletes `name`; OS_ERR_NOT_FOUND when it does not exist.
+///
+/// # Safety
+/// `dest` is NULL or a live handle; `name` NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn os_delete(dest: *mut os_dest, name: *const c_char) -> os_status {
+    guard(|| dest_arg(dest)?.delete(str_arg(name, "the name")?))
+}
+
+/// Renames `from` to `to` (a server-side copy, then the delete of `from`).
+///
+/// # Safety
+/// `dest` is NULL or a live handle; `from` and `to` NULL or NUL-terminated strings.
+#[no_mangle]
+pub unsafe extern "C" fn os_rename(
+    dest: *mut os_dest,
+    from: *const c_char,
+    to: *const c_char,
+) -> os_status {
+    guard(|| {
+        let d = dest_arg(dest)?;
+        d.rename(str_arg(from, "the old name")?, str_arg(to, "the new name")?)
+    })
+}
+
+fn entry_to_c(e: &Entry) -> os_entry {
+    os_entry {
+        name: to_cstring(&e.name).into_raw(),
+        size: e.size.and_then(|s| i64::try_from(s).ok()).unwrap_or(-1),
+        last_modified_ms: e.last_modified.map(to_unix_ms).unwrap_or(-1),
+        is_folder: e.is_folder,
+        etag: e
+            .etag
+            .as_deref()
+            .map(|t| to_cstring(t).into_raw() as *const c_char)
+            .unwrap_or(std::ptr::null()),
+    }
+}
+
+/// Frees the strings of one entry.
+unsafe fn free_entry_strings(e: &os_entry) {
+    if !e.name.is_null() {
+        drop(CString::from_raw(e.name as *mut c_char));
+    }
+    if !e.etag.is_null() {
+        drop(CString::from_raw(e.etag as *mut c_char));
+    }
+}
+
+/// Size, ETag and modification time of `name`. On success `*out` receives an entry to free
+/// with os_entry_free.
+///
+/// # Safety
+/// `dest` is NULL or a live handle; `name` NULL or a NUL-terminated string; `out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn os_stat(
+    dest: *mut os_dest,
+    name: *const c_char,
+    out: *mut *mut os_entry,
+) -> os_status {
+    guard(|| {
+        let d = dest_arg(dest)?;
+        let name = str_arg(name, "the name")?;
+        out_arg(out, "out")?;
+        let e = d.stat(name)?;
+        *out = Box::into_raw(Box::new(entry_to_c(&e)));
+        Ok(())
+    })
+}
+
+/// Frees an entry from os_stat; NULL is a no-op.
+///
+/// # Safety
+/// `entry` is NULL or what os_stat returned, not freed yet.
+#[no_mangle]
+pub unsafe extern "C" fn os_entry_free(entry: *mut os_entry) {
+    if !entry.is_null() {
+        guard_void(|| {
+            let e = Box::from_raw(entry);
+            free_entry_strings(&e);
+        });
+    }
+}
+
+/// Lists the files and folders under the prefix (every page). On success `*entries` and
+/// `*count` receive the array (free it with os_entries_free); `*entries` is NULL when `*count`
+/// is 0.
+///
+/// # Safety
+/// `dest` is NULL or a live handle; `entries` and `count` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn os_list(
+    dest: *mut os_dest,
+    entries: *mut *mut os_entry,
+    count: *mut usize,
+) -> os_status {
+    guard(|| {
+        let d = dest_arg(dest)?;
+        out_arg(entries, "entries")?;
+        out_arg(count, "count")?;
+        let list = d.list()?;
+        let n = list.len();
+        if n == 0 {
+            *entries = std::ptr::null_mut();
+        } else {
+            let v: Vec<os_entry> = list.iter().map(entry_to_c).collect();
+            *entries = Box::into_raw(v.into_boxed_slice()).cast::<os_entry>();
+        }
+        *count = n;
+        Ok(())
+    })
+}
+
+/// Frees an array from os_list; NULL is a no-op.
+///
+/// # Safety
+/// `entries` and `count` are exactly what os_list returned, not freed yet.
+#[no_mangle]
+pub unsafe extern "C" fn os_entries_free(entries: *mut os_entry, count: usize) {
+    if !entries.is_null() {
+        guard_void(|| {
+            let all = Box::from_raw(std::ptr::slice_from_raw_parts_mut(entries, count));
+            for e in all.iter() {
+                free_entry_strings(e);
+            }
+        });
+    }
+}
+
+/// The account's usage and quota, written to `*out` on success.
+///
+/// # Safety
+/// `dest` is NULL or a live handle; `out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn os_quota(dest: *mut os_dest, out: *mut os_quota_info) -> os_status {
+    guard(|| {
+        let d = dest_arg(dest)?;
+        out_arg(out, "out")?;
+        let q = d.quota()?;
+        let as_i64 = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        *out = os_quota_info {
+            bytes_used: as_i64(q.bytes_used),
+            quota_bytes: q.quota_bytes.map(as_i64).unwrap_or(-1),
+            object_count: as_i64(q.object_count),
+            container_count: as_i64(q.container_count),
+        };
+        Ok(())
+    })
+}

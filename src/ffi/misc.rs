@@ -1,0 +1,92 @@
+//! Version, status names, the last error, and the log callback.
+
+use std::ffi::{c_char, c_int, c_void, CString};
+use std::sync::Arc;
+
+use super::boundary::{guard_void, last_http_status, last_message_ptr};
+use super::stream::HostPtr;
+use super::types::{os_log_cb, os_log_level};
+use crate::log::{self, Level};
+
+static VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
+
+/// The library's version, e.g. "0.1.0" (a static string; do not free it).
+#[no_mangle]
+pub extern "C" fn os_version() -> *const c_char {
+    VERSION.as_ptr().cast()
+}
+
+/// The name of a status (an os_status value), e.g. "OS_ERR_NOT_FOUND" (a static string; do not free it);
+/// "OS_UNKNOWN" for a number this version does not know.
+#[no_mangle]
+pub extern "C" fn os_status_name(status: c_int) -> *const c_char {
+    // Taken as an int: C may pass any number, and an unknown one must not be undefined behaviour.
+    let name: &'static std::ffi::CStr = match status {
+        0 => c"OS_OK",
+        1 => c"OS_ERR_INVALID_ARGUMENT",
+        2 => c"OS_ERR_INVALID_URL",
+        3 => c"OS_ERR_AUTH",
+        4 => c"OS_ERR_FORBIDDEN",
+        5 => c"OS_ERR_NOT_FOUND",
+        6 => c"OS_ERR_CONTAINER_NOT_FOUND",
+        7 => c"OS_ERR_ENDPOINT_NOT_FOUND",
+        8 => c"OS_ERR_TOO_LARGE",
+        9 => c"OS_ERR_INTEGRITY",
+        10 => c"OS_ERR_NETWORK",
+        11 => c"OS_ERR_TIMEOUT",
+        12 => c"OS_ERR_SERVER",
+        13 => c"OS_ERR_LOCAL_IO",
+        14 => c"OS_ERR_CANCELLED",
+        15 => c"OS_ERR_PANIC",
+        16 => c"OS_ERR_CALLBACK",
+        17 => c"OS_ERR_HTTP",
+        _ => c"OS_UNKNOWN",
+    };
+    name.as_ptr()
+}
+
+/// The last error of this thread as one line (with the HTTP status and Swift's transaction id
+/// where there was one); "" when the last call succeeded. Never NULL, never a secret. Valid
+/// until the next os_ call on this thread; do not free it.
+#[no_mangle]
+pub extern "C" fn os_last_error_message() -> *const c_char {
+    last_message_ptr()
+}
+
+/// The HTTP status behind the last error of this thread, 0 if there was none.
+#[no_mangle]
+pub extern "C" fn os_last_http_status() -> i32 {
+    last_http_status()
+}
+
+/// Sends the library's log lines up to `max_level` (an os_log_level) to `cb` (process-wide); `cb` NULL turns
+/// logging off. `ctx` is passed back to every call, which may come from any thread.
+///
+/// # Safety
+/// `cb` must stay callable with `ctx` until it is replaced or logging is turned off.
+#[no_mangle]
+pub unsafe extern "C" fn os_set_log_callback(cb: os_log_cb, ctx: *mut c_void, max_level: c_int) {
+    guard_void(|| {
+        let level = match max_level {
+            i32::MIN..=1 => Level::Error,
+            2 => Level::Warn,
+            3 => Level::Info,
+            _ => Level::Debug,
+        };
+        let sink: Option<log::Sink> = cb.map(|f| {
+            let ctx = HostPtr(ctx);
+            Arc::new(move |lvl: Level, msg: &str| {
+                let c = CString::new(msg.replace('\0', " ")).unwrap_or_default();
+                let lvl = match lvl {
+                    Level::Error => os_log_level::OS_LOG_ERROR,
+                    Level::Warn => os_log_level::OS_LOG_WARN,
+                    Level::Info => os_log_level::OS_LOG_INFO,
+                    Level::Debug => os_log_level::OS_LOG_DEBUG,
+                };
+                // SAFETY: the host promised the callback stays valid with this context.
+                unsafe { f(ctx.get(), lvl, c.as_ptr()) }
+            }) as log::Sink
+        });
+        log::set_sink(sink, level);
+    })
+}
