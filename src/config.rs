@@ -279,17 +279,6 @@ impl Config {
             },
         })
     }
-
-    /// Every secret this configuration holds, for scrubbing text.
-    pub(crate) fn secrets(&self) -> Vec<String> {
-        match &self.auth {
-            AuthMethod::V2 { credential, .. } => match credential {
-                V2Credential::Password(s) | V2Credential::ApiKey(s) => vec![s.expose().to_string()],
-            },
-            AuthMethod::V3 { password, .. } => vec![password.expose().to_string()],
-            AuthMethod::PreAuthenticated { token, .. } => vec![token.expose().to_string()],
-        }
-    }
 }
 
 struct UrlParts {

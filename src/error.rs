@@ -91,10 +91,17 @@ impl Error {
     }
 
     /// Replaces every occurrence of the given secrets in the message by `***`.
+    #[cfg(test)]
     pub(crate) fn redact(mut self, secrets: &[&str]) -> Self {
         self.message = crate::secret::redact(&self.message, secrets);
+        self
+    }
+
+    /// Replaces every secret the process knows (passwords, API keys, tokens) by `***`.
+    pub(crate) fn scrubbed(mut self) -> Self {
+        self.message = crate::secret::scrub(&self.message);
         if let Some(t) = &self.trans_id {
-            self.trans_id = Some(crate::secret::redact(t, secrets));
+            self.trans_id = Some(crate::secret::scrub(t));
         }
         self
     }

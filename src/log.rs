@@ -53,8 +53,9 @@ pub fn enabled(level: Level) -> bool {
     }
 }
 
-/// Emits one line.
+/// Emits one line, scrubbed of every secret the process knows.
 pub fn emit(level: Level, message: &str) {
+    let message = &crate::secret::scrub(message);
     let sink = {
         let guard = SINK.read().unwrap_or_else(|e| e.into_inner());
         guard.clone()

@@ -25,7 +25,7 @@ pub(crate) fn to_cstring(s: &str) -> CString {
 fn set_last(message: &str, http_status: i32) {
     LAST.with(|l| {
         let mut l = l.borrow_mut();
-        l.message = to_cstring(message);
+        l.message = to_cstring(&crate::secret::scrub(message));
         l.http_status = http_status;
     });
 }

@@ -29,7 +29,6 @@ pub(crate) struct Swift {
     pub(crate) client: Client,
     pub(crate) config: Config,
     auth: Authenticator,
-    secrets: Vec<String>,
 }
 
 /// Builds a request for one try: gets a fresh builder and the try number, adds headers and body.
@@ -39,19 +38,16 @@ pub(crate) type Build<'b> =
 impl Swift {
     pub(crate) fn new(config: Config) -> Result<Swift> {
         let client = http::build_client(&config.timeouts)?;
-        let secrets = config.secrets();
         Ok(Swift {
             client,
             config,
             auth: Authenticator::new(),
-            secrets,
         })
     }
 
-    /// Scrubs every secret of this destination out of an error.
+    /// Scrubs every secret the process knows out of an error.
     pub(crate) fn scrub(&self, e: Error) -> Error {
-        let s: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
-        e.redact(&s)
+        e.scrubbed()
     }
 
     fn path(&self, target: &Target) -> String {

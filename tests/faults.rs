@@ -1,0 +1,451 @@
+//! Faults a real Swift will not show on demand, against an in-process fake on 127.0.0.1:
+//! an expired token, 5xx bursts, rate limiting, truncated and stalled answers, and secrets that
+//! must never appear in an error or a log line.
+
+mod support;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use openstack_dest::{Destination, ErrorKind, ReadOnce, Rewindable};
+use support::fake::{md5_hex, v3_token_answer, v3_url, Action, Fake, Request};
+
+/// A fake Keystone v3 + Swift; `swift` answers the /v1 requests.
+fn fake(swift: impl Fn(&Request, &str) -> Action + Send + Sync + 'static) -> Fake {
+    let issued = Arc::new(AtomicUsize::new(0));
+    let port = Arc::new(Mutex::new(0u16));
+    let port2 = port.clone();
+    let f = Fake::start(Arc::new(move |r: &Request| {
+        let swift_url = format!("http://127.0.0.1:{}/v1/AUTH_p", *port2.lock().unwrap());
+        if r.path.starts_with("/v3/auth/tokens") {
+            let n = issued.fetch_add(1, Ordering::SeqCst) + 1;
+            return v3_token_answer(&format!("token-{n}"), &swift_url);
+        }
+        let token = r.header("x-auth-token").unwrap_or("").to_string();
+        swift(r, &token)
+    }));
+    *port.lock().unwrap() = f.port;
+    f
+}
+
+#[test]
+fn expired_token_reauthenticates_once_and_repeats() {
+    let f = fake(|r, token| {
+        if token == "token-1" {
+            return Action::status(401);
+        }
+        assert_eq!(r.method, "PUT");
+        Action::status(201)
+    });
+    let d = Destination::open(&v3_url(&f, "c", "pw", "")).unwrap();
+    d.put_bytes("a", b"hello").unwrap();
+    assert_eq!(f.count("POST", "/v3/auth/tokens"), 2);
+    assert_eq!(f.count("PUT", "/v1/"), 2);
+}
+
+#[test]
+fn a_token_refused_twice_is_an_auth_error() {
+    let f = fake(|_, _| Action::status(401));
+    let d = Destination::open(&v3_url(&f, "c", "pw", "")).unwrap();
+    let e = d.delete("a").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Auth, "{e}");
+    assert_eq!(e.http_status(), Some(401));
+    assert_eq!(f.count("DELETE", "/v1/"), 2);
+}
+
+#[test]
+fn a_503_burst_is_retried_then_succeeds() {
+    let n = Arc::new(AtomicUsize::new(0));
+    let n2 = n.clone();
+    let f = fake(move |r, _| {
+        if r.method == "PUT" && n2.fetch_add(1, Ordering::SeqCst) < 3 {
+            return Action::status(503);
+        }
+        Action::status(201)
+    });
+    let d = Destination::open(&v3_url(&f, "c", "pw", "")).unwrap();
+    d.put_bytes("a", b"data").unwrap();
+    assert_eq!(f.count("PUT", "/v1/"), 4);
+    // Every try carried the whole body.
+    assert!(f
+        .requests
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.method == "PUT")
+        .all(|r| r.body == b"data"));
+}
+
+#[test]
+fn a_server_that_keeps_failing_gives_a_server_error_after_the_retries() {
+    let f = fake(|_, _| Action::Respond {
+        status: 500,
+        headers: vec![("X-Trans-Id".into(), "tx-fake-500".into())],
+        body: vec![],
+    });
+    let d = Destination::open(&v3_url(&f, "c", "pw", "&number-of-retries=2")).unwrap();
+    let e = d.get_bytes("a").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Server);
+    assert_eq!(f.count("GET", "/v1/"), 3);
+    assert!(e.to_string().contains("HTTP 500"), "{e}");
+    assert!(e.to_string().contains("tx-fake-500"), "{e}");
+}
+
+#[test]
+fn rate_limiting_honours_retry_after() {
+    let n = Arc::new(AtomicUsize::new(0));
+    let n2 = n.clone();
+    let f = fake(move |_, _| {
+        if n2.fetch_add(1, Ordering::SeqCst) == 0 {
+            return Action::Respond {
+                status: 429,
+                headers: vec![("Retry-After".into(), "1".into())],
+                body: vec![],
+            };
+        }
+        Action::status(204)
+    });
+    let d = Destination::open(&v3_url(&f, "c", "pw", "")).unwrap();
+    let t = Instant::now();
+    d.delete("a").unwrap();
+    assert!(
+        t.elapsed() >= Duration::from_millis(950),
+        "waited {:?}",
+        t.elapsed()
+    );
+}
+
+#[test]
+fn a_stream_that_cannot_rewind_is_not_resent_but_a_seekable_one_is() {
+    let n = Arc::new(AtomicUsize::new(0));
+    let n2 = n.clone();
+    let f = fake(move |_, _| {
+        if n2.fetch_add(1, Ordering::SeqCst) < 2 {
+            return Action::status(503);
+        }
+        Action::Respond {
+            status: 201,
+            headers: vec![("Etag".into(), md5_hex(b"stream data"))],
+            body: vec![],
+        }
+    });
+    let d = Destination::open(&v3_url(&f, "c", "pw", "")).unwrap();
+    let e = d
+        .put_reader("once", std::io::Cursor::new(b"stream data".to_vec()))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Server);
+    assert_eq!(f.count("PUT", "/v1/"), 1);
+    let src = Rewindable::new(std::io::Cursor::new(b"stream data".to_vec())).unwrap();
+    assert_eq!(
+        d.put_stream("twice", Box::new(src), None, None).unwrap(),
+        11
+    );
+    let puts: Vec<Request> = f
+        .requests
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.method == "PUT")
+        .cloned()
+        .collect();
+    assert_eq!(puts.len(), 3);
+    assert_eq!(puts[2].body, b"stream data");
+}
+
+#[test]
+fn a_wrong_etag_after_a_streamed_upload_deletes_the_object_and_fails() {
+    let f = fake(|r, _| match r.method.as_str() {
+        "PUT" => Action::Respond {
+            status: 201,
+            headers: vec![("Etag".into(), "0".repeat(32))],
+            body: vec![],
+        },
+        _ => Action::status(204),
+    });
+    let d = Destination::open(&v3_url(&f, "c", "pw", "")).unwrap();
+    let e = d
+        .put_stream("x", Box::new(ReadOnce(&b"abc"[..])), Some(3), None)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Integrity, "{e}");
+    assert_eq!(f.count("DELETE", "/v1/AUTH_p/c/pre/x"), 1);
+}
+
+#[test]
+fn a_truncated_download_is_an_integrity_error() {
+    let data = vec![7u8; 1000];
+    let etag = md5_hex(&data);
+    let f = fake(move |_, _| Action::Truncate {
+        status: 200,
+        headers: vec![("Etag".into(), etag.clone())],
+        length: 1000,
+        body: vec![7u8; 500],
+    });
+    let d = Destination::open(&v3_url(&f, "c", "pw", "&number-of-retries=1")).unwrap();
+    let e = d.get_bytes("x").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Integrity, "{e}");
+    assert!(e.to_string().contains("of 1000 bytes"), "{e}");
+}
+
+#[test]
+fn a_broken_download_resumes_with_a_range_request() {
+    let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    let etag = md5_hex(&data);
+    let d2 = data.clone();
+    let f = fake(move |r, _| match r.header("range") {
+        None => Action::Truncate {
+            status: 200,
+            headers: vec![("Etag".into(), etag.clone())],
+            length: d2.len(),
+            body: d2[..40_000].to_vec(),
+        },
+        Some(range) => {
+            assert_eq!(r.header("if-match"), Some(etag.as_str()));
+            let from: usize = range
+                .trim_start_matches("bytes=")
+                .trim_end_matches('-')
+                .parse()
+                .unwrap();
+            Action::Respond {
+                status: 206,
+                headers: vec![("Etag".into(), etag.clone())],
+                body: d2[from..].to_vec(),
+            }
+        }
+    });
+    let d = Destination::open(&v3_url(&f, "c", "pw", "")).unwrap();
+    assert_eq!(d.get_bytes("x").unwrap(), data);
+}
+
+#[test]
+fn a_corrupt_download_is_an_integrity_error() {
+    let f = fake(|_, _| Action::Respond {
+        status: 200,
+        headers: vec![("Etag".into(), md5_hex(b"good"))],
+        body: b"evil".to_vec(),
+    });
+    let d = Destination::open(&v3_url(&f, "c", "pw", "")).unwrap();
+    let e = d.get_bytes("x").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Integrity, "{e}");
+    // A file download that fails leaves nothing behind.
+    let dir = std::env::temp_dir().join(format!("osd-corrupt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let target = dir.join("restored");
+    assert_eq!(
+        d.get_file("x", &target).unwrap_err().kind(),
+        ErrorKind::Integrity
+    );
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_stalled_body_is_a_timeout() {
+    let f = fake(|_, _| Action::StallBody {
+        headers: vec![],
+        length: 100,
+        sent: vec![1; 10],
+        wait: Duration::from_secs(5),
+    });
+    let d = Destination::open(&v3_url(
+        &f,
+        "c",
+        "pw",
+        "&read-write-timeout=1s&number-of-retries=0",
+    ))
+    .unwrap();
+    let t = Instant::now();
+    let e = d.get_bytes("x").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    assert!(t.elapsed() < Duration::from_secs(4));
+}
+
+#[test]
+fn a_server_that_never_answers_is_a_timeout() {
+    let f = fake(|_, _| Action::StallHead(Duration::from_secs(5)));
+    let d = Destination::open(&v3_url(
+        &f,
+        "c",
+        "pw",
+        "&short-timeout=1s&number-of-retries=0",
+    ))
+    .unwrap();
+    let t = Instant::now();
+    let e = d.delete("x").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    assert!(t.elapsed() < Duration::from_secs(4));
+}
+
+#[test]
+fn nothing_listening_is_a_network_error() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let d = Destination::open(&format!(
+        "openstack://c?auth-username=u&auth-password=p&openstack-tenant-name=t&openstack-domain-name=d&openstack-authuri=http://127.0.0.1:{port}/v3&number-of-retries=0"
+    ))
+    .unwrap();
+    assert_eq!(d.test().unwrap_err().kind(), ErrorKind::Network);
+}
+
+#[test]
+fn listing_pages_until_an_empty_page() {
+    // Pages shorter than the limit must not end the listing.
+    let f = fake(|r, _| {
+        let marker = r
+            .path
+            .split("marker=")
+            .nth(1)
+            .map(|m| m.split('&').next().unwrap().to_string());
+        let page = match marker.as_deref() {
+            None => {
+                serde_json::json!([{"name":"pre/a","bytes":1,"hash":"x","last_modified":"2026-01-01T00:00:00.000000"},{"subdir":"pre/d/"}])
+            }
+            Some("pre%2Fd%2F") => {
+                serde_json::json!([{"name":"pre/z","bytes":2,"hash":"y","last_modified":"2026-01-01T00:00:00.000000"}])
+            }
+            Some(_) => serde_json::json!([]),
+        };
+        Action::json(200, page)
+    });
+    let d = Destination::open(&v3_url(&f, "c", "pw", "")).unwrap();
+    let names: Vec<(String, bool)> = d
+        .list()
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.name, e.is_folder))
+        .collect();
+    assert_eq!(
+        names,
+        vec![("a".into(), false), ("d".into(), true), ("z".into(), false)]
+    );
+    assert_eq!(f.count("GET", "/v1/"), 3);
+}
+
+#[test]
+fn keystone_v2_password_and_api_key_against_a_fake_v2() {
+    let bodies: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
+    let b2 = bodies.clone();
+    let port = Arc::new(Mutex::new(0u16));
+    let p2 = port.clone();
+    let f = Fake::start(Arc::new(move |r: &Request| {
+        if r.path == "/v2.0/tokens" {
+            b2.lock()
+                .unwrap()
+                .push(serde_json::from_slice(&r.body).unwrap());
+            let url = format!("http://127.0.0.1:{}/v1/AUTH_p", *p2.lock().unwrap());
+            return Action::json(
+                200,
+                serde_json::json!({"access": {
+                "token": {"id": "v2-token", "expires": "2099-01-01T00:00:00Z"},
+                "serviceCatalog": [{"type": "object-store", "endpoints": [
+                    {"region": "RegionOne", "publicURL": "http://127.0.0.1:1/nowhere"},
+                    {"region": "RegionTwo", "publicURL": url}]}]}}),
+            );
+        }
+        assert_eq!(r.header("x-auth-token"), Some("v2-token"));
+        Action::status(204)
+    }));
+    *port.lock().unwrap() = f.port;
+    let base = format!(
+        "openstack://c?auth-username=alice&openstack-authuri={}&openstack-region=regiontwo",
+        f.url("/v2.0")
+    );
+    Destination::open(&format!("{base}&auth-password=pw&openstack-tenant-name=t"))
+        .unwrap()
+        .test()
+        .unwrap();
+    Destination::open(&format!("{base}&openstack-apikey=key-1"))
+        .unwrap()
+        .test()
+        .unwrap();
+    let b = bodies.lock().unwrap();
+    assert_eq!(b[0]["auth"]["passwordCredentials"]["password"], "pw");
+    assert_eq!(b[0]["auth"]["tenantName"], "t");
+    assert_eq!(
+        b[1]["auth"]["RAX-KSKEY:apiKeyCredentials"]["apiKey"],
+        "key-1"
+    );
+    assert!(b[1]["auth"].get("tenantName").is_none());
+}
+
+#[test]
+fn no_secret_in_any_error_or_log_line() {
+    const PASSWORD: &str = "Pw-Very-Secret-4711";
+    const TOKEN: &str = "Tok-Very-Secret-0815";
+    let lines: Arc<Mutex<Vec<String>>> = Arc::default();
+    let l2 = lines.clone();
+    openstack_dest::log::set_sink(
+        Some(Arc::new(move |_, m: &str| {
+            l2.lock().unwrap().push(m.to_string())
+        })),
+        openstack_dest::log::Level::Debug,
+    );
+    let port = Arc::new(Mutex::new(0u16));
+    let p2 = port.clone();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let f = Fake::start(Arc::new(move |r: &Request| {
+        let body = String::from_utf8_lossy(&r.body).to_string();
+        if r.path.starts_with("/v3/auth/tokens") {
+            if body.contains("wrong") {
+                // A server that echoes what it got must not make the library echo it too.
+                return Action::Respond {
+                    status: 401,
+                    headers: vec![],
+                    body: body.into_bytes(),
+                };
+            }
+            return v3_token_answer(
+                TOKEN,
+                &format!("http://127.0.0.1:{}/v1/AUTH_p", *p2.lock().unwrap()),
+            );
+        }
+        match calls.fetch_add(1, Ordering::SeqCst) % 3 {
+            0 => Action::Respond {
+                status: 503,
+                headers: vec![("X-Trans-Id".into(), format!("tx-{TOKEN}"))],
+                body: TOKEN.into(),
+            },
+            1 => Action::status(404),
+            _ => Action::status(401),
+        }
+    }));
+    *port.lock().unwrap() = f.port;
+    let mut errors = Vec::new();
+    let good = Destination::open(&v3_url(&f, "c", PASSWORD, "&number-of-retries=1")).unwrap();
+    errors.push(format!(
+        "{:?} {}",
+        good.get_bytes("a").unwrap_err(),
+        good.get_bytes("a").unwrap_err()
+    ));
+    errors.push(format!("{}", good.delete("b").unwrap_err()));
+    errors.push(format!("{}", good.test().unwrap_err()));
+    errors.push(format!("{good:?} {:?}", good.config()));
+    let bad = Destination::open(&v3_url(&f, "c", &format!("wrong-{PASSWORD}"), "")).unwrap();
+    errors.push(format!("{}", bad.test().unwrap_err()));
+    let preauth = Destination::open(&format!(
+        "openstack://c?openstack-storage-url={}&openstack-auth-token={TOKEN}&retry-delay=1ms",
+        f.url("/v1/AUTH_p")
+    ))
+    .unwrap();
+    errors.push(format!("{}", preauth.get_bytes("x").unwrap_err()));
+    let e = Destination::open(&format!(
+        "openstack://c?auth-password={PASSWORD}&openstack-authuri=nonsense"
+    ))
+    .unwrap_err();
+    errors.push(e.to_string());
+    openstack_dest::log::set_sink(None, openstack_dest::log::Level::Error);
+    let all: Vec<String> = errors
+        .into_iter()
+        .chain(lines.lock().unwrap().iter().cloned())
+        .collect();
+    assert!(
+        all.len() > 8,
+        "the test produced too little text to be meaningful: {all:?}"
+    );
+    for text in &all {
+        assert!(!text.contains(PASSWORD), "password leaked: {text}");
+        assert!(!text.contains(TOKEN), "token leaked: {text}");
+    }
+}
