@@ -1,0 +1,374 @@
+//! Every operation against the real Swift + Keystone of the test bed: both regions, Keystone v3
+//! in two domains, v2 with password and API key, a reader-only user, wrong credentials, and
+//! missing containers and objects.
+
+mod support;
+
+use std::io::Write;
+use std::sync::Arc;
+
+use openstack_dest::{Destination, ErrorKind, ReadOnce, Rewindable};
+use support::real::{testbed, unique_container, var};
+
+fn payload(n: usize, seed: u8) -> Vec<u8> {
+    (0..n)
+        .map(|i| {
+            (i as u32)
+                .wrapping_mul(2_654_435_761)
+                .wrapping_add(seed as u32) as u8
+        })
+        .collect()
+}
+
+#[test]
+fn every_operation_round_trips_in_region_one() {
+    let Some(tb) = testbed() else { return };
+    let c = unique_container("ops");
+    let d = Destination::open(&tb.v3(&c, "backup/set1", &var("OSD_REGION1"))).unwrap();
+    assert_eq!(d.test().unwrap_err().kind(), ErrorKind::ContainerNotFound);
+    assert_eq!(d.list().unwrap_err().kind(), ErrorKind::ContainerNotFound);
+    d.create_container().unwrap();
+    d.create_container().unwrap(); // idempotent
+    d.test().unwrap();
+    assert!(d.list().unwrap().is_empty());
+
+    // bytes
+    let data = payload(300_000, 1);
+    d.put_bytes("vol1.zip", &data).unwrap();
+    assert_eq!(d.get_bytes("vol1.zip").unwrap(), data);
+    // overwrite
+    d.put_bytes("vol1.zip", b"smaller").unwrap();
+    assert_eq!(d.get_bytes("vol1.zip").unwrap(), b"smaller");
+    // empty object
+    d.put_bytes("empty", b"").unwrap();
+    assert_eq!(d.get_bytes("empty").unwrap(), b"");
+
+    // file
+    let dir = std::env::temp_dir().join(&c);
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join("src.bin");
+    let file_data = payload(3 * 1024 * 1024 + 17, 2);
+    std::fs::write(&src, &file_data).unwrap();
+    let mut seen = Vec::new();
+    let (tx, rx) = std::sync::mpsc::channel();
+    d.put_file_with(
+        "files/src.bin",
+        &src,
+        Some(Box::new(move |done, total| {
+            tx.send((done, total)).unwrap();
+            true
+        })),
+    )
+    .unwrap();
+    seen.extend(rx.try_iter());
+    assert_eq!(
+        seen.last().copied(),
+        Some((file_data.len() as u64, Some(file_data.len() as u64)))
+    );
+    let restored = dir.join("restored.bin");
+    d.get_file("files/src.bin", &restored).unwrap();
+    assert_eq!(std::fs::read(&restored).unwrap(), file_data);
+
+    // streams, one of unknown length
+    let n = d
+        .put_stream(
+            "stream",
+            Box::new(ReadOnce(std::io::Cursor::new(file_data.clone()))),
+            None,
+            None,
+        )
+        .unwrap();
+    assert_eq!(n, file_data.len() as u64);
+    let mut out = Vec::new();
+    d.get_to_writer("stream", &mut out, None).unwrap();
+    assert_eq!(out, file_data);
+    d.put_stream(
+        "seekable",
+        Box::new(Rewindable::new(std::fs::File::open(&src).unwrap()).unwrap()),
+        Some(file_data.len() as u64),
+        None,
+    )
+    .unwrap();
+
+    // stat
+    let st = d.stat("files/src.bin").unwrap();
+    assert_eq!(st.size, Some(file_data.len() as u64));
+    assert_eq!(
+        st.etag.as_deref(),
+        Some(support::fake::md5_hex(&file_data).as_str())
+    );
+    let age = std::time::SystemTime::now()
+        .duration_since(st.last_modified.unwrap())
+        .unwrap_or_default();
+    assert!(age.as_secs() < 600, "last modified {age:?} ago");
+
+    // list: files relative to the prefix, the sub-folder as a folder entry
+    let mut names: Vec<(String, bool, Option<u64>)> = d
+        .list()
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.name, e.is_folder, e.size))
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        vec![
+            ("empty".into(), false, Some(0)),
+            ("files".into(), true, None),
+            ("seekable".into(), false, Some(file_data.len() as u64)),
+            ("stream".into(), false, Some(file_data.len() as u64)),
+            ("vol1.zip".into(), false, Some(7)),
+        ]
+    );
+
+    // rename
+    d.rename("vol1.zip", "vol1-renamed.zip").unwrap();
+    assert_eq!(d.get_bytes("vol1-renamed.zip").unwrap(), b"smaller");
+    assert_eq!(
+        d.get_bytes("vol1.zip").unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        d.rename("nope", "x").unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+
+    // delete and missing objects
+    d.delete("vol1-renamed.zip").unwrap();
+    let e = d.delete("vol1-renamed.zip").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+    assert_eq!(e.http_status(), Some(404));
+    assert!(e.to_string().contains("transaction tx"), "{e}");
+    assert_eq!(d.stat("nope").unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(
+        d.get_file("nope", &dir.join("nope")).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert!(!dir.join("nope").exists());
+
+    // quota
+    let q = d.quota().unwrap();
+    assert!(q.container_count >= 1, "{q:?}");
+
+    for e in d.list().unwrap() {
+        if !e.is_folder {
+            d.delete(&e.name).unwrap();
+        }
+    }
+    d.delete("files/src.bin").unwrap();
+    assert!(d.list().unwrap().is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn names_with_special_characters_round_trip() {
+    let Some(tb) = testbed() else { return };
+    let c = unique_container("names");
+    let d = Destination::open(&tb.v3(&c, "p+q r", &var("OSD_REGION1"))).unwrap();
+    d.create_container().unwrap();
+    let names = [
+        "a b.txt",
+        "plus+sign",
+        "100%",
+        "what?",
+        "hash#tag",
+        "été/日本語.dat",
+        "semi;colon&amp=1",
+        "~tilde'quote\"",
+    ];
+    for (i, n) in names.iter().enumerate() {
+        d.put_bytes(n, format!("content {i}").as_bytes()).unwrap();
+    }
+    for (i, n) in names.iter().enumerate() {
+        assert_eq!(
+            d.get_bytes(n).unwrap(),
+            format!("content {i}").as_bytes(),
+            "{n}"
+        );
+        assert_eq!(
+            d.stat(n).unwrap().size,
+            Some(format!("content {i}").len() as u64)
+        );
+    }
+    let mut listed: Vec<String> = d.list().unwrap().into_iter().map(|e| e.name).collect();
+    listed.sort();
+    let mut want: Vec<String> = names
+        .iter()
+        .filter(|n| !n.contains('/'))
+        .map(|s| s.to_string())
+        .collect();
+    want.push("été".into());
+    want.sort();
+    assert_eq!(listed, want);
+    // Over-long names are refused before any request.
+    let e = d.put_bytes(&"x".repeat(1100), b"x").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    for n in names {
+        d.delete(n).unwrap();
+    }
+}
+
+#[test]
+fn region_two_and_the_region_rule() {
+    let Some(tb) = testbed() else { return };
+    let c = unique_container("region");
+    let one = Destination::open(&tb.v3(&c, "", &var("OSD_REGION1"))).unwrap();
+    let two = Destination::open(&tb.v3(&c, "", &var("OSD_REGION2").to_lowercase())).unwrap();
+    two.create_container().unwrap();
+    two.put_bytes("via-two", b"2").unwrap();
+    // Same cluster behind both proxies: what one region wrote, the other reads.
+    assert_eq!(one.get_bytes("via-two").unwrap(), b"2");
+    // A region that matches nothing falls back to the first endpoint.
+    let lines: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let l2 = lines.clone();
+    openstack_dest::log::set_sink(
+        Some(Arc::new(move |_, m: &str| {
+            l2.lock().unwrap().push(m.to_string())
+        })),
+        openstack_dest::log::Level::Warn,
+    );
+    let mars = Destination::open(&tb.v3(&c, "", "Mars")).unwrap();
+    assert_eq!(mars.get_bytes("via-two").unwrap(), b"2");
+    openstack_dest::log::set_sink(None, openstack_dest::log::Level::Error);
+    assert!(
+        lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("'Mars' matches no object-store endpoint")),
+        "{:?}",
+        lines.lock().unwrap()
+    );
+    two.delete("via-two").unwrap();
+}
+
+#[test]
+fn keystone_v3_in_a_second_domain() {
+    let Some(tb) = testbed() else { return };
+    let c = unique_container("dom2");
+    let d = Destination::open(&tb.v3_domain2(&c)).unwrap();
+    d.create_container().unwrap();
+    d.put_bytes("x", b"domain two").unwrap();
+    assert_eq!(d.get_bytes("x").unwrap(), b"domain two");
+    // The first domain's user works in another project: it does not see this container.
+    let other = Destination::open(&tb.v3(&c, "", &var("OSD_REGION1"))).unwrap();
+    assert_eq!(
+        other.test().unwrap_err().kind(),
+        ErrorKind::ContainerNotFound
+    );
+    d.delete("x").unwrap();
+}
+
+#[test]
+fn keystone_v2_with_password_and_with_api_key() {
+    let Some(tb) = testbed() else { return };
+    let c = unique_container("v2");
+    let pw = Destination::open(&tb.v2_password(&c)).unwrap();
+    pw.create_container().unwrap();
+    pw.put_bytes("a", b"via v2 password").unwrap();
+    let key = Destination::open(&tb.v2_apikey(&c)).unwrap();
+    assert_eq!(key.get_bytes("a").unwrap(), b"via v2 password");
+    key.delete("a").unwrap();
+    // The password is not an API key.
+    let wrong = Destination::open(&format!(
+        "openstack://{c}/?auth-username={}&openstack-apikey={}&openstack-authuri={}",
+        var("OSD_USER"),
+        var("OSD_PASSWORD"),
+        var("OSD_AUTH_V2")
+    ))
+    .unwrap();
+    assert_eq!(wrong.test().unwrap_err().kind(), ErrorKind::Auth);
+}
+
+#[test]
+fn wrong_credentials_reader_and_missing_things() {
+    let Some(tb) = testbed() else { return };
+    let c = unique_container("errs");
+    let good = Destination::open(&tb.v3(&c, "", &var("OSD_REGION1"))).unwrap();
+    good.create_container().unwrap();
+    good.put_bytes("readable", b"r").unwrap();
+
+    let bad_pw = tb
+        .v3(&c, "", &var("OSD_REGION1"))
+        .replace(&var("OSD_PASSWORD"), "Wrong-Password-123");
+    let e = Destination::open(&bad_pw).unwrap().test().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Auth);
+    assert_eq!(e.http_status(), Some(401));
+    assert!(e.to_string().contains("auth-password"), "{e}");
+
+    let reader = Destination::open(&tb.v3_reader(&c)).unwrap();
+    let e = reader.put_bytes("nope", b"x").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Forbidden, "{e}");
+    assert_eq!(e.http_status(), Some(403));
+
+    assert_eq!(
+        good.get_bytes("missing").unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    let missing =
+        Destination::open(&tb.v3(&format!("{c}-missing"), "", &var("OSD_REGION1"))).unwrap();
+    for e in [
+        missing.get_bytes("x").unwrap_err(),
+        missing.put_bytes("x", b"x").unwrap_err(),
+        missing.delete("x").unwrap_err(),
+    ] {
+        assert_eq!(e.kind(), ErrorKind::ContainerNotFound, "{e}");
+    }
+    let e = Destination::open("openstack://c/?auth-username=u").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidUrl);
+    good.delete("readable").unwrap();
+}
+
+#[test]
+fn many_threads_share_one_destination() {
+    let Some(tb) = testbed() else { return };
+    let c = unique_container("threads");
+    let d = Arc::new(Destination::open(&tb.v3(&c, "t", &var("OSD_REGION1"))).unwrap());
+    d.create_container().unwrap();
+    let handles: Vec<_> = (0..8)
+        .map(|t| {
+            let d = d.clone();
+            std::thread::spawn(move || {
+                for i in 0..5 {
+                    let name = format!("thread{t}/obj{i}");
+                    let data = payload(10_000 + i * 100, t as u8);
+                    d.put_bytes(&name, &data).unwrap();
+                    assert_eq!(d.get_bytes(&name).unwrap(), data);
+                    d.list().unwrap();
+                    d.delete(&name).unwrap();
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert!(d.list().unwrap().is_empty());
+}
+
+#[test]
+fn pre_authenticated_storage_url_and_token() {
+    let Some(tb) = testbed() else { return };
+    let c = unique_container("preauth");
+    let d = Destination::open(&tb.v3(&c, "", &var("OSD_REGION1"))).unwrap();
+    d.create_container().unwrap();
+    // Get a token and the storage URL the way a host that authenticates itself would.
+    let token =
+        openstack_dest::auth::authenticate(&reqwest::blocking::Client::new(), d.config()).unwrap();
+    let url = format!(
+        "openstack://{c}/?openstack-storage-url={}&openstack-auth-token={}",
+        token.storage_url,
+        token.value.expose()
+    );
+    let pre = Destination::open(&url).unwrap();
+    pre.put_bytes("p", b"pre").unwrap();
+    assert_eq!(d.get_bytes("p").unwrap(), b"pre");
+    let bad = Destination::open(&format!(
+        "openstack://{c}/?openstack-storage-url={}&openstack-auth-token=not-a-token",
+        token.storage_url
+    ))
+    .unwrap();
+    assert_eq!(bad.test().unwrap_err().kind(), ErrorKind::Auth);
+    pre.delete("p").unwrap();
+    let _ = std::io::stdout().flush();
+}

@@ -1,0 +1,87 @@
+//! Access to the project's real Swift + Keystone test bed (tests/openstack/testbed.sh), whose
+//! settings arrive as OSD_* environment variables.
+
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The test bed's settings, or None when it is not configured. Under CI (or with
+/// OSD_REQUIRE_SERVER set) a missing test bed fails the test instead of skipping it.
+pub fn testbed() -> Option<Testbed> {
+    match std::env::var("OSD_AUTH_V3") {
+        Ok(_) => Some(Testbed),
+        Err(_) => {
+            if std::env::var_os("CI").is_some() || std::env::var_os("OSD_REQUIRE_SERVER").is_some()
+            {
+                panic!("the real-server test bed is required (CI or OSD_REQUIRE_SERVER is set) but OSD_AUTH_V3 is missing: run `bash tests/openstack/testbed.sh start` and source its env.sh");
+            }
+            eprintln!("skipping: no test bed (run `bash tests/openstack/testbed.sh start` and source its env.sh)");
+            None
+        }
+    }
+}
+
+pub struct Testbed;
+
+pub fn var(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set by the test bed's env.sh"))
+}
+
+/// A container name no other test uses.
+pub fn unique_container(tag: &str) -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "rs-{tag}-{}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_micros()
+            % 1_000_000
+    )
+}
+
+impl Testbed {
+    /// A v3 URL for the Default-domain member user.
+    pub fn v3(&self, container: &str, prefix: &str, region: &str) -> String {
+        format!(
+            "openstack://{container}/{prefix}?auth-username={}&auth-password={}&openstack-tenant-name={}&openstack-domain-name=Default&openstack-authuri={}&openstack-region={region}",
+            var("OSD_USER"), var("OSD_PASSWORD"), var("OSD_PROJECT"), var("OSD_AUTH_V3")
+        )
+    }
+
+    /// A v3 URL for the user of the second domain.
+    pub fn v3_domain2(&self, container: &str) -> String {
+        format!(
+            "openstack://{container}/?auth-username={}&auth-password={}&openstack-tenant-name={}&openstack-domain-name={}&openstack-authuri={}",
+            var("OSD_USER2"), var("OSD_PASSWORD2"), var("OSD_PROJECT2"), var("OSD_DOMAIN2"), var("OSD_AUTH_V3")
+        )
+    }
+
+    /// A v3 URL for the reader-only user.
+    pub fn v3_reader(&self, container: &str) -> String {
+        format!(
+            "openstack://{container}/?auth-username={}&auth-password={}&openstack-tenant-name={}&openstack-domain-name=Default&openstack-authuri={}",
+            var("OSD_READER_USER"), var("OSD_READER_PASSWORD"), var("OSD_PROJECT"), var("OSD_AUTH_V3")
+        )
+    }
+
+    /// A v2 URL with the password.
+    pub fn v2_password(&self, container: &str) -> String {
+        format!(
+            "openstack://{container}/v2?auth-username={}&auth-password={}&openstack-tenant-name={}&openstack-authuri={}",
+            var("OSD_USER"), var("OSD_PASSWORD"), var("OSD_PROJECT"), var("OSD_AUTH_V2")
+        )
+    }
+
+    /// A v2 URL with the API key (no password, no tenant).
+    pub fn v2_apikey(&self, container: &str) -> String {
+        format!(
+            "openstack://{container}/v2?auth-username={}&openstack-apikey={}&openstack-authuri={}",
+            var("OSD_USER"),
+            var("OSD_APIKEY"),
+            var("OSD_AUTH_V2")
+        )
+    }
+}
