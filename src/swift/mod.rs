@@ -215,7 +215,9 @@ impl Destination {
         })?;
         let mut tmp_name = std::ffi::OsString::from(".");
         tmp_name.push(file_name);
-        tmp_name.push(format!(".partial-{}", std::process::id()));
+        static PARTIALS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = PARTIALS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tmp_name.push(format!(".partial-{}-{n}", std::process::id()));
         let tmp: PathBuf = path.with_file_name(tmp_name);
         let result = (|| {
             let file = File::create(&tmp)

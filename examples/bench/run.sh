@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Throughput of libopenstack_dest against curl and python-swiftclient, on the same local Swift,
+# in one run, reported as ratios (time of ours / time of theirs: below 1 means we are faster).
+#   BENCH_MIB     size of the large object in MiB (default 512)
+#   BENCH_SMALL   number of small objects (default 300), BENCH_SMALL_BYTES their size (16384)
+#   BENCH_THREADS parallel uploads for the small objects (default 8)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+MIB=${BENCH_MIB:-512}
+COUNT=${BENCH_SMALL:-300}
+SMALL=${BENCH_SMALL_BYTES:-16384}
+THREADS=${BENCH_THREADS:-8}
+
+bash scripts/install-deps.sh >/dev/null
+echo "building the benchmark (release)…"
+cargo build --release --example bench 2>&1 | tail -1
+bash tests/openstack/testbed.sh start >/dev/null
+# shellcheck disable=SC1091
+source "${OSD_STATE_DIR:-/tmp/openstack-dest-testbed}/env.sh"
+
+work=$(mktemp -d /tmp/osd-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+head -c $((MIB * 1048576)) /dev/urandom > "$work/large.bin"
+mkdir -p "$work/small"
+for i in $(seq 1 "$COUNT"); do head -c "$SMALL" /dev/zero > "$work/small/f$i"; done
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$(now)" -v b="$1" 'BEGIN { printf "%.3f", a - b }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+c_ours="bench-ours-$$"; c_curl="bench-curl-$$"; c_sc="bench-sc-$$"
+URL="openstack://$c_ours/?auth-username=$OSD_USER&auth-password=$OSD_PASSWORD&openstack-tenant-name=$OSD_PROJECT&openstack-domain-name=Default&openstack-authuri=$OSD_AUTH_V3"
+
+echo "ours: libopenstack_dest (release)"
+"$ROOT/target/release/examples/bench" "$URL" "$work/large.bin" "$COUNT" "$SMALL" "$THREADS" | tee "$work/ours.txt"
+get() { awk -v k="$1" '$1 == k { print $2 }' "$work/ours.txt"; }
+
+echo "curl"
+auth_json=$(printf '{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"%s","domain":{"name":"Default"},"password":"%s"}}},"scope":{"project":{"name":"%s","domain":{"name":"Default"}}}}}' "$OSD_USER" "$OSD_PASSWORD" "$OSD_PROJECT")
+curl -s -D "$work/hdr" -o "$work/tok.json" -H 'Content-Type: application/json' -d "$auth_json" "$OSD_AUTH_V3/auth/tokens"
+TOKEN=$(awk 'tolower($1) == "x-subject-token:" { print $2 }' "$work/hdr" | tr -d '\r')
+STORAGE=$(/usr/bin/python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["token"]["catalog"]; print([e["url"] for s in c if s["type"]=="object-store" for e in s["endpoints"] if e["interface"]=="public" and e["region"]==sys.argv[2]][0])' "$work/tok.json" "$OSD_REGION1")
+H="X-Auth-Token: $TOKEN"
+curl -sf -X PUT -H "$H" "$STORAGE/$c_curl" -o /dev/null
+t=$(now); curl -sf -H "$H" -T "$work/large.bin" "$STORAGE/$c_curl/large" -o /dev/null; curl_put=$(elapsed "$t")
+t=$(now); curl -sf -H "$H" "$STORAGE/$c_curl/large" -o "$work/curl.out"; curl_get=$(elapsed "$t")
+args=(); for i in $(seq 1 "$COUNT"); do args+=(-T "$work/small/f$i" "$STORAGE/$c_curl/seq-$i"); done
+t=$(now); curl -sf -H "$H" -o /dev/null "${args[@]}"; curl_seq=$(elapsed "$t")
+args=(); for i in $(seq 1 "$COUNT"); do args+=(-T "$work/small/f$i" "$STORAGE/$c_curl/par-$i"); done
+t=$(now); curl -sf -H "$H" -o /dev/null --parallel --parallel-max "$THREADS" "${args[@]}"; curl_par=$(elapsed "$t")
+echo "large_put_seconds $curl_put"; echo "large_get_seconds $curl_get"
+echo "small_put_seq_seconds $curl_seq"; echo "small_put_par_seconds $curl_par"
+
+echo "python-swiftclient ($(/usr/bin/python3 -c 'import swiftclient; print(swiftclient.__version__)' 2>/dev/null || echo '?'))"
+export OS_AUTH_URL=$OSD_AUTH_V3 OS_IDENTITY_API_VERSION=3 OS_USERNAME=$OSD_USER OS_PASSWORD=$OSD_PASSWORD \
+  OS_PROJECT_NAME=$OSD_PROJECT OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default OS_REGION_NAME=$OSD_REGION1
+cd "$work"
+swift post "$c_sc"
+t=$(now); swift upload --object-name large "$c_sc" large.bin >/dev/null; sc_put=$(elapsed "$t")
+t=$(now); swift download "$c_sc" large -o "$work/sc.out" >/dev/null; sc_get=$(elapsed "$t")
+t=$(now); swift upload --object-threads 1 "$c_sc" small >/dev/null; sc_seq=$(elapsed "$t")
+swift delete "$c_sc" --prefix small >/dev/null
+t=$(now); swift upload --object-threads "$THREADS" "$c_sc" small >/dev/null; sc_par=$(elapsed "$t")
+echo "large_put_seconds $sc_put"; echo "large_get_seconds $sc_get"
+echo "small_put_seq_seconds $sc_seq"; echo "small_put_par_seconds $sc_par"
+cd "$ROOT"
+
+echo
+echo "ratios (our time / their time; < 1 = we are faster), $MIB MiB large object, $COUNT x $SMALL B small objects, $THREADS threads:"
+printf '%-34s %8s %8s\n' "" "vs curl" "vs swiftclient"
+printf '%-34s %8s %8s\n' "large upload" "$(ratio "$(get large_put_seconds)" "$curl_put")" "$(ratio "$(get large_put_seconds)" "$sc_put")"
+printf '%-34s %8s %8s\n' "large download" "$(ratio "$(get large_get_seconds)" "$curl_get")" "$(ratio "$(get large_get_seconds)" "$sc_get")"
+printf '%-34s %8s %8s\n' "small uploads, sequential" "$(ratio "$(get small_put_seq_seconds)" "$curl_seq")" "$(ratio "$(get small_put_seq_seconds)" "$sc_seq")"
+printf '%-34s %8s %8s\n' "small uploads, $THREADS in parallel" "$(ratio "$(get small_put_par_seconds)" "$curl_par")" "$(ratio "$(get small_put_par_seconds)" "$sc_par")"
+
+for c in "$c_sc" "$c_curl" "$c_ours"; do swift delete "$c" >/dev/null 2>&1 || true; done
