@@ -1,0 +1,49 @@
+using System;
+
+namespace OpenStackDest
+{
+    /// <summary>
+    /// A failed call of the library. The message comes from os_last_error_message (one line, with the
+    /// HTTP status and Swift's transaction id where there was one) and never contains a secret.
+    /// </summary>
+    public class OpenStackException : Exception
+    {
+        public OpenStackException(OpenStackStatus status, string message, int httpStatus)
+            : base(message)
+        {
+            Status = status;
+            HttpStatus = httpStatus;
+        }
+
+        public OpenStackException(OpenStackStatus status, string message, int httpStatus, Exception inner)
+            : base(message, inner)
+        {
+            Status = status;
+            HttpStatus = httpStatus;
+        }
+
+        /// <summary>The library's status code.</summary>
+        public OpenStackStatus Status { get; private set; }
+
+        /// <summary>HTTP status of the failed request, 0 if there was none.</summary>
+        public int HttpStatus { get; private set; }
+    }
+
+    /// <summary>The object does not exist (OS_ERR_NOT_FOUND).</summary>
+    public class FileMissingException : OpenStackException
+    {
+        public FileMissingException(string message, int httpStatus)
+            : base(OpenStackStatus.NotFound, message, httpStatus)
+        {
+        }
+    }
+
+    /// <summary>The container does not exist (OS_ERR_CONTAINER_NOT_FOUND); CreateFolder() creates it.</summary>
+    public class FolderMissingException : OpenStackException
+    {
+        public FolderMissingException(string message, int httpStatus)
+            : base(OpenStackStatus.ContainerNotFound, message, httpStatus)
+        {
+        }
+    }
+}

@@ -1,0 +1,177 @@
+// Helpers around the native calls: UTF-8 strings, status -> exception, entry conversion, secret scrubbing.
+using System;
+using System.Collections.Generic;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Threading;
+
+namespace OpenStackDest
+{
+    internal static class Interop
+    {
+        private static readonly DateTime Epoch = new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+
+        internal static readonly DateTime UnknownTime = DateTime.SpecifyKind(DateTime.MinValue, DateTimeKind.Utc);
+
+        /// <summary>A NUL-terminated UTF-8 string owned by the library, or null.</summary>
+        internal static string FromUtf8(IntPtr p)
+        {
+            if (p == IntPtr.Zero)
+                return null;
+            int len = 0;
+            while (Marshal.ReadByte(p, len) != 0)
+                len++;
+            if (len == 0)
+                return string.Empty;
+            byte[] bytes = new byte[len];
+            Marshal.Copy(p, bytes, 0, len);
+            return Encoding.UTF8.GetString(bytes);
+        }
+
+        /// <summary>Allocates a NUL-terminated UTF-8 copy (free with Marshal.FreeHGlobal).</summary>
+        internal static IntPtr ToUtf8(string s)
+        {
+            byte[] bytes = Encoding.UTF8.GetBytes(s ?? string.Empty);
+            IntPtr p = Marshal.AllocHGlobal(bytes.Length + 1);
+            Marshal.Copy(bytes, 0, p, bytes.Length);
+            Marshal.WriteByte(p, bytes.Length, 0);
+            return p;
+        }
+
+        internal static DateTime FromUnixMs(long ms)
+        {
+            if (ms == -1)
+                return UnknownTime;
+            try
+            {
+                return Epoch.AddMilliseconds(ms);
+            }
+            catch (ArgumentOutOfRangeException)
+            {
+                return UnknownTime;
+            }
+        }
+
+        internal static RemoteEntry ToEntry(NativeEntry e)
+        {
+            return new RemoteEntry(FromUtf8(e.Name) ?? string.Empty, e.Size, FromUnixMs(e.LastModifiedMs),
+                e.IsFolder != 0, FromUtf8(e.ETag));
+        }
+
+        /// <summary>
+        /// The exception for a failed call. Must run on the calling thread right after the call (the
+        /// message and HTTP status are thread-local in the library).
+        /// </summary>
+        internal static Exception Error(OpenStackStatus status, string[] secrets, CancellationToken token)
+        {
+            string message = Scrub(FromUtf8(Native.os_last_error_message()), secrets);
+            int http = Native.os_last_http_status();
+            if (string.IsNullOrEmpty(message))
+                message = StatusName(status);
+            switch (status)
+            {
+                case OpenStackStatus.NotFound:
+                    return new FileMissingException(message, http);
+                case OpenStackStatus.ContainerNotFound:
+                    return new FolderMissingException(message, http);
+                case OpenStackStatus.Cancelled:
+                    return token.IsCancellationRequested
+                        ? new OperationCanceledException(message, token)
+                        : new OperationCanceledException(message);
+                default:
+                    return new OpenStackException(status, message, http);
+            }
+        }
+
+        internal static string StatusName(OpenStackStatus status)
+        {
+            string name = FromUtf8(Native.os_status_name(status));
+            return string.IsNullOrEmpty(name) ? "OS_STATUS_" + (int)status : name;
+        }
+
+        internal static void Check(OpenStackStatus status, string[] secrets)
+        {
+            if (status != OpenStackStatus.Ok)
+                throw Error(status, secrets, CancellationToken.None);
+        }
+
+        // ---- secrets: defence in depth; the library already keeps them out of its messages ----
+
+        private static readonly string[] SecretKeyParts = { "password", "apikey", "api-key", "token", "secret" };
+
+        internal static string[] CollectSecrets(string url, IDictionary<string, string> options)
+        {
+            var found = new List<string>();
+            if (options != null)
+            {
+                foreach (KeyValuePair<string, string> kv in options)
+                {
+                    if (IsSecretKey(kv.Key))
+                        AddSecret(found, kv.Value);
+                }
+            }
+            int q = url == null ? -1 : url.IndexOf('?');
+            if (q >= 0)
+            {
+                string query = url.Substring(q + 1);
+                int hash = query.IndexOf('#');
+                if (hash >= 0)
+                    query = query.Substring(0, hash);
+                foreach (string pair in query.Split('&'))
+                {
+                    int eq = pair.IndexOf('=');
+                    if (eq <= 0)
+                        continue;
+                    string key = pair.Substring(0, eq);
+                    if (!IsSecretKey(key))
+                        continue;
+                    string raw = pair.Substring(eq + 1);
+                    AddSecret(found, raw);
+                    try
+                    {
+                        AddSecret(found, Uri.UnescapeDataString(raw));
+                    }
+                    catch (Exception)
+                    {
+                        // keep the raw form only
+                    }
+                }
+            }
+            // longest first, so a secret that contains another is replaced whole
+            found.Sort((a, b) => b.Length.CompareTo(a.Length));
+            return found.ToArray();
+        }
+
+        private static bool IsSecretKey(string key)
+        {
+            if (key == null)
+                return false;
+            string k = key.ToLowerInvariant();
+            foreach (string part in SecretKeyParts)
+            {
+                if (k.Contains(part))
+                    return true;
+            }
+            return false;
+        }
+
+        private static void AddSecret(List<string> list, string value)
+        {
+            // very short values would garble messages and say little; the library never prints them anyway
+            if (value != null && value.Length >= 4 && !list.Contains(value))
+                list.Add(value);
+        }
+
+        internal static string Scrub(string message, string[] secrets)
+        {
+            if (string.IsNullOrEmpty(message) || secrets == null)
+                return message;
+            foreach (string s in secrets)
+            {
+                if (message.IndexOf(s, StringComparison.Ordinal) >= 0)
+                    message = message.Replace(s, "***");
+            }
+            return message;
+        }
+    }
+}

@@ -1,0 +1,162 @@
+// P/Invoke declarations for libopenstack_dest (include/openstack_dest.h). Internal only.
+using System;
+using System.Runtime.InteropServices;
+
+namespace OpenStackDest
+{
+    /// <summary>os_entry as laid out by the C ABI (is_folder is a C bool: one byte).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct NativeEntry
+    {
+        public IntPtr Name;
+        public long Size;
+        public long LastModifiedMs;
+        public byte IsFolder;
+        public IntPtr ETag;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct NativeQuota
+    {
+        public long BytesUsed;
+        public long QuotaBytes;
+        public long ObjectCount;
+        public long ContainerCount;
+    }
+
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    internal delegate IntPtr NativeReadCallback(IntPtr ctx, IntPtr buf, UIntPtr cap);
+
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    internal delegate int NativeRewindCallback(IntPtr ctx);
+
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    internal delegate int NativeWriteCallback(IntPtr ctx, IntPtr buf, UIntPtr len);
+
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    internal delegate int NativeProgressCallback(IntPtr ctx, ulong done, long total);
+
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    internal delegate void NativeLogCallback(IntPtr ctx, int level, IntPtr message);
+
+    /// <summary>
+    /// The native handle (os_dest*). Released with os_free; the SafeHandle reference count keeps it
+    /// alive while calls on other threads are still running.
+    /// </summary>
+    internal sealed class DestinationHandle : SafeHandle
+    {
+        public DestinationHandle() : base(IntPtr.Zero, true)
+        {
+        }
+
+        public override bool IsInvalid
+        {
+            get { return handle == IntPtr.Zero; }
+        }
+
+        protected override bool ReleaseHandle()
+        {
+            Native.os_free(handle);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Every entry point of the C ABI. Note for maintainers: on Mono a method that calls one of these is
+    /// bound to the library when it is compiled, so NativeLoader.EnsureInitialized() must have run
+    /// before any such method is first called (see NativeLoader).
+    /// </summary>
+    internal static class Native
+    {
+        internal const string Lib = "openstack_dest";
+        private const CallingConvention CC = CallingConvention.Cdecl;
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern IntPtr os_version();
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern IntPtr os_status_name(OpenStackStatus status);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern IntPtr os_last_error_message();
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int os_last_http_status();
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern void os_set_log_callback(NativeLogCallback cb, IntPtr ctx, int maxLevel);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern OpenStackStatus os_open_with(
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string url,
+            IntPtr[] keys, IntPtr[] values, UIntPtr count, out DestinationHandle dest);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern void os_free(IntPtr dest);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern OpenStackStatus os_test(DestinationHandle dest);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern OpenStackStatus os_create_container(DestinationHandle dest);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern OpenStackStatus os_put(DestinationHandle dest,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string name, byte[] data, UIntPtr len);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern OpenStackStatus os_put_file_ex(DestinationHandle dest,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string name,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string path,
+            NativeProgressCallback progress, IntPtr progressCtx);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern OpenStackStatus os_put_stream(DestinationHandle dest,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string name,
+            NativeReadCallback read, NativeRewindCallback rewind, IntPtr ctx, long sizeHint,
+            NativeProgressCallback progress, IntPtr progressCtx);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern OpenStackStatus os_get(DestinationHandle dest,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string name, out IntPtr data, out UIntPtr len);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern void os_bytes_free(IntPtr data, UIntPtr len);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern OpenStackStatus os_get_file_ex(DestinationHandle dest,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string name,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string path,
+            NativeProgressCallback progress, IntPtr progressCtx);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern OpenStackStatus os_get_stream(DestinationHandle dest,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string name,
+            NativeWriteCallback write, IntPtr ctx, NativeProgressCallback progress, IntPtr progressCtx);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern OpenStackStatus os_delete(DestinationHandle dest,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string name);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern OpenStackStatus os_rename(DestinationHandle dest,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string from,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string to);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern OpenStackStatus os_stat(DestinationHandle dest,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string name, out IntPtr entry);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern void os_entry_free(IntPtr entry);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern OpenStackStatus os_list(DestinationHandle dest, out IntPtr entries, out UIntPtr count);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern void os_entries_free(IntPtr entries, UIntPtr count);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern OpenStackStatus os_quota(DestinationHandle dest, out NativeQuota quota);
+    }
+}

@@ -1,0 +1,515 @@
+// OpenStackDestination: an OpenStack Swift destination named by one openstack:// URL, over libopenstack_dest.
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace OpenStackDest
+{
+    /// <summary>
+    /// An OpenStack Swift destination: <c>openstack://container/prefix?auth-username=..&amp;auth-password=..&amp;
+    /// openstack-tenant-name=..&amp;openstack-authuri=..</c>. Names are relative to the prefix. One instance
+    /// may be used from several threads at once. Dispose it to release the native handle.
+    /// </summary>
+    /// <remarks>
+    /// Failures throw <see cref="FileMissingException"/> (no such object), <see cref="FolderMissingException"/>
+    /// (no such container) or <see cref="OpenStackException"/>; a cancelled transfer throws
+    /// <see cref="OperationCanceledException"/>; an exception thrown by a caller's stream or progress
+    /// callback is rethrown unchanged. The ...Async methods run the blocking call on the thread pool;
+    /// streamed transfers (Put/Get/PutFile/GetFile) stop as soon as the token is cancelled, the other
+    /// operations check the token before they start.
+    /// </remarks>
+    public sealed class OpenStackDestination : IDisposable
+    {
+        private readonly DestinationHandle handle;
+        private readonly string[] secrets;
+
+        /// <summary>
+        /// Opens a destination. Options (e.g. a host's option dictionary) are merged with the URL's query;
+        /// the query wins. A bad URL or a missing option throws <see cref="OpenStackException"/> with
+        /// <see cref="OpenStackStatus.InvalidUrl"/>. No network request is made here.
+        /// </summary>
+        public OpenStackDestination(string url, IDictionary<string, string> options = null)
+        {
+            if (url == null)
+                throw new ArgumentNullException("url");
+            NativeLoader.EnsureInitialized();
+            secrets = Interop.CollectSecrets(url, options);
+            handle = Open(url, options, secrets);
+        }
+
+        /// <summary>Version of the native library, e.g. "0.1.0".</summary>
+        public static string Version
+        {
+            get
+            {
+                NativeLoader.EnsureInitialized();
+                return NativeVersion();
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static string NativeVersion()
+        {
+            return Interop.FromUtf8(Native.os_version());
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static DestinationHandle Open(string url, IDictionary<string, string> options, string[] secrets)
+        {
+            int n = options == null ? 0 : options.Count;
+            IntPtr[] keys = n == 0 ? null : new IntPtr[n];
+            IntPtr[] values = n == 0 ? null : new IntPtr[n];
+            try
+            {
+                if (n > 0)
+                {
+                    int i = 0;
+                    foreach (KeyValuePair<string, string> kv in options)
+                    {
+                        if (i == n)
+                            break;
+                        keys[i] = Interop.ToUtf8(kv.Key);
+                        values[i] = Interop.ToUtf8(kv.Value);
+                        i++;
+                    }
+                    n = i;
+                }
+                DestinationHandle h;
+                OpenStackStatus status = Native.os_open_with(url, keys, values, new UIntPtr((uint)n), out h);
+                if (status != OpenStackStatus.Ok)
+                {
+                    Exception e = Interop.Error(status, secrets, CancellationToken.None);
+                    if (h != null)
+                        h.Dispose();
+                    throw e;
+                }
+                if (h == null || h.IsInvalid)
+                    throw new OpenStackException(OpenStackStatus.Panic, "os_open_with returned OS_OK without a handle", 0);
+                return h;
+            }
+            finally
+            {
+                FreeAll(keys);
+                FreeAll(values);
+            }
+        }
+
+        private static void FreeAll(IntPtr[] ptrs)
+        {
+            if (ptrs == null)
+                return;
+            foreach (IntPtr p in ptrs)
+            {
+                if (p != IntPtr.Zero)
+                    Marshal.FreeHGlobal(p);
+            }
+        }
+
+        // ------------------------------------------------------------------ logging
+
+        private static readonly object LogGate = new object();
+        private static Action<LogLevel, string> logger;
+        // One static native callback for the life of the process; it forwards to the current logger.
+        private static NativeLogCallback logThunk;
+
+        /// <summary>
+        /// Receives the library's log lines (process-wide; from any thread). Lines above
+        /// <paramref name="maxLevel"/> are not delivered. <c>null</c> turns logging off.
+        /// Exceptions thrown by the logger are ignored.
+        /// </summary>
+        public static void SetLogger(Action<LogLevel, string> logger, LogLevel maxLevel = LogLevel.Info)
+        {
+            NativeLoader.EnsureInitialized();
+            SetNativeLogger(logger, maxLevel);
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void SetNativeLogger(Action<LogLevel, string> newLogger, LogLevel maxLevel)
+        {
+            lock (LogGate)
+            {
+                logger = newLogger;
+                if (newLogger == null)
+                {
+                    Native.os_set_log_callback(null, IntPtr.Zero, (int)maxLevel);
+                    return;
+                }
+                if (logThunk == null)
+                    logThunk = OnLog;
+                Native.os_set_log_callback(logThunk, IntPtr.Zero, (int)maxLevel);
+            }
+        }
+
+        private static void OnLog(IntPtr ctx, int level, IntPtr message)
+        {
+            Action<LogLevel, string> l = Volatile.Read(ref logger);
+            if (l == null)
+                return;
+            try
+            {
+                l((LogLevel)level, Interop.FromUtf8(message) ?? string.Empty);
+            }
+            catch (Exception)
+            {
+                // never let an exception cross into native code
+            }
+        }
+
+        // ------------------------------------------------------------------ plumbing
+
+        private DestinationHandle Handle
+        {
+            get
+            {
+                if (handle.IsClosed)
+                    throw new ObjectDisposedException("OpenStackDestination");
+                return handle;
+            }
+        }
+
+        private void Check(OpenStackStatus status)
+        {
+            Interop.Check(status, secrets);
+        }
+
+        private static void RequireName(string name, string paramName)
+        {
+            if (name == null)
+                throw new ArgumentNullException(paramName);
+        }
+
+        private static Action<long, long> Wrap(IProgress<long> progress)
+        {
+            if (progress == null)
+                return null;
+            return (done, total) => progress.Report(done);
+        }
+
+        /// <summary>Releases the native handle (after calls still running on other threads finish).</summary>
+        public void Dispose()
+        {
+            handle.Dispose();
+        }
+
+        // ------------------------------------------------------------------ synchronous API
+
+        /// <summary>Checks credentials and container (HEAD); throws what is wrong.</summary>
+        public void Test()
+        {
+            Check(Native.os_test(Handle));
+        }
+
+        /// <summary>Creates the container (idempotent).</summary>
+        public void CreateFolder()
+        {
+            Check(Native.os_create_container(Handle));
+        }
+
+        /// <summary>Uploads <paramref name="source"/> from its current position to its end, streaming.</summary>
+        public void Put(string name, Stream source)
+        {
+            Put(name, source, CancellationToken.None, (Action<long, long>)null);
+        }
+
+        public void Put(string name, Stream source, CancellationToken cancellationToken, IProgress<long> progress)
+        {
+            Put(name, source, cancellationToken, Wrap(progress));
+        }
+
+        /// <summary>
+        /// Uploads a stream (seekable or not) without buffering it whole. A seekable stream may be read
+        /// again from its start position when the library retries. <paramref name="progress"/> gets
+        /// (bytes done, total or -1).
+        /// </summary>
+        public void Put(string name, Stream source, CancellationToken cancellationToken, Action<long, long> progress = null)
+        {
+            RequireName(name, "name");
+            if (source == null)
+                throw new ArgumentNullException("source");
+            if (!source.CanRead)
+                throw new ArgumentException("the stream is not readable", "source");
+            cancellationToken.ThrowIfCancellationRequested();
+            var t = new Transfer(source, true, cancellationToken, progress);
+            OpenStackStatus status = Native.os_put_stream(Handle, name, t.ReadCallback, t.RewindCallback, IntPtr.Zero,
+                t.SizeHint, t.ProgressCallback, IntPtr.Zero);
+            GC.KeepAlive(t.ReadCallback);
+            GC.KeepAlive(t.RewindCallback);
+            GC.KeepAlive(t.ProgressCallback);
+            GC.KeepAlive(t);
+            t.Complete(status, secrets);
+        }
+
+        /// <summary>Uploads a byte array.</summary>
+        public void Put(string name, byte[] data)
+        {
+            RequireName(name, "name");
+            if (data == null)
+                throw new ArgumentNullException("data");
+            Check(Native.os_put(Handle, name, data, new UIntPtr((ulong)data.LongLength)));
+        }
+
+        /// <summary>Uploads a local file.</summary>
+        public void PutFile(string name, string path)
+        {
+            PutFile(name, path, CancellationToken.None, (Action<long, long>)null);
+        }
+
+        public void PutFile(string name, string path, CancellationToken cancellationToken, IProgress<long> progress)
+        {
+            PutFile(name, path, cancellationToken, Wrap(progress));
+        }
+
+        public void PutFile(string name, string path, CancellationToken cancellationToken, Action<long, long> progress = null)
+        {
+            RequireName(name, "name");
+            RequireName(path, "path");
+            cancellationToken.ThrowIfCancellationRequested();
+            var t = new Transfer(null, true, cancellationToken, progress);
+            OpenStackStatus status = Native.os_put_file_ex(Handle, name, path, t.ProgressCallback, IntPtr.Zero);
+            GC.KeepAlive(t.ProgressCallback);
+            GC.KeepAlive(t);
+            t.Complete(status, secrets);
+        }
+
+        /// <summary>Downloads into <paramref name="target"/>, streaming (written at its current position).</summary>
+        public void Get(string name, Stream target)
+        {
+            Get(name, target, CancellationToken.None, (Action<long, long>)null);
+        }
+
+        public void Get(string name, Stream target, CancellationToken cancellationToken, IProgress<long> progress)
+        {
+            Get(name, target, cancellationToken, Wrap(progress));
+        }
+
+        public void Get(string name, Stream target, CancellationToken cancellationToken, Action<long, long> progress = null)
+        {
+            RequireName(name, "name");
+            if (target == null)
+                throw new ArgumentNullException("target");
+            if (!target.CanWrite)
+                throw new ArgumentException("the stream is not writable", "target");
+            cancellationToken.ThrowIfCancellationRequested();
+            var t = new Transfer(target, false, cancellationToken, progress);
+            OpenStackStatus status = Native.os_get_stream(Handle, name, t.WriteCallback, IntPtr.Zero,
+                t.ProgressCallback, IntPtr.Zero);
+            GC.KeepAlive(t.WriteCallback);
+            GC.KeepAlive(t.ProgressCallback);
+            GC.KeepAlive(t);
+            t.Complete(status, secrets);
+        }
+
+        /// <summary>Downloads a whole object into memory.</summary>
+        public byte[] Get(string name)
+        {
+            RequireName(name, "name");
+            IntPtr data;
+            UIntPtr len;
+            Check(Native.os_get(Handle, name, out data, out len));
+            try
+            {
+                ulong n = len.ToUInt64();
+                if (n > int.MaxValue)
+                    throw new OpenStackException(OpenStackStatus.TooLarge, "object of " + n + " bytes does not fit a byte array; use Get(name, Stream)", 0);
+                var result = new byte[n];
+                if (n > 0)
+                    Marshal.Copy(data, result, 0, (int)n);
+                return result;
+            }
+            finally
+            {
+                Native.os_bytes_free(data, len);
+            }
+        }
+
+        /// <summary>Downloads into a local file (replaced).</summary>
+        public void GetFile(string name, string path)
+        {
+            GetFile(name, path, CancellationToken.None, (Action<long, long>)null);
+        }
+
+        public void GetFile(string name, string path, CancellationToken cancellationToken, IProgress<long> progress)
+        {
+            GetFile(name, path, cancellationToken, Wrap(progress));
+        }
+
+        public void GetFile(string name, string path, CancellationToken cancellationToken, Action<long, long> progress = null)
+        {
+            RequireName(name, "name");
+            RequireName(path, "path");
+            cancellationToken.ThrowIfCancellationRequested();
+            var t = new Transfer(null, false, cancellationToken, progress);
+            OpenStackStatus status = Native.os_get_file_ex(Handle, name, path, t.ProgressCallback, IntPtr.Zero);
+            GC.KeepAlive(t.ProgressCallback);
+            GC.KeepAlive(t);
+            t.Complete(status, secrets);
+        }
+
+        /// <summary>Objects and folders directly under the prefix (all pages).</summary>
+        public IList<RemoteEntry> List()
+        {
+            IntPtr entries;
+            UIntPtr count;
+            Check(Native.os_list(Handle, out entries, out count));
+            try
+            {
+                int n = checked((int)count.ToUInt64());
+                var result = new List<RemoteEntry>(n);
+                int stride = Marshal.SizeOf(typeof(NativeEntry));
+                for (int i = 0; i < n; i++)
+                {
+                    var e = (NativeEntry)Marshal.PtrToStructure(new IntPtr(entries.ToInt64() + (long)i * stride), typeof(NativeEntry));
+                    result.Add(Interop.ToEntry(e));
+                }
+                return result;
+            }
+            finally
+            {
+                Native.os_entries_free(entries, count);
+            }
+        }
+
+        /// <summary>Size, ETag and last modification of one object (HEAD).</summary>
+        public RemoteEntry Stat(string name)
+        {
+            RequireName(name, "name");
+            IntPtr entry;
+            Check(Native.os_stat(Handle, name, out entry));
+            try
+            {
+                return Interop.ToEntry((NativeEntry)Marshal.PtrToStructure(entry, typeof(NativeEntry)));
+            }
+            finally
+            {
+                Native.os_entry_free(entry);
+            }
+        }
+
+        public void Delete(string name)
+        {
+            RequireName(name, "name");
+            Check(Native.os_delete(Handle, name));
+        }
+
+        /// <summary>Renames (server-side copy, then delete) an object.</summary>
+        public void Rename(string from, string to)
+        {
+            RequireName(from, "from");
+            RequireName(to, "to");
+            Check(Native.os_rename(Handle, from, to));
+        }
+
+        /// <summary>Account usage and quota.</summary>
+        public QuotaInfo Quota()
+        {
+            NativeQuota q;
+            Check(Native.os_quota(Handle, out q));
+            return new QuotaInfo(q.BytesUsed, q.QuotaBytes, q.ObjectCount, q.ContainerCount);
+        }
+
+        // ------------------------------------------------------------------ asynchronous API
+
+        public Task TestAsync(CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return Task.Run(() => Test(), cancellationToken);
+        }
+
+        public Task CreateFolderAsync(CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return Task.Run(() => CreateFolder(), cancellationToken);
+        }
+
+        public Task PutAsync(string name, Stream source, CancellationToken cancellationToken = default(CancellationToken), IProgress<long> progress = null)
+        {
+            return PutAsync(name, source, cancellationToken, Wrap(progress));
+        }
+
+        public Task PutAsync(string name, Stream source, CancellationToken cancellationToken, Action<long, long> progress)
+        {
+            return Task.Run(() => Put(name, source, cancellationToken, progress), cancellationToken);
+        }
+
+        /// <summary>Uploads a byte array; with a cancellable token it is streamed so it can stop midway.</summary>
+        public Task PutAsync(string name, byte[] data, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return Task.Run(() =>
+            {
+                if (cancellationToken.CanBeCanceled && data != null)
+                    Put(name, new MemoryStream(data, false), cancellationToken, (Action<long, long>)null);
+                else
+                    Put(name, data);
+            }, cancellationToken);
+        }
+
+        public Task PutFileAsync(string name, string path, CancellationToken cancellationToken = default(CancellationToken), IProgress<long> progress = null)
+        {
+            return PutFileAsync(name, path, cancellationToken, Wrap(progress));
+        }
+
+        public Task PutFileAsync(string name, string path, CancellationToken cancellationToken, Action<long, long> progress)
+        {
+            return Task.Run(() => PutFile(name, path, cancellationToken, progress), cancellationToken);
+        }
+
+        public Task GetAsync(string name, Stream target, CancellationToken cancellationToken = default(CancellationToken), IProgress<long> progress = null)
+        {
+            return GetAsync(name, target, cancellationToken, Wrap(progress));
+        }
+
+        public Task GetAsync(string name, Stream target, CancellationToken cancellationToken, Action<long, long> progress)
+        {
+            return Task.Run(() => Get(name, target, cancellationToken, progress), cancellationToken);
+        }
+
+        public Task<byte[]> GetAsync(string name, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return Task.Run(() =>
+            {
+                if (!cancellationToken.CanBeCanceled)
+                    return Get(name);
+                var ms = new MemoryStream();
+                Get(name, ms, cancellationToken, (Action<long, long>)null);
+                return ms.ToArray();
+            }, cancellationToken);
+        }
+
+        public Task GetFileAsync(string name, string path, CancellationToken cancellationToken = default(CancellationToken), IProgress<long> progress = null)
+        {
+            return GetFileAsync(name, path, cancellationToken, Wrap(progress));
+        }
+
+        public Task GetFileAsync(string name, string path, CancellationToken cancellationToken, Action<long, long> progress)
+        {
+            return Task.Run(() => GetFile(name, path, cancellationToken, progress), cancellationToken);
+        }
+
+        public Task<IList<RemoteEntry>> ListAsync(CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return Task.Run(() => List(), cancellationToken);
+        }
+
+        public Task<RemoteEntry> StatAsync(string name, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return Task.Run(() => Stat(name), cancellationToken);
+        }
+
+        public Task DeleteAsync(string name, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return Task.Run(() => Delete(name), cancellationToken);
+        }
+
+        public Task RenameAsync(string from, string to, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return Task.Run(() => Rename(from, to), cancellationToken);
+        }
+
+        public Task<QuotaInfo> QuotaAsync(CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return Task.Run(() => Quota(), cancellationToken);
+        }
+    }
+}

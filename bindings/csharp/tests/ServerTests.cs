@@ -1,0 +1,714 @@
+// Tests against the real Swift + Keystone v3 of the test bed (tests/openstack/testbed.sh).
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using NUnit.Framework;
+#if NUNIT2
+using OneTimeSetUpAttribute = NUnit.Framework.TestFixtureSetUpAttribute;
+using OneTimeTearDownAttribute = NUnit.Framework.TestFixtureTearDownAttribute;
+#endif
+
+namespace OpenStackDest.Tests
+{
+    /// <summary>Collects IProgress reports synchronously (Progress&lt;T&gt; would post them later).</summary>
+    internal sealed class ProgressLog : IProgress<long>
+    {
+        internal readonly List<long> Values = new List<long>();
+
+        public void Report(long value)
+        {
+            lock (Values)
+                Values.Add(value);
+        }
+    }
+
+    [TestFixture]
+    public class ServerTests
+    {
+        private string container;
+        private OpenStackDestination dest;
+        private int counter;
+
+        [OneTimeSetUp]
+        public void StartFixture()
+        {
+            TestEnv.RequireServer();
+            container = TestEnv.UniqueContainer("v3");
+            dest = new OpenStackDestination(TestEnv.V3Url(container));
+            dest.CreateFolder();
+        }
+
+        [OneTimeTearDown]
+        public void EndFixture()
+        {
+            if (dest != null)
+                dest.Dispose();
+            if (container != null)
+                SwiftAdmin.DeleteContainer(container);
+        }
+
+        private string NewName(string what)
+        {
+            return what + "-" + Interlocked.Increment(ref counter) + ".bin";
+        }
+
+        private static void AssertRecent(DateTime t)
+        {
+            Assert.That(t.Kind, Is.EqualTo(DateTimeKind.Utc));
+            Assert.That(Math.Abs((DateTime.UtcNow - t).TotalMinutes), Is.LessThan(10), "last modified " + t.ToString("o"));
+        }
+
+        // ---------------------------------------------------------------- every method
+
+        [Test]
+        public void TestAndCreateFolderSucceed()
+        {
+            dest.Test();
+            dest.CreateFolder(); // idempotent
+            dest.TestAsync().GetAwaiter().GetResult();
+            dest.CreateFolderAsync().GetAwaiter().GetResult();
+        }
+
+        [Test]
+        public void CreateFolderCreatesTheContainer()
+        {
+            string c = TestEnv.UniqueContainer("mk");
+            try
+            {
+                using (var d = new OpenStackDestination(TestEnv.V3Url(c)))
+                {
+                    Assert.Throws<FolderMissingException>(() => d.Test());
+                    d.CreateFolder();
+                    d.Test();
+                    Assert.That(d.List().Count, Is.EqualTo(0));
+                }
+                Assert.That(SwiftAdmin.ContainerExists(c), Is.True);
+            }
+            finally
+            {
+                SwiftAdmin.DeleteContainer(c);
+            }
+        }
+
+        [Test]
+        public void PutAndGetBytes()
+        {
+            string name = NewName("bytes");
+            byte[] data = TestEnv.RandomBytes(100 * 1024 + 3);
+            dest.Put(name, data);
+            Assert.That(dest.Get(name), Is.EqualTo(data));
+            dest.PutAsync(name, new byte[] { 1, 2, 3 }).GetAwaiter().GetResult(); // overwrite
+            Assert.That(dest.GetAsync(name).GetAwaiter().GetResult(), Is.EqualTo(new byte[] { 1, 2, 3 }));
+            using (var cts = new CancellationTokenSource())
+            {
+                dest.PutAsync(name, data, cts.Token).GetAwaiter().GetResult(); // streamed path
+                Assert.That(dest.GetAsync(name, cts.Token).GetAwaiter().GetResult(), Is.EqualTo(data));
+            }
+            dest.Delete(name);
+        }
+
+        [Test]
+        public void EmptyObjectRoundTrips()
+        {
+            string name = NewName("empty");
+            dest.Put(name, new byte[0]);
+            Assert.That(dest.Get(name).Length, Is.EqualTo(0));
+            Assert.That(dest.Stat(name).Size, Is.EqualTo(0));
+            var ms = new MemoryStream();
+            dest.Get(name, ms);
+            Assert.That(ms.Length, Is.EqualTo(0));
+            dest.Put(name, new MemoryStream());
+            Assert.That(dest.Stat(name).Size, Is.EqualTo(0));
+            dest.Delete(name);
+        }
+
+        [Test]
+        public void SeekableStreamIsUploadedFromItsCurrentPosition()
+        {
+            string name = NewName("seekable");
+            byte[] data = TestEnv.RandomBytes(1024 * 1024 + 77);
+            var source = new MemoryStream(data);
+            source.Position = 1000;
+            dest.Put(name, source);
+            var target = new MemoryStream();
+            dest.Get(name, target);
+            Assert.That(target.ToArray(), Is.EqualTo(data.Skip(1000).ToArray()));
+            RemoteEntry st = dest.Stat(name);
+            Assert.That(st.Size, Is.EqualTo(data.Length - 1000));
+            Assert.That(st.ETag, Is.EqualTo(TestEnv.Md5Hex(data.Skip(1000).ToArray())));
+            dest.Delete(name);
+        }
+
+        [Test]
+        public void NonSeekableStreamPut()
+        {
+            string name = NewName("nonseekable");
+            byte[] data = TestEnv.RandomBytes(3 * 1024 * 1024 + 17);
+            var source = new NonSeekableStream(new MemoryStream(data));
+            Assert.That(source.CanSeek, Is.False);
+            dest.Put(name, source);
+            var ms = new MemoryStream();
+            dest.Get(name, new NonSeekableStream(ms));
+            Assert.That(ms.ToArray(), Is.EqualTo(data));
+            Assert.That(dest.Stat(name).ETag, Is.EqualTo(TestEnv.Md5Hex(data)));
+            dest.Delete(name);
+        }
+
+        [Test]
+        public void StreamTransfersReportProgress()
+        {
+            string name = NewName("progress");
+            const int size = 5 * 1024 * 1024;
+            var up = new ProgressLog();
+            dest.PutAsync(name, new PatternStream(size, true), CancellationToken.None, up).GetAwaiter().GetResult();
+            Assert.That(up.Values.Count, Is.GreaterThan(0));
+            Assert.That(up.Values.Last(), Is.EqualTo(size));
+            for (int i = 1; i < up.Values.Count; i++)
+                Assert.That(up.Values[i], Is.GreaterThanOrEqualTo(up.Values[i - 1]));
+
+            long lastDone = -1, lastTotal = -2;
+            var hs = new HashingStream();
+            dest.GetAsync(name, hs, CancellationToken.None, (done, total) => { lastDone = done; lastTotal = total; }).GetAwaiter().GetResult();
+            Assert.That(lastDone, Is.EqualTo(size));
+            Assert.That(lastTotal, Is.EqualTo(size).Or.EqualTo(-1));
+            Assert.That(hs.Finish(), Is.EqualTo(PatternStream.Sha256Of(size)));
+            dest.DeleteAsync(name).GetAwaiter().GetResult();
+        }
+
+        [Test]
+        public void PutFileAndGetFile()
+        {
+            string name = NewName("file");
+            string src = Path.GetTempFileName();
+            string dst = Path.GetTempFileName();
+            try
+            {
+                byte[] data = TestEnv.RandomBytes(2 * 1024 * 1024 + 5);
+                File.WriteAllBytes(src, data);
+                long seen = -1;
+                dest.PutFile(name, src, CancellationToken.None, (done, total) => seen = done);
+                Assert.That(seen, Is.EqualTo(data.Length));
+                dest.GetFile(name, dst);
+                Assert.That(File.ReadAllBytes(dst), Is.EqualTo(data));
+
+                File.Delete(dst);
+                var log = new ProgressLog();
+                dest.PutFileAsync(name, src).GetAwaiter().GetResult();
+                dest.GetFileAsync(name, dst, CancellationToken.None, log).GetAwaiter().GetResult();
+                Assert.That(File.ReadAllBytes(dst), Is.EqualTo(data));
+                Assert.That(log.Values.Last(), Is.EqualTo(data.Length));
+                dest.Delete(name);
+            }
+            finally
+            {
+                File.Delete(src);
+                File.Delete(dst);
+            }
+        }
+
+        [Test]
+        public void ListShowsFilesAndFoldersRelativeToThePrefix()
+        {
+            string prefix = "listing-" + Interlocked.Increment(ref counter) + "/";
+            using (var d = new OpenStackDestination(TestEnv.V3Url(container, prefix)))
+            {
+                byte[] a = Encoding.UTF8.GetBytes("abc");
+                d.Put("a.txt", a);
+                d.Put("sub/b.txt", new byte[] { 9 });
+                d.Put("sub/deeper/c.txt", new byte[] { 8 });
+                foreach (IList<RemoteEntry> list in new[] { d.List(), d.ListAsync().GetAwaiter().GetResult() })
+                {
+                    Assert.That(list.Select(e => e.Name).OrderBy(n => n, StringComparer.Ordinal).ToArray(),
+                        Is.EqualTo(new[] { "a.txt", "sub" }));
+                    RemoteEntry file = list.Single(e => e.Name == "a.txt");
+                    Assert.That(file.IsFolder, Is.False);
+                    Assert.That(file.Size, Is.EqualTo(3));
+                    Assert.That(file.ETag, Is.EqualTo(TestEnv.Md5Hex(a)));
+                    AssertRecent(file.LastModified);
+                    RemoteEntry folder = list.Single(e => e.Name == "sub");
+                    Assert.That(folder.IsFolder, Is.True);
+                    Assert.That(folder.Size, Is.EqualTo(-1));
+                }
+                using (var sub = new OpenStackDestination(TestEnv.V3Url(container, prefix + "sub")))
+                {
+                    Assert.That(sub.List().Select(e => e.Name + (e.IsFolder ? "/" : "")).OrderBy(n => n, StringComparer.Ordinal).ToArray(),
+                        Is.EqualTo(new[] { "b.txt", "deeper/" }));
+                }
+                d.Delete("a.txt");
+                d.Delete("sub/b.txt");
+                d.Delete("sub/deeper/c.txt");
+                Assert.That(d.List().Count, Is.EqualTo(0));
+            }
+        }
+
+        [Test]
+        public void ListPagesThroughManyObjects()
+        {
+            string prefix = "many-" + Interlocked.Increment(ref counter) + "/";
+            using (var d = new OpenStackDestination(TestEnv.V3Url(container, prefix)))
+            {
+                const int n = 120;
+                Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => d.Put("o" + i.ToString("D4"), new byte[] { (byte)i }));
+                IList<RemoteEntry> list = d.List();
+                Assert.That(list.Count, Is.EqualTo(n));
+                Assert.That(list.Select(e => e.Name).Distinct().Count(), Is.EqualTo(n));
+                Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => d.Delete("o" + i.ToString("D4")));
+            }
+        }
+
+        [Test]
+        public void StatReportsSizeEtagAndUtcTime()
+        {
+            string name = NewName("stat");
+            byte[] data = TestEnv.RandomBytes(4321);
+            dest.Put(name, data);
+            foreach (RemoteEntry st in new[] { dest.Stat(name), dest.StatAsync(name).GetAwaiter().GetResult() })
+            {
+                Assert.That(st.Name, Is.EqualTo(name));
+                Assert.That(st.Size, Is.EqualTo(4321));
+                Assert.That(st.IsFolder, Is.False);
+                Assert.That(st.ETag, Is.EqualTo(TestEnv.Md5Hex(data)));
+                AssertRecent(st.LastModified);
+            }
+            dest.Delete(name);
+        }
+
+        [Test]
+        public void DeleteRemovesTheObject()
+        {
+            string name = NewName("delete");
+            dest.Put(name, new byte[] { 1 });
+            dest.Delete(name);
+            Assert.Throws<FileMissingException>(() => dest.Stat(name));
+            dest.Put(name, new byte[] { 1 });
+            dest.DeleteAsync(name).GetAwaiter().GetResult();
+            Assert.Throws<FileMissingException>(() => dest.Get(name));
+        }
+
+        [Test]
+        public void RenameMovesTheObject()
+        {
+            string from = NewName("from"), to = NewName("to"), again = NewName("again");
+            byte[] data = TestEnv.RandomBytes(2000);
+            dest.Put(from, data);
+            dest.Rename(from, to);
+            Assert.Throws<FileMissingException>(() => dest.Stat(from));
+            Assert.That(dest.Get(to), Is.EqualTo(data));
+            dest.RenameAsync(to, again).GetAwaiter().GetResult();
+            Assert.That(dest.Get(again), Is.EqualTo(data));
+            Assert.Throws<FileMissingException>(() => dest.Get(to));
+            dest.Delete(again);
+        }
+
+        [Test]
+        public void QuotaReportsAccountUsage()
+        {
+            dest.Put(NewName("quota"), new byte[10]);
+            foreach (QuotaInfo q in new[] { dest.Quota(), dest.QuotaAsync().GetAwaiter().GetResult() })
+            {
+                Assert.That(q.BytesUsed, Is.GreaterThanOrEqualTo(0));
+                Assert.That(q.ObjectCount, Is.GreaterThanOrEqualTo(0));
+                Assert.That(q.ContainerCount, Is.GreaterThanOrEqualTo(0));
+                Assert.That(q.QuotaBytes, Is.EqualTo(-1).Or.GreaterThanOrEqualTo(0));
+                Assert.That(q.FreeBytes, Is.EqualTo(-1).Or.GreaterThanOrEqualTo(0));
+            }
+        }
+
+        [Test]
+        public void OptionsDictionaryAndQueryPrecedence()
+        {
+            var options = new Dictionary<string, string>
+            {
+                { "auth-username", TestEnv.Require("OSD_USER") },
+                { "auth-password", TestEnv.Require("OSD_PASSWORD") },
+                { "openstack-tenant-name", TestEnv.Require("OSD_PROJECT") },
+                { "openstack-domain-name", "Default" },
+                { "openstack-authuri", TestEnv.Require("OSD_AUTH_V3") },
+                { "openstack-version", "v3" },
+                { "unknown-option", "x" },
+            };
+            using (var d = new OpenStackDestination("openstack://" + container + "/", options))
+                d.Test();
+            // the URL's query wins over a wrong password in the dictionary
+            options["auth-password"] = "wrong-" + Guid.NewGuid().ToString("N");
+            using (var d = new OpenStackDestination(TestEnv.V3Url(container), options))
+                d.Test();
+        }
+
+        [Test]
+        public void SecondRegionWorks()
+        {
+            string url = TestEnv.V3Url(container).Replace("openstack-region=" + TestEnv.Q(TestEnv.Get("OSD_REGION1") ?? "RegionOne"),
+                "openstack-region=" + TestEnv.Q(TestEnv.Get("OSD_REGION2") ?? "RegionTwo"));
+            Assert.That(url, Is.Not.EqualTo(TestEnv.V3Url(container)));
+            string name = NewName("region2");
+            using (var d = new OpenStackDestination(url))
+            {
+                d.Put(name, new byte[] { 4, 2 });
+                Assert.That(dest.Get(name), Is.EqualTo(new byte[] { 4, 2 }));
+                d.Delete(name);
+            }
+        }
+
+        [Test]
+        public void LoggerReceivesLinesWithoutSecrets()
+        {
+            var lines = new List<KeyValuePair<LogLevel, string>>();
+            OpenStackDestination.SetLogger((level, line) => { lock (lines) lines.Add(new KeyValuePair<LogLevel, string>(level, line)); }, LogLevel.Debug);
+            try
+            {
+                using (var d = new OpenStackDestination(TestEnv.V3Url(container)))
+                {
+                    d.Test();
+                    d.Put(NewName("log"), new byte[] { 1 });
+                }
+            }
+            finally
+            {
+                OpenStackDestination.SetLogger(null);
+            }
+            lock (lines)
+            {
+                Assert.That(lines.Count, Is.GreaterThan(0), "no log line at Debug level for an authentication and a put");
+                foreach (var l in lines)
+                {
+                    Assert.That((int)l.Key, Is.InRange(1, 4));
+                    TextAssert.NotContains(l.Value, TestEnv.Require("OSD_PASSWORD"));
+                }
+            }
+        }
+
+        // ---------------------------------------------------------------- errors
+
+        [Test]
+        public void MissingObjectIsFileMissing()
+        {
+            string name = NewName("missing");
+            Assert.That(Assert.Throws<FileMissingException>(() => dest.Get(name)).HttpStatus, Is.EqualTo(404));
+            Assert.Throws<FileMissingException>(() => dest.Get(name, new MemoryStream()));
+            Assert.Throws<FileMissingException>(() => dest.Stat(name));
+            Assert.Throws<FileMissingException>(() => dest.Delete(name));
+            Assert.Throws<FileMissingException>(() => dest.Rename(name, name + ".new"));
+            Assert.Throws<FileMissingException>(() => dest.GetAsync(name).GetAwaiter().GetResult());
+            Assert.Throws<FileMissingException>(() => dest.DeleteAsync(name).GetAwaiter().GetResult());
+            FileMissingException e = Assert.Throws<FileMissingException>(() => dest.Stat(name));
+            Assert.That(e.Status, Is.EqualTo(OpenStackStatus.NotFound));
+            Assert.That(e, Is.InstanceOf<OpenStackException>());
+            Assert.That(e.Message, Is.Not.Empty);
+        }
+
+        [Test]
+        public void MissingContainerIsFolderMissing()
+        {
+            string c = TestEnv.UniqueContainer("none");
+            using (var d = new OpenStackDestination(TestEnv.V3Url(c)))
+            {
+                FolderMissingException e = Assert.Throws<FolderMissingException>(() => d.List());
+                Assert.That(e.Status, Is.EqualTo(OpenStackStatus.ContainerNotFound));
+                Assert.Throws<FolderMissingException>(() => d.Test());
+                Assert.Throws<FolderMissingException>(() => d.Put("x", new byte[] { 1 }));
+                Assert.Throws<FolderMissingException>(() => d.Put("x", new NonSeekableStream(new MemoryStream(new byte[10]))));
+                Assert.Throws<FolderMissingException>(() => d.Get("x"));
+                Assert.Throws<FolderMissingException>(() => d.ListAsync().GetAwaiter().GetResult());
+            }
+            Assert.That(SwiftAdmin.ContainerExists(c), Is.False);
+        }
+
+        [Test]
+        public void WrongPasswordIsAuthError()
+        {
+            string wrong = "wrong-" + Guid.NewGuid().ToString("N");
+            OpenStackException e = Assert.Throws<OpenStackException>(() =>
+            {
+                using (var d = new OpenStackDestination(TestEnv.V3Url(container, "", null, wrong)))
+                    d.Test();
+            });
+            Assert.That(e.Status, Is.EqualTo(OpenStackStatus.Auth));
+            Assert.That(e.HttpStatus, Is.EqualTo(401));
+            TextAssert.NotContains(e.Message, wrong);
+            TextAssert.NotContains(e.ToString(), wrong);
+        }
+
+        [Test]
+        public void ReaderWritingIsForbidden()
+        {
+            string url = TestEnv.V3Url(container, "", TestEnv.Require("OSD_READER_USER"), TestEnv.Require("OSD_READER_PASSWORD"));
+            using (var d = new OpenStackDestination(url))
+            {
+                OpenStackException e = Assert.Throws<OpenStackException>(() => d.Put(NewName("reader"), new byte[] { 1 }));
+                Assert.That(e.Status, Is.EqualTo(OpenStackStatus.Forbidden));
+                Assert.That(e.HttpStatus, Is.EqualTo(403));
+                e = Assert.Throws<OpenStackException>(() => d.Put(NewName("reader"), new NonSeekableStream(new MemoryStream(new byte[100]))));
+                Assert.That(e.Status, Is.EqualTo(OpenStackStatus.Forbidden));
+            }
+        }
+
+        // ---------------------------------------------------------------- callbacks
+
+        [Test]
+        public void ExceptionFromSourceStreamIsRethrownAsIs()
+        {
+            string name = NewName("boom-read");
+            var boom = new IOException("the source broke");
+            IOException caught = Assert.Throws<IOException>(() => dest.Put(name, new FailingStream(300 * 1024, boom)));
+            Assert.That(caught, Is.SameAs(boom));
+            TextAssert.Contains(caught.StackTrace, "FailingStream.Read");
+            var boom2 = new InvalidOperationException("async source broke");
+            Exception caught2 = Assert.Throws<InvalidOperationException>(
+                () => dest.PutAsync(name, new FailingStream(10, boom2)).GetAwaiter().GetResult());
+            Assert.That(caught2, Is.SameAs(boom2));
+            Assert.Throws<FileMissingException>(() => dest.Stat(name), "an aborted upload must not leave an object");
+        }
+
+        [Test]
+        public void ExceptionFromTargetStreamIsRethrownAsIs()
+        {
+            string name = NewName("boom-write");
+            dest.Put(name, TestEnv.RandomBytes(1024 * 1024));
+            var boom = new IOException("the disk is full");
+            IOException caught = Assert.Throws<IOException>(() => dest.Get(name, new FailingStream(100 * 1024, boom)));
+            Assert.That(caught, Is.SameAs(boom));
+            // the destination is still usable afterwards
+            Assert.That(dest.Get(name).Length, Is.EqualTo(1024 * 1024));
+            dest.Delete(name);
+        }
+
+        [Test]
+        public void ExceptionFromProgressCallbackIsRethrownAsIs()
+        {
+            string name = NewName("boom-progress");
+            var boom = new ApplicationException("progress handler broke");
+            ApplicationException caught = Assert.Throws<ApplicationException>(() =>
+                dest.Put(name, new PatternStream(4 * 1024 * 1024, false), CancellationToken.None, (done, total) => { throw boom; }));
+            Assert.That(caught, Is.SameAs(boom));
+        }
+
+        [Test]
+        public void CancellationStopsALargePutAsync()
+        {
+            string name = NewName("cancel-put");
+            const long size = 1024L * 1024 * 1024; // 1 GiB, generated on the fly; must stop long before the end
+            var source = new PatternStream(size, false);
+            using (var cts = new CancellationTokenSource())
+            {
+                Task t = dest.PutAsync(name, source, cts.Token, (done, total) =>
+                {
+                    if (done >= 8 * 1024 * 1024)
+                        cts.Cancel();
+                });
+                Assert.Catch<OperationCanceledException>(() => t.GetAwaiter().GetResult());
+                Assert.That(t.IsCanceled, Is.True, "the task ends Canceled");
+            }
+            Assert.That(source.TotalRead, Is.LessThan(256L * 1024 * 1024), "read " + source.TotalRead + " bytes after cancelling");
+            Assert.Throws<FileMissingException>(() => dest.Stat(name), "a cancelled upload must not leave an object");
+        }
+
+        [Test]
+        public void CancellationRequestedWhileReadingStopsAPut()
+        {
+            string name = NewName("cancel-timer");
+            var source = new PatternStream(1024L * 1024 * 1024, true);
+            using (var cts = new CancellationTokenSource())
+            {
+                source.OnRead = pos => { if (pos >= 2 * 1024 * 1024) cts.Cancel(); };
+                OperationCanceledException e = Assert.Catch<OperationCanceledException>(() => dest.Put(name, source, cts.Token));
+                Assert.That(e.CancellationToken, Is.EqualTo(cts.Token));
+            }
+            Assert.That(source.TotalRead, Is.LessThan(256L * 1024 * 1024));
+        }
+
+        [Test]
+        public void CancellationStopsAGetAsync()
+        {
+            string name = NewName("cancel-get");
+            dest.Put(name, new PatternStream(32 * 1024 * 1024, true));
+            var target = new HashingStream();
+            using (var cts = new CancellationTokenSource())
+            {
+                Task t = dest.GetAsync(name, target, cts.Token, (done, total) => cts.Cancel());
+                Assert.Catch<OperationCanceledException>(() => t.GetAwaiter().GetResult());
+            }
+            Assert.That(target.Count, Is.LessThan(32 * 1024 * 1024));
+            dest.Delete(name);
+        }
+
+        // ---------------------------------------------------------------- concurrency, names, size
+
+        [Test]
+        public void EightThreadsShareOneDestination()
+        {
+            var errors = new List<Exception>();
+            var threads = new List<Thread>();
+            for (int t = 0; t < 8; t++)
+            {
+                int id = t;
+                var th = new Thread(() =>
+                {
+                    try
+                    {
+                        for (int i = 0; i < 5; i++)
+                        {
+                            string name = "threads/t" + id + "-" + i;
+                            byte[] data = TestEnv.RandomBytes(1000 * (id * 5 + i) + id);
+                            if (i % 2 == 0)
+                                dest.Put(name, data);
+                            else
+                                dest.Put(name, new NonSeekableStream(new MemoryStream(data)));
+                            Assert.That(dest.Get(name), Is.EqualTo(data));
+                            Assert.That(dest.Stat(name).Size, Is.EqualTo(data.Length));
+                            dest.List();
+                            dest.Delete(name);
+                            Assert.Throws<FileMissingException>(() => dest.Stat(name));
+                        }
+                    }
+                    catch (Exception e)
+                    {
+                        lock (errors)
+                            errors.Add(e);
+                    }
+                });
+                threads.Add(th);
+                th.Start();
+            }
+            foreach (Thread th in threads)
+                th.Join();
+            Assert.That(errors, Is.Empty, string.Join("\n", errors.Select(e => e.ToString()).ToArray()));
+        }
+
+        [Test]
+        public void AwkwardNamesRoundTrip()
+        {
+            string prefix = "names-" + Interlocked.Increment(ref counter) + "/";
+            string[] names =
+            {
+                "with space.txt", "plus+sign", "100%25 percent%", "question?mark", "hash#tag", "amp&and=eq",
+                "ünïcödé-名前-😀.bin", "semi;colon,comma", "tilde~'quote'", "a  double  space ",
+            };
+            using (var d = new OpenStackDestination(TestEnv.V3Url(container, prefix)))
+            {
+                foreach (string n in names)
+                    d.Put(n, Encoding.UTF8.GetBytes("content of " + n));
+                d.Put("dir with space/inner+name?#", new byte[] { 1 });
+                var listed = d.List();
+                foreach (string n in names)
+                {
+                    Assert.That(listed.Any(e => e.Name == n && !e.IsFolder), Is.True, "listing lacks " + n);
+                    Assert.That(Encoding.UTF8.GetString(d.Get(n)), Is.EqualTo("content of " + n));
+                    Assert.That(d.Stat(n).Name, Is.EqualTo(n));
+                }
+                Assert.That(listed.Any(e => e.Name == "dir with space" && e.IsFolder), Is.True);
+                Assert.That(listed.Count, Is.EqualTo(names.Length + 1));
+                Assert.That(d.Get("dir with space/inner+name?#"), Is.EqualTo(new byte[] { 1 }));
+                d.Rename("plus+sign", "plus+sign renamed ü");
+                Assert.That(Encoding.UTF8.GetString(d.Get("plus+sign renamed ü")), Is.EqualTo("content of plus+sign"));
+                d.Delete("plus+sign renamed ü");
+                foreach (string n in names.Where(n => n != "plus+sign"))
+                    d.Delete(n);
+                d.Delete("dir with space/inner+name?#");
+                Assert.That(d.List().Count, Is.EqualTo(0));
+            }
+        }
+
+        [Test]
+        public void SixtyFourMebibytesStreamedAndComparedByHash()
+        {
+            string name = NewName("big");
+            const long size = 64L * 1024 * 1024;
+            var source = new PatternStream(size, false, 777);
+            dest.Put(name, source);
+            Assert.That(source.TotalRead, Is.EqualTo(size));
+            Assert.That(dest.Stat(name).Size, Is.EqualTo(size));
+            var target = new HashingStream();
+            dest.Get(name, target);
+            Assert.That(target.Count, Is.EqualTo(size));
+            Assert.That(target.Finish(), Is.EqualTo(PatternStream.Sha256Of(size, 777)));
+            dest.Delete(name);
+        }
+    }
+
+    /// <summary>Keystone v2.0 (through the test bed's v2 front end): password and API key.</summary>
+    [TestFixture]
+    public class V2Tests
+    {
+        private string container;
+
+        [OneTimeSetUp]
+        public void StartFixture()
+        {
+            TestEnv.RequireServer();
+            TestEnv.Require("OSD_AUTH_V2");
+            container = TestEnv.UniqueContainer("v2");
+        }
+
+        [OneTimeTearDown]
+        public void EndFixture()
+        {
+            if (container != null)
+                SwiftAdmin.DeleteContainer(container);
+        }
+
+        private static void Exercise(OpenStackDestination d, string name)
+        {
+            d.CreateFolder();
+            d.Test();
+            byte[] data = TestEnv.RandomBytes(50000);
+            d.Put(name, data);
+            Assert.That(d.Get(name), Is.EqualTo(data));
+            var ms = new MemoryStream();
+            d.Get(name, ms);
+            Assert.That(ms.ToArray(), Is.EqualTo(data));
+            Assert.That(d.List().Any(e => e.Name == name && e.Size == data.Length), Is.True);
+            Assert.That(d.Stat(name).ETag, Is.EqualTo(TestEnv.Md5Hex(data)));
+            d.Rename(name, name + ".moved");
+            d.Delete(name + ".moved");
+            Assert.Throws<FileMissingException>(() => d.Stat(name + ".moved"));
+            Assert.That(d.Quota().BytesUsed, Is.GreaterThanOrEqualTo(0));
+        }
+
+        [Test]
+        public void PasswordAuthentication()
+        {
+            using (var d = new OpenStackDestination(TestEnv.V2PasswordUrl(container)))
+                Exercise(d, "v2-password.bin");
+        }
+
+        [Test]
+        public void ApiKeyAuthentication()
+        {
+            using (var d = new OpenStackDestination(TestEnv.V2ApiKeyUrl(container)))
+                Exercise(d, "v2-apikey.bin");
+        }
+
+        [Test]
+        public void WrongApiKeyIsAuthError()
+        {
+            string wrong = "wrongkey-" + Guid.NewGuid().ToString("N");
+            string url = TestEnv.V2ApiKeyUrl(container).Replace("openstack-apikey=" + TestEnv.Q(TestEnv.Require("OSD_APIKEY")), "openstack-apikey=" + wrong);
+            OpenStackException e = Assert.Throws<OpenStackException>(() =>
+            {
+                using (var d = new OpenStackDestination(url))
+                    d.Test();
+            });
+            Assert.That(e.Status, Is.EqualTo(OpenStackStatus.Auth));
+            TextAssert.NotContains(e.Message, wrong);
+        }
+
+        [Test]
+        public void WrongPasswordIsAuthError()
+        {
+            string wrong = "wrongpw-" + Guid.NewGuid().ToString("N");
+            string url = TestEnv.V2PasswordUrl(container).Replace("auth-password=" + TestEnv.Q(TestEnv.Require("OSD_PASSWORD")), "auth-password=" + wrong);
+            OpenStackException e = Assert.Throws<OpenStackException>(() =>
+            {
+                using (var d = new OpenStackDestination(url))
+                    d.Test();
+            });
+            Assert.That(e.Status, Is.EqualTo(OpenStackStatus.Auth));
+            TextAssert.NotContains(e.Message, wrong);
+        }
+    }
+}

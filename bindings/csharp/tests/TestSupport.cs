@@ -1,0 +1,442 @@
+// Shared helpers of the C# tests: the test bed's environment, streams with special behaviour, and a
+// small Swift admin client (only for cleaning up containers, which the library does not delete).
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using NUnit.Framework;
+
+namespace OpenStackDest.Tests
+{
+    internal static class TestEnv
+    {
+        private static readonly Random Rng = new Random();
+
+        internal static string Get(string name)
+        {
+            string v = Environment.GetEnvironmentVariable(name);
+            return string.IsNullOrEmpty(v) ? null : v;
+        }
+
+        internal static string Require(string name)
+        {
+            string v = Get(name);
+            if (v == null)
+                Assert.Fail("the test bed's env.sh does not define " + name);
+            return v;
+        }
+
+        /// <summary>Fails (CI / OSD_REQUIRE_SERVER) or ignores with a reason when there is no test bed.</summary>
+        internal static void RequireServer()
+        {
+            if (Get("OSD_AUTH_V3") != null)
+                return;
+            string why = "OSD_AUTH_V3 is not set: no Swift + Keystone test bed (run `bash tests/openstack/testbed.sh start` and source its env.sh)";
+            if (Get("CI") != null || Get("OSD_REQUIRE_SERVER") != null)
+                Assert.Fail(why + "; CI/OSD_REQUIRE_SERVER demands a server");
+            Assert.Ignore(why);
+        }
+
+        internal static string UniqueContainer(string what)
+        {
+            lock (Rng)
+                return "cs-" + what + "-" + DateTime.UtcNow.ToString("HHmmss") + "-" + Rng.Next(100000, 999999);
+        }
+
+        internal static string Q(string s)
+        {
+            return Uri.EscapeDataString(s);
+        }
+
+        internal static string V3Url(string container, string prefix = "", string user = null, string password = null)
+        {
+            return "openstack://" + container + "/" + prefix
+                + "?auth-username=" + Q(user ?? Require("OSD_USER"))
+                + "&auth-password=" + Q(password ?? Require("OSD_PASSWORD"))
+                + "&openstack-tenant-name=" + Q(Require("OSD_PROJECT"))
+                + "&openstack-domain-name=Default"
+                + "&openstack-authuri=" + Q(Require("OSD_AUTH_V3"))
+                + "&openstack-version=v3"
+                + "&openstack-region=" + Q(Get("OSD_REGION1") ?? "RegionOne");
+        }
+
+        internal static string V2PasswordUrl(string container, string prefix = "")
+        {
+            return "openstack://" + container + "/" + prefix
+                + "?auth-username=" + Q(Require("OSD_USER"))
+                + "&auth-password=" + Q(Require("OSD_PASSWORD"))
+                + "&openstack-tenant-name=" + Q(Require("OSD_PROJECT"))
+                + "&openstack-authuri=" + Q(Require("OSD_AUTH_V2"));
+        }
+
+        internal static string V2ApiKeyUrl(string container, string prefix = "")
+        {
+            return "openstack://" + container + "/" + prefix
+                + "?auth-username=" + Q(Require("OSD_USER"))
+                + "&openstack-apikey=" + Q(Require("OSD_APIKEY"))
+                + "&openstack-tenant-name=" + Q(Require("OSD_PROJECT"))
+                + "&openstack-authuri=" + Q(Require("OSD_AUTH_V2"));
+        }
+
+        internal static byte[] RandomBytes(int n)
+        {
+            var b = new byte[n];
+            lock (Rng)
+                Rng.NextBytes(b);
+            return b;
+        }
+
+        internal static string Md5Hex(byte[] data)
+        {
+            using (var md5 = MD5.Create())
+                return Hex(md5.ComputeHash(data));
+        }
+
+        internal static string Hex(byte[] hash)
+        {
+            var sb = new StringBuilder(hash.Length * 2);
+            foreach (byte b in hash)
+                sb.Append(b.ToString("x2"));
+            return sb.ToString();
+        }
+    }
+
+    /// <summary>Hides CanSeek/Length/Position of a stream (like a network or pipe stream).</summary>
+    internal sealed class NonSeekableStream : Stream
+    {
+        private readonly Stream inner;
+
+        internal NonSeekableStream(Stream inner)
+        {
+            this.inner = inner;
+        }
+
+        public override bool CanRead { get { return inner.CanRead; } }
+        public override bool CanSeek { get { return false; } }
+        public override bool CanWrite { get { return inner.CanWrite; } }
+        public override long Length { get { throw new NotSupportedException(); } }
+        public override long Position
+        {
+            get { throw new NotSupportedException(); }
+            set { throw new NotSupportedException(); }
+        }
+        public override void Flush() { inner.Flush(); }
+        public override int Read(byte[] buffer, int offset, int count) { return inner.Read(buffer, offset, count); }
+        public override long Seek(long offset, SeekOrigin origin) { throw new NotSupportedException(); }
+        public override void SetLength(long value) { throw new NotSupportedException(); }
+        public override void Write(byte[] buffer, int offset, int count) { inner.Write(buffer, offset, count); }
+    }
+
+    /// <summary>
+    /// Deterministic pseudo-random bytes of a given length, generated on the fly (never held in memory);
+    /// seekable or not. Counts what was read and keeps a SHA-256 of one full pass.
+    /// </summary>
+    internal sealed class PatternStream : Stream
+    {
+        private readonly long length;
+        private readonly bool seekable;
+        private readonly uint seed;
+        private long position;
+
+        internal PatternStream(long length, bool seekable, uint seed = 12345)
+        {
+            this.length = length;
+            this.seekable = seekable;
+            this.seed = seed;
+        }
+
+        internal long TotalRead;
+        internal Action<long> OnRead;
+
+        private byte At(long i)
+        {
+            // a cheap hash of the position: the content depends only on (seed, position)
+            ulong x = (ulong)i * 0x9E3779B97F4A7C15UL ^ seed;
+            x ^= x >> 29;
+            x *= 0xBF58476D1CE4E5B9UL;
+            x ^= x >> 32;
+            return (byte)x;
+        }
+
+        public override bool CanRead { get { return true; } }
+        public override bool CanSeek { get { return seekable; } }
+        public override bool CanWrite { get { return false; } }
+        public override long Length
+        {
+            get
+            {
+                if (!seekable)
+                    throw new NotSupportedException();
+                return length;
+            }
+        }
+        public override long Position
+        {
+            get
+            {
+                if (!seekable)
+                    throw new NotSupportedException();
+                return position;
+            }
+            set { Seek(value, SeekOrigin.Begin); }
+        }
+        public override void Flush() { }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            int n = (int)Math.Min(count, length - position);
+            if (n <= 0)
+                return 0;
+            for (int k = 0; k < n; k++)
+                buffer[offset + k] = At(position + k);
+            position += n;
+            TotalRead += n;
+            if (OnRead != null)
+                OnRead(position);
+            return n;
+        }
+
+        public override long Seek(long offset, SeekOrigin origin)
+        {
+            if (!seekable)
+                throw new NotSupportedException();
+            long p = origin == SeekOrigin.Begin ? offset : origin == SeekOrigin.Current ? position + offset : length + offset;
+            if (p < 0 || p > length)
+                throw new IOException("seek out of range");
+            position = p;
+            return p;
+        }
+
+        public override void SetLength(long value) { throw new NotSupportedException(); }
+        public override void Write(byte[] buffer, int offset, int count) { throw new NotSupportedException(); }
+
+        /// <summary>SHA-256 of the whole content, computed by a separate pass.</summary>
+        internal static string Sha256Of(long length, uint seed = 12345)
+        {
+            var s = new PatternStream(length, false, seed);
+            using (var sha = SHA256.Create())
+                return TestEnv.Hex(sha.ComputeHash(s));
+        }
+    }
+
+    /// <summary>A write-only stream that hashes what it receives (SHA-256) and counts it.</summary>
+    internal sealed class HashingStream : Stream
+    {
+        private readonly SHA256 sha = SHA256.Create();
+        internal long Count;
+
+        public override bool CanRead { get { return false; } }
+        public override bool CanSeek { get { return false; } }
+        public override bool CanWrite { get { return true; } }
+        public override long Length { get { throw new NotSupportedException(); } }
+        public override long Position
+        {
+            get { throw new NotSupportedException(); }
+            set { throw new NotSupportedException(); }
+        }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) { throw new NotSupportedException(); }
+        public override long Seek(long offset, SeekOrigin origin) { throw new NotSupportedException(); }
+        public override void SetLength(long value) { throw new NotSupportedException(); }
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            sha.TransformBlock(buffer, offset, count, null, 0);
+            Count += count;
+        }
+
+        internal string Finish()
+        {
+            sha.TransformFinalBlock(new byte[0], 0, 0);
+            return TestEnv.Hex(sha.Hash);
+        }
+    }
+
+    /// <summary>Reads fine for a while, then throws the given exception.</summary>
+    internal sealed class FailingStream : Stream
+    {
+        private readonly long failAfter;
+        private readonly Exception error;
+        private long done;
+
+        internal FailingStream(long failAfter, Exception error)
+        {
+            this.failAfter = failAfter;
+            this.error = error;
+        }
+
+        public override bool CanRead { get { return true; } }
+        public override bool CanSeek { get { return false; } }
+        public override bool CanWrite { get { return true; } }
+        public override long Length { get { throw new NotSupportedException(); } }
+        public override long Position
+        {
+            get { throw new NotSupportedException(); }
+            set { throw new NotSupportedException(); }
+        }
+        public override void Flush() { }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (done >= failAfter)
+                throw error;
+            int n = (int)Math.Min(count, failAfter - done);
+            for (int i = 0; i < n; i++)
+                buffer[offset + i] = (byte)'x';
+            done += n;
+            return n;
+        }
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            if (done + count > failAfter)
+                throw error;
+            done += count;
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) { throw new NotSupportedException(); }
+        public override void SetLength(long value) { throw new NotSupportedException(); }
+    }
+
+    /// <summary>
+    /// Talks to Keystone and Swift directly (127.0.0.1 only) to remove test containers: the library has
+    /// no "delete container". Uses the main test user.
+    /// </summary>
+    internal static class SwiftAdmin
+    {
+        private static string token;
+        private static string storageUrl;
+
+        private static void Login()
+        {
+            if (token != null)
+                return;
+            string body = "{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":{\"name\":\"" + TestEnv.Require("OSD_USER")
+                + "\",\"domain\":{\"name\":\"Default\"},\"password\":\"" + TestEnv.Require("OSD_PASSWORD")
+                + "\"}}},\"scope\":{\"project\":{\"name\":\"" + TestEnv.Require("OSD_PROJECT") + "\",\"domain\":{\"name\":\"Default\"}}}}}";
+            var req = (HttpWebRequest)WebRequest.Create(TestEnv.Require("OSD_AUTH_V3").TrimEnd('/') + "/auth/tokens");
+            req.Method = "POST";
+            req.ContentType = "application/json";
+            byte[] bytes = Encoding.UTF8.GetBytes(body);
+            using (Stream s = req.GetRequestStream())
+                s.Write(bytes, 0, bytes.Length);
+            using (var resp = (HttpWebResponse)req.GetResponse())
+            using (var reader = new StreamReader(resp.GetResponseStream()))
+            {
+                string json = reader.ReadToEnd();
+                string swift = (TestEnv.Get("OSD_SWIFT1") ?? "http://127.0.0.1:8080").TrimEnd('/');
+                Match m = Regex.Match(json, Regex.Escape(swift + "/v1/") + "AUTH_[0-9a-fA-F]+");
+                if (!m.Success)
+                    throw new InvalidOperationException("no " + swift + " endpoint in the Keystone catalog");
+                storageUrl = m.Value;
+                token = resp.Headers["X-Subject-Token"];
+            }
+        }
+
+        private static HttpStatusCode Send(string method, string url, out string body)
+        {
+            var req = (HttpWebRequest)WebRequest.Create(url);
+            req.Method = method;
+            req.Headers["X-Auth-Token"] = token;
+            try
+            {
+                using (var resp = (HttpWebResponse)req.GetResponse())
+                using (var reader = new StreamReader(resp.GetResponseStream(), Encoding.UTF8))
+                {
+                    body = reader.ReadToEnd();
+                    return resp.StatusCode;
+                }
+            }
+            catch (WebException e)
+            {
+                var resp = e.Response as HttpWebResponse;
+                if (resp == null)
+                    throw;
+                body = "";
+                using (resp)
+                    return resp.StatusCode;
+            }
+        }
+
+        private static string EscapePath(string name)
+        {
+            string[] parts = name.Split('/');
+            for (int i = 0; i < parts.Length; i++)
+                parts[i] = Uri.EscapeDataString(parts[i]);
+            return string.Join("/", parts);
+        }
+
+        /// <summary>Whether the container exists (HEAD).</summary>
+        internal static bool ContainerExists(string container)
+        {
+            Login();
+            string body;
+            HttpStatusCode code = Send("HEAD", storageUrl + "/" + Uri.EscapeDataString(container), out body);
+            return (int)code >= 200 && (int)code < 300;
+        }
+
+        /// <summary>Deletes every object of the container, then the container; best effort.</summary>
+        internal static void DeleteContainer(string container)
+        {
+            try
+            {
+                Login();
+                string c = storageUrl + "/" + Uri.EscapeDataString(container);
+                for (int round = 0; round < 20; round++)
+                {
+                    string listing;
+                    HttpStatusCode code = Send("GET", c + "?format=plain", out listing);
+                    if (code == HttpStatusCode.NotFound)
+                        return;
+                    var names = new List<string>();
+                    foreach (string line in listing.Split('\n'))
+                    {
+                        if (line.Length > 0)
+                            names.Add(line);
+                    }
+                    if (names.Count == 0)
+                        break;
+                    foreach (string n in names)
+                    {
+                        string ignored;
+                        Send("DELETE", c + "/" + EscapePath(n), out ignored);
+                    }
+                }
+                string ignoredBody;
+                Send("DELETE", c, out ignoredBody);
+            }
+            catch (Exception e)
+            {
+                Console.Error.WriteLine("cleanup of container " + container + " failed: " + e.Message);
+            }
+        }
+    }
+}
+
+namespace OpenStackDest.Tests
+{
+    /// <summary>String assertions that read the same under NUnit 2.6 (Mono) and NUnit 3/4 (.NET).</summary>
+    internal static class TextAssert
+    {
+        internal static void Contains(string actual, string expected)
+        {
+            Assert.That(actual != null && actual.Contains(expected), Is.True,
+                "expected \"" + expected + "\" in: " + actual);
+        }
+
+        internal static void NotContains(string actual, string unexpected)
+        {
+            Assert.That(actual != null && actual.Contains(unexpected), Is.False,
+                "a secret or unexpected text appeared in: " + (actual ?? "").Replace(unexpected, "<...>"));
+        }
+
+        internal static void Matches(string actual, string pattern)
+        {
+            Assert.That(actual != null && System.Text.RegularExpressions.Regex.IsMatch(actual, pattern), Is.True,
+                "\"" + actual + "\" does not match " + pattern);
+        }
+    }
+}

@@ -1,0 +1,80 @@
+"""openstack_dest: an OpenStack Swift backup destination (Python binding of libopenstack_dest).
+
+    from openstack_dest import Destination
+
+    with Destination("openstack://container/prefix?auth-username=...&...") as d:
+        d.put("a.txt", b"hello")
+        assert d.get("a.txt") == b"hello"
+
+The native library is found through ``OPENSTACK_DEST_LIB`` (full path), next to this package's
+files, in the checkout's ``target/{debug,release}`` when imported from a checkout, then through the
+system loader. The library's log lines go to the ``logging`` logger named ``"openstack_dest"``.
+"""
+
+from ._native import LogLevel, Status, library_path
+from ._destination import (
+    Destination,
+    Entry,
+    PathType,
+    ProgressCallback,
+    Quota,
+    SupportsRead,
+    SupportsWrite,
+    version,
+)
+from .errors import (
+    AuthError,
+    CallbackError,
+    CancelledError,
+    ContainerNotFoundError,
+    EndpointNotFoundError,
+    ForbiddenError,
+    HttpError,
+    IntegrityError,
+    InternalError,
+    InvalidArgumentError,
+    InvalidUrlError,
+    LocalIOError,
+    NetworkError,
+    NotFoundError,
+    OpenStackError,
+    OpenStackTimeoutError,
+    ServerError,
+    TooLargeError,
+    error_for,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Destination",
+    "Entry",
+    "Quota",
+    "PathType",
+    "ProgressCallback",
+    "SupportsRead",
+    "SupportsWrite",
+    "Status",
+    "LogLevel",
+    "library_path",
+    "version",
+    "error_for",
+    "OpenStackError",
+    "InvalidArgumentError",
+    "InvalidUrlError",
+    "AuthError",
+    "ForbiddenError",
+    "NotFoundError",
+    "ContainerNotFoundError",
+    "EndpointNotFoundError",
+    "TooLargeError",
+    "IntegrityError",
+    "NetworkError",
+    "OpenStackTimeoutError",
+    "ServerError",
+    "LocalIOError",
+    "CancelledError",
+    "CallbackError",
+    "HttpError",
+    "InternalError",
+]

@@ -1,0 +1,663 @@
+"""The :class:`Destination` class: one OpenStack Swift container (and optional prefix)."""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import io
+import itertools
+import logging
+import os
+import threading
+from ctypes import POINTER, byref, c_char_p, c_size_t, c_void_p
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    List,
+    Mapping,
+    Optional,
+    Protocol,
+    Union,
+    overload,
+)
+
+from . import _native
+from ._native import (
+    LOG_CB,
+    PROGRESS_CB,
+    READ_CB,
+    REWIND_CB,
+    WRITE_CB,
+    LogLevel,
+    OsEntry,
+    OsQuotaInfo,
+    Status,
+    lib,
+)
+from .errors import InvalidArgumentError, InvalidUrlError, OpenStackError, error_for
+
+__all__ = [
+    "Destination",
+    "Entry",
+    "Quota",
+    "ProgressCallback",
+    "PathType",
+    "SupportsRead",
+    "SupportsWrite",
+    "version",
+]
+
+PathType = Union[str, "os.PathLike[str]"]
+#: ``progress(done, total)``: bytes done so far, total bytes or None when unknown.
+#: Returning False cancels (CancelledError); raising cancels and the exception is re-raised.
+ProgressCallback = Callable[[int, Optional[int]], Optional[bool]]
+BytesLike = Union[bytes, bytearray, memoryview]
+
+
+class SupportsRead(Protocol):
+    """A binary source: ``read(n) -> bytes`` (``readinto`` is used when present; ``seek``/``tell``
+    make it rewindable so that a failed upload can be retried)."""
+
+    def read(self, __size: int) -> bytes: ...
+
+
+class SupportsWrite(Protocol):
+    """A binary sink: ``write(bytes)`` (returning the count written, or None for all)."""
+
+    def write(self, __data: bytes) -> Optional[int]: ...
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+logger = logging.getLogger("openstack_dest")
+
+
+def version() -> str:
+    """The version of the loaded native library."""
+    raw = lib.os_version()
+    return raw.decode("ascii", "replace") if raw else ""
+
+
+# --------------------------------------------------------------------------------------------
+# Logging: the library's lines go to the "openstack_dest" logger.
+
+_PY_LEVELS = {
+    int(LogLevel.ERROR): logging.ERROR,
+    int(LogLevel.WARN): logging.WARNING,
+    int(LogLevel.INFO): logging.INFO,
+    int(LogLevel.DEBUG): logging.DEBUG,
+}
+
+
+def _log_line(_ctx: Optional[int], level: int, message: Optional[bytes]) -> None:
+    try:
+        py_level = _PY_LEVELS.get(level, logging.INFO)
+        if logger.isEnabledFor(py_level):
+            text = message.decode("utf-8", "replace") if message else ""
+            logger.log(py_level, "%s", text)
+    except BaseException:  # noqa: BLE001 - nothing may escape into the library
+        pass
+
+
+# Kept alive at module level for as long as the library may call it.
+_LOG_CALLBACK = LOG_CB(_log_line)
+lib.os_set_log_callback(_LOG_CALLBACK, None, int(LogLevel.DEBUG))
+
+
+def _stop_logging() -> None:
+    try:
+        lib.os_set_log_callback(LOG_CB(), None, int(LogLevel.ERROR))
+    except Exception:  # noqa: BLE001 - interpreter shutdown
+        pass
+
+
+atexit.register(_stop_logging)
+
+
+# --------------------------------------------------------------------------------------------
+# Results
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One object or folder of a listing (or a ``stat`` result). Names are relative to the prefix."""
+
+    name: str
+    size: Optional[int]
+    last_modified: Optional[datetime]
+    is_folder: bool
+    etag: Optional[str]
+
+
+@dataclass(frozen=True)
+class Quota:
+    """Account usage as Swift reports it."""
+
+    bytes_used: int
+    quota_bytes: Optional[int]
+    object_count: int
+    container_count: int
+
+
+def _entry_from(raw: OsEntry) -> Entry:
+    last_modified = None
+    if raw.last_modified_ms >= 0:
+        last_modified = _EPOCH + timedelta(milliseconds=int(raw.last_modified_ms))
+    return Entry(
+        name=raw.name.decode("utf-8", "replace") if raw.name else "",
+        size=int(raw.size) if raw.size >= 0 else None,
+        last_modified=last_modified,
+        is_folder=bool(raw.is_folder),
+        etag=raw.etag.decode("utf-8", "replace") if raw.etag else None,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Streams through the C callbacks. Each call registers its state under an integer id passed as
+# the callbacks' ctx; the CFUNCTYPE objects themselves live at module level.
+
+
+class _CallState:
+    __slots__ = ("source", "sink", "start", "progress", "error", "rewind_error")
+
+    def __init__(self, progress: Optional[ProgressCallback]) -> None:
+        self.source: Any = None
+        self.sink: Any = None
+        self.start = 0
+        self.progress = progress
+        self.error: Optional[BaseException] = None
+        self.rewind_error: Optional[BaseException] = None
+
+
+_states: Dict[int, _CallState] = {}
+_ids = itertools.count(1)
+
+
+def _read(ctx: Optional[int], buf: Optional[int], cap: int) -> int:
+    state = _states.get(ctx or 0)
+    if state is None or buf is None:
+        return -1
+    try:
+        if cap == 0:
+            return 0
+        source = state.source
+        readinto = getattr(source, "readinto", None)
+        if readinto is not None:
+            target = (ctypes.c_char * cap).from_address(buf)
+            n = readinto(target)
+            if n is None:
+                raise BlockingIOError("the file object has no data ready (non-blocking stream)")
+        else:
+            data = source.read(cap)
+            if data is None:
+                raise BlockingIOError("the file object has no data ready (non-blocking stream)")
+            if not isinstance(data, (bytes, bytearray, memoryview)):
+                raise TypeError(
+                    f"the file object's read() returned {type(data).__name__}, not bytes: "
+                    "open it in binary mode"
+                )
+            n = len(data)
+            if n:
+                ctypes.memmove(buf, bytes(data), n)
+        n = int(n)
+        if n < 0 or n > cap:
+            raise ValueError(f"the file object read {n} bytes into a buffer of {cap}")
+        return n
+    except BaseException as exc:  # noqa: BLE001 - stored and re-raised after the call
+        if state.error is None:
+            state.error = exc
+        return -1
+
+
+def _rewind(ctx: Optional[int]) -> int:
+    state = _states.get(ctx or 0)
+    if state is None:
+        return 1
+    try:
+        state.source.seek(state.start)
+        return 0
+    except BaseException as exc:  # noqa: BLE001
+        state.rewind_error = exc
+        return 1
+
+
+def _write(ctx: Optional[int], buf: Optional[int], length: int) -> int:
+    state = _states.get(ctx or 0)
+    if state is None:
+        return 1
+    try:
+        if length == 0:
+            return 0
+        if buf is None:
+            raise ValueError("the library passed a NULL buffer")
+        # A copy: the library's buffer is only valid during this call.
+        data = ctypes.string_at(buf, length)
+        write = state.sink.write
+        while data:
+            n = write(data)
+            if n is None:  # Python-level writers that return nothing wrote everything
+                break
+            n = int(n)
+            if n <= 0 or n > len(data):
+                raise OSError(f"the file object's write() returned {n} for {len(data)} bytes")
+            data = data[n:]  # a short write (raw streams): write the rest
+        return 0
+    except BaseException as exc:  # noqa: BLE001
+        if state.error is None:
+            state.error = exc
+        return 1
+
+
+def _progress(ctx: Optional[int], done: int, total: int) -> int:
+    state = _states.get(ctx or 0)
+    if state is None or state.progress is None:
+        return 0
+    try:
+        result = state.progress(int(done), int(total) if total >= 0 else None)
+        return 1 if result is False else 0
+    except BaseException as exc:  # noqa: BLE001
+        if state.error is None:
+            state.error = exc
+        return 1
+
+
+_READ_CALLBACK = READ_CB(_read)
+_REWIND_CALLBACK = REWIND_CB(_rewind)
+_WRITE_CALLBACK = WRITE_CB(_write)
+_PROGRESS_CALLBACK = PROGRESS_CB(_progress)
+_NO_PROGRESS = PROGRESS_CB()
+_NO_REWIND = REWIND_CB()
+
+
+class _Registered:
+    """Registers a _CallState for the duration of one library call."""
+
+    def __init__(self, state: _CallState) -> None:
+        self.state = state
+        self.key = next(_ids)
+
+    def __enter__(self) -> int:
+        _states[self.key] = self.state
+        return self.key
+
+    def __exit__(self, *exc: object) -> None:
+        _states.pop(self.key, None)
+
+
+# --------------------------------------------------------------------------------------------
+# Argument conversion
+
+
+def _text(value: str, what: str, error: type = InvalidArgumentError) -> bytes:
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a str, not {type(value).__name__}")
+    try:
+        raw = value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise error(f"{what} is not valid Unicode text ({exc.reason})", _status_of(error)) from None
+    if b"\0" in raw:
+        raise error(f"{what} contains a NUL character", _status_of(error))
+    return raw
+
+
+def _status_of(error: type) -> int:
+    return int(Status.INVALID_URL if error is InvalidUrlError else Status.INVALID_ARGUMENT)
+
+
+def _path(value: PathType, what: str = "path") -> bytes:
+    raw = os.fsencode(os.fspath(value))
+    if b"\0" in raw:
+        raise InvalidArgumentError(f"{what} contains a NUL character", int(Status.INVALID_ARGUMENT))
+    return raw
+
+
+def _option_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _is_path(value: object) -> bool:
+    return isinstance(value, (str, os.PathLike))
+
+
+def _check_binary_reader(source: Any) -> None:
+    if isinstance(source, io.TextIOBase):
+        raise TypeError("the file object must be opened in binary mode ('rb'), not text mode")
+
+
+def _check_binary_writer(target: Any) -> None:
+    if isinstance(target, io.TextIOBase):
+        raise TypeError("the file object must be opened in binary mode ('wb'), not text mode")
+
+
+def _seekable_start(source: Any) -> Optional[int]:
+    """The current position when the stream can go back to it, else None."""
+    try:
+        if hasattr(source, "seekable") and not source.seekable():
+            return None
+        return int(source.tell())
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None
+
+
+def _remaining_size(source: Any, start: int) -> int:
+    """Bytes from start to the end of a seekable stream, or -1."""
+    try:
+        end = int(source.seek(0, io.SEEK_END))
+        source.seek(start)
+        return max(end - start, 0)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        try:
+            source.seek(start)
+        except Exception:  # noqa: BLE001
+            pass
+        return -1
+
+
+# --------------------------------------------------------------------------------------------
+
+
+class Destination:
+    """An OpenStack Swift destination named by an ``openstack://`` URL.
+
+    ``options`` are extra URL options as a mapping (the URL's own query wins). A bad URL or a
+    missing option raises :class:`InvalidUrlError` here. One Destination may be shared by several
+    threads. Use it as a context manager or call :meth:`close`.
+    """
+
+    def __init__(self, url: str, options: Optional[Mapping[str, str]] = None) -> None:
+        self._handle: Optional[int] = None
+        self._cond = threading.Condition()
+        self._active = 0
+        self._closed = False
+        raw_url = _text(url, "the URL", InvalidUrlError)
+        items = list((options or {}).items())
+        keys = (c_char_p * max(len(items), 1))()
+        values = (c_char_p * max(len(items), 1))()
+        for i, (key, value) in enumerate(items):
+            keys[i] = _text(str(key), f"option name {key!r}", InvalidUrlError)
+            # Never name the value in an error: it may be a password.
+            values[i] = _text(_option_value(value), f"the value of option {key!r}", InvalidUrlError)
+        out = c_void_p()
+        status = lib.os_open_with(raw_url, keys, values, len(items), byref(out))
+        if status != Status.OK:
+            raise self._error(status)
+        if not out.value:
+            raise OpenStackError("os_open_with returned no handle", int(Status.PANIC))
+        self._handle = out.value
+
+    # ---- lifetime
+
+    def __enter__(self) -> "Destination":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the handle (waits for calls running in other threads). Idempotent."""
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+            while self._active:
+                self._cond.wait()
+            handle, self._handle = self._handle, None
+        if handle:
+            lib.os_free(handle)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def __del__(self) -> None:
+        handle = getattr(self, "_handle", None)
+        if handle:
+            self._handle = None
+            try:
+                lib.os_free(handle)
+            except Exception:  # noqa: BLE001 - interpreter shutdown
+                pass
+
+    def __repr__(self) -> str:  # the URL may carry a password: never show it
+        return f"<openstack_dest.Destination {'closed' if self._closed else 'open'}>"
+
+    def _use(self) -> "_InUse":
+        return _InUse(self)
+
+    @staticmethod
+    def _error(status: int) -> OpenStackError:
+        message, http_status = _native.last_error()
+        return error_for(int(status), message, http_status)
+
+    @classmethod
+    def _check(cls, status: int, state: Optional[_CallState] = None) -> None:
+        if status == Status.OK:
+            if state is not None and state.error is not None:
+                raise state.error
+            return
+        err = cls._error(status)  # read the thread's last error before anything else
+        if state is not None:
+            if state.error is not None:
+                raise state.error
+            if state.rewind_error is not None:
+                raise err from state.rewind_error
+        raise err
+
+    # ---- operations
+
+    def test(self) -> None:
+        """Authenticate and check that the container exists and is readable."""
+        with self._use() as h:
+            self._check(lib.os_test(h))
+
+    def create_container(self) -> None:
+        """Create the container (idempotent)."""
+        with self._use() as h:
+            self._check(lib.os_create_container(h))
+
+    def put(
+        self,
+        name: str,
+        source: Union[BytesLike, PathType, SupportsRead],
+        *,
+        progress: Optional[ProgressCallback] = None,
+    ) -> None:
+        """Upload ``source`` (bytes, a local file path, or a binary file object) as ``name``.
+
+        File objects are streamed from their current position; seekable ones can be rewound for a
+        retry. An exception raised by the file object or ``progress`` is re-raised here.
+        """
+        raw_name = _text(name, "the object name")
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            data = source if isinstance(source, bytes) else bytes(source)
+            if progress is None:
+                with self._use() as h:
+                    self._check(lib.os_put(h, raw_name, data, len(data)))
+                return
+            self._put_stream(raw_name, io.BytesIO(data), progress)
+        elif _is_path(source):
+            path = _path(source)  # type: ignore[arg-type]
+            state = _CallState(progress)
+            with self._use() as h, _Registered(state) as key:
+                status = lib.os_put_file_ex(
+                    h,
+                    raw_name,
+                    path,
+                    _PROGRESS_CALLBACK if progress else _NO_PROGRESS,
+                    key,
+                )
+                self._check(status, state)
+        elif hasattr(source, "read"):
+            _check_binary_reader(source)
+            self._put_stream(raw_name, source, progress)
+        else:
+            raise TypeError(
+                "source must be bytes, a path (str or os.PathLike) or a binary file object, "
+                f"not {type(source).__name__}"
+            )
+
+    def _put_stream(self, raw_name: bytes, source: Any, progress: Optional[ProgressCallback]) -> None:
+        state = _CallState(progress)
+        state.source = source
+        start = _seekable_start(source)
+        size_hint = -1
+        if start is not None:
+            state.start = start
+            size_hint = _remaining_size(source, start)
+        with self._use() as h, _Registered(state) as key:
+            status = lib.os_put_stream(
+                h,
+                raw_name,
+                _READ_CALLBACK,
+                _REWIND_CALLBACK if start is not None else _NO_REWIND,
+                key,
+                size_hint,
+                _PROGRESS_CALLBACK if progress else _NO_PROGRESS,
+                key,
+            )
+            self._check(status, state)
+
+    @overload
+    def get(self, name: str, *, progress: Optional[ProgressCallback] = None) -> bytes: ...
+
+    @overload
+    def get(
+        self,
+        name: str,
+        target: Union[PathType, SupportsWrite],
+        *,
+        progress: Optional[ProgressCallback] = None,
+    ) -> None: ...
+
+    def get(
+        self,
+        name: str,
+        target: Union[None, PathType, SupportsWrite] = None,
+        *,
+        progress: Optional[ProgressCallback] = None,
+    ) -> Optional[bytes]:
+        """Download ``name``: as bytes (no target), into a local file path, or into a binary
+        file object (streamed, written at its current position)."""
+        raw_name = _text(name, "the object name")
+        if target is None:
+            if progress is None:
+                data = c_void_p()
+                length = c_size_t()
+                with self._use() as h:
+                    self._check(lib.os_get(h, raw_name, byref(data), byref(length)))
+                try:
+                    if not data.value or not length.value:
+                        return b""
+                    return ctypes.string_at(data.value, length.value)
+                finally:
+                    lib.os_bytes_free(data, length)
+            sink = io.BytesIO()
+            self._get_stream(raw_name, sink, progress)
+            return sink.getvalue()
+        if _is_path(target):
+            path = _path(target)  # type: ignore[arg-type]
+            state = _CallState(progress)
+            with self._use() as h, _Registered(state) as key:
+                status = lib.os_get_file_ex(
+                    h, raw_name, path, _PROGRESS_CALLBACK if progress else _NO_PROGRESS, key
+                )
+                self._check(status, state)
+            return None
+        if hasattr(target, "write"):
+            _check_binary_writer(target)
+            self._get_stream(raw_name, target, progress)
+            return None
+        raise TypeError(
+            "target must be None, a path (str or os.PathLike) or a binary file object, "
+            f"not {type(target).__name__}"
+        )
+
+    def _get_stream(self, raw_name: bytes, sink: Any, progress: Optional[ProgressCallback]) -> None:
+        state = _CallState(progress)
+        state.sink = sink
+        with self._use() as h, _Registered(state) as key:
+            status = lib.os_get_stream(
+                h,
+                raw_name,
+                _WRITE_CALLBACK,
+                key,
+                _PROGRESS_CALLBACK if progress else _NO_PROGRESS,
+                key,
+            )
+            self._check(status, state)
+
+    def list(self) -> List[Entry]:
+        """All entries under the prefix (one level: sub-"directories" are folder entries)."""
+        entries = POINTER(OsEntry)()
+        count = c_size_t()
+        with self._use() as h:
+            self._check(lib.os_list(h, byref(entries), byref(count)))
+        try:
+            return [_entry_from(entries[i]) for i in range(count.value)]
+        finally:
+            lib.os_entries_free(entries, count)
+
+    def stat(self, name: str) -> Entry:
+        """Size, ETag and last-modified time of one object."""
+        raw_name = _text(name, "the object name")
+        out = POINTER(OsEntry)()
+        with self._use() as h:
+            self._check(lib.os_stat(h, raw_name, byref(out)))
+        try:
+            return _entry_from(out.contents)
+        finally:
+            lib.os_entry_free(out)
+
+    def delete(self, name: str) -> None:
+        """Delete one object (NotFoundError when it does not exist)."""
+        raw_name = _text(name, "the object name")
+        with self._use() as h:
+            self._check(lib.os_delete(h, raw_name))
+
+    def rename(self, old: str, new: str) -> None:
+        """Rename an object (server-side copy, then delete)."""
+        raw_old = _text(old, "the old object name")
+        raw_new = _text(new, "the new object name")
+        with self._use() as h:
+            self._check(lib.os_rename(h, raw_old, raw_new))
+
+    def quota(self) -> Quota:
+        """The account's usage (and quota, when one is set)."""
+        info = OsQuotaInfo()
+        with self._use() as h:
+            self._check(lib.os_quota(h, byref(info)))
+        return Quota(
+            bytes_used=int(info.bytes_used),
+            quota_bytes=int(info.quota_bytes) if info.quota_bytes >= 0 else None,
+            object_count=int(info.object_count),
+            container_count=int(info.container_count),
+        )
+
+
+class _InUse:
+    """Counts a running call so that close() waits for it; refuses a closed destination."""
+
+    __slots__ = ("dest",)
+
+    def __init__(self, dest: Destination) -> None:
+        self.dest = dest
+
+    def __enter__(self) -> int:
+        dest = self.dest
+        with dest._cond:
+            if dest._closed or not dest._handle:
+                raise ValueError("I/O operation on a closed Destination")
+            dest._active += 1
+            return dest._handle
+
+    def __exit__(self, *exc: object) -> None:
+        dest = self.dest
+        with dest._cond:
+            dest._active -= 1
+            if dest._active == 0:
+                dest._cond.notify_all()

@@ -1,0 +1,232 @@
+"""Shared fixtures: the test bed's environment, URLs, unique containers and their clean-up.
+
+Real-server tests read the test bed's variables (see tests/openstack/testbed.sh, which writes
+$OSD_STATE_DIR/env.sh). Without OSD_AUTH_V3 they are skipped with a reason, unless CI or
+OSD_REQUIRE_SERVER is set: then they fail.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Callable, Dict, Iterator, List, Optional
+
+import pytest
+
+TESTS_DIR = Path(__file__).resolve().parent
+PACKAGE_ROOT = TESTS_DIR.parent  # bindings/python
+REPO_ROOT = PACKAGE_ROOT.parent.parent
+HEADER = REPO_ROOT / "include" / "openstack_dest.h"
+
+# Use the installed package; fall back to the sources of this checkout when it is not installed.
+if importlib.util.find_spec("openstack_dest") is None:
+    sys.path.insert(0, str(PACKAGE_ROOT / "src"))
+
+SERVER_VARS = ("OSD_AUTH_V3", "OSD_USER", "OSD_PASSWORD", "OSD_PROJECT")
+
+
+def server_required() -> bool:
+    return bool(os.environ.get("CI") or os.environ.get("OSD_REQUIRE_SERVER"))
+
+
+class Server:
+    """The test bed's settings and URL builders."""
+
+    def __init__(self, env: Dict[str, str]) -> None:
+        self.env = env
+
+    def __getattr__(self, item: str) -> str:
+        key = "OSD_" + item.upper()
+        if key not in self.env:
+            raise AttributeError(key)
+        return self.env[key]
+
+    def get(self, item: str, default: Optional[str] = None) -> Optional[str]:
+        return self.env.get("OSD_" + item.upper(), default)
+
+    def v3_url(
+        self,
+        container: str,
+        prefix: str = "",
+        *,
+        user: Optional[str] = None,
+        password: Optional[str] = None,
+        project: Optional[str] = None,
+        domain: str = "Default",
+        region: Optional[str] = None,
+    ) -> str:
+        query = {
+            "auth-username": user or self.user,
+            "auth-password": password if password is not None else self.password,
+            "openstack-tenant-name": project or self.project,
+            "openstack-domain-name": domain,
+            "openstack-authuri": self.auth_v3,
+            "openstack-version": "v3",
+            "openstack-region": region or self.get("region1", "RegionOne"),
+        }
+        return self._url(container, prefix, query)
+
+    def v2_url(self, container: str, prefix: str = "", *, apikey: bool = False) -> str:
+        query = {"auth-username": self.user, "openstack-tenant-name": self.project}
+        if apikey:
+            query["openstack-apikey"] = self.apikey
+        else:
+            query["auth-password"] = self.password
+        query["openstack-authuri"] = self.auth_v2
+        return self._url(container, prefix, query)
+
+    @staticmethod
+    def _url(container: str, prefix: str, query: Dict[str, str]) -> str:
+        path = "/" + urllib.parse.quote(prefix) if prefix else ""
+        return f"openstack://{container}{path}?{urllib.parse.urlencode(query)}"
+
+    # ---- direct Swift access for clean-up and checks (independent of the binding)
+
+    def swift_session(self, **kwargs: str) -> "SwiftAdmin":
+        return SwiftAdmin(self, **kwargs)
+
+
+class SwiftAdmin:
+    """Minimal Keystone v3 + Swift client (urllib) for clean-up: lists and deletes containers."""
+
+    def __init__(
+        self,
+        server: Server,
+        user: Optional[str] = None,
+        password: Optional[str] = None,
+        project: Optional[str] = None,
+        domain: str = "Default",
+    ) -> None:
+        body = {
+            "auth": {
+                "identity": {
+                    "methods": ["password"],
+                    "password": {
+                        "user": {
+                            "name": user or server.user,
+                            "domain": {"name": domain},
+                            "password": password or server.password,
+                        }
+                    },
+                },
+                "scope": {"project": {"name": project or server.project, "domain": {"name": domain}}},
+            }
+        }
+        req = urllib.request.Request(
+            server.auth_v3.rstrip("/") + "/auth/tokens",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            self.token = resp.headers["X-Subject-Token"]
+            catalog = json.load(resp)["token"]["catalog"]
+        region = server.get("region1", "RegionOne")
+        self.storage_url = ""
+        for service in catalog:
+            if service["type"] == "object-store":
+                for ep in service["endpoints"]:
+                    if ep["interface"] == "public" and ep.get("region") == region:
+                        self.storage_url = ep["url"]
+        if not self.storage_url:
+            raise RuntimeError("no object-store endpoint in the test bed's catalog")
+
+    def _request(self, method: str, path: str) -> bytes:
+        req = urllib.request.Request(
+            self.storage_url + path, headers={"X-Auth-Token": self.token}, method=method
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=60) as resp:
+                return resp.read()
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:
+                return b""
+            raise
+
+    def object_names(self, container: str) -> List[str]:
+        names: List[str] = []
+        marker = ""
+        while True:
+            q = urllib.parse.urlencode({"format": "json", "marker": marker})
+            raw = self._request("GET", f"/{urllib.parse.quote(container, safe='')}?{q}")
+            page = json.loads(raw) if raw else []
+            if not page:
+                return names
+            names.extend(item["name"] for item in page)
+            marker = page[-1]["name"]
+
+    def delete_container(self, container: str) -> None:
+        for name in self.object_names(container):
+            self._request(
+                "DELETE",
+                f"/{urllib.parse.quote(container, safe='')}/{urllib.parse.quote(name, safe='/')}",
+            )
+        self._request("DELETE", f"/{urllib.parse.quote(container, safe='')}")
+
+
+@pytest.fixture(scope="session")
+def server() -> Server:
+    missing = [v for v in SERVER_VARS if not os.environ.get(v)]
+    if missing:
+        reason = (
+            f"the OpenStack test bed is not configured ({', '.join(missing)} unset): start it with "
+            "`bash tests/openstack/testbed.sh start` and source $OSD_STATE_DIR/env.sh"
+        )
+        if server_required():
+            pytest.fail(reason + " [CI/OSD_REQUIRE_SERVER is set: a real server is required]")
+        pytest.skip(reason)
+    return Server({k: v for k, v in os.environ.items() if k.startswith("OSD_")})
+
+
+@pytest.fixture(scope="session")
+def swift_admin(server: Server) -> SwiftAdmin:
+    return server.swift_session()
+
+
+def unique(prefix: str = "pyosd") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def container(server: Server, swift_admin: SwiftAdmin) -> Iterator[str]:
+    """A unique container name (created by the test through the binding); removed afterwards."""
+    name = unique()
+    yield name
+    try:
+        swift_admin.delete_container(name)
+    except Exception as exc:  # noqa: BLE001 - clean-up must not hide the test's own result
+        print(f"clean-up of container {name} failed: {exc}", file=sys.stderr)
+
+
+@pytest.fixture
+def dest(server: Server, container: str) -> Iterator["object"]:
+    """An open v3 Destination on a fresh, created container."""
+    from openstack_dest import Destination
+
+    with Destination(server.v3_url(container)) as d:
+        d.create_container()
+        yield d
+
+
+@pytest.fixture
+def make_dest(server: Server) -> Iterator[Callable[..., "object"]]:
+    """Opens Destinations and closes them at the end of the test."""
+    from openstack_dest import Destination
+
+    opened: List[Destination] = []
+
+    def make(url: str, options: Optional[Dict[str, str]] = None) -> Destination:
+        d = Destination(url, options)
+        opened.append(d)
+        return d
+
+    yield make
+    for d in opened:
+        d.close()

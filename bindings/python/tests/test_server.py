@@ -1,0 +1,585 @@
+"""Tests against the real Swift + Keystone of the test bed (tests/openstack/testbed.sh).
+
+Without the test bed these are skipped with a reason, unless CI or OSD_REQUIRE_SERVER is set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator, List, Optional, Tuple
+
+import pytest
+
+from conftest import Server, SwiftAdmin, unique
+
+from openstack_dest import (
+    AuthError,
+    CancelledError,
+    ContainerNotFoundError,
+    Destination,
+    Entry,
+    ForbiddenError,
+    NotFoundError,
+    OpenStackError,
+    Quota,
+    Status,
+)
+
+pytestmark = pytest.mark.server
+
+MiB = 1024 * 1024
+
+
+def md5(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
+
+
+def by_name(entries: List[Entry]) -> dict:
+    return {e.name: e for e in entries}
+
+
+class Boom(Exception):
+    """Raised by test file objects and callbacks."""
+
+
+class FailingReader(io.RawIOBase):
+    """A readable stream that raises Boom after `limit` bytes."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.pos = 0
+        self.exc = Boom(f"reader failed after {limit} bytes")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: Any) -> int:
+        if self.pos >= self.limit:
+            raise self.exc
+        n = min(len(buf), self.limit - self.pos, 64 * 1024)
+        buf[:n] = b"r" * n
+        self.pos += n
+        return n
+
+
+class FailingWriter:
+    """A binary sink (duck-typed, not an io class) that raises Boom after `limit` bytes."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.got = 0
+        self.exc = Boom(f"writer failed after {limit} bytes")
+
+    def write(self, data: Any) -> int:
+        if self.got + len(data) > self.limit:
+            raise self.exc
+        self.got += len(data)
+        return len(data)
+
+
+class ReadOnlyStream:
+    """A non-seekable source with only read() (like a pipe)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pos = 0
+
+    def read(self, n: int = -1) -> bytes:
+        chunk = self.data[self.pos : self.pos + (n if n >= 0 else len(self.data))]
+        self.pos += len(chunk)
+        return chunk
+
+
+# ---- every method, Keystone v3 ------------------------------------------------------------------
+
+
+def test_every_method_v3(server: Server, container: str, tmp_path: Path) -> None:
+    url = server.v3_url(container)
+    with Destination(url) as d:
+        with pytest.raises(ContainerNotFoundError):
+            d.test()
+        d.create_container()
+        d.create_container()  # idempotent
+        d.test()
+        assert d.list() == []
+
+        # bytes, bytearray, memoryview
+        payload = os.urandom(300_000)
+        d.put("bytes.bin", payload)
+        assert d.get("bytes.bin") == payload
+        d.put("bytearray.bin", bytearray(b"abc"))
+        d.put("memoryview.bin", memoryview(b"0123456789")[2:5])
+        assert d.get("bytearray.bin") == b"abc"
+        assert d.get("memoryview.bin") == b"234"
+        d.put("empty", b"")
+        assert d.get("empty") == b""
+
+        # paths (str and PathLike)
+        src = tmp_path / "src.bin"
+        src.write_bytes(os.urandom(2 * MiB + 17))
+        d.put("file.bin", src)
+        d.put("file-str.bin", str(src))
+        out = tmp_path / "out.bin"
+        d.get("file.bin", out)
+        assert out.read_bytes() == src.read_bytes()
+        d.get("file-str.bin", str(out))
+        assert out.read_bytes() == src.read_bytes()
+
+        # binary file objects (seekable, from the current position)
+        with open(src, "rb") as f:
+            f.seek(17)
+            d.put("fileobj.bin", f)
+        sink = io.BytesIO()
+        d.get("fileobj.bin", sink)
+        assert sink.getvalue() == src.read_bytes()[17:]
+        with open(out, "wb") as f:
+            f.write(b"HEADER")
+            d.get("bytes.bin", f)
+        assert out.read_bytes() == b"HEADER" + payload
+
+        # non-seekable source
+        d.put("stream.bin", ReadOnlyStream(payload))
+        assert d.get("stream.bin") == payload
+
+        # list / stat
+        before = datetime.now(timezone.utc) - timedelta(minutes=5)
+        entries = by_name(d.list())
+        assert set(entries) == {
+            "bytes.bin", "bytearray.bin", "memoryview.bin", "empty", "file.bin", "file-str.bin",
+            "fileobj.bin", "stream.bin",
+        }
+        e = entries["bytes.bin"]
+        assert isinstance(e, Entry)
+        assert e.size == len(payload) and not e.is_folder and e.etag == md5(payload)
+        assert e.last_modified is not None and e.last_modified.tzinfo is not None
+        assert e.last_modified.utcoffset() == timedelta(0)
+        assert before < e.last_modified < datetime.now(timezone.utc) + timedelta(minutes=5)
+        with pytest.raises(Exception):
+            e.size = 1  # type: ignore[misc]  # frozen
+        s = d.stat("file.bin")
+        assert s.size == src.stat().st_size
+        assert s.etag == md5(src.read_bytes())
+        assert s.last_modified is not None and s.last_modified.tzinfo is not None
+        assert not s.is_folder
+        assert d.stat("empty").size == 0
+
+        # overwrite, rename, delete
+        d.put("bytes.bin", b"new content")
+        assert d.get("bytes.bin") == b"new content"
+        d.rename("bytes.bin", "renamed.bin")
+        assert d.get("renamed.bin") == b"new content"
+        with pytest.raises(NotFoundError):
+            d.stat("bytes.bin")
+        d.delete("renamed.bin")
+        with pytest.raises(NotFoundError):
+            d.get("renamed.bin")
+        assert "renamed.bin" not in by_name(d.list())
+
+        q = d.quota()
+        assert isinstance(q, Quota)
+        assert q.bytes_used >= 0 and q.object_count >= 0 and q.container_count >= 0
+        assert q.quota_bytes is None or q.quota_bytes >= 0
+
+
+def test_prefix_and_folders(server: Server, container: str) -> None:
+    with Destination(server.v3_url(container)) as root:
+        root.create_container()
+        with Destination(server.v3_url(container, "backups/2024")) as d:
+            d.put("a.txt", b"A")
+            d.put("sub/b.txt", b"BB")
+            entries = by_name(d.list())
+            assert set(entries) == {"a.txt", "sub"}
+            assert entries["sub"].is_folder and entries["sub"].size is None
+            assert d.stat("sub/b.txt").size == 2
+        top = by_name(root.list())
+        assert set(top) == {"backups"} and top["backups"].is_folder
+        assert root.get("backups/2024/sub/b.txt") == b"BB"
+
+
+def test_options_mapping(server: Server, container: str) -> None:
+    options = {
+        "auth-password": server.password,
+        "openstack-tenant-name": server.project,
+        "openstack-domain-name": "Default",
+        "openstack-authuri": server.auth_v3,
+        "openstack-version": "v3",
+        "some-host-option": "ignored",
+    }
+    with Destination(f"openstack://{container}?auth-username={server.user}", options) as d:
+        d.create_container()
+        d.put("x", b"y")
+        assert d.get("x") == b"y"
+
+
+def test_second_region(server: Server, container: str) -> None:
+    region2 = server.get("region2")
+    if not region2:
+        pytest.fail("the test bed did not export OSD_REGION2")
+    with Destination(server.v3_url(container, region=region2)) as d:
+        d.create_container()
+        d.put("r2", b"region two")
+    with Destination(server.v3_url(container)) as d:  # same rings behind both proxies
+        assert d.get("r2") == b"region two"
+
+
+# ---- Keystone v2 and a second domain ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("apikey", [False, True], ids=["password", "apikey"])
+def test_v2(server: Server, container: str, apikey: bool) -> None:
+    with Destination(server.v2_url(container, apikey=apikey)) as d:
+        d.create_container()
+        d.test()
+        d.put("v2.txt", b"through keystone v2")
+        assert d.get("v2.txt") == b"through keystone v2"
+        assert [e.name for e in d.list()] == ["v2.txt"]
+        assert d.stat("v2.txt").size == len(b"through keystone v2")
+        d.delete("v2.txt")
+        assert d.list() == []
+
+
+def test_v2_wrong_apikey_is_auth_error(server: Server, container: str) -> None:
+    url = server.v2_url(container, apikey=True).replace(server.apikey, "wrong-" + server.apikey[:4])
+    with Destination(url) as d, pytest.raises(AuthError) as info:
+        d.test()
+    assert server.apikey not in str(info.value)
+
+
+def test_second_domain(server: Server) -> None:
+    name = unique()
+    url = server.v3_url(
+        name,
+        user=server.user2,
+        password=server.password2,
+        project=server.project2,
+        domain=server.domain2,
+    )
+    try:
+        with Destination(url) as d:
+            d.create_container()
+            d.put("d2.txt", b"second domain")
+            assert d.get("d2.txt") == b"second domain"
+            assert [e.name for e in d.list()] == ["d2.txt"]
+        # Not visible in the first user's project.
+        with Destination(server.v3_url(name)) as d1, pytest.raises(ContainerNotFoundError):
+            d1.list()
+    finally:
+        server.swift_session(
+            user=server.user2, password=server.password2, project=server.project2, domain=server.domain2
+        ).delete_container(name)
+
+
+# ---- errors -------------------------------------------------------------------------------------
+
+
+def test_wrong_password_is_auth_error_without_secret(server: Server, container: str) -> None:
+    wrong = "Wrong-" + server.password
+    with Destination(server.v3_url(container, password=wrong)) as d:
+        with pytest.raises(AuthError) as info:
+            d.test()
+    err = info.value
+    assert err.status == Status.AUTH
+    assert err.http_status == 401
+    assert wrong not in str(err) and server.password not in str(err)
+    with Destination(server.v2_url(container).replace(server.password, wrong)) as d:
+        with pytest.raises(AuthError):
+            d.list()
+
+
+def test_missing_container(server: Server, container: str) -> None:
+    with Destination(server.v3_url(container)) as d:
+        for call in (d.test, d.list, lambda: d.put("a", b"x"), lambda: d.get("a")):
+            with pytest.raises(ContainerNotFoundError) as info:
+                call()
+            assert info.value.status == Status.CONTAINER_NOT_FOUND
+            assert info.value.http_status == 404
+
+
+def test_missing_object(dest: Destination, tmp_path: Path) -> None:
+    calls: List[Callable[[], Any]] = [
+        lambda: dest.get("nope"),
+        lambda: dest.get("nope", tmp_path / "x"),
+        lambda: dest.get("nope", io.BytesIO()),
+        lambda: dest.stat("nope"),
+        lambda: dest.delete("nope"),
+        lambda: dest.rename("nope", "other"),
+    ]
+    for call in calls:
+        with pytest.raises(NotFoundError) as info:
+            call()
+        assert info.value.status == Status.NOT_FOUND
+        assert info.value.http_status in (404, None)
+        assert str(info.value)
+
+
+def test_reader_cannot_write(server: Server, container: str, dest: Destination) -> None:
+    dest.put("existing", b"data")
+    url = server.v3_url(container, user=server.reader_user, password=server.reader_password)
+    with Destination(url) as reader:
+        with pytest.raises(ForbiddenError) as info:
+            reader.put("new", b"x")
+        assert info.value.http_status == 403
+        assert server.reader_password not in str(info.value)
+        with pytest.raises(ForbiddenError):
+            reader.delete("existing")
+    assert dest.get("existing") == b"data"
+
+
+# ---- names --------------------------------------------------------------------------------------
+
+ODD_NAMES = [
+    "with space.txt",
+    "plus+sign",
+    "100%",
+    "percent%20not-decoded",
+    "question?mark=1&x",
+    "hash#tag",
+    "ünïcødé-файл-文件-🙂.bin",
+    "  leading and trailing  ",
+    "dir with space/inner+file #1?.txt",
+]
+
+
+def test_odd_names_round_trip(server: Server, container: str, dest: Destination) -> None:
+    for i, name in enumerate(ODD_NAMES):
+        dest.put(name, f"content {i}".encode())
+    for i, name in enumerate(ODD_NAMES):
+        assert dest.get(name) == f"content {i}".encode(), name
+        assert dest.stat(name).size == len(f"content {i}"), name
+    entries = by_name(dest.list())
+    expected_top = {n for n in ODD_NAMES if "/" not in n} | {"dir with space"}
+    assert set(entries) == expected_top
+    assert entries["dir with space"].is_folder
+    with Destination(server.v3_url(container, "dir with space")) as sub:
+        assert [e.name for e in sub.list()] == ["inner+file #1?.txt"]
+        assert sub.get("inner+file #1?.txt") == f"content {len(ODD_NAMES) - 1}".encode()
+    dest.rename("hash#tag", "ren?amed #2 ü")
+    assert dest.get("ren?amed #2 ü") == f"content {ODD_NAMES.index('hash#tag')}".encode()
+    for name in ODD_NAMES:
+        if name != "hash#tag":
+            dest.delete(name)
+    dest.delete("ren?amed #2 ü")
+    assert dest.list() == []
+
+
+# ---- threads ----------------------------------------------------------------------------------
+
+
+def test_eight_threads_share_one_destination(dest: Destination) -> None:
+    barrier = threading.Barrier(8)
+
+    def work(t: int) -> List[str]:
+        barrier.wait(timeout=30)
+        names = []
+        for i in range(6):
+            name = f"t{t}/obj-{i}"
+            data = os.urandom(32 * 1024 + t * 1000 + i)
+            if i % 2:
+                dest.put(name, io.BytesIO(data))
+            else:
+                dest.put(name, data)
+            assert dest.get(name) == data
+            assert dest.stat(name).etag == md5(data)
+            names.append(name)
+        sink = io.BytesIO()
+        dest.get(names[0], sink)
+        dest.delete(names[-1])
+        with pytest.raises(NotFoundError):
+            dest.get(names[-1])
+        return names[:-1]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(work, range(8)))
+    assert sum(len(r) for r in results) == 40
+    top = by_name(dest.list())
+    assert set(top) == {f"t{t}" for t in range(8)}
+    assert all(e.is_folder for e in top.values())
+
+
+def test_close_waits_for_running_calls(server: Server, container: str) -> None:
+    d = Destination(server.v3_url(container))
+    d.create_container()
+    started = threading.Event()
+    done: List[bytes] = []
+
+    def slow_progress(done_bytes: int, total: Optional[int]) -> None:
+        started.set()
+        time.sleep(0.01)
+
+    def upload() -> None:
+        d.put("slow", os.urandom(4 * MiB), progress=slow_progress)
+        done.append(b"ok")
+
+    t = threading.Thread(target=upload)
+    t.start()
+    assert started.wait(30)
+    d.close()  # must wait for the upload instead of freeing the handle under it
+    t.join(60)
+    assert done == [b"ok"]
+    with pytest.raises(ValueError):
+        d.get("slow")
+
+
+# ---- callbacks and progress -------------------------------------------------------------------
+
+
+def test_reader_exception_is_reraised(dest: Destination) -> None:
+    reader = FailingReader(3 * MiB)
+    with pytest.raises(Boom) as info:
+        dest.put("failing", reader)
+    assert info.value is reader.exc
+    with pytest.raises(NotFoundError):
+        dest.stat("failing")
+    dest.put("still-works", b"ok")  # the handle is fine afterwards
+    assert dest.get("still-works") == b"ok"
+
+
+def test_writer_exception_is_reraised(dest: Destination) -> None:
+    dest.put("big", os.urandom(3 * MiB))
+    writer = FailingWriter(MiB)
+    with pytest.raises(Boom) as info:
+        dest.get("big", writer)
+    assert info.value is writer.exc
+
+
+def test_progress_exception_is_reraised(dest: Destination) -> None:
+    exc = Boom("progress failed")
+
+    def progress(done: int, total: Optional[int]) -> None:
+        raise exc
+
+    with pytest.raises(Boom) as info:
+        dest.put("p", os.urandom(MiB), progress=progress)
+    assert info.value is exc
+    dest.put("p", b"x" * MiB)
+    with pytest.raises(Boom) as info:
+        dest.get("p", io.BytesIO(), progress=progress)
+    assert info.value is exc
+
+
+def test_progress_reports_and_can_cancel(dest: Destination, tmp_path: Path) -> None:
+    data = os.urandom(8 * MiB)
+    seen: List[Tuple[int, Optional[int]]] = []
+    dest.put("prog", data, progress=lambda done, total: seen.append((done, total)))
+    assert seen, "no progress reported"
+    assert seen[-1][0] == len(data)
+    assert all(total == len(data) for _, total in seen)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+    seen.clear()
+    dest.put("prog-stream", ReadOnlyStream(data), progress=lambda done, total: seen.append((done, total)))
+    assert seen and seen[-1][0] == len(data)
+    assert all(total is None for _, total in seen)
+
+    seen.clear()
+    src = tmp_path / "prog.bin"
+    src.write_bytes(data)
+    dest.put("prog-file", src, progress=lambda done, total: seen.append((done, total)))
+    assert seen and seen[-1] == (len(data), len(data))
+
+    seen.clear()
+    got = dest.get("prog", progress=lambda done, total: seen.append((done, total)))
+    assert got == data
+    assert seen and seen[-1][0] == len(data)
+    assert seen[-1][1] in (len(data), None)
+
+    seen.clear()
+    dest.get("prog", tmp_path / "back.bin", progress=lambda done, total: seen.append((done, total)))
+    assert (tmp_path / "back.bin").read_bytes() == data
+    assert seen and seen[-1][0] == len(data)
+
+    # Returning False cancels; None (or anything else) goes on.
+    with pytest.raises(CancelledError) as info:
+        dest.put("cancelled", io.BytesIO(data), progress=lambda done, total: False)
+    assert info.value.status == Status.CANCELLED
+    with pytest.raises(NotFoundError):
+        dest.stat("cancelled")
+    with pytest.raises(CancelledError):
+        dest.get("prog", io.BytesIO(), progress=lambda done, total: False)
+    with pytest.raises(CancelledError):
+        dest.get("prog", tmp_path / "cancelled.bin", progress=lambda done, total: done < MiB)
+
+
+def test_library_logs_reach_python_logging(server: Server, container: str, caplog: Any) -> None:
+    with caplog.at_level(logging.DEBUG, logger="openstack_dest"):
+        with Destination(server.v3_url(container, region="NoSuchRegion")) as d:
+            d.create_container()
+            d.put("logged", b"x")
+    records = [r for r in caplog.records if r.name == "openstack_dest"]
+    assert records, "no log line from the library reached logging"
+    text = "\n".join(r.getMessage() for r in records)
+    assert server.password not in text
+    assert any("NoSuchRegion" in r.getMessage() or "region" in r.getMessage().lower() for r in records), text
+
+
+# ---- a large file through file objects, in bounded memory -------------------------------------
+
+
+def _vm_kib(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(field)
+
+
+def _reset_peak() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.large
+def test_large_file_streams_in_bounded_memory(dest: Destination, tmp_path: Path) -> None:
+    if not os.path.exists("/proc/self/status"):
+        pytest.skip("needs /proc/self/status to measure peak memory")
+    size = 512 * MiB + 12345
+    src = tmp_path / "large.bin"
+    digest = hashlib.sha256()
+    md = hashlib.md5()
+    block = os.urandom(4 * MiB)
+    with open(src, "wb") as f:
+        written = 0
+        i = 0
+        while written < size:
+            # Vary the content cheaply so that a misplaced block would be noticed.
+            chunk = (i.to_bytes(8, "little") + block[8:])[: size - written]
+            f.write(chunk)
+            digest.update(chunk)
+            md.update(chunk)
+            written += len(chunk)
+            i += 1
+    del block
+
+    base = _vm_kib("VmRSS") if _reset_peak() else _vm_kib("VmHWM")
+    progress: List[int] = []
+    with open(src, "rb") as f:
+        dest.put("large.bin", f, progress=lambda done, total: progress.append(done))
+    assert progress and progress[-1] == size
+    entry = dest.stat("large.bin")
+    assert entry.size == size
+    assert entry.etag == md.hexdigest()
+
+    out = tmp_path / "large.out"
+    back = hashlib.sha256()
+    with open(out, "wb") as f:
+        dest.get("large.bin", f)
+    peak_growth = (_vm_kib("VmHWM") - base) * 1024
+    with open(out, "rb") as f:
+        for chunk in iter(lambda: f.read(4 * MiB), b""):
+            back.update(chunk)
+    assert out.stat().st_size == size
+    assert back.hexdigest() == digest.hexdigest()
+    assert peak_growth < 64 * MiB, f"peak memory grew by {peak_growth / MiB:.1f} MiB"
+    dest.delete("large.bin")
