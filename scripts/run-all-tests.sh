@@ -26,7 +26,8 @@ if ! bash tests/openstack/testbed.sh status >/dev/null 2>&1; then
   started_here=1
 fi
 say "starting the test bed (real Swift + Keystone on 127.0.0.1)"
-if ! bash tests/openstack/testbed.sh start; then
+if ! bash tests/openstack/testbed.sh start > "$LOGS/testbed-start.log" 2>&1; then
+  tail -30 "$LOGS/testbed-start.log"
   echo "the test bed did not start: real-server tests cannot run, so the test run fails"
   exit 1
 fi

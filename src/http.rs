@@ -134,7 +134,7 @@ pub(crate) fn with_retries<T>(
                     .map(|a| a.min(MAX_BACKOFF))
                     .unwrap_or_else(|| backoff(policy.delay, n));
                 log::warning!(
-                    "{what}: {e}; retrying in {} ms (try {} of {tries})",
+                    "{e}; retrying in {} ms (try {} of {tries})",
                     wait.as_millis(),
                     n + 1
                 );

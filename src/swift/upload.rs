@@ -41,7 +41,8 @@ struct Feed {
     len: usize,
     sent: u64,
     total: Option<u64>,
-    md5: Md5,
+    /// Hashing on the way is needed only when the MD5 was not known up front.
+    md5: Option<Md5>,
     progress: Option<Progress>,
     failure: Option<Error>,
     label: String,
@@ -58,7 +59,9 @@ impl Feed {
         self.pos = 0;
         self.len = 0;
         self.sent = 0;
-        self.md5 = Md5::new();
+        if self.md5.is_some() {
+            self.md5 = Some(Md5::new());
+        }
         self.failure = None;
         Ok(ok)
     }
@@ -80,7 +83,9 @@ impl Feed {
                 }
             }
         };
-        self.md5.update(&self.buf[..n]);
+        if let Some(m) = self.md5.as_mut() {
+            m.update(&self.buf[..n]);
+        }
         self.sent += n as u64;
         self.pos = 0;
         self.len = n;
@@ -219,7 +224,11 @@ impl Swift {
             len: 0,
             sent: 0,
             total,
-            md5: Md5::new(),
+            md5: if known_md5.is_none() {
+                Some(Md5::new())
+            } else {
+                None
+            },
             progress,
             failure: None,
             label: what.clone(),
@@ -266,10 +275,10 @@ impl Swift {
         let returned = etag_of(resp.headers());
         let (sent, computed) = {
             let mut f = feed.lock().unwrap_or_else(|e| e.into_inner());
-            let md5 = std::mem::take(&mut f.md5);
-            (f.sent, hex(&md5.finalize()))
+            let computed = f.md5.take().map(|m| hex(&m.finalize()));
+            (f.sent, computed)
         };
-        let expected = known_md5.unwrap_or(computed);
+        let expected = known_md5.or(computed).unwrap_or_default();
         if let Some(r) = returned {
             if r != expected {
                 log::warning!("{what}: Swift's ETag {r} differs from the MD5 sent {expected}; deleting the object");
