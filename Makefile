@@ -2,19 +2,21 @@
 #   make demo     start a local Swift + Keystone and back up / restore real files through the library
 #   make test     every test of every layer (Rust, C, Python, C#) against the real test bed
 #   make install  PREFIX=/usr/local: the .so, the .a, the header and a pkg-config file
+#                 (PROFILE=debug installs the debug build instead of building a release)
 #   make bench    throughput of the library against curl and python-swiftclient on the test bed
 
 PREFIX ?= /usr/local
+PROFILE ?= release
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 MAJOR := $(firstword $(subst ., ,$(VERSION)))
 
-.PHONY: all build release test demo bench install uninstall testbed-start testbed-stop
+.PHONY: all build debug release test demo bench install uninstall testbed-start testbed-stop
 
 all: build
 
-build:
+build debug:
 	cargo build
 
 release:
@@ -35,12 +37,12 @@ testbed-start:
 testbed-stop:
 	bash tests/openstack/testbed.sh stop
 
-install: release
+install: $(PROFILE)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR)/pkgconfig
-	install -m 0755 target/release/libopenstack_dest.so $(DESTDIR)$(LIBDIR)/libopenstack_dest.so.$(VERSION)
+	install -m 0755 target/$(PROFILE)/libopenstack_dest.so $(DESTDIR)$(LIBDIR)/libopenstack_dest.so.$(VERSION)
 	ln -sf libopenstack_dest.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libopenstack_dest.so.$(MAJOR)
 	ln -sf libopenstack_dest.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libopenstack_dest.so
-	install -m 0644 target/release/libopenstack_dest.a $(DESTDIR)$(LIBDIR)/libopenstack_dest.a
+	install -m 0644 target/$(PROFILE)/libopenstack_dest.a $(DESTDIR)$(LIBDIR)/libopenstack_dest.a
 	install -m 0644 include/openstack_dest.h $(DESTDIR)$(INCLUDEDIR)/openstack_dest.h
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
 	  'Name: openstack_dest' 'Description: OpenStack Swift backup destination (C ABI)' \

@@ -49,19 +49,21 @@ run_layer() {
 
 run_layer rust-style bash -c 'cargo fmt --check && cargo clippy --all-targets -- -D warnings'
 run_layer rust cargo test --no-fail-fast
+run_layer install bash scripts/check-install.sh
 run_layer c bash tests/c/run.sh
 run_layer python bash bindings/python/run-tests.sh
 run_layer csharp bash bindings/csharp/run-tests.sh
 
 say "summary"
 failed=0
-for name in rust-style rust c python csharp; do
+for name in rust-style rust install c python csharp; do
   status=${result[$name]:-1}
   [ "$status" -eq 0 ] && verdict=ok || { verdict="FAILED (exit $status)"; failed=1; }
   echo "$name: $verdict (log: target/test-logs/$name.log)"
 done
 echo
 grep -h "^test result:" "$LOGS/rust.log" || true
+grep -hE "^install: [0-9]+ passed, [0-9]+ failed" "$LOGS/install.log" || true
 grep -hE "^c(-[a-z]+)?: [0-9]+ passed, [0-9]+ failed" "$LOGS/c.log" || true
 grep -hE "^=+ .*(passed|failed|error).* in [0-9.]+s" "$LOGS/python.log" | tail -1 || true
 grep -hE "^csharp: [0-9]+ passed, [0-9]+ failed" "$LOGS/csharp.log" || true

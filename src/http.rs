@@ -133,8 +133,13 @@ pub(crate) fn with_retries<T>(
                 let wait = after
                     .map(|a| a.min(MAX_BACKOFF))
                     .unwrap_or_else(|| backoff(policy.delay, n));
+                let context = if e.message().starts_with(what) {
+                    String::new()
+                } else {
+                    format!("{what}: ")
+                };
                 log::warning!(
-                    "{e}; retrying in {} ms (try {} of {tries})",
+                    "{context}{e}; retrying in {} ms (try {} of {tries})",
                     wait.as_millis(),
                     n + 1
                 );
