@@ -90,36 +90,18 @@ impl Destination {
     pub fn test(&self) -> Result<()> {
         self.swift.ensure_token().map_err(|e| self.swift.scrub(e))?;
         let what = format!("testing container '{}'", self.swift.config.container);
-        let target = Target::Container(None);
-        let resp = self.swift.simple(
-            &what,
-            Method::HEAD,
-            &target,
-            self.swift.config.timeouts.short,
-        )?;
-        if resp.status().is_success() {
-            Ok(())
-        } else {
-            Err(self.swift.status_error(&what, resp, &target))
-        }
+        self.swift
+            .expect_success(&what, Method::HEAD, &Target::Container(None))
+            .map(|_| ())
     }
 
     /// Creates the container (nothing happens when it exists).
     pub fn create_container(&self) -> Result<()> {
         let what = format!("creating container '{}'", self.swift.config.container);
-        let target = Target::Container(None);
-        let resp = self.swift.simple(
-            &what,
-            Method::PUT,
-            &target,
-            self.swift.config.timeouts.short,
-        )?;
-        if resp.status().is_success() {
-            log::info!("{what}: done");
-            Ok(())
-        } else {
-            Err(self.swift.status_error(&what, resp, &target))
-        }
+        self.swift
+            .expect_success(&what, Method::PUT, &Target::Container(None))?;
+        log::info!("{what}: done");
+        Ok(())
     }
 
     /// Uploads bytes from memory (their MD5 is sent as `ETag`).
@@ -243,35 +225,19 @@ impl Destination {
     pub fn delete(&self, name: &str) -> Result<()> {
         let full = self.full(name)?;
         let what = format!("deleting '{full}'");
-        let target = Target::Object(&full);
-        let resp = self.swift.simple(
-            &what,
-            Method::DELETE,
-            &target,
-            self.swift.config.timeouts.short,
-        )?;
-        if resp.status().is_success() {
-            log::info!("deleted '{full}'");
-            Ok(())
-        } else {
-            Err(self.swift.status_error(&what, resp, &target))
-        }
+        self.swift
+            .expect_success(&what, Method::DELETE, &Target::Object(&full))?;
+        log::info!("deleted '{full}'");
+        Ok(())
     }
 
     /// Size, ETag and modification time of an object.
     pub fn stat(&self, name: &str) -> Result<Entry> {
         let full = self.full(name)?;
         let what = format!("reading the metadata of '{full}'");
-        let target = Target::Object(&full);
-        let resp = self.swift.simple(
-            &what,
-            Method::HEAD,
-            &target,
-            self.swift.config.timeouts.short,
-        )?;
-        if !resp.status().is_success() {
-            return Err(self.swift.status_error(&what, resp, &target));
-        }
+        let resp = self
+            .swift
+            .expect_success(&what, Method::HEAD, &Target::Object(&full))?;
         let h = resp.headers();
         Ok(Entry {
             name: name.to_string(),
@@ -330,15 +296,9 @@ impl Destination {
     /// The account's usage and quota.
     pub fn quota(&self) -> Result<Quota> {
         let what = "reading the account's usage".to_string();
-        let resp = self.swift.simple(
-            &what,
-            Method::HEAD,
-            &Target::Account,
-            self.swift.config.timeouts.short,
-        )?;
-        if !resp.status().is_success() {
-            return Err(self.swift.status_error(&what, resp, &Target::Account));
-        }
+        let resp = self
+            .swift
+            .expect_success(&what, Method::HEAD, &Target::Account)?;
         let h = resp.headers();
         Ok(Quota {
             bytes_used: header_u64(h, "x-account-bytes-used").unwrap_or(0),

@@ -160,6 +160,22 @@ impl Swift {
         )
     }
 
+    /// A request without a body whose answer must be a success; any other answer becomes the
+    /// matching error.
+    pub(crate) fn expect_success(
+        &self,
+        what: &str,
+        method: Method,
+        target: &Target,
+    ) -> Result<Response> {
+        let resp = self.simple(what, method, target, self.config.timeouts.short)?;
+        if resp.status().is_success() {
+            Ok(resp)
+        } else {
+            Err(self.status_error(what, resp, target))
+        }
+    }
+
     /// The error for an answer the operation did not expect. A 404 on an object tells a
     /// missing object from a missing container with one more request.
     pub(crate) fn status_error(&self, what: &str, resp: Response, target: &Target) -> Error {
