@@ -56,7 +56,10 @@ fn peak_kib() -> u64 {
 #[test]
 fn one_gib_up_and_down_adds_at_most_16_mib() {
     let Some(tb) = testbed() else { return };
-    let mib: u64 = std::env::var("OSD_MEMORY_TEST_MIB").ok().and_then(|v| v.parse().ok()).unwrap_or(1024);
+    let mib: u64 = std::env::var("OSD_MEMORY_TEST_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1024);
     let c = unique_container("memory");
     let d = Destination::open(&tb.v3(&c, "", &var("OSD_REGION1"))).unwrap();
     d.create_container().unwrap();
@@ -66,7 +69,11 @@ fn one_gib_up_and_down_adds_at_most_16_mib() {
 
     let size = mib * 1024 * 1024;
     let (tx, rx) = std::sync::mpsc::channel();
-    let gen = Generator { left: size, state: 0x9E37_79B9_7F4A_7C15, md5: Md5::new() };
+    let gen = Generator {
+        left: size,
+        state: 0x9E37_79B9_7F4A_7C15,
+        md5: Md5::new(),
+    };
     struct Tap<R>(R, std::sync::mpsc::Sender<[u8; 16]>);
     impl Read for Tap<Generator> {
         fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -78,7 +85,9 @@ fn one_gib_up_and_down_adds_at_most_16_mib() {
         }
     }
     let t = std::time::Instant::now();
-    let sent = d.put_stream("big", Box::new(ReadOnce(Tap(gen, tx))), Some(size), None).unwrap();
+    let sent = d
+        .put_stream("big", Box::new(ReadOnce(Tap(gen, tx))), Some(size), None)
+        .unwrap();
     let up = t.elapsed();
     assert_eq!(sent, size);
     let sent_md5 = rx.recv().unwrap();

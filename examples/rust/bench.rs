@@ -13,7 +13,9 @@ use openstack_dest::Destination;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() != 6 {
-        eprintln!("usage: bench <openstack-url> <large-file> <small-count> <small-size-bytes> <threads>");
+        eprintln!(
+            "usage: bench <openstack-url> <large-file> <small-count> <small-size-bytes> <threads>"
+        );
         std::process::exit(2);
     }
     let d = Arc::new(Destination::open(&args[1]).unwrap_or_else(|e| {
@@ -38,7 +40,8 @@ fn main() {
     let data = vec![0x5au8; size];
     let t = Instant::now();
     for i in 0..count {
-        d.put_bytes(&format!("small/seq-{i}"), &data).expect("small upload");
+        d.put_bytes(&format!("small/seq-{i}"), &data)
+            .expect("small upload");
     }
     println!("small_put_seq_seconds {:.3}", t.elapsed().as_secs_f64());
 
@@ -50,7 +53,8 @@ fn main() {
             let data = data.clone();
             std::thread::spawn(move || {
                 for i in (k * per)..((k + 1) * per).min(count) {
-                    d.put_bytes(&format!("small/par-{i}"), &data).expect("small upload");
+                    d.put_bytes(&format!("small/par-{i}"), &data)
+                        .expect("small upload");
                 }
             })
         })
@@ -62,7 +66,10 @@ fn main() {
 
     let t = Instant::now();
     let listed = d.list().expect("list").len();
-    println!("list_seconds {:.3} entries {listed}", t.elapsed().as_secs_f64());
+    println!(
+        "list_seconds {:.3} entries {listed}",
+        t.elapsed().as_secs_f64()
+    );
 
     for i in 0..count {
         d.delete(&format!("small/seq-{i}")).expect("delete");
