@@ -4,6 +4,7 @@
 #   BENCH_MIB     size of the large object in MiB (default 512)
 #   BENCH_SMALL   number of small objects (default 300), BENCH_SMALL_BYTES their size (16384)
 #   BENCH_THREADS parallel uploads for the small objects (default 8)
+#   BENCH_PROFILE cargo profile of our side (default release)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -11,10 +12,12 @@ MIB=${BENCH_MIB:-512}
 COUNT=${BENCH_SMALL:-300}
 SMALL=${BENCH_SMALL_BYTES:-16384}
 THREADS=${BENCH_THREADS:-8}
+PROFILE=${BENCH_PROFILE:-release}   # or dev: dependencies are optimised in dev builds too
 
 bash scripts/install-deps.sh >/dev/null
-echo "building the benchmark (release)…"
-cargo build --release --example bench 2>&1 | tail -1
+echo "building the benchmark ($PROFILE profile)…"
+cargo build --profile "$PROFILE" --example bench 2>&1 | tail -1
+BIN="$ROOT/target/$([ "$PROFILE" = dev ] && echo debug || echo "$PROFILE")/examples/bench"
 bash tests/openstack/testbed.sh start >/dev/null
 # shellcheck disable=SC1091
 source "${OSD_STATE_DIR:-/tmp/openstack-dest-testbed}/env.sh"
@@ -32,8 +35,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 c_ours="bench-ours-$$"; c_curl="bench-curl-$$"; c_sc="bench-sc-$$"
 URL="openstack://$c_ours/?auth-username=$OSD_USER&auth-password=$OSD_PASSWORD&openstack-tenant-name=$OSD_PROJECT&openstack-domain-name=Default&openstack-authuri=$OSD_AUTH_V3"
 
-echo "ours: libopenstack_dest (release)"
-"$ROOT/target/release/examples/bench" "$URL" "$work/large.bin" "$COUNT" "$SMALL" "$THREADS" | tee "$work/ours.txt"
+echo "ours: libopenstack_dest ($PROFILE profile)"
+"$BIN" "$URL" "$work/large.bin" "$COUNT" "$SMALL" "$THREADS" | tee "$work/ours.txt"
 get() { awk -v k="$1" '$1 == k { print $2 }' "$work/ours.txt"; }
 
 echo "curl"
@@ -48,7 +51,7 @@ t=$(now); curl -sf -H "$H" "$STORAGE/$c_curl/large" -o "$work/curl.out"; curl_ge
 args=(); for i in $(seq 1 "$COUNT"); do args+=(-T "$work/small/f$i" "$STORAGE/$c_curl/seq-$i"); done
 t=$(now); curl -sf -H "$H" -o /dev/null "${args[@]}"; curl_seq=$(elapsed "$t")
 args=(); for i in $(seq 1 "$COUNT"); do args+=(-T "$work/small/f$i" "$STORAGE/$c_curl/par-$i"); done
-t=$(now); curl -sf -H "$H" -o /dev/null --parallel --parallel-max "$THREADS" "${args[@]}"; curl_par=$(elapsed "$t")
+t=$(now); curl -sf --no-progress-meter -H "$H" -o /dev/null --parallel --parallel-max "$THREADS" "${args[@]}" 2>/dev/null; curl_par=$(elapsed "$t")
 echo "large_put_seconds $curl_put"; echo "large_get_seconds $curl_get"
 echo "small_put_seq_seconds $curl_seq"; echo "small_put_par_seconds $curl_par"
 
