@@ -1,0 +1,417 @@
+#define _XOPEN_SOURCE 700
+#include "util.h"
+#include "harness.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct osd_env E;
+char RUN_ID[48];
+
+void *xmalloc(size_t n) {
+  void *p = malloc(n ? n : 1);
+  if (!p) {
+    fprintf(stderr, "out of memory (%zu bytes)\n", n);
+    abort();
+  }
+  return p;
+}
+
+char *xfmt(const char *fmt, ...) {
+  va_list ap;
+  int n;
+  char *s;
+  va_start(ap, fmt);
+  n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  s = xmalloc((size_t)n + 1);
+  va_start(ap, fmt);
+  vsnprintf(s, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  return s;
+}
+
+char *pct_path(const char *s) {
+  static const char hex[] = "0123456789ABCDEF";
+  size_t n = strlen(s), i, o = 0;
+  char *out = xmalloc(3 * n + 1);
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '.' || c == '_' || c == '~' || c == '/') {
+      out[o++] = (char)c;
+    } else {
+      out[o++] = '%';
+      out[o++] = hex[c >> 4];
+      out[o++] = hex[c & 15];
+    }
+  }
+  out[o] = 0;
+  return out;
+}
+
+struct creds creds_member_v3(void) {
+  struct creds c;
+  memset(&c, 0, sizeof c);
+  c.user = E.user;
+  c.pass = E.pass;
+  c.project = E.project;
+  c.domain = "Default";
+  c.authuri = E.v3;
+  c.version = "v3";
+  c.region = E.r1;
+  return c;
+}
+
+static void append(char **s, const char *key, const char *value) {
+  char *n;
+  if (!value) return;
+  n = xfmt("%s%s%s=%s", *s, strchr(*s, '?') ? "&" : "?", key, value);
+  free(*s);
+  *s = n;
+}
+
+char *url_for(const char *container, const char *prefix, const struct creds *c) {
+  char *p = pct_path(prefix ? prefix : "");
+  char *s = xfmt("openstack://%s/%s", container, p);
+  free(p);
+  append(&s, "auth-username", c->user);
+  append(&s, "auth-password", c->pass);
+  append(&s, "openstack-apikey", c->apikey);
+  append(&s, "openstack-tenant-name", c->project);
+  append(&s, "openstack-domain-name", c->domain);
+  append(&s, "openstack-authuri", c->authuri);
+  append(&s, "openstack-version", c->version);
+  append(&s, "openstack-region", c->region);
+  return s;
+}
+
+char *container_name(const char *tag) { return xfmt("osdc-%s-%s", RUN_ID, tag); }
+
+os_dest *open_ok(const char *url) {
+  os_dest *d = NULL;
+  if (!CHECK_ST(os_open_with(url, NULL, NULL, 0, &d), OS_OK)) return NULL;
+  if (!CHECK(d != NULL)) return NULL;
+  return d;
+}
+
+int fx_open(struct fx *f, const char *tag, const char *prefix) {
+  struct creds c = creds_member_v3();
+  f->container = container_name(tag);
+  f->url = url_for(f->container, prefix, &c);
+  f->d = open_ok(f->url);
+  if (!f->d) return 0;
+  return CHECK_ST(os_create_container(f->d), OS_OK);
+}
+
+void fx_close(struct fx *f) {
+  if (f->d) purge(f->container, "");
+  os_free(f->d);
+  free(f->container);
+  free(f->url);
+  memset(f, 0, sizeof *f);
+}
+
+void purge(const char *container, const char *prefix) {
+  struct creds c = creds_member_v3();
+  char *url = url_for(container, prefix, &c);
+  os_dest *d = open_ok(url);
+  os_entry *es = NULL;
+  size_t n = 0, i;
+  free(url);
+  if (!d) return;
+  if (CHECK_ST(os_list(d, &es, &n), OS_OK)) {
+    for (i = 0; i < n; i++) {
+      if (es[i].is_folder) {
+        char *sub = xfmt("%s%s/", prefix, es[i].name);
+        purge(container, sub);
+        free(sub);
+      } else {
+        CHECK_ST(os_delete(d, es[i].name), OS_OK);
+      }
+    }
+    os_entries_free(es, n);
+  }
+  os_free(d);
+}
+
+static uint64_t gen_next(struct gen *g) {
+  uint64_t x = g->s;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  g->s = x;
+  return x * 0x2545F4914F6CDD1DULL;
+}
+
+void gen_init(struct gen *g, uint64_t seed) {
+  g->s = seed * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL;
+  if (g->s == 0) g->s = 1;
+  g->word = 0;
+  g->avail = 0;
+}
+
+void gen_fill(struct gen *g, uint8_t *buf, size_t n) {
+  size_t i = 0;
+  while (i < n && g->avail > 0) {
+    buf[i++] = (uint8_t)g->word;
+    g->word >>= 8;
+    g->avail--;
+  }
+  while (n - i >= 8) {
+    uint64_t w = gen_next(g);
+    buf[i] = (uint8_t)w;
+    buf[i + 1] = (uint8_t)(w >> 8);
+    buf[i + 2] = (uint8_t)(w >> 16);
+    buf[i + 3] = (uint8_t)(w >> 24);
+    buf[i + 4] = (uint8_t)(w >> 32);
+    buf[i + 5] = (uint8_t)(w >> 40);
+    buf[i + 6] = (uint8_t)(w >> 48);
+    buf[i + 7] = (uint8_t)(w >> 56);
+    i += 8;
+  }
+  while (i < n) {
+    if (g->avail == 0) {
+      g->word = gen_next(g);
+      g->avail = 8;
+    }
+    buf[i++] = (uint8_t)g->word;
+    g->word >>= 8;
+    g->avail--;
+  }
+}
+
+uint8_t *rand_buf(size_t n, uint64_t seed) {
+  struct gen g;
+  uint8_t *p = xmalloc(n);
+  gen_init(&g, seed);
+  gen_fill(&g, p, n);
+  return p;
+}
+
+uint64_t fnv1a(uint64_t h, const uint8_t *p, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    h ^= p[i];
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+void rd_gen_init(struct rd_gen *r, uint64_t seed, uint64_t total) {
+  memset(r, 0, sizeof *r);
+  r->seed = seed;
+  r->total = total;
+  r->abort_after = -1;
+  gen_init(&r->g, seed);
+  r->left = total;
+  r->hash = FNV_OFFSET;
+}
+
+intptr_t rd_gen_cb(void *ctx, uint8_t *buf, size_t cap) {
+  struct rd_gen *r = ctx;
+  size_t n;
+  r->calls++;
+  if (!buf || cap == 0) {
+    r->bad_args = 1;
+    return -1;
+  }
+  if (r->abort_after >= 0 && r->total - r->left >= (uint64_t)r->abort_after) return -1;
+  n = cap < r->left ? cap : (size_t)r->left;
+  gen_fill(&r->g, buf, n);
+  r->hash = fnv1a(r->hash, buf, n);
+  r->left -= n;
+  return (intptr_t)n;
+}
+
+int rd_gen_rewind(void *ctx) {
+  struct rd_gen *r = ctx;
+  long calls = r->calls, rewinds = r->rewinds;
+  int64_t abort_after = r->abort_after;
+  rd_gen_init(r, r->seed, r->total);
+  r->calls = calls;
+  r->rewinds = rewinds + 1;
+  r->abort_after = abort_after;
+  return 0;
+}
+
+void wr_gen_init(struct wr_gen *w, uint64_t seed) {
+  memset(w, 0, sizeof *w);
+  gen_init(&w->g, seed);
+  w->hash = FNV_OFFSET;
+  w->mismatch_at = -1;
+  w->abort_after = -1;
+  w->scratch = xmalloc(65536);
+}
+
+void wr_gen_done(struct wr_gen *w) {
+  free(w->scratch);
+  w->scratch = NULL;
+}
+
+int wr_gen_cb(void *ctx, const uint8_t *buf, size_t len) {
+  struct wr_gen *w = ctx;
+  size_t off = 0;
+  w->calls++;
+  if (w->abort_after >= 0 && w->got >= (uint64_t)w->abort_after) return 1;
+  if (len && !buf) {
+    if (w->mismatch_at < 0) w->mismatch_at = (int64_t)w->got;
+    return 1;
+  }
+  w->hash = fnv1a(w->hash, buf, len);
+  while (off < len) {
+    size_t piece = len - off < 65536 ? len - off : 65536;
+    gen_fill(&w->g, w->scratch, piece);
+    if (w->mismatch_at < 0 && memcmp(w->scratch, buf + off, piece) != 0) {
+      size_t i = 0;
+      while (w->scratch[i] == buf[off + i]) i++;
+      w->mismatch_at = (int64_t)(w->got + off + i);
+    }
+    off += piece;
+  }
+  w->got += len;
+  return 0;
+}
+
+intptr_t rd_mem_cb(void *ctx, uint8_t *buf, size_t cap) {
+  struct rd_mem *r = ctx;
+  size_t n = r->len - r->pos;
+  if (n > cap) n = cap;
+  if (n) memcpy(buf, r->p + r->pos, n);
+  r->pos += n;
+  return (intptr_t)n;
+}
+
+int rd_mem_rewind(void *ctx) {
+  ((struct rd_mem *)ctx)->pos = 0;
+  return 0;
+}
+
+int wr_mem_cb(void *ctx, const uint8_t *buf, size_t len) {
+  struct wr_mem *w = ctx;
+  if (w->len + len > w->cap) {
+    size_t cap = w->cap ? w->cap : 4096;
+    uint8_t *p;
+    while (cap < w->len + len) cap *= 2;
+    p = realloc(w->p, cap);
+    if (!p) return 1;
+    w->p = p;
+    w->cap = cap;
+  }
+  if (len) memcpy(w->p + w->len, buf, len);
+  w->len += len;
+  return 0;
+}
+
+int pg_cb(void *ctx, uint64_t done, int64_t total) {
+  struct pg *p = ctx;
+  p->calls++;
+  p->last_done = done;
+  p->last_total = total;
+  if (total >= 0 && done > (uint64_t)total) p->over_total = 1;
+  if (p->cancel && done >= p->cancel_at) {
+    p->cancelled++;
+    return 1;
+  }
+  return 0;
+}
+
+const os_entry *find_entry(const os_entry *e, size_t n, const char *name) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (e[i].name && strcmp(e[i].name, name) == 0) return &e[i];
+  return NULL;
+}
+
+int is_hex32(const char *s) {
+  int i;
+  if (!s || strlen(s) != 32) return 0;
+  for (i = 0; i < 32; i++)
+    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
+  return 1;
+}
+
+int contains_ci(const char *hay, const char *needle) {
+  size_t n = strlen(needle), i, j;
+  if (!hay) return 0;
+  for (i = 0; hay[i]; i++) {
+    for (j = 0; j < n; j++) {
+      char a = hay[i + j], b = needle[j];
+      if (a >= 'A' && a <= 'Z') a = (char)(a - 'A' + 'a');
+      if (b >= 'A' && b <= 'Z') b = (char)(b - 'A' + 'a');
+      if (a != b) break;
+    }
+    if (j == n) return 1;
+  }
+  return n == 0;
+}
+
+int file_exists(const char *path) {
+  struct stat st;
+  return lstat(path, &st) == 0;
+}
+
+int write_file(const char *path, const uint8_t *p, size_t n) {
+  FILE *f = fopen(path, "wb");
+  int ok;
+  if (!f) return 0;
+  ok = fwrite(p, 1, n, f) == n;
+  return fclose(f) == 0 && ok;
+}
+
+uint8_t *read_file(const char *path, size_t *n) {
+  FILE *f = fopen(path, "rb");
+  uint8_t *p = NULL;
+  size_t len = 0, cap = 0, r;
+  if (!f) return NULL;
+  for (;;) {
+    if (cap - len < 65536) {
+      uint8_t *q = realloc(p, cap = cap ? cap * 2 : 131072);
+      if (!q) {
+        free(p);
+        fclose(f);
+        return NULL;
+      }
+      p = q;
+    }
+    r = fread(p + len, 1, cap - len, f);
+    len += r;
+    if (r == 0) break;
+  }
+  if (ferror(f)) {
+    free(p);
+    p = NULL;
+  }
+  fclose(f);
+  *n = len;
+  return p;
+}
+
+char *make_tmpdir(void) {
+  const char *base = getenv("TMPDIR");
+  char *t = xfmt("%s/osd-c-XXXXXX", base && *base ? base : "/tmp");
+  if (!mkdtemp(t)) {
+    FAIL("mkdtemp(%s): %s", t, strerror(errno));
+    free(t);
+    return NULL;
+  }
+  return t;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+  (void)st;
+  (void)flag;
+  (void)ftw;
+  remove(path);
+  return 0;
+}
+
+void rm_tree(const char *path) {
+  if (path) nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}

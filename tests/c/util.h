@@ -1,0 +1,116 @@
+/* Helpers shared by the C tests: environment of the test bed, URLs, fixtures, deterministic data. */
+#ifndef OSD_C_UTIL_H
+#define OSD_C_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "openstack_dest.h"
+
+/* The test bed's environment (see tests/openstack/testbed.sh and its env.sh). */
+struct osd_env {
+  const char *v3, *v2, *user, *pass, *apikey, *project, *r1, *r2;
+  const char *domain2, *user2, *pass2, *project2, *ruser, *rpass;
+};
+extern struct osd_env E;
+extern char RUN_ID[48];
+
+/* Credentials that make up a destination URL; NULL fields are left out of the URL. */
+struct creds {
+  const char *user, *pass, *apikey, *project, *domain, *authuri, *version, *region;
+};
+struct creds creds_member_v3(void); /* OSD_USER in the Default domain, v3, region 1 */
+
+void *xmalloc(size_t n);
+char *xfmt(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+char *pct_path(const char *s); /* percent-encodes all but unreserved characters and '/' */
+char *url_for(const char *container, const char *prefix, const struct creds *c);
+char *container_name(const char *tag); /* unique per run: osdc-<run>-<tag> */
+
+/* Opens url with os_open_with and checks OS_OK; NULL on failure (already reported). */
+os_dest *open_ok(const char *url);
+
+/* A fixture: a fresh container (created), a destination on it with the given prefix. */
+struct fx {
+  char *container;
+  char *url;
+  os_dest *d;
+};
+int fx_open(struct fx *f, const char *tag, const char *prefix); /* 1 on success */
+void fx_close(struct fx *f); /* deletes every object under the container, frees */
+/* Deletes every object of container under prefix (recursively, through folders). */
+void purge(const char *container, const char *prefix);
+
+/* Deterministic pseudo-random bytes (xorshift64*), as a stream. */
+struct gen {
+  uint64_t s, word;
+  int avail;
+};
+void gen_init(struct gen *g, uint64_t seed);
+void gen_fill(struct gen *g, uint8_t *buf, size_t n);
+uint8_t *rand_buf(size_t n, uint64_t seed); /* malloc'd (n may be 0) */
+
+#define FNV_OFFSET 1469598103934665603ULL
+uint64_t fnv1a(uint64_t h, const uint8_t *p, size_t n);
+
+/* Read callback over generated data: total bytes; abort_after >= 0 makes it return -1 once that
+ * many bytes were handed out. */
+struct rd_gen {
+  struct gen g;
+  uint64_t seed, total, left, hash;
+  int64_t abort_after;
+  long calls, rewinds;
+  int bad_args;
+};
+void rd_gen_init(struct rd_gen *r, uint64_t seed, uint64_t total);
+intptr_t rd_gen_cb(void *ctx, uint8_t *buf, size_t cap);
+int rd_gen_rewind(void *ctx);
+
+/* Write callback that regenerates the expected stream and compares, plus a running hash. */
+struct wr_gen {
+  struct gen g;
+  uint64_t got, hash;
+  int64_t mismatch_at; /* -1 while everything matched */
+  int64_t abort_after; /* >= 0: return non-zero once that many bytes arrived */
+  long calls;
+  uint8_t *scratch;
+};
+void wr_gen_init(struct wr_gen *w, uint64_t seed);
+void wr_gen_done(struct wr_gen *w);
+int wr_gen_cb(void *ctx, const uint8_t *buf, size_t len);
+
+/* Read callback over a memory buffer (rewindable), write callback into a growing buffer. */
+struct rd_mem {
+  const uint8_t *p;
+  size_t len, pos;
+};
+intptr_t rd_mem_cb(void *ctx, uint8_t *buf, size_t cap);
+int rd_mem_rewind(void *ctx);
+struct wr_mem {
+  uint8_t *p;
+  size_t len, cap;
+};
+int wr_mem_cb(void *ctx, const uint8_t *buf, size_t len);
+
+/* Progress callback: records calls; cancels (returns 1) once done >= cancel_at when cancel. */
+struct pg {
+  uint64_t last_done, cancel_at;
+  int64_t last_total;
+  long calls;
+  int cancel, cancelled, over_total;
+};
+int pg_cb(void *ctx, uint64_t done, int64_t total);
+
+const os_entry *find_entry(const os_entry *e, size_t n, const char *name);
+int is_hex32(const char *s);
+int contains_ci(const char *hay, const char *needle);
+int file_exists(const char *path);
+int write_file(const char *path, const uint8_t *p, size_t n);
+uint8_t *read_file(const char *path, size_t *n); /* NULL on failure */
+char *make_tmpdir(void);
+void rm_tree(const char *path);
+
+#endif
