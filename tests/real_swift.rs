@@ -43,6 +43,27 @@ fn every_operation_round_trips_in_region_one() {
     d.put_bytes("empty", b"").unwrap();
     assert_eq!(d.get_bytes("empty").unwrap(), b"");
 
+    // an empty stream still reports its end to the progress callback, both ways
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let c1 = calls.clone();
+    let progress = move |_: u64, _: Option<u64>| {
+        c1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        true
+    };
+    d.put_stream(
+        "empty-stream",
+        Box::new(ReadOnce(&b""[..])),
+        None,
+        Some(Box::new(progress.clone())),
+    )
+    .unwrap();
+    let mut sink = Vec::new();
+    d.get_to_writer("empty-stream", &mut sink, Some(Box::new(progress)))
+        .unwrap();
+    assert!(sink.is_empty());
+    assert!(calls.load(std::sync::atomic::Ordering::SeqCst) >= 2);
+    d.delete("empty-stream").unwrap();
+
     // file
     let dir = std::env::temp_dir().join(&c);
     std::fs::create_dir_all(&dir).unwrap();

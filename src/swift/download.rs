@@ -149,6 +149,17 @@ impl Swift {
                 }
             }
         }
+        if received == 0 {
+            // An empty object is reported once, so the host always sees the end.
+            if let Some(p) = progress.as_mut() {
+                if !p(0, Some(0)) {
+                    return Err(Error::new(
+                        ErrorKind::Cancelled,
+                        format!("{what}: cancelled by the progress callback"),
+                    ));
+                }
+            }
+        }
         sink.flush()
             .map_err(|e| Error::new(sink_kind, format!("{what}: writing the data failed: {e}")))?;
         let a = announced.unwrap_or(Announced {

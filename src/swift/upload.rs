@@ -89,7 +89,8 @@ impl Feed {
         self.sent += n as u64;
         self.pos = 0;
         self.len = n;
-        if n > 0 {
+        // Every chunk is reported, and an empty source once, so the host always sees the end.
+        if n > 0 || self.sent == 0 {
             if let Some(p) = self.progress.as_mut() {
                 if !p(self.sent, self.total) {
                     self.failure = Some(Error::new(
