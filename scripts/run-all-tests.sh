@@ -65,6 +65,6 @@ echo
 grep -h "^test result:" "$LOGS/rust.log" || true
 grep -hE "^install: [0-9]+ passed, [0-9]+ failed" "$LOGS/install.log" || true
 grep -hE "^c(-[a-z]+)?: [0-9]+ passed, [0-9]+ failed" "$LOGS/c.log" || true
-grep -hE "^=+ .*(passed|failed|error).* in [0-9.]+s" "$LOGS/python.log" | tail -1 || true
+grep -hE "^(=+ )?[0-9]+ (passed|failed|error).* in [0-9.]+s" "$LOGS/python.log" | tail -1 || true
 grep -hE "^csharp: [0-9]+ passed, [0-9]+ failed" "$LOGS/csharp.log" || true
 exit $failed
