@@ -278,6 +278,60 @@ fn keystone_v3_in_a_second_domain() {
         ErrorKind::ContainerNotFound
     );
     d.delete("x").unwrap();
+
+    // An account quota (set by the reseller admin, as an operator would): reported by quota(),
+    // and an upload over it is refused as too large. Done in this project only, as other tests
+    // share the first one.
+    let client = reqwest::blocking::Client::new();
+    let mine = openstack_dest::auth::authenticate(&client, d.config()).unwrap();
+    let admin_url = format!(
+        "openstack://x/?auth-username={}&auth-password={}&openstack-tenant-name={}&openstack-domain-name=Default&openstack-authuri={}",
+        var("OSD_ADMIN_USER"),
+        var("OSD_ADMIN_PASSWORD"),
+        var("OSD_ADMIN_PROJECT"),
+        var("OSD_AUTH_V3")
+    );
+    let admin = openstack_dest::auth::authenticate(
+        &client,
+        Destination::open(&admin_url).unwrap().config(),
+    )
+    .unwrap();
+    struct QuotaGuard<'a>(&'a reqwest::blocking::Client, String, String);
+    impl QuotaGuard<'_> {
+        fn set(&self, header: &str, value: &str) {
+            let r = self
+                .0
+                .post(&self.1)
+                .header("X-Auth-Token", &self.2)
+                .header(header, value)
+                .send()
+                .unwrap();
+            assert!(
+                r.status().is_success(),
+                "setting the account quota: {}",
+                r.status()
+            );
+        }
+    }
+    impl Drop for QuotaGuard<'_> {
+        fn drop(&mut self) {
+            self.set("X-Remove-Account-Meta-Quota-Bytes", "x");
+        }
+    }
+    let guard = QuotaGuard(
+        &client,
+        mine.storage_url.clone(),
+        admin.value.expose().to_string(),
+    );
+    guard.set("X-Account-Meta-Quota-Bytes", "100");
+    assert_eq!(d.quota().unwrap().quota_bytes, Some(100));
+    let e = d.put_bytes("too-big", &[0u8; 4096]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TooLarge, "{e}");
+    assert_eq!(e.http_status(), Some(413));
+    drop(guard);
+    assert_eq!(d.quota().unwrap().quota_bytes, None);
+    d.put_bytes("fits-again", &[0u8; 4096]).unwrap();
+    d.delete("fits-again").unwrap();
 }
 
 #[test]
