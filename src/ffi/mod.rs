@@ -7,8 +7,9 @@
 //! and [`os_last_http_status`], per thread.
 //!
 //! Threads: one `os_dest` may be used by several threads at once (all calls on it are
-//! thread-safe), but `os_free` must not race with other calls on the same handle. Entry arrays,
-//! byte buffers and error messages belong to the thread that received them until freed.
+//! thread-safe), but `os_free` must not race with other calls on the same handle. Entry arrays
+//! and byte buffers belong to the caller until freed (from any thread); error messages belong to
+//! the thread that received them, until its next call.
 //! Callbacks run on the calling thread, except the log callback, which may run on any thread.
 
 mod boundary;
