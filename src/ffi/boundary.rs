@@ -106,3 +106,50 @@ pub(crate) fn out_arg<T>(p: *mut T, what: &str) -> Result<()> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    fn last_message() -> String {
+        // SAFETY: the pointer is the thread's own NUL-terminated message.
+        unsafe { CStr::from_ptr(last_message_ptr()) }
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    #[test]
+    fn a_panic_becomes_a_status_and_a_message() {
+        let prev = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let status = guard(|| panic!("boom"));
+        std::panic::set_hook(prev);
+        assert_eq!(status, os_status::OS_ERR_PANIC);
+        assert!(last_message().contains("boom"), "{}", last_message());
+    }
+
+    #[test]
+    fn errors_set_and_success_clears_the_last_error() {
+        let status = guard(|| {
+            Err(Error::new(ErrorKind::NotFound, "gone").with_http(404, Some("tx1".into())))
+        });
+        assert_eq!(status, os_status::OS_ERR_NOT_FOUND);
+        assert_eq!(last_message(), "gone (HTTP 404, transaction tx1)");
+        assert_eq!(last_http_status(), 404);
+        assert_eq!(guard(|| Ok(())), os_status::OS_OK);
+        assert_eq!(last_message(), "");
+        assert_eq!(last_http_status(), 0);
+    }
+
+    #[test]
+    fn null_and_invalid_utf8_are_invalid_arguments() {
+        // SAFETY: NULL and a valid NUL-terminated buffer.
+        let e = unsafe { str_arg(std::ptr::null(), "the name") }.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+        let bad = [0xffu8, 0xfe, 0];
+        let e = unsafe { str_arg(bad.as_ptr().cast(), "the name") }.unwrap_err();
+        assert!(e.message().contains("UTF-8"));
+        assert!(unsafe { dest_arg(std::ptr::null_mut()) }.is_err());
+    }
+}
