@@ -308,3 +308,22 @@ impl Destination {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_destination_can_be_shared_between_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Destination>();
+    }
+
+    #[test]
+    fn debug_shows_container_and_prefix_but_no_secret() {
+        let d = Destination::open("openstack://Box/p?auth-username=u&auth-password=Hidden-Pw-1&openstack-tenant-name=t&openstack-authuri=http://127.0.0.1:1/v2.0").unwrap();
+        let text = format!("{d:?}");
+        assert!(text.contains("Box") && text.contains("p/"), "{text}");
+        assert!(!text.contains("Hidden-Pw-1"));
+    }
+}
