@@ -53,11 +53,12 @@ pub struct Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    /// A new error of `kind` with a message (one line, no secret).
+    /// A new error of `kind` with a message (one line). Every secret the process knows
+    /// (passwords, API keys, tokens) is replaced by `***`, whatever a server echoed into it.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error {
             kind,
-            message: message.into(),
+            message: crate::secret::scrub(&message.into()),
             http_status: None,
             trans_id: None,
         }
@@ -66,7 +67,7 @@ impl Error {
     /// Attaches the HTTP status and Swift's transaction id of the answer behind the error.
     pub fn with_http(mut self, status: u16, trans_id: Option<String>) -> Self {
         self.http_status = Some(status);
-        self.trans_id = trans_id;
+        self.trans_id = trans_id.map(|t| crate::secret::scrub(&t));
         self
     }
 
@@ -88,22 +89,6 @@ impl Error {
     /// Swift's `X-Trans-Id` of the answer behind the error, if there was one.
     pub fn trans_id(&self) -> Option<&str> {
         self.trans_id.as_deref()
-    }
-
-    /// Replaces every occurrence of the given secrets in the message by `***`.
-    #[cfg(test)]
-    pub(crate) fn redact(mut self, secrets: &[&str]) -> Self {
-        self.message = crate::secret::redact(&self.message, secrets);
-        self
-    }
-
-    /// Replaces every secret the process knows (passwords, API keys, tokens) by `***`.
-    pub(crate) fn scrubbed(mut self) -> Self {
-        self.message = crate::secret::scrub(&self.message);
-        if let Some(t) = &self.trans_id {
-            self.trans_id = Some(crate::secret::scrub(t));
-        }
-        self
     }
 
     /// Shorthand for an [`ErrorKind::InvalidUrl`] error.
@@ -157,7 +142,8 @@ mod tests {
 
     #[test]
     fn redact_removes_secrets() {
-        let e = Error::new(ErrorKind::Auth, "bad pw hunter2 here").redact(&["hunter2"]);
+        let _known = crate::secret::Secret::new("hunter2");
+        let e = Error::new(ErrorKind::Auth, "bad pw hunter2 here");
         assert!(!e.to_string().contains("hunter2"));
         assert!(format!("{e:?}").contains("***"));
     }

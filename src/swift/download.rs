@@ -119,10 +119,10 @@ impl Swift {
                             Some(t) => format!("{received} of {t} bytes"),
                             None => format!("{received} bytes"),
                         };
-                        return Err(self.scrub(Error::new(
+                        return Err(Error::new(
                             kind,
                             format!("{what}: the transfer broke off after {got}: {cause}"),
-                        )));
+                        ));
                     }
                 };
                 let mut chunk = &buf[..n];

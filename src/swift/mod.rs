@@ -88,7 +88,7 @@ impl Destination {
     /// Checks credentials, endpoint and container: tells an auth failure, a forbidden
     /// container and a missing one apart.
     pub fn test(&self) -> Result<()> {
-        self.swift.ensure_token().map_err(|e| self.swift.scrub(e))?;
+        self.swift.ensure_token()?;
         let what = format!("testing container '{}'", self.swift.config.container);
         self.swift
             .expect_success(&what, Method::HEAD, &Target::Container(None))

@@ -45,11 +45,6 @@ impl Swift {
         })
     }
 
-    /// Scrubs every secret the process knows out of an error.
-    pub(crate) fn scrub(&self, e: Error) -> Error {
-        e.scrubbed()
-    }
-
     fn path(&self, target: &Target) -> String {
         let c = encode_segment(&self.config.container);
         match target {
@@ -139,7 +134,7 @@ impl Swift {
                 return Ok(resp);
             }
         });
-        result.map_err(|e| self.scrub(e))
+        result
     }
 
     /// A request without a body.
@@ -223,7 +218,7 @@ impl Swift {
             s if s >= 500 => (ErrorKind::Server, "the server failed".to_string()),
             _ => (ErrorKind::Http, "unexpected answer from Swift".to_string()),
         };
-        self.scrub(Error::new(kind, format!("{what}: {text}")).with_http(status, id))
+        Error::new(kind, format!("{what}: {text}")).with_http(status, id)
     }
 
     fn missing_container_text(&self) -> String {

@@ -195,25 +195,23 @@ impl Swift {
         progress: Option<Progress>,
     ) -> Result<u64> {
         let what = format!("uploading '{full}'");
-        let (source, total, known_md5, sized): (
-            Box<dyn UploadSource>,
-            Option<u64>,
-            Option<String>,
-            bool,
-        ) = match body {
-            UploadBody::Bytes(b) => {
-                let md5 = hex(&Md5::digest(&b));
-                let len = b.len() as u64;
-                (Box::new(BytesSource(b, 0)), Some(len), Some(md5), true)
-            }
-            UploadBody::File(path) => {
-                let (md5, len) = file_md5(path)?;
-                let f = File::open(path)
-                    .map_err(|e| Error::local_io(&format!("opening '{}'", path.display()), &e))?;
-                (Box::new(FileSource(f)), Some(len), Some(md5), true)
-            }
-            UploadBody::Stream(s, hint) => (s, hint, None, false),
-        };
+        // Memory and files have their MD5 (and length) up front; streams have neither.
+        let (source, total, known_md5): (Box<dyn UploadSource>, Option<u64>, Option<String>) =
+            match body {
+                UploadBody::Bytes(b) => {
+                    let md5 = hex(&Md5::digest(&b));
+                    let len = b.len() as u64;
+                    (Box::new(BytesSource(b, 0)), Some(len), Some(md5))
+                }
+                UploadBody::File(path) => {
+                    let (md5, len) = file_md5(path)?;
+                    let f = File::open(path).map_err(|e| {
+                        Error::local_io(&format!("opening '{}'", path.display()), &e)
+                    })?;
+                    (Box::new(FileSource(f)), Some(len), Some(md5))
+                }
+                UploadBody::Stream(s, hint) => (s, hint, None),
+            };
         let mut policy = self.config.retry;
         if !source.can_rewind() {
             policy.retries = 0;
@@ -262,8 +260,9 @@ impl Swift {
                 if let Some(m) = &known_md5 {
                     rb = rb.header("ETag", m.as_str());
                 }
-                let body = match (sized, total) {
-                    (true, Some(len)) => Body::sized(reader, len),
+                // A stream's size is only a hint (for progress): it goes chunked.
+                let body = match (&known_md5, total) {
+                    (Some(_), Some(len)) => Body::sized(reader, len),
                     _ => Body::new(reader),
                 };
                 Ok(rb.body(body))
