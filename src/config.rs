@@ -182,6 +182,13 @@ pub mod keys {
     pub const RETRIES: &str = "number-of-retries";
     /// First retry delay.
     pub const RETRY_DELAY: &str = "retry-delay";
+    /// Every option whose value is a secret: never shown, scrubbed from every message.
+    pub const SECRETS: &[&str] = &[
+        PASSWORD,
+        APIKEY,
+        AUTH_TOKEN,
+        "openstack-application-credential-secret",
+    ];
 }
 
 /// The options after merging userinfo, the map and the query; empty values count as absent.
@@ -235,6 +242,12 @@ impl Config {
         }
         for (k, v) in parts.query {
             merged.insert(k.trim().to_ascii_lowercase(), v);
+        }
+        // Known as secrets before any option is judged, so no message can quote them.
+        for key in keys::SECRETS {
+            if let Some(v) = merged.get(*key) {
+                let _ = Secret::new(v.as_str());
+            }
         }
         let opts = Options(merged);
 
@@ -302,18 +315,31 @@ fn decode(part: &str, what: &str) -> Result<String> {
         })
 }
 
+/// What a URL that is not `openstack://` starts with, for the error, without quoting any of it
+/// that could hold a secret: only a short scheme made of letters, digits, `+`, `-` and `.`, and
+/// the slashes after it.
+fn describe_start(url: &str) -> String {
+    let scheme_len = url
+        .find(|c: char| !(c.is_ascii_alphanumeric() || "+-.".contains(c)))
+        .unwrap_or(url.len());
+    let scheme = &url[..scheme_len];
+    let rest = &url[scheme_len..];
+    if scheme.is_empty() || scheme_len > 20 || !rest.starts_with(':') {
+        return "no scheme".to_string();
+    }
+    let slashes = rest[1..].chars().take_while(|c| *c == '/').count();
+    format!("'{scheme}:{}'", "/".repeat(slashes.min(3)))
+}
+
 fn split_url(url: &str) -> Result<UrlParts> {
     let url = url.trim();
     let has_scheme = url.len() >= SCHEME.len()
         && url.is_char_boundary(SCHEME.len())
         && url[..SCHEME.len()].eq_ignore_ascii_case(SCHEME);
     if !has_scheme {
-        let shown = match url.find("://") {
-            Some(i) => format!("'{}://'", &url[..i]),
-            None => "no scheme".to_string(),
-        };
         return Err(Error::invalid_url(format!(
-            "the URL must start with openstack:// (found {shown}); write openstack://<container>/<prefix>?auth-username=..."
+            "the URL must start with openstack:// (it starts with {}); write openstack://<container>/<prefix>?auth-username=...",
+            describe_start(url)
         )));
     }
     let rest = &url[SCHEME.len()..];
@@ -341,6 +367,11 @@ fn split_url(url: &str) -> Result<UrlParts> {
     if container.contains('/') {
         return Err(Error::invalid_url("the container name may not contain '/'"));
     }
+    if container == "." || container == ".." {
+        return Err(Error::invalid_url(format!(
+            "the container may not be named '{container}': URLs fold it away and the requests would reach the account"
+        )));
+    }
     if container.len() > MAX_CONTAINER_NAME {
         return Err(Error::invalid_url(format!(
             "the container name is {} bytes long; Swift allows at most {MAX_CONTAINER_NAME}",
@@ -352,6 +383,8 @@ fn split_url(url: &str) -> Result<UrlParts> {
     if !prefix.is_empty() && !prefix.ends_with('/') {
         prefix.push('/');
     }
+    crate::swift::names::check_dot_segments(prefix.trim_end_matches('/'), "the prefix")
+        .map_err(|e| Error::invalid_url(e.message()))?;
 
     let (user, password) = match userinfo {
         None => (None, None),
@@ -552,14 +585,22 @@ fn parse_interface(value: Option<&str>) -> Result<Interface> {
     }
 }
 
+/// The longest duration an option may give. Longer timeouts are no timeouts, and deadlines
+/// computed from huge values would overflow the clock.
+pub const MAX_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);
+
 fn parse_duration(key: &str, value: &str, zero_ok: bool) -> Result<Duration> {
     let v = value.trim();
     let parsed = if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
-        v.parse::<u64>().ok().map(Duration::from_secs)
+        // A run of digits too long for u64 is still a (too long) number of seconds.
+        Some(Duration::from_secs(v.parse::<u64>().unwrap_or(u64::MAX)))
     } else {
         humantime::parse_duration(v).ok()
     };
     match parsed {
+        Some(d) if d > MAX_DURATION => Err(Error::invalid_url(format!(
+            "option '{key}' is longer than 7 days: give a shorter duration, e.g. 30s, 5m or 1h"
+        ))),
         Some(d) if zero_ok || !d.is_zero() => Ok(d),
         Some(_) => Err(Error::invalid_url(format!(
             "option '{key}' must be greater than zero"
@@ -806,6 +847,143 @@ mod tests {
             assert_eq!(e.kind(), crate::ErrorKind::InvalidUrl, "{url}");
             assert!(e.message().contains(needle), "{url}: {e}");
         }
+    }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        const KEYS: &[&str] = &[
+            keys::USERNAME,
+            keys::TENANT,
+            keys::DOMAIN,
+            keys::USER_DOMAIN,
+            keys::PROJECT_DOMAIN,
+            keys::AUTHURI,
+            keys::VERSION,
+            keys::REGION,
+            keys::INTERFACE,
+            keys::STORAGE_URL,
+            keys::SHORT_TIMEOUT,
+            keys::READ_WRITE_TIMEOUT,
+            keys::LIST_TIMEOUT,
+            keys::RETRIES,
+            keys::RETRY_DELAY,
+            "unknown-option",
+        ];
+
+        fn any_value() -> impl Strategy<Value = String> {
+            prop_oneof![
+                "\\PC{0,12}",
+                "[0-9]{1,30}[a-z]{0,3}",
+                "(http|https|ftp)://[a-z0-9.:@/%?&=]{0,20}",
+                Just("v3".to_string()),
+                Just("http://127.0.0.1:5000/v3".to_string()),
+            ]
+        }
+
+        proptest! {
+            /// Whatever the URL and the options, parsing returns (no panic) and no secret value
+            /// appears in the error or in the configuration's Debug output.
+            #[test]
+            fn no_option_map_panics_or_echoes_a_secret(
+                scheme in prop_oneof![
+                    proptest::sample::select(&["openstack://", "openstack:/", "", "OpenStack://", "s3://"][..]).prop_map(str::to_string),
+                    "[a-z:/]{0,12}",
+                ],
+                container in "[^/?#@]{0,10}",
+                path in "[^?#]{0,20}",
+                pairs in proptest::collection::vec((proptest::sample::select(KEYS), any_value()), 0..8),
+                map in proptest::collection::vec((proptest::sample::select(KEYS), any_value()), 0..6),
+                secret_key in proptest::sample::select(keys::SECRETS),
+                secret in "[A-Za-z0-9]{10}",
+                in_userinfo in any::<bool>(),
+                in_map in any::<bool>(),
+            ) {
+                let secret = format!("Zq{secret}");
+                let mut query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let mut options: Vec<(String, String)> = map.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+                let userinfo = if in_userinfo { format!("user:{secret}@") } else { String::new() };
+                if in_map {
+                    options.push((secret_key.to_string(), secret.clone()));
+                } else {
+                    query.push(format!("{secret_key}={secret}"));
+                }
+                let url = format!("{scheme}{userinfo}{container}/{path}?{}", query.join("&"));
+                match Config::from_url_and_options(&url, options) {
+                    Ok(c) => {
+                        let shown = format!("{c:?}");
+                        prop_assert!(!shown.contains(&secret), "{}", shown);
+                    }
+                    Err(e) => {
+                        prop_assert!(!e.to_string().contains(&secret), "{}: {}", url, e);
+                        let shown = format!("{e:?}");
+                        prop_assert!(!shown.contains(&secret), "{}", shown);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn malformed_schemes_never_quote_the_query() {
+        let q = "?auth-username=u&auth-password=Pw-Leak-77&openstack-apikey=Key-Leak-77&openstack-auth-token=Tok-Leak-77&openstack-authuri=http://h/v3";
+        for url in [
+            format!("openstack:/c{q}"),
+            format!("openstack:c{q}"),
+            format!("c{q}"),
+            q.to_string(),
+            format!("s3://bucket{q}"),
+            format!("openstack//c{q}"),
+            format!("http://u:Pw-Leak-77@h/{q}"),
+            format!("://c{q}"),
+            format!("very-long-scheme-name-here-x://c{q}"),
+        ] {
+            let e = err(&url);
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidUrl, "{url}");
+            assert!(e.message().contains("openstack://"), "{e}");
+            assert!(!e.to_string().contains("Leak-77"), "{url}: {e}");
+        }
+        assert!(err(&format!("openstack:/c{q}"))
+            .message()
+            .contains("'openstack:/'"));
+        assert!(err(&format!("c{q}")).message().contains("no scheme"));
+    }
+
+    #[test]
+    fn dot_segments_in_prefix_or_container_are_refused() {
+        let base = "?auth-username=u&auth-password=p&openstack-tenant-name=t&openstack-authuri=http://h/v2.0";
+        for url in [
+            "openstack://c/../other",
+            "openstack://c/%2e%2e/other",
+            "openstack://c/%2E%2E",
+            "openstack://c/a/./b",
+            "openstack://c/a/%2e/",
+            "openstack://../x",
+            "openstack://%2e%2e/x",
+            "openstack://./",
+        ] {
+            let e = err(&format!("{url}{base}"));
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidUrl, "{url}");
+        }
+        let c = Config::from_url(&format!("openstack://c/..a/b.{base}")).unwrap();
+        assert_eq!(c.prefix, "..a/b./");
+    }
+
+    #[test]
+    fn durations_that_would_overflow_a_deadline_are_refused() {
+        for v in [
+            "99999999999999999999999",
+            "18446744073709551615",
+            "1000000000y",
+            "8days",
+        ] {
+            let e = err(&format!("{V2}&read-write-timeout={v}"));
+            assert!(e.message().contains("7 days"), "{v}: {e}");
+            let e = err(&format!("{V2}&retry-delay={v}"));
+            assert!(e.message().contains("retry-delay"), "{v}: {e}");
+        }
+        assert!(Config::from_url(&format!("{V2}&short-timeout=7days")).is_ok());
     }
 
     #[test]

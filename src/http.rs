@@ -4,11 +4,11 @@
 use std::time::{Duration, SystemTime};
 
 use reqwest::blocking::{Client, Response};
-use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 
 use crate::config::{RetryPolicy, Timeouts};
 use crate::error::{Error, ErrorKind, Result};
+use crate::headers;
 use crate::log;
 
 /// The longest wait between two tries, whatever `Retry-After` or the backoff says.
@@ -24,6 +24,9 @@ pub(crate) fn build_client(timeouts: &Timeouts) -> Result<Client> {
         .tcp_keepalive(Duration::from_secs(30))
         .pool_idle_timeout(Duration::from_secs(60))
         .tcp_user_timeout(timeouts.read_write)
+        // Keystone and Swift never answer with a redirect; following one could carry the
+        // password or the token to another host, so a 3xx comes back as an error instead.
+        .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("libopenstack_dest/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| {
@@ -68,35 +71,9 @@ pub(crate) fn transport_error(what: &str, err: &reqwest::Error) -> Error {
     Error::new(kind, format!("{what} failed: {chain}{hint}"))
 }
 
-/// Swift's transaction id (or OpenStack's request id) of an answer.
-pub(crate) fn trans_id(headers: &HeaderMap) -> Option<String> {
-    [
-        "x-trans-id",
-        "x-openstack-request-id",
-        "x-compute-request-id",
-    ]
-    .iter()
-    .find_map(|h| headers.get(*h))
-    .and_then(|v| v.to_str().ok())
-    .map(str::to_string)
-}
-
 /// True for the answers that are worth trying again.
 pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 408 | 429 | 498 | 500 | 502 | 503 | 504)
-}
-
-/// The wait an answer asks for with `Retry-After` (seconds or an HTTP date).
-pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let v = headers.get("retry-after")?.to_str().ok()?.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = httpdate::parse_http_date(v).ok()?;
-    Some(
-        at.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
 }
 
 /// How one try ended when it did not succeed.
@@ -152,7 +129,9 @@ pub(crate) fn with_retries<T>(
 
 /// Exponential backoff with ±50 % jitter: `base * 2^(n-1)`, capped.
 fn backoff(base: Duration, n: u32) -> Duration {
-    let exp = base.saturating_mul(1u32 << (n - 1).min(16));
+    let exp = base
+        .saturating_mul(1u32 << n.saturating_sub(1).min(16))
+        .min(MAX_BACKOFF);
     let jitter = 0.5 + fastrand::f64();
     exp.mul_f64(jitter).min(MAX_BACKOFF)
 }
@@ -167,8 +146,8 @@ pub(crate) fn classify(
         Err(e) => Err(TryError::Retry(transport_error(what, &e), None)),
         Ok(resp) if is_retryable_status(resp.status()) => {
             let status = resp.status();
-            let after = retry_after(resp.headers());
-            let id = trans_id(resp.headers());
+            let after = headers::retry_after(resp.headers(), SystemTime::now());
+            let id = headers::trans_id(resp.headers());
             let kind = match status.as_u16() {
                 408 => ErrorKind::Timeout,
                 _ => ErrorKind::Server,
@@ -199,6 +178,9 @@ mod tests {
         let b4 = backoff(base, 4);
         assert!(b4 >= Duration::from_millis(400) && b4 <= Duration::from_millis(1200));
         assert!(backoff(Duration::from_secs(10), 30) <= MAX_BACKOFF);
+        // The largest delay a caller can give must not overflow the jitter's multiplication.
+        assert!(backoff(Duration::MAX, 1) <= MAX_BACKOFF);
+        assert!(backoff(Duration::MAX, 0) <= MAX_BACKOFF);
     }
 
     #[test]
@@ -214,12 +196,5 @@ mod tests {
         });
         assert_eq!(calls, 3);
         assert_eq!(r.unwrap_err().kind(), ErrorKind::Server);
-    }
-
-    #[test]
-    fn retry_after_seconds() {
-        let mut h = HeaderMap::new();
-        h.insert("retry-after", "3".parse().unwrap());
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
     }
 }

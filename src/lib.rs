@@ -21,6 +21,9 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod ffi;
+#[doc(hidden)]
+pub mod fuzzing;
+mod headers;
 mod http;
 pub mod log;
 pub mod secret;

@@ -208,7 +208,7 @@ fn post(
 
 fn keystone_error(what: &str, resp: reqwest::blocking::Response, version: &str) -> Error {
     let status = resp.status().as_u16();
-    let id = http::trans_id(resp.headers());
+    let id = crate::headers::trans_id(resp.headers());
     let (kind, hint) = match status {
         401 => (
             ErrorKind::Auth,
@@ -222,6 +222,13 @@ fn keystone_error(what: &str, resp: reqwest::blocking::Response, version: &str) 
         404 => (
             ErrorKind::Auth,
             format!("Keystone has no {version} token API there: check openstack-authuri (it includes /v3 or /v2.0) and openstack-version"),
+        ),
+        300..=399 => (
+            ErrorKind::Auth,
+            format!(
+                "Keystone answered with a redirect to {}, which is not followed (the password is never sent to another address): set openstack-authuri to the final URL",
+                crate::headers::redirect_target(resp.headers())
+            ),
         ),
         400 => (ErrorKind::Auth, "Keystone called the request malformed: check the user, project and domain names".to_string()),
         _ => (ErrorKind::Http, "Keystone gave an unexpected answer".to_string()),

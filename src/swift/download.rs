@@ -8,7 +8,6 @@ use reqwest::Method;
 
 use super::request::{Swift, Target};
 use super::types::Progress;
-use super::upload::etag_of;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http;
 use crate::log;
@@ -73,7 +72,7 @@ impl Swift {
                             "{what}: the object changed while it was being downloaded; try again"
                         ),
                     )
-                    .with_http(412, http::trans_id(resp.headers())))
+                    .with_http(412, crate::headers::trans_id(resp.headers())))
                 }
                 _ => return Err(self.status_error(&what, resp, &target)),
             }
@@ -81,7 +80,7 @@ impl Swift {
                 let h = resp.headers();
                 announced = Some(Announced {
                     length: resp.content_length(),
-                    etag: etag_of(h),
+                    etag: crate::headers::etag(h),
                     etag_is_md5: !h.contains_key("x-object-manifest")
                         && !h.contains_key("x-static-large-object"),
                 });

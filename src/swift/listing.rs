@@ -1,5 +1,8 @@
 //! Container listings: JSON pages with `marker` until an empty page, `delimiter=/` so that
 //! sub-folders come back as folder entries, names made relative to the prefix.
+//!
+//! No `limit` is sent: Swift then answers with its own `container_listing_limit`, whatever the
+//! cluster set it to (a fixed limit above it is refused with 412).
 
 use reqwest::Method;
 use serde::Deserialize;
@@ -8,9 +11,7 @@ use super::names::encode_segment;
 use super::request::{Swift, Target};
 use super::types::Entry;
 use crate::error::{Error, ErrorKind, Result};
-
-/// Entries asked for per page (Swift's default maximum).
-const PAGE: usize = 10_000;
+use crate::http;
 
 /// One row of Swift's JSON listing.
 #[derive(Deserialize)]
@@ -60,46 +61,64 @@ fn last_marker(rows: &[Row]) -> Option<String> {
         .and_then(|r| r.name.clone().or_else(|| r.subdir.clone()))
 }
 
+/// One page of a listing.
+pub(crate) struct Page {
+    /// The entries under the prefix, relative to it.
+    pub(crate) entries: Vec<Entry>,
+    /// The marker for the next page; `None` when this page was the last.
+    pub(crate) next: Option<String>,
+}
+
+/// Reads one page of Swift's JSON listing (the body of a 200 answer).
+pub(crate) fn parse_page(
+    body: &[u8],
+    prefix: &str,
+) -> std::result::Result<Page, serde_json::Error> {
+    let rows: Vec<Row> = serde_json::from_slice(body)?;
+    let next = last_marker(&rows);
+    let entries = rows
+        .into_iter()
+        .filter_map(|r| to_entry(r, prefix))
+        .collect();
+    Ok(Page { entries, next })
+}
+
 impl Swift {
     /// Lists the destination: every page, folders as entries.
     pub(crate) fn list_all(&self) -> Result<Vec<Entry>> {
         let prefix = self.config.prefix.clone();
+        let what = format!("listing container '{}'", self.config.container);
         let mut entries = Vec::new();
         let mut marker: Option<String> = None;
         loop {
             let mut query = format!(
-                "format=json&limit={PAGE}&delimiter=%2F&prefix={}",
+                "format=json&delimiter=%2F&prefix={}",
                 encode_segment(&prefix)
             );
             if let Some(m) = &marker {
                 query.push_str("&marker=");
                 query.push_str(&encode_segment(m));
             }
-            let what = format!("listing container '{}'", self.config.container);
             let target = Target::Container(Some(&query));
             let resp = self.simple(&what, Method::GET, &target, self.config.timeouts.list)?;
-            let rows: Vec<Row> = match resp.status().as_u16() {
-                204 => Vec::new(),
-                200 => resp.json().map_err(|e| {
-                    Error::new(
-                        ErrorKind::Server,
-                        format!(
-                            "{what}: the listing is not valid JSON: {}",
-                            crate::http::cause_chain(&e)
-                        ),
-                    )
-                })?,
+            let page = match resp.status().as_u16() {
+                204 => return Ok(entries),
+                200 => {
+                    let body = resp.bytes().map_err(|e| http::transport_error(&what, &e))?;
+                    parse_page(&body, &prefix).map_err(|e| {
+                        Error::new(
+                            ErrorKind::Server,
+                            format!("{what}: the listing is not the JSON Swift sends: {e}"),
+                        )
+                    })?
+                }
                 _ => return Err(self.status_error(&what, resp, &target)),
             };
-            if rows.is_empty() {
-                return Ok(entries);
+            entries.extend(page.entries);
+            match page.next {
+                Some(next) if Some(&next) != marker.as_ref() => marker = Some(next),
+                _ => return Ok(entries),
             }
-            let next = last_marker(&rows);
-            if next.is_none() || next == marker {
-                return Ok(entries);
-            }
-            marker = next;
-            entries.extend(rows.into_iter().filter_map(|r| to_entry(r, &prefix)));
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The Swift destination: the operations a backup program needs on one container and prefix.
 
 mod download;
-mod listing;
+pub(crate) mod listing;
 pub mod names;
 mod request;
 pub mod types;
@@ -10,18 +10,17 @@ mod upload;
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use reqwest::header::HeaderMap;
 use reqwest::Method;
 
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
+use crate::headers;
 use crate::log;
 use names::{encode_path, encode_segment, object_name};
 use request::{Swift, Target};
 use types::{Entry, Progress, Quota, UploadSource};
-use upload::{etag_of, UploadBody};
+use upload::UploadBody;
 
 /// An OpenStack Swift backup destination: one container and a prefix inside it.
 ///
@@ -38,21 +37,6 @@ impl std::fmt::Debug for Destination {
             .field("prefix", &self.swift.config.prefix)
             .finish_non_exhaustive()
     }
-}
-
-fn header_u64(h: &HeaderMap, name: &str) -> Option<u64> {
-    h.get(name)?.to_str().ok()?.trim().parse().ok()
-}
-
-fn last_modified(h: &HeaderMap) -> Option<SystemTime> {
-    if let Some(ts) = h
-        .get("x-timestamp")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<f64>().ok())
-    {
-        return UNIX_EPOCH.checked_add(Duration::from_secs_f64(ts));
-    }
-    httpdate::parse_http_date(h.get("last-modified")?.to_str().ok()?).ok()
 }
 
 impl Destination {
@@ -241,10 +225,10 @@ impl Destination {
         let h = resp.headers();
         Ok(Entry {
             name: name.to_string(),
-            size: header_u64(h, "content-length"),
-            last_modified: last_modified(h),
+            size: headers::u64_value(h, "content-length"),
+            last_modified: headers::last_modified(h),
             is_folder: false,
-            etag: etag_of(h),
+            etag: headers::etag(h),
         })
     }
 
@@ -301,10 +285,10 @@ impl Destination {
             .expect_success(&what, Method::HEAD, &Target::Account)?;
         let h = resp.headers();
         Ok(Quota {
-            bytes_used: header_u64(h, "x-account-bytes-used").unwrap_or(0),
-            quota_bytes: header_u64(h, "x-account-meta-quota-bytes"),
-            object_count: header_u64(h, "x-account-object-count").unwrap_or(0),
-            container_count: header_u64(h, "x-account-container-count").unwrap_or(0),
+            bytes_used: headers::u64_value(h, "x-account-bytes-used").unwrap_or(0),
+            quota_bytes: headers::u64_value(h, "x-account-meta-quota-bytes"),
+            object_count: headers::u64_value(h, "x-account-object-count").unwrap_or(0),
+            container_count: headers::u64_value(h, "x-account-container-count").unwrap_or(0),
         })
     }
 }

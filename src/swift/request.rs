@@ -6,7 +6,7 @@ use std::time::Duration;
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use reqwest::Method;
 
-use super::names::{encode_path, encode_segment};
+use super::names::request_path;
 use crate::auth::Authenticator;
 use crate::config::{AuthMethod, Config, RetryPolicy};
 use crate::error::{Error, ErrorKind, Result};
@@ -46,12 +46,11 @@ impl Swift {
     }
 
     fn path(&self, target: &Target) -> String {
-        let c = encode_segment(&self.config.container);
+        let c = &self.config.container;
         match target {
             Target::Account => String::new(),
-            Target::Container(None) => format!("/{c}"),
-            Target::Container(Some(q)) => format!("/{c}?{q}"),
-            Target::Object(name) => format!("/{c}/{}", encode_path(name)),
+            Target::Container(q) => request_path(c, None, *q),
+            Target::Object(name) => request_path(c, Some(name), None),
         }
     }
 
@@ -128,7 +127,7 @@ impl Swift {
                     };
                     return Err(TryError::Fail(
                         Error::new(ErrorKind::Auth, format!("{what}: {hint}"))
-                            .with_http(401, http::trans_id(resp.headers())),
+                            .with_http(401, crate::headers::trans_id(resp.headers())),
                     ));
                 }
                 return Ok(resp);
@@ -175,7 +174,7 @@ impl Swift {
     /// missing object from a missing container with one more request.
     pub(crate) fn status_error(&self, what: &str, resp: Response, target: &Target) -> Error {
         let status = resp.status().as_u16();
-        let id = http::trans_id(resp.headers());
+        let id = crate::headers::trans_id(resp.headers());
         let (kind, text) = match status {
             403 => (
                 ErrorKind::Forbidden,
@@ -201,6 +200,13 @@ impl Swift {
                     "the Swift account does not exist".to_string(),
                 ),
             },
+            300..=399 => (
+                ErrorKind::Http,
+                format!(
+                    "Swift answered with a redirect to {}, which is not followed (Swift never needs one, and it could carry the token to another host): check the storage URL in the catalog or openstack-storage-url",
+                    crate::headers::redirect_target(resp.headers())
+                ),
+            ),
             413 => (
                 ErrorKind::TooLarge,
                 "Swift refused the object as too large, or the quota is exceeded".to_string(),

@@ -178,14 +178,6 @@ fn file_md5(path: &Path) -> Result<(String, u64)> {
     Ok((hex(&md5.finalize()), total))
 }
 
-/// Swift's ETag header without quotes.
-pub(crate) fn etag_of(headers: &reqwest::header::HeaderMap) -> Option<String> {
-    headers
-        .get("etag")
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.trim().trim_matches('"').to_ascii_lowercase())
-}
-
 impl Swift {
     /// Uploads `body` as the object `full` (prefix included).
     pub(crate) fn upload(
@@ -272,7 +264,7 @@ impl Swift {
         if !resp.status().is_success() {
             return Err(self.status_error(&what, resp, &target));
         }
-        let returned = etag_of(resp.headers());
+        let returned = crate::headers::etag(resp.headers());
         let (sent, computed) = {
             let mut f = feed.lock().unwrap_or_else(|e| e.into_inner());
             let computed = f.md5.take().map(|m| hex(&m.finalize()));

@@ -1,0 +1,64 @@
+//! Entry points for the fuzz targets in `fuzz/` and the property tests: each takes raw input as a
+//! server or a caller could send it and runs the parser behind it. Not part of the API.
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::config::{Config, Interface};
+
+/// Parses an `openstack://` URL with an option map. Returns the error message on failure, so a
+/// target can check that no secret of the input appears in it.
+pub fn url_and_options(url: &str, options: &[(String, String)]) -> Result<Config, String> {
+    Config::from_url_and_options(url, options.iter().map(|(k, v)| (k, v)))
+        .map_err(|e| e.to_string())
+}
+
+/// Reads a Keystone v2 token answer (JSON bytes) and chooses the Swift endpoint for `region`.
+pub fn v2_token_answer(json: &[u8], region: Option<&str>) {
+    if let Ok(value) = serde_json::from_slice(json) {
+        if let Ok(answer) = crate::auth::v2::parse_answer(&value) {
+            for interface in [Interface::Public, Interface::Internal, Interface::Admin] {
+                let _ = crate::auth::catalog::choose_endpoint(&answer.catalog, region, interface);
+            }
+        }
+    }
+}
+
+/// Reads a Keystone v3 token answer (the `X-Subject-Token` value and JSON bytes) and chooses the
+/// Swift endpoint for `region`.
+pub fn v3_token_answer(subject_token: Option<&str>, json: &[u8], region: Option<&str>) {
+    if let Ok(value) = serde_json::from_slice(json) {
+        if let Ok(answer) = crate::auth::v3::parse_answer(subject_token, &value) {
+            for interface in [Interface::Public, Interface::Internal, Interface::Admin] {
+                let _ = crate::auth::catalog::choose_endpoint(&answer.catalog, region, interface);
+            }
+        }
+    }
+}
+
+/// Reads one page of a Swift JSON listing under `prefix`; returns the number of entries.
+pub fn listing_page(json: &[u8], prefix: &str) -> Option<usize> {
+    crate::swift::listing::parse_page(json, prefix)
+        .ok()
+        .map(|page| page.entries.len())
+}
+
+/// Runs every header parser on a set of headers given as name/value bytes (pairs that are not
+/// valid HTTP headers are skipped, as the HTTP stack would refuse them).
+pub fn headers(pairs: &[(&[u8], &[u8])]) {
+    let mut h = HeaderMap::new();
+    for (name, value) in pairs {
+        if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name), HeaderValue::from_bytes(value)) {
+            h.append(n, v);
+        }
+    }
+    let now = std::time::SystemTime::now();
+    let _ = crate::headers::retry_after(&h, now);
+    let _ = crate::headers::last_modified(&h);
+    let _ = crate::headers::u64_value(&h, "content-length");
+    let _ = crate::headers::etag(&h);
+    let _ = crate::headers::trans_id(&h);
+    let _ = crate::headers::date(&h);
+    if let Some(v) = h.get("x-timestamp").and_then(|v| v.to_str().ok()) {
+        let _ = crate::headers::unix_seconds(v);
+    }
+}

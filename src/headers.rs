@@ -1,0 +1,165 @@
+//! Reading the headers of Keystone and Swift answers. Every function here takes whatever a server
+//! sent and either understands it or returns `None`: no value can make them panic.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::header::HeaderMap;
+
+/// The longest wait a server may ask for with `Retry-After`; longer requests are capped to it.
+pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+fn text<'h>(h: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    h.get(name)?.to_str().ok().map(str::trim)
+}
+
+/// A header holding a whole number of bytes or items (`Content-Length`, `X-Account-Bytes-Used`).
+pub(crate) fn u64_value(h: &HeaderMap, name: &str) -> Option<u64> {
+    let v = text(h, name)?;
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    v.parse().ok()
+}
+
+/// Swift's ETag without quotes, lower case; `None` when absent or empty.
+pub(crate) fn etag(h: &HeaderMap) -> Option<String> {
+    let v = text(h, "etag")?.trim_matches('"').to_ascii_lowercase();
+    (!v.is_empty()).then_some(v)
+}
+
+/// Swift's transaction id (or OpenStack's request id) of an answer.
+pub(crate) fn trans_id(h: &HeaderMap) -> Option<String> {
+    [
+        "x-trans-id",
+        "x-openstack-request-id",
+        "x-compute-request-id",
+    ]
+    .iter()
+    .find_map(|name| text(h, name))
+    .filter(|v| !v.is_empty())
+    .map(|v| v.chars().take(128).collect())
+}
+
+/// The wait an answer asks for with `Retry-After` (seconds or an HTTP date), capped at
+/// [`MAX_RETRY_AFTER`]; `now` is the local clock.
+pub(crate) fn retry_after(h: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let v = text(h, "retry-after")?;
+    let wait = if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        // Any run of digits, however long, is a number of seconds: too many means "a long time".
+        Duration::from_secs(v.parse::<u64>().unwrap_or(u64::MAX))
+    } else {
+        let at = httpdate::parse_http_date(v).ok()?;
+        at.duration_since(now).unwrap_or(Duration::ZERO)
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
+}
+
+/// A Unix time in seconds with a fraction, as Swift's `X-Timestamp` and python-swiftclient's
+/// `X-Object-Meta-Mtime` hold it. Negative, infinite, NaN or absurdly large values are `None`.
+pub(crate) fn unix_seconds(v: &str) -> Option<SystemTime> {
+    let secs: f64 = v.trim().parse().ok()?;
+    if !secs.is_finite() || secs < 0.0 {
+        return None;
+    }
+    UNIX_EPOCH.checked_add(Duration::try_from_secs_f64(secs).ok()?)
+}
+
+/// The modification time of an object: `X-Timestamp`, else `Last-Modified`.
+pub(crate) fn last_modified(h: &HeaderMap) -> Option<SystemTime> {
+    text(h, "x-timestamp")
+        .and_then(unix_seconds)
+        .or_else(|| httpdate::parse_http_date(text(h, "last-modified")?).ok())
+}
+
+/// Where a redirect points, as it may be shown: scheme, host, port and path only (no user
+/// information, query or fragment, where a secret could hide).
+pub(crate) fn redirect_target(h: &HeaderMap) -> String {
+    let Some(v) = text(h, "location") else {
+        return "nowhere (no Location header)".to_string();
+    };
+    match url::Url::parse(v) {
+        Ok(u) => {
+            let host = u.host_str().unwrap_or("");
+            let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+            format!("{}://{host}{port}{}", u.scheme(), u.path())
+        }
+        // A relative Location: its path only.
+        Err(_) => v
+            .split(['?', '#'])
+            .next()
+            .unwrap_or("")
+            .chars()
+            .take(200)
+            .collect(),
+    }
+}
+
+/// The server's clock from the `Date` header.
+pub(crate) fn date(h: &HeaderMap) -> Option<SystemTime> {
+    httpdate::parse_http_date(text(h, "date")?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn timestamps_that_would_panic_a_duration_are_unknown() {
+        for bad in ["inf", "-inf", "NaN", "-1", "1e300", "-0.5", "", "x"] {
+            assert_eq!(unix_seconds(bad), None, "{bad}");
+            assert_eq!(last_modified(&map(&[("x-timestamp", bad)])), None, "{bad}");
+        }
+        let t = unix_seconds("1700000000.25").unwrap();
+        assert_eq!(crate::time::to_unix_ms(t), 1_700_000_000_250);
+        // A bad X-Timestamp falls back to Last-Modified.
+        let h = map(&[
+            ("x-timestamp", "inf"),
+            ("last-modified", "Sun, 06 Nov 1994 08:49:37 GMT"),
+        ]);
+        assert_eq!(
+            crate::time::to_unix_ms(last_modified(&h).unwrap()),
+            784_111_777_000
+        );
+    }
+
+    #[test]
+    fn retry_after_is_capped_and_never_panics() {
+        let now = SystemTime::now();
+        let w = |v: &str| retry_after(&map(&[("retry-after", v)]), now);
+        assert_eq!(w("3"), Some(Duration::from_secs(3)));
+        assert_eq!(w("99999999999999999999999999"), Some(MAX_RETRY_AFTER));
+        assert_eq!(w("Sun, 06 Nov 1994 08:49:37 GMT"), Some(Duration::ZERO));
+        assert_eq!(w("-5"), None);
+        assert_eq!(w("soon"), None);
+    }
+
+    #[test]
+    fn redirect_targets_hide_userinfo_and_query() {
+        let h = map(&[(
+            "location",
+            "https://u:pw@evil.example:444/v3/auth?token=t#f",
+        )]);
+        assert_eq!(redirect_target(&h), "https://evil.example:444/v3/auth");
+        let h = map(&[("location", "/other/path?x=secret")]);
+        assert_eq!(redirect_target(&h), "/other/path");
+        assert!(redirect_target(&HeaderMap::new()).contains("no Location"));
+    }
+
+    #[test]
+    fn numbers_and_etags() {
+        let h = map(&[("content-length", "+5"), ("etag", "\"ABC\"")]);
+        assert_eq!(u64_value(&h, "content-length"), None);
+        assert_eq!(etag(&h).as_deref(), Some("abc"));
+        let h = map(&[("content-length", "18446744073709551616"), ("etag", "\"\"")]);
+        assert_eq!(u64_value(&h, "content-length"), None);
+        assert_eq!(etag(&h), None);
+    }
+}
