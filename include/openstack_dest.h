@@ -307,8 +307,9 @@ enum os_status os_put_file_ex(struct os_dest *dest,
  * Uploads as `name` what `read` yields, streamed through a bounded buffer (chunked transfer;
  * the MD5 is computed on the way and checked against Swift's ETag, and a mismatch deletes the
  * object). With a `rewind` callback (may be NULL) a failed upload is sent again from the
- * start; without one it is not retried. `size_hint` is the size when known, else -1 (used for
- * progress). `read` and `rewind` get `ctx`; `progress` (may be NULL) gets `progress_ctx`.
+ * start; without one it is not retried. `size` is the exact size when known, else -1: a
+ * known size is a promise, sent as Content-Length; a source that yields fewer or more bytes
+ * fails with OS_ERR_CALLBACK and nothing is stored. `read` and `rewind` get `ctx`; `progress` (may be NULL) gets `progress_ctx`.
  *
  * # Safety
  * `dest` is NULL or a live handle; `name` NULL or a NUL-terminated string; the callbacks are
@@ -319,7 +320,7 @@ enum os_status os_put_stream(struct os_dest *dest,
                              os_read_cb read,
                              os_rewind_cb rewind,
                              void *ctx,
-                             int64_t size_hint,
+                             int64_t size,
                              os_progress_cb progress,
                              void *progress_ctx);
 
@@ -462,6 +463,9 @@ int32_t os_last_http_status(void);
 /**
  * Sends the library's log lines up to `max_level` (an os_log_level) to `cb` (process-wide); `cb` NULL turns
  * logging off. `ctx` is passed back to every call, which may come from any thread.
+ * When this returns, the previous callback is not running on any thread and is never called
+ * again, so its `ctx` may be freed (called from inside the log callback itself, it cannot wait
+ * for that call; only the later calls are guaranteed to go to the new callback).
  *
  * # Safety
  * `cb` must stay callable with `ctx` until it is replaced or logging is turned off.

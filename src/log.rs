@@ -21,10 +21,29 @@ pub type Sink = Arc<dyn Fn(Level, &str) + Send + Sync>;
 
 static SINK: RwLock<Option<(Sink, Level)>> = RwLock::new(None);
 
+thread_local! {
+    /// How deep this thread is inside calls of a sink (a sink may log, or replace the sink).
+    static IN_SINK: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
 /// Sends the library's log lines up to `max_level` to `sink`; `None` turns logging off.
+///
+/// When it returns, the sink it replaced is no longer running on any thread and is never called
+/// again, so the host may free what the old sink uses. (Called from inside a sink, it cannot
+/// wait for itself: then only later calls are guaranteed to go to the new sink.)
 pub fn set_sink(sink: Option<Sink>, max_level: Level) {
-    let mut guard = SINK.write().unwrap_or_else(|e| e.into_inner());
-    *guard = sink.map(|s| (s, max_level));
+    let old = {
+        let mut guard = SINK.write().unwrap_or_else(|e| e.into_inner());
+        std::mem::replace(&mut *guard, sink.map(|s| (s, max_level)))
+    };
+    let Some((old, _)) = old else { return };
+    if IN_SINK.with(|d| d.get()) > 0 {
+        return;
+    }
+    // Every call in progress holds a clone of the old sink; wait until they have returned.
+    while Arc::strong_count(&old) > 1 {
+        std::thread::sleep(std::time::Duration::from_micros(50));
+    }
 }
 
 fn env_level() -> Option<Level> {
@@ -61,7 +80,12 @@ pub fn emit(level: Level, message: &str) {
         guard.clone()
     };
     match sink {
-        Some((sink, max)) if level <= max => sink(level, message),
+        Some((sink, max)) if level <= max => {
+            IN_SINK.with(|d| d.set(d.get() + 1));
+            sink(level, message);
+            IN_SINK.with(|d| d.set(d.get() - 1));
+            drop(sink);
+        }
         Some(_) => {}
         None => {
             if env_level().is_some_and(|max| level <= max) {
@@ -84,3 +108,42 @@ macro_rules! warning { ($($arg:tt)*) => { $crate::log::log_at!($crate::log::Leve
 macro_rules! info { ($($arg:tt)*) => { $crate::log::log_at!($crate::log::Level::Info, $($arg)*) }; }
 macro_rules! debug { ($($arg:tt)*) => { $crate::log::log_at!($crate::log::Level::Debug, $($arg)*) }; }
 pub(crate) use {debug, info, warning};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    #[test]
+    fn after_the_sink_is_replaced_the_old_one_is_never_running() {
+        let running = Arc::new(AtomicUsize::new(0));
+        let freed = Arc::new(AtomicBool::new(false));
+        let (r, f) = (running.clone(), freed.clone());
+        set_sink(
+            Some(Arc::new(move |_, _: &str| {
+                r.fetch_add(1, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(30));
+                // A host would read freed memory here.
+                assert!(
+                    !f.load(Ordering::SeqCst),
+                    "the old sink ran after set_sink returned"
+                );
+                r.fetch_sub(1, Ordering::SeqCst);
+            })),
+            Level::Debug,
+        );
+        let logger = std::thread::spawn(|| {
+            for _ in 0..5 {
+                emit(Level::Info, "a line");
+            }
+        });
+        while running.load(Ordering::SeqCst) == 0 {
+            std::thread::yield_now();
+        }
+        set_sink(None, Level::Error);
+        assert_eq!(running.load(Ordering::SeqCst), 0);
+        freed.store(true, Ordering::SeqCst);
+        logger.join().unwrap();
+    }
+}

@@ -419,7 +419,7 @@ fn no_secret_in_any_error_or_log_line() {
         good.get_bytes("a").unwrap_err(),
         good.get_bytes("a").unwrap_err()
     ));
-    errors.push(format!("{}", good.delete("b").unwrap_err()));
+    errors.push(format!("{}", good.stat("b").unwrap_err()));
     errors.push(format!("{}", good.test().unwrap_err()));
     errors.push(format!("{good:?} {:?}", good.config()));
     let bad = Destination::open(&v3_url(&f, "c", &format!("wrong-{PASSWORD}"), "")).unwrap();
@@ -448,4 +448,296 @@ fn no_secret_in_any_error_or_log_line() {
         assert!(!text.contains(PASSWORD), "password leaked: {text}");
         assert!(!text.contains(TOKEN), "token leaked: {text}");
     }
+}
+
+/// A fake Swift holding one object store in memory: enough for delete and rename semantics.
+/// `lose_answer` decides, per request, whether its answer is lost after it was carried out.
+fn fake_store(
+    objects: Arc<Mutex<std::collections::HashMap<String, Vec<u8>>>>,
+    lose_answer: impl Fn(&Request) -> bool + Send + Sync + 'static,
+) -> Fake {
+    fake(move |r, _| {
+        let mut objs = objects.lock().unwrap();
+        let key = r.path.split('?').next().unwrap().to_string();
+        if key == "/v1/AUTH_p/c" {
+            return Action::status(204);
+        }
+        let action = match r.method.as_str() {
+            "HEAD" | "GET" => match objs.get(&key) {
+                Some(data) => Action::Respond {
+                    status: 200,
+                    headers: vec![("ETag".into(), md5_hex(data))],
+                    body: data.clone(),
+                },
+                None => Action::status(404),
+            },
+            "DELETE" => match objs.remove(&key) {
+                Some(_) => Action::status(204),
+                None => Action::status(404),
+            },
+            "PUT" => {
+                let data = match r.header("x-copy-from") {
+                    Some(from) => match objs.get(&format!("/v1/AUTH_p{from}")) {
+                        Some(d) => d.clone(),
+                        None => return Action::status(404),
+                    },
+                    None => r.body.clone(),
+                };
+                objs.insert(key, data);
+                Action::status(201)
+            }
+            _ => Action::status(405),
+        };
+        if lose_answer(r) {
+            Action::Close
+        } else {
+            action
+        }
+    })
+}
+
+#[test]
+fn a_delete_whose_answer_was_lost_succeeds_on_the_retry_that_finds_nothing() {
+    let objects = Arc::new(Mutex::new(std::collections::HashMap::new()));
+    objects
+        .lock()
+        .unwrap()
+        .insert("/v1/AUTH_p/c/pre/a".to_string(), b"data".to_vec());
+    let first = Arc::new(AtomicUsize::new(0));
+    let f = fake_store(objects.clone(), move |r| {
+        r.method == "DELETE" && first.fetch_add(1, Ordering::SeqCst) == 0
+    });
+    let d = Destination::open(&v3_url(&f, "c", "pw", "")).unwrap();
+    d.delete("a").unwrap();
+    assert_eq!(f.count("DELETE", "/v1/"), 2);
+    assert!(objects.lock().unwrap().is_empty());
+    // A first try that finds nothing is still "missing".
+    assert_eq!(d.delete("a").unwrap_err().kind(), ErrorKind::NotFound);
+}
+
+#[test]
+fn rename_verifies_the_copy_and_survives_a_lost_delete_answer() {
+    let objects = Arc::new(Mutex::new(std::collections::HashMap::new()));
+    objects
+        .lock()
+        .unwrap()
+        .insert("/v1/AUTH_p/c/pre/a".to_string(), b"payload".to_vec());
+    let first = Arc::new(AtomicUsize::new(0));
+    let f = fake_store(objects.clone(), move |r| {
+        r.method == "DELETE" && first.fetch_add(1, Ordering::SeqCst) == 0
+    });
+    let d = Destination::open(&v3_url(&f, "c", "pw", "")).unwrap();
+    d.rename("a", "b").unwrap();
+    let objs = objects.lock().unwrap().clone();
+    assert_eq!(objs.len(), 1);
+    assert_eq!(objs["/v1/AUTH_p/c/pre/b"], b"payload");
+    // The copy was checked before the source went.
+    let log = f.requests.lock().unwrap().clone();
+    let order: Vec<String> = log
+        .iter()
+        .filter(|r| r.path.starts_with("/v1/"))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "HEAD /v1/AUTH_p/c/pre/a",
+            "PUT /v1/AUTH_p/c/pre/b",
+            "HEAD /v1/AUTH_p/c/pre/b",
+            "DELETE /v1/AUTH_p/c/pre/a",
+            "DELETE /v1/AUTH_p/c/pre/a"
+        ]
+    );
+}
+
+#[test]
+fn rename_keeps_the_source_when_the_copy_differs() {
+    let objects = Arc::new(Mutex::new(std::collections::HashMap::new()));
+    objects
+        .lock()
+        .unwrap()
+        .insert("/v1/AUTH_p/c/pre/a".to_string(), b"payload".to_vec());
+    let o2 = objects.clone();
+    let f = fake(move |r, _| {
+        let mut objs = o2.lock().unwrap();
+        match (r.method.as_str(), r.path.as_str()) {
+            ("HEAD", "/v1/AUTH_p/c/pre/a") => Action::Respond {
+                status: 200,
+                headers: vec![("ETag".into(), md5_hex(b"payload"))],
+                body: vec![],
+            },
+            // A copy that went wrong: another size and ETag.
+            ("PUT", _) => {
+                objs.insert(r.path.clone(), b"pay".to_vec());
+                Action::status(201)
+            }
+            ("HEAD", _) => Action::Respond {
+                status: 200,
+                headers: vec![("ETag".into(), md5_hex(b"pay"))],
+                body: vec![],
+            },
+            _ => Action::status(500),
+        }
+    });
+    let d = Destination::open(&v3_url(&f, "c", "pw", "")).unwrap();
+    let e = d.rename("a", "b").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Integrity, "{e}");
+    assert_eq!(f.count("DELETE", "/v1/"), 0);
+    assert!(objects.lock().unwrap().contains_key("/v1/AUTH_p/c/pre/a"));
+}
+
+#[test]
+fn dot_segment_names_send_nothing() {
+    let f = fake(|_, _| Action::status(201));
+    let d = Destination::open(&v3_url(&f, "c", "pw", "")).unwrap();
+    for name in ["x/..", "..", "./a", "a/%2e/../b/.."] {
+        assert_eq!(
+            d.put_bytes(name, b"x").unwrap_err().kind(),
+            ErrorKind::InvalidArgument,
+            "{name}"
+        );
+        assert_eq!(
+            d.get_bytes(name).unwrap_err().kind(),
+            ErrorKind::InvalidArgument
+        );
+        assert_eq!(
+            d.delete(name).unwrap_err().kind(),
+            ErrorKind::InvalidArgument
+        );
+    }
+    assert_eq!(
+        d.rename("a", "./a").unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
+    assert_eq!(f.requests.lock().unwrap().len(), 0, "a request was sent");
+}
+
+/// A source that yields `give` bytes, whatever size was promised.
+struct Yields {
+    left: usize,
+}
+
+impl openstack_dest::UploadSource for Yields {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.left).min(1000);
+        buf[..n].fill(b'z');
+        self.left -= n;
+        Ok(n)
+    }
+    fn rewind(&mut self) -> std::io::Result<bool> {
+        Ok(false)
+    }
+    fn can_rewind(&self) -> bool {
+        false
+    }
+}
+
+#[test]
+fn a_stream_that_breaks_its_size_promise_stores_nothing() {
+    let stored = Arc::new(Mutex::new(Vec::<usize>::new()));
+    let s2 = stored.clone();
+    let f = fake(move |r, _| {
+        s2.lock().unwrap().push(r.body.len());
+        Action::status(201)
+    });
+    let d = Destination::open(&v3_url(&f, "c", "pw", "")).unwrap();
+    for (give, promise) in [(5000usize, 10_000u64), (10_000, 5000), (0, 1)] {
+        let e = d
+            .put_stream("s", Box::new(Yields { left: give }), Some(promise), None)
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::LocalIo, "{e}");
+        assert!(e.message().contains("promised"), "{e}");
+    }
+    // The server never saw a complete request.
+    assert!(
+        stored.lock().unwrap().is_empty(),
+        "{:?}",
+        stored.lock().unwrap()
+    );
+    // A kept promise goes as Content-Length.
+    d.put_stream("s", Box::new(Yields { left: 3000 }), Some(3000), None)
+        .unwrap();
+    let log = f.requests.lock().unwrap().clone();
+    let put = log.iter().find(|r| r.method == "PUT").unwrap();
+    assert_eq!(put.header("content-length"), Some("3000"));
+    assert_eq!(put.body.len(), 3000);
+}
+
+#[test]
+fn redirects_are_not_followed_and_carry_no_secret() {
+    let other = Fake::start(Arc::new(|_: &Request| Action::status(201)));
+    let target = other.url("/v3/auth/tokens?token=Leak-Me-42");
+    let t2 = target.clone();
+    let f = Fake::start(Arc::new(move |_: &Request| Action::Respond {
+        status: 307,
+        headers: vec![("Location".into(), t2.clone())],
+        body: vec![],
+    }));
+    let d = Destination::open(&v3_url(&f, "c", "Pw-Redirected-1", "")).unwrap();
+    let e = d.test().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Auth, "{e}");
+    assert!(e.message().contains("redirect"), "{e}");
+    assert!(
+        e.message().contains(&format!("127.0.0.1:{}", other.port)),
+        "{e}"
+    );
+    assert!(!e.to_string().contains("Leak-Me-42"), "{e}");
+    assert_eq!(
+        other.requests.lock().unwrap().len(),
+        0,
+        "the password went to another host"
+    );
+
+    // Swift redirecting elsewhere: the token stays home too.
+    let other2 = Fake::start(Arc::new(|_: &Request| Action::status(200)));
+    let t3 = other2.url("/v1/AUTH_p/c");
+    let f2 = fake(move |_, _| Action::Respond {
+        status: 301,
+        headers: vec![("Location".into(), t3.clone())],
+        body: vec![],
+    });
+    let d = Destination::open(&v3_url(&f2, "c", "pw", "")).unwrap();
+    let e = d.get_bytes("a").unwrap_err();
+    assert!(e.message().contains("redirect"), "{e}");
+    assert_eq!(
+        other2.requests.lock().unwrap().len(),
+        0,
+        "the token went to another host"
+    );
+}
+
+#[test]
+fn listing_sends_no_fixed_limit_so_a_low_cluster_limit_works() {
+    // A cluster whose container_listing_limit is 2: a larger limit is refused with 412.
+    let names = ["a", "b", "c", "d", "e"];
+    let f = fake(move |r, _| {
+        let query = r.path.split_once('?').map(|(_, q)| q).unwrap_or("");
+        let param = |k: &str| {
+            query
+                .split('&')
+                .find_map(|p| p.strip_prefix(&format!("{k}=")))
+                .map(str::to_string)
+        };
+        if param("limit")
+            .and_then(|l| l.parse::<usize>().ok())
+            .unwrap_or(0)
+            > 2
+        {
+            return Action::status(412);
+        }
+        let marker = param("marker")
+            .unwrap_or_default()
+            .replace("pre%2F", "pre/");
+        let rows: Vec<serde_json::Value> = names
+            .iter()
+            .map(|n| format!("pre/{n}"))
+            .filter(|n| *n > marker)
+            .take(2)
+            .map(|n| serde_json::json!({"name": n, "bytes": 1, "hash": "x", "last_modified": "2026-01-01T00:00:00"}))
+            .collect();
+        Action::json(200, serde_json::Value::Array(rows))
+    });
+    let d = Destination::open(&v3_url(&f, "c", "pw", "")).unwrap();
+    let listed: Vec<String> = d.list().unwrap().into_iter().map(|e| e.name).collect();
+    assert_eq!(listed, names);
 }

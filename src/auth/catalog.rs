@@ -30,26 +30,28 @@ pub struct Service {
 /// The Swift service type.
 pub const OBJECT_STORE: &str = "object-store";
 
-/// Picks the storage URL: the first `object-store` service; among its endpoints of the wanted
-/// interface, the first whose region (or region id) equals `region` case-insensitively; with no
-/// region, or none matching, the first (a given region that matched nothing is logged).
+/// Picks the storage URL among the endpoints of the wanted interface of every `object-store`
+/// service, in catalog order: the first whose region (or region id) equals `region`
+/// case-insensitively; with no region, or none matching, the first (a given region that matched
+/// nothing is logged).
 pub fn choose_endpoint(
     catalog: &[Service],
     region: Option<&str>,
     interface: Interface,
 ) -> Result<String> {
-    let service = catalog
+    let services: Vec<&Service> = catalog
         .iter()
-        .find(|s| s.service_type == OBJECT_STORE)
-        .ok_or_else(|| {
-            Error::new(
-                ErrorKind::EndpointNotFound,
-                "the Keystone catalog has no object-store (Swift) service for this user and project: ask the cloud's operator, or check openstack-tenant-name",
-            )
-        })?;
-    let candidates: Vec<&Endpoint> = service
-        .endpoints
+        .filter(|s| s.service_type == OBJECT_STORE)
+        .collect();
+    if services.is_empty() {
+        return Err(Error::new(
+            ErrorKind::EndpointNotFound,
+            "the Keystone catalog has no object-store (Swift) service for this user and project: ask the cloud's operator, or check openstack-tenant-name",
+        ));
+    }
+    let candidates: Vec<&Endpoint> = services
         .iter()
+        .flat_map(|s| s.endpoints.iter())
         .filter(|e| e.interface == interface)
         .collect();
     let first = candidates.first().ok_or_else(|| {
@@ -143,6 +145,22 @@ mod tests {
         assert_eq!(
             choose_endpoint(&c, Some(""), Interface::Public).unwrap(),
             "http://pub-one"
+        );
+    }
+
+    #[test]
+    fn a_region_offered_only_by_a_later_service_is_found() {
+        let c = catalog();
+        assert_eq!(
+            choose_endpoint(&c[2..], Some("regiontwo"), Interface::Public).unwrap(),
+            "http://second-service"
+        );
+        let mut c = catalog();
+        c[1].endpoints
+            .retain(|e| e.region.as_deref() != Some("RegionTwo"));
+        assert_eq!(
+            choose_endpoint(&c, Some("RegionTwo"), Interface::Public).unwrap(),
+            "http://second-service"
         );
     }
 

@@ -22,8 +22,10 @@ use crate::secret::Secret;
 pub struct TokenAnswer {
     /// The token.
     pub token: Secret,
-    /// When it expires, if Keystone said.
+    /// When it expires, if Keystone said (Keystone's clock).
     pub expires: Option<SystemTime>,
+    /// When Keystone issued it, if Keystone said (Keystone's clock).
+    pub issued: Option<SystemTime>,
     /// The service catalog.
     pub catalog: Vec<catalog::Service>,
 }
@@ -35,8 +37,31 @@ pub struct Token {
     pub value: Secret,
     /// The Swift account URL, without a trailing `/`.
     pub storage_url: String,
+    /// When it expires, on the local clock.
     expires: Option<SystemTime>,
+    /// When it was obtained, on the local clock.
     obtained: SystemTime,
+}
+
+/// When a token expires on the local clock. Keystone's `expires_at` is on Keystone's clock, so
+/// what counts is the lifetime left when it was issued: `expires - issued` (or `expires - Date`
+/// of the answer), added to the local time the answer came. Only with neither is Keystone's
+/// expiry compared with the local clock directly. A local clock ahead of Keystone's by more than
+/// the lifetime would otherwise see every token as expired.
+fn local_expiry(
+    expires: Option<SystemTime>,
+    issued: Option<SystemTime>,
+    server_date: Option<SystemTime>,
+    local_now: SystemTime,
+) -> Option<SystemTime> {
+    let expires = expires?;
+    match issued.or(server_date) {
+        Some(reference) => {
+            let left = expires.duration_since(reference).unwrap_or(Duration::ZERO);
+            local_now.checked_add(left).or(Some(expires))
+        }
+        None => Some(expires),
+    }
 }
 
 impl Token {
@@ -106,7 +131,7 @@ fn join(base: &url::Url, tail: &str) -> String {
 /// Authenticates once, following the configuration's method.
 pub fn authenticate(client: &Client, config: &Config) -> Result<Token> {
     let now = SystemTime::now();
-    let (answer, who) = match &config.auth {
+    let ((answer, server_date), who) = match &config.auth {
         AuthMethod::PreAuthenticated { storage_url, token } => {
             return Ok(Token {
                 value: token.clone(),
@@ -122,9 +147,9 @@ pub fn authenticate(client: &Client, config: &Config) -> Result<Token> {
             tenant,
         } => {
             let body = v2::request_body(username, credential, tenant.as_deref());
-            let (_, json) = post(client, config, &join(auth_uri, "tokens"), &body, "v2")?;
+            let (_, date, json) = post(client, config, &join(auth_uri, "tokens"), &body, "v2")?;
             (
-                v2::parse_answer(&json)?,
+                (v2::parse_answer(&json)?, date),
                 describe_user(username, tenant.as_deref(), None),
             )
         }
@@ -137,10 +162,10 @@ pub fn authenticate(client: &Client, config: &Config) -> Result<Token> {
             project_domain,
         } => {
             let body = v3::request_body(username, password, user_domain, project, project_domain);
-            let (subject, json) =
+            let (subject, date, json) =
                 post(client, config, &join(auth_uri, "auth/tokens"), &body, "v3")?;
             (
-                v3::parse_answer(subject.as_deref(), &json)?,
+                (v3::parse_answer(subject.as_deref(), &json)?, date),
                 describe_user(username, Some(project), Some(user_domain)),
             )
         }
@@ -148,10 +173,11 @@ pub fn authenticate(client: &Client, config: &Config) -> Result<Token> {
     let url =
         catalog::choose_endpoint(&answer.catalog, config.region.as_deref(), config.interface)?;
     log::info!("authenticated {who}; Swift endpoint {url}");
+    let now = SystemTime::now();
     Ok(Token {
         value: answer.token,
         storage_url: url.trim_end_matches('/').to_string(),
-        expires: answer.expires,
+        expires: local_expiry(answer.expires, answer.issued, server_date, now),
         obtained: now,
     })
 }
@@ -167,14 +193,14 @@ fn describe_user(user: &str, project: Option<&str>, domain: Option<&str>) -> Str
     s
 }
 
-/// POSTs an auth body; returns `X-Subject-Token` and the JSON answer.
+/// POSTs an auth body; returns `X-Subject-Token`, the answer's `Date` and the JSON answer.
 fn post(
     client: &Client,
     config: &Config,
     url: &str,
     body: &Value,
     version: &str,
-) -> Result<(Option<String>, Value)> {
+) -> Result<(Option<String>, Option<SystemTime>, Value)> {
     let what = format!("Keystone {version} authentication at {url}");
     let resp = http::with_retries(&config.retry, &what, |_| {
         let r = client
@@ -194,6 +220,7 @@ fn post(
         .get("x-subject-token")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let date = crate::headers::date(resp.headers());
     let json: Value = resp.json().map_err(|e| {
         Error::new(
             ErrorKind::Auth,
@@ -203,7 +230,7 @@ fn post(
             ),
         )
     })?;
-    Ok((subject, json))
+    Ok((subject, date, json))
 }
 
 fn keystone_error(what: &str, resp: reqwest::blocking::Response, version: &str) -> Error {
@@ -239,6 +266,32 @@ fn keystone_error(what: &str, resp: reqwest::blocking::Response, version: &str) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expiry_is_judged_on_keystones_clock() {
+        let local = SystemTime::now();
+        let hour = Duration::from_secs(3600);
+        // The local clock runs 3 hours ahead of Keystone's; tokens live 1 hour.
+        let keystone_now = local - 3 * hour;
+        let expires = Some(keystone_now + hour);
+        for (issued, date) in [(Some(keystone_now), None), (None, Some(keystone_now))] {
+            let at = local_expiry(expires, issued, date, local).unwrap();
+            assert_eq!(at, local + hour);
+            let t = Token {
+                value: Secret::new("t"),
+                storage_url: String::new(),
+                expires: Some(at),
+                obtained: local,
+            };
+            assert!(
+                !t.needs_refresh(local),
+                "a fresh token must not look expired"
+            );
+        }
+        // Without issued_at or Date, Keystone's expiry is all there is.
+        assert_eq!(local_expiry(expires, None, None, local), expires);
+        assert_eq!(local_expiry(None, Some(keystone_now), None, local), None);
+    }
 
     #[test]
     fn refresh_margin() {

@@ -58,9 +58,13 @@ pub fn parse_answer(body: &Value) -> Result<TokenAnswer> {
             endpoints,
         });
     }
+    let issued = access["token"]["issued_at"]
+        .as_str()
+        .and_then(crate::time::parse_timestamp);
     Ok(TokenAnswer {
         token: Secret::new(token),
         expires,
+        issued,
         catalog,
     })
 }

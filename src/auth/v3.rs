@@ -70,9 +70,13 @@ pub fn parse_answer(subject_token: Option<&str>, body: &Value) -> Result<TokenAn
             endpoints,
         });
     }
+    let issued = t["issued_at"]
+        .as_str()
+        .and_then(crate::time::parse_timestamp);
     Ok(TokenAnswer {
         token: Secret::new(token),
         expires,
+        issued,
         catalog,
     })
 }

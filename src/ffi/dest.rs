@@ -162,8 +162,9 @@ pub unsafe extern "C" fn os_put_file_ex(
 /// Uploads as `name` what `read` yields, streamed through a bounded buffer (chunked transfer;
 /// the MD5 is computed on the way and checked against Swift's ETag, and a mismatch deletes the
 /// object). With a `rewind` callback (may be NULL) a failed upload is sent again from the
-/// start; without one it is not retried. `size_hint` is the size when known, else -1 (used for
-/// progress). `read` and `rewind` get `ctx`; `progress` (may be NULL) gets `progress_ctx`.
+/// start; without one it is not retried. `size` is the exact size when known, else -1: a
+/// known size is a promise, sent as Content-Length; a source that yields fewer or more bytes
+/// fails with OS_ERR_CALLBACK and nothing is stored. `read` and `rewind` get `ctx`; `progress` (may be NULL) gets `progress_ctx`.
 ///
 /// # Safety
 /// `dest` is NULL or a live handle; `name` NULL or a NUL-terminated string; the callbacks are
@@ -176,7 +177,7 @@ pub unsafe extern "C" fn os_put_stream(
     read: os_read_cb,
     rewind: os_rewind_cb,
     ctx: *mut c_void,
-    size_hint: i64,
+    size: i64,
     progress: os_progress_cb,
     progress_ctx: *mut c_void,
 ) -> os_status {
@@ -185,7 +186,7 @@ pub unsafe extern "C" fn os_put_stream(
         let name = str_arg(name, "the name")?;
         let read = read.ok_or_else(|| Error::invalid_argument("the read callback is NULL"))?;
         let source = CallbackSource::new(read, rewind, ctx);
-        let size = u64::try_from(size_hint).ok();
+        let size = u64::try_from(size).ok();
         d.put_stream(
             name,
             Box::new(source),

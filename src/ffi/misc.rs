@@ -61,6 +61,9 @@ pub extern "C" fn os_last_http_status() -> i32 {
 
 /// Sends the library's log lines up to `max_level` (an os_log_level) to `cb` (process-wide); `cb` NULL turns
 /// logging off. `ctx` is passed back to every call, which may come from any thread.
+/// When this returns, the previous callback is not running on any thread and is never called
+/// again, so its `ctx` may be freed (called from inside the log callback itself, it cannot wait
+/// for that call; only the later calls are guaranteed to go to the new callback).
 ///
 /// # Safety
 /// `cb` must stay callable with `ctx` until it is replaced or logging is turned off.

@@ -39,6 +39,46 @@ impl std::fmt::Debug for Destination {
     }
 }
 
+/// Creates the temporary file a download to `path` is written to: beside it, under a name no
+/// one can predict, created new (never an existing file, never through a symbolic link), with
+/// mode 0600 so no other user reads the data before it is in place.
+fn create_partial(path: &Path, file_name: &std::ffi::OsStr) -> Result<(PathBuf, File)> {
+    let mut last_error = None;
+    for _ in 0..16 {
+        let mut tmp_name = std::ffi::OsString::from(".");
+        tmp_name.push(file_name);
+        tmp_name.push(".partial-");
+        tmp_name.push(
+            std::iter::repeat_with(fastrand::alphanumeric)
+                .take(16)
+                .collect::<String>(),
+        );
+        let tmp = path.with_file_name(tmp_name);
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+        }
+        match options.open(&tmp) {
+            Ok(file) => return Ok((tmp, file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last_error = Some(e),
+            Err(e) => {
+                return Err(Error::local_io(
+                    &format!("creating '{}'", tmp.display()),
+                    &e,
+                ))
+            }
+        }
+    }
+    let e = last_error.unwrap_or_else(|| std::io::Error::other("no free name"));
+    Err(Error::local_io(
+        &format!("creating a temporary file beside '{}'", path.display()),
+        &e,
+    ))
+}
+
 impl Destination {
     /// Opens a destination from an `openstack://` URL. Nothing is sent until the first call.
     pub fn open(url: &str) -> Result<Destination> {
@@ -113,8 +153,10 @@ impl Destination {
             .map(|_| ())
     }
 
-    /// Uploads from a stream; `size` (when known) is used for progress. The MD5 is computed on
-    /// the way and compared with Swift's ETag. A stream that can rewind is retried on failure.
+    /// Uploads from a stream. `size`, when known, is a promise: it is sent as `Content-Length`,
+    /// and a source that yields fewer or more bytes fails (nothing is stored). The MD5 is
+    /// computed on the way and compared with Swift's ETag. A stream that can rewind is retried
+    /// on failure.
     pub fn put_stream(
         &self,
         name: &str,
@@ -179,15 +221,8 @@ impl Destination {
         let file_name = path.file_name().ok_or_else(|| {
             Error::invalid_argument(format!("'{}' is not a file path", path.display()))
         })?;
-        let mut tmp_name = std::ffi::OsString::from(".");
-        tmp_name.push(file_name);
-        static PARTIALS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = PARTIALS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        tmp_name.push(format!(".partial-{}-{n}", std::process::id()));
-        let tmp: PathBuf = path.with_file_name(tmp_name);
+        let (tmp, file) = create_partial(path, file_name)?;
         let result = (|| {
-            let file = File::create(&tmp)
-                .map_err(|e| Error::local_io(&format!("creating '{}'", tmp.display()), &e))?;
             let mut w = BufWriter::with_capacity(256 * 1024, file);
             self.swift
                 .download(&full, &mut w, ErrorKind::LocalIo, progress)?;
@@ -205,14 +240,11 @@ impl Destination {
         result
     }
 
-    /// Deletes an object.
+    /// Deletes an object. A retried delete that finds the object gone has done its job (the
+    /// first try deleted it and its answer was lost), so that is a success too.
     pub fn delete(&self, name: &str) -> Result<()> {
         let full = self.full(name)?;
-        let what = format!("deleting '{full}'");
-        self.swift
-            .expect_success(&what, Method::DELETE, &Target::Object(&full))?;
-        log::info!("deleted '{full}'");
-        Ok(())
+        self.swift.delete_object(&full)
     }
 
     /// Size, ETag and modification time of an object.
@@ -232,7 +264,8 @@ impl Destination {
         })
     }
 
-    /// Renames an object: a server-side copy, then the delete of the original. Renaming onto
+    /// Renames an object: a server-side copy, checked (the copy's size and ETag must equal the
+    /// source's), then the delete of the source, so no failure can lose both. Renaming onto
     /// itself does nothing.
     pub fn rename(&self, from: &str, to: &str) -> Result<()> {
         let src = self.full(from)?;
@@ -240,6 +273,7 @@ impl Destination {
         if src == dst {
             return Ok(());
         }
+        let source = self.stat(from)?;
         let what = format!("copying '{src}' to '{dst}'");
         let copy_from = format!(
             "/{}/{}",
@@ -260,16 +294,25 @@ impl Destination {
             &|| None,
         )?;
         if !resp.status().is_success() {
-            let source = Target::Object(&src);
-            let status = resp.status().as_u16();
             // A 404 here means the source is missing (or the container).
-            return Err(if status == 404 {
-                self.swift.status_error(&what, resp, &source)
+            let about = if resp.status().as_u16() == 404 {
+                Target::Object(&src)
             } else {
-                self.swift.status_error(&what, resp, &target)
-            });
+                target
+            };
+            return Err(self.swift.status_error(&what, resp, &about));
         }
-        self.delete(from)
+        let copy = self.stat(to)?;
+        if copy.size != source.size || copy.etag != source.etag {
+            return Err(Error::new(
+                ErrorKind::Integrity,
+                format!(
+                    "{what}: the copy ({:?} bytes, ETag {:?}) differs from the source ({:?} bytes, ETag {:?}); the source was kept",
+                    copy.size, copy.etag, source.size, source.etag
+                ),
+            ));
+        }
+        self.swift.delete_object(&src)
     }
 
     /// Lists the files and folders under the prefix, names relative to it.
@@ -301,6 +344,26 @@ mod tests {
     fn a_destination_can_be_shared_between_threads() {
         fn shareable<T: Send + Sync>() {}
         shareable::<Destination>();
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn restore_files_are_new_private_and_unpredictable() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("osd-partial-{}", fastrand::u64(..)));
+        fs::create_dir(&dir).unwrap();
+        let target = dir.join("restored.bin");
+        let (a, _) = create_partial(&target, std::ffi::OsStr::new("restored.bin")).unwrap();
+        let (b, _) = create_partial(&target, std::ffi::OsStr::new("restored.bin")).unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.parent(), Some(dir.as_path()));
+        let name = a.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(!name.contains(&std::process::id().to_string()), "{name}");
+        assert_eq!(
+            fs::metadata(&a).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -170,6 +170,33 @@ impl Swift {
         }
     }
 
+    /// Deletes the object `full`. A 404 on a retry means an earlier try deleted it and its
+    /// answer was lost: the delete has done its job.
+    pub(crate) fn delete_object(&self, full: &str) -> Result<()> {
+        let what = format!("deleting '{full}'");
+        let target = Target::Object(full);
+        let mut last_try = 0;
+        let resp = self.execute(
+            &what,
+            Method::DELETE,
+            &target,
+            Some(self.config.timeouts.short),
+            &mut |rb, n| {
+                last_try = n;
+                Ok(rb)
+            },
+            &|| None,
+        )?;
+        match resp.status().as_u16() {
+            200..=299 => log::info!("deleted '{full}'"),
+            404 if last_try > 1 => {
+                log::info!("deleted '{full}' (a retry found it gone: an earlier try deleted it)")
+            }
+            _ => return Err(self.status_error(&what, resp, &target)),
+        }
+        Ok(())
+    }
+
     /// The error for an answer the operation did not expect. A 404 on an object tells a
     /// missing object from a missing container with one more request.
     pub(crate) fn status_error(&self, what: &str, resp: Response, target: &Target) -> Error {

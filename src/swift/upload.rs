@@ -29,7 +29,8 @@ pub(crate) enum UploadBody<'a> {
     Bytes(Bytes),
     /// A local file, read twice: once for its MD5, once to send it.
     File(&'a Path),
-    /// A stream; its size when known (used for progress only).
+    /// A stream, and its size when known. A known size is a promise: it is sent as
+    /// `Content-Length`, and a source that yields fewer or more bytes fails the upload.
     Stream(Box<dyn UploadSource>, Option<u64>),
 }
 
@@ -70,38 +71,93 @@ impl Feed {
         if self.buf.is_empty() {
             self.buf = vec![0; CHUNK];
         }
-        let n = loop {
-            match self.source.read(&mut self.buf) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.failure = Some(Error::new(
-                        self.source.failure_kind(),
-                        format!("{}: reading the data failed: {e}", self.label),
-                    ));
-                    return Err(e);
-                }
-            }
-        };
+        let n = self.read_source()?;
         if let Some(m) = self.md5.as_mut() {
             m.update(&self.buf[..n]);
         }
         self.sent += n as u64;
         self.pos = 0;
         self.len = n;
+        self.keep_promise(n)?;
         // Every chunk is reported, and an empty source once, so the host always sees the end.
         if n > 0 || self.sent == 0 {
             if let Some(p) = self.progress.as_mut() {
                 if !p(self.sent, self.total) {
-                    self.failure = Some(Error::new(
+                    return Err(self.fail(
                         ErrorKind::Cancelled,
                         format!("{}: cancelled by the progress callback", self.label),
                     ));
-                    return Err(std::io::Error::other("cancelled"));
                 }
             }
         }
         Ok(n)
+    }
+
+    fn read_source(&mut self) -> std::io::Result<usize> {
+        loop {
+            match self.source.read(&mut self.buf) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    let kind = self.source.failure_kind();
+                    return Err(self.fail(
+                        kind,
+                        format!("{}: reading the data failed: {e}", self.label),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Checks the promised size after a read of `n` bytes: the source may not end before it or
+    /// go past it. Once all bytes are read, one more read must find the end.
+    fn keep_promise(&mut self, n: usize) -> std::io::Result<()> {
+        let Some(total) = self.total else {
+            return Ok(());
+        };
+        let kind = self.source.failure_kind();
+        if n == 0 && self.sent < total {
+            return Err(self.fail(
+                kind,
+                format!(
+                    "{}: the data ended after {} of the {total} bytes its size promised; nothing was stored",
+                    self.label, self.sent
+                ),
+            ));
+        }
+        let more = if self.sent == total && n > 0 {
+            let mut probe = [0u8; 1];
+            loop {
+                match self.source.read(&mut probe) {
+                    Ok(m) => break m > 0,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        return Err(self.fail(
+                            kind,
+                            format!("{}: reading the data failed: {e}", self.label),
+                        ))
+                    }
+                }
+            }
+        } else {
+            self.sent > total
+        };
+        if more {
+            return Err(self.fail(
+                kind,
+                format!(
+                    "{}: the data goes on past the {total} bytes its size promised; nothing was stored",
+                    self.label
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Records why the upload stops and gives the body reader an error to abort the request.
+    fn fail(&mut self, kind: ErrorKind, message: String) -> std::io::Error {
+        self.failure = Some(Error::new(kind, message));
+        std::io::Error::other("the upload's source failed")
     }
 }
 
@@ -252,10 +308,10 @@ impl Swift {
                 if let Some(m) = &known_md5 {
                     rb = rb.header("ETag", m.as_str());
                 }
-                // A stream's size is only a hint (for progress): it goes chunked.
-                let body = match (&known_md5, total) {
-                    (Some(_), Some(len)) => Body::sized(reader, len),
-                    _ => Body::new(reader),
+                // A known size goes as Content-Length, so a body cut short is never stored.
+                let body = match total {
+                    Some(len) => Body::sized(reader, len),
+                    None => Body::new(reader),
                 };
                 Ok(rb.body(body))
             },

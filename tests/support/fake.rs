@@ -51,6 +51,8 @@ pub enum Action {
     },
     /// Waits before answering at all.
     StallHead(Duration),
+    /// Closes the connection without an answer (the request was handled; its answer is lost).
+    Close,
 }
 
 impl Action {
@@ -215,6 +217,10 @@ fn serve(conn: TcpStream, handler: Arc<Handler>, log: Arc<Mutex<Vec<Request>>>) 
             }
             Action::StallHead(wait) => {
                 thread::sleep(wait);
+                return;
+            }
+            Action::Close => {
+                let _ = writer.shutdown(std::net::Shutdown::Both);
                 return;
             }
         }
