@@ -28,13 +28,47 @@ namespace OpenStackDest
             return Encoding.UTF8.GetString(bytes);
         }
 
-        /// <summary>Allocates a NUL-terminated UTF-8 copy (free with Marshal.FreeHGlobal).</summary>
-        internal static IntPtr ToUtf8(string s)
+        private static readonly UTF8Encoding StrictUtf8 = new UTF8Encoding(false, true);
+
+        /// <summary>
+        /// The one way a string reaches the library: a NUL-terminated UTF-8 copy. C reads a string up to
+        /// its first NUL, so "keep\0x" would name "keep"; and a lone surrogate would become another
+        /// character. Both are refused here, before any native call, as
+        /// <see cref="OpenStackStatus.InvalidArgument"/> (the status the library gives an argument it
+        /// cannot use). <paramref name="what"/> names the argument in the message; the value is never
+        /// shown (it may be a password). null throws <see cref="ArgumentNullException"/>(<paramref name="param"/>).
+        /// </summary>
+        internal static byte[] Utf8Z(string s, string param, string what = null)
         {
-            byte[] bytes = Encoding.UTF8.GetBytes(s ?? string.Empty);
-            IntPtr p = Marshal.AllocHGlobal(bytes.Length + 1);
+            if (s == null)
+                throw new ArgumentNullException(param);
+            what = what ?? "argument '" + param + "'";
+            if (s.IndexOf('\0') >= 0)
+                throw InvalidArgument(what + " contains a NUL character (\\0), which cannot be passed to the library");
+            byte[] bytes;
+            try
+            {
+                bytes = new byte[StrictUtf8.GetByteCount(s) + 1];
+                StrictUtf8.GetBytes(s, 0, s.Length, bytes, 0);
+            }
+            catch (EncoderFallbackException)
+            {
+                throw InvalidArgument(what + " is not valid Unicode text (a lone surrogate)");
+            }
+            return bytes; // the last byte stays 0
+        }
+
+        private static OpenStackException InvalidArgument(string message)
+        {
+            return new OpenStackException(OpenStackStatus.InvalidArgument, message, 0);
+        }
+
+        /// <summary>Allocates a NUL-terminated UTF-8 copy made by <see cref="Utf8Z"/> (free with Marshal.FreeHGlobal).</summary>
+        internal static IntPtr ToUtf8(string s, string param, string what)
+        {
+            byte[] bytes = Utf8Z(s, param, what);
+            IntPtr p = Marshal.AllocHGlobal(bytes.Length);
             Marshal.Copy(bytes, 0, p, bytes.Length);
-            Marshal.WriteByte(p, bytes.Length, 0);
             return p;
         }
 

@@ -62,7 +62,9 @@ namespace OpenStackDest
     }
 
     /// <summary>
-    /// Every entry point of the C ABI. Note for maintainers: on Mono a method that calls one of these is
+    /// Every entry point of the C ABI. String arguments are NUL-terminated UTF-8 byte arrays made by
+    /// <see cref="Interop.Utf8Z"/> (never a string marshalled by the runtime, which would cut it at a NUL
+    /// or replace what UTF-8 cannot encode). Note for maintainers: on Mono a method that calls one of these is
     /// bound to the library when it is compiled, so NativeLoader.EnsureInitialized() must have run
     /// before any such method is first called (see NativeLoader).
     /// </summary>
@@ -88,7 +90,7 @@ namespace OpenStackDest
 
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern OpenStackStatus os_open_with(
-            [MarshalAs(UnmanagedType.LPUTF8Str)] string url,
+            byte[] url,
             IntPtr[] keys, IntPtr[] values, UIntPtr count, out DestinationHandle dest);
 
         [DllImport(Lib, CallingConvention = CC)]
@@ -102,50 +104,50 @@ namespace OpenStackDest
 
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern OpenStackStatus os_put(DestinationHandle dest,
-            [MarshalAs(UnmanagedType.LPUTF8Str)] string name, byte[] data, UIntPtr len);
+            byte[] name, byte[] data, UIntPtr len);
 
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern OpenStackStatus os_put_file_ex(DestinationHandle dest,
-            [MarshalAs(UnmanagedType.LPUTF8Str)] string name,
-            [MarshalAs(UnmanagedType.LPUTF8Str)] string path,
+            byte[] name,
+            byte[] path,
             NativeProgressCallback progress, IntPtr progressCtx);
 
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern OpenStackStatus os_put_stream(DestinationHandle dest,
-            [MarshalAs(UnmanagedType.LPUTF8Str)] string name,
+            byte[] name,
             NativeReadCallback read, NativeRewindCallback rewind, IntPtr ctx, long sizeHint,
             NativeProgressCallback progress, IntPtr progressCtx);
 
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern OpenStackStatus os_get(DestinationHandle dest,
-            [MarshalAs(UnmanagedType.LPUTF8Str)] string name, out IntPtr data, out UIntPtr len);
+            byte[] name, out IntPtr data, out UIntPtr len);
 
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern void os_bytes_free(IntPtr data, UIntPtr len);
 
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern OpenStackStatus os_get_file_ex(DestinationHandle dest,
-            [MarshalAs(UnmanagedType.LPUTF8Str)] string name,
-            [MarshalAs(UnmanagedType.LPUTF8Str)] string path,
+            byte[] name,
+            byte[] path,
             NativeProgressCallback progress, IntPtr progressCtx);
 
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern OpenStackStatus os_get_stream(DestinationHandle dest,
-            [MarshalAs(UnmanagedType.LPUTF8Str)] string name,
+            byte[] name,
             NativeWriteCallback write, IntPtr ctx, NativeProgressCallback progress, IntPtr progressCtx);
 
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern OpenStackStatus os_delete(DestinationHandle dest,
-            [MarshalAs(UnmanagedType.LPUTF8Str)] string name);
+            byte[] name);
 
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern OpenStackStatus os_rename(DestinationHandle dest,
-            [MarshalAs(UnmanagedType.LPUTF8Str)] string from,
-            [MarshalAs(UnmanagedType.LPUTF8Str)] string to);
+            byte[] from,
+            byte[] to);
 
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern OpenStackStatus os_stat(DestinationHandle dest,
-            [MarshalAs(UnmanagedType.LPUTF8Str)] string name, out IntPtr entry);
+            byte[] name, out IntPtr entry);
 
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern void os_entry_free(IntPtr entry);

@@ -18,7 +18,9 @@ namespace OpenStackDest
     /// Failures throw <see cref="FileMissingException"/> (no such object), <see cref="FolderMissingException"/>
     /// (no such container) or <see cref="OpenStackException"/>; a cancelled transfer throws
     /// <see cref="OperationCanceledException"/>; an exception thrown by a caller's stream or progress
-    /// callback is rethrown unchanged. The ...Async methods run the blocking call on the thread pool;
+    /// callback is rethrown unchanged. A name or path containing a NUL character (or a lone surrogate) throws
+    /// <see cref="OpenStackException"/> with <see cref="OpenStackStatus.InvalidArgument"/> before any native
+    /// call. The ...Async methods run the blocking call on the thread pool;
     /// streamed transfers (Put/Get/PutFile/GetFile) stop as soon as the token is cancelled, the other
     /// operations check the token before they start.
     /// </remarks>
@@ -30,7 +32,8 @@ namespace OpenStackDest
         /// <summary>
         /// Opens a destination. Options (e.g. a host's option dictionary) are merged with the URL's query;
         /// the query wins. A bad URL or a missing option throws <see cref="OpenStackException"/> with
-        /// <see cref="OpenStackStatus.InvalidUrl"/>. No network request is made here.
+        /// <see cref="OpenStackStatus.InvalidUrl"/>; a NUL character in the URL or an option is
+        /// <see cref="OpenStackStatus.InvalidArgument"/>. No network request is made here.
         /// </summary>
         public OpenStackDestination(string url, IDictionary<string, string> options = null)
         {
@@ -72,14 +75,18 @@ namespace OpenStackDest
                     {
                         if (i == n)
                             break;
-                        keys[i] = Interop.ToUtf8(kv.Key);
-                        values[i] = Interop.ToUtf8(kv.Value);
+                        string key = kv.Key ?? string.Empty;
+                        string shown = "'" + key.Replace("\0", "\\0") + "'";
+                        keys[i] = Interop.ToUtf8(key, "options", "the option name " + shown);
+                        // an absent value counts as empty; a message names the option, never the value
+                        values[i] = Interop.ToUtf8(kv.Value ?? string.Empty, "options", "the value of option " + shown);
                         i++;
                     }
                     n = i;
                 }
+                byte[] rawUrl = Interop.Utf8Z(url, "url", "the URL");
                 DestinationHandle h;
-                OpenStackStatus status = Native.os_open_with(url, keys, values, new UIntPtr((uint)n), out h);
+                OpenStackStatus status = Native.os_open_with(rawUrl, keys, values, new UIntPtr((uint)n), out h);
                 if (status != OpenStackStatus.Ok)
                 {
                     Exception e = Interop.Error(status, secrets, CancellationToken.None);
@@ -176,12 +183,6 @@ namespace OpenStackDest
             Interop.Check(status, secrets);
         }
 
-        private static void RequireName(string name, string paramName)
-        {
-            if (name == null)
-                throw new ArgumentNullException(paramName);
-        }
-
         private static Action<long, long> Wrap(IProgress<long> progress)
         {
             if (progress == null)
@@ -227,14 +228,14 @@ namespace OpenStackDest
         /// </summary>
         public void Put(string name, Stream source, CancellationToken cancellationToken, Action<long, long> progress = null)
         {
-            RequireName(name, "name");
+            byte[] rawName = Interop.Utf8Z(name, "name");
             if (source == null)
                 throw new ArgumentNullException("source");
             if (!source.CanRead)
                 throw new ArgumentException("the stream is not readable", "source");
             cancellationToken.ThrowIfCancellationRequested();
             var t = new Transfer(source, true, cancellationToken, progress);
-            OpenStackStatus status = Native.os_put_stream(Handle, name, t.ReadCallback, t.RewindCallback, IntPtr.Zero,
+            OpenStackStatus status = Native.os_put_stream(Handle, rawName, t.ReadCallback, t.RewindCallback, IntPtr.Zero,
                 t.SizeHint, t.ProgressCallback, IntPtr.Zero);
             GC.KeepAlive(t.ReadCallback);
             GC.KeepAlive(t.RewindCallback);
@@ -246,10 +247,10 @@ namespace OpenStackDest
         /// <summary>Uploads a byte array.</summary>
         public void Put(string name, byte[] data)
         {
-            RequireName(name, "name");
+            byte[] rawName = Interop.Utf8Z(name, "name");
             if (data == null)
                 throw new ArgumentNullException("data");
-            Check(Native.os_put(Handle, name, data, new UIntPtr((ulong)data.LongLength)));
+            Check(Native.os_put(Handle, rawName, data, new UIntPtr((ulong)data.LongLength)));
         }
 
         /// <summary>Uploads a local file.</summary>
@@ -265,11 +266,11 @@ namespace OpenStackDest
 
         public void PutFile(string name, string path, CancellationToken cancellationToken, Action<long, long> progress = null)
         {
-            RequireName(name, "name");
-            RequireName(path, "path");
+            byte[] rawName = Interop.Utf8Z(name, "name");
+            byte[] rawPath = Interop.Utf8Z(path, "path");
             cancellationToken.ThrowIfCancellationRequested();
             var t = new Transfer(null, true, cancellationToken, progress);
-            OpenStackStatus status = Native.os_put_file_ex(Handle, name, path, t.ProgressCallback, IntPtr.Zero);
+            OpenStackStatus status = Native.os_put_file_ex(Handle, rawName, rawPath, t.ProgressCallback, IntPtr.Zero);
             GC.KeepAlive(t.ProgressCallback);
             GC.KeepAlive(t);
             t.Complete(status, secrets);
@@ -288,14 +289,14 @@ namespace OpenStackDest
 
         public void Get(string name, Stream target, CancellationToken cancellationToken, Action<long, long> progress = null)
         {
-            RequireName(name, "name");
+            byte[] rawName = Interop.Utf8Z(name, "name");
             if (target == null)
                 throw new ArgumentNullException("target");
             if (!target.CanWrite)
                 throw new ArgumentException("the stream is not writable", "target");
             cancellationToken.ThrowIfCancellationRequested();
             var t = new Transfer(target, false, cancellationToken, progress);
-            OpenStackStatus status = Native.os_get_stream(Handle, name, t.WriteCallback, IntPtr.Zero,
+            OpenStackStatus status = Native.os_get_stream(Handle, rawName, t.WriteCallback, IntPtr.Zero,
                 t.ProgressCallback, IntPtr.Zero);
             GC.KeepAlive(t.WriteCallback);
             GC.KeepAlive(t.ProgressCallback);
@@ -306,10 +307,10 @@ namespace OpenStackDest
         /// <summary>Downloads a whole object into memory.</summary>
         public byte[] Get(string name)
         {
-            RequireName(name, "name");
+            byte[] rawName = Interop.Utf8Z(name, "name");
             IntPtr data;
             UIntPtr len;
-            Check(Native.os_get(Handle, name, out data, out len));
+            Check(Native.os_get(Handle, rawName, out data, out len));
             try
             {
                 ulong n = len.ToUInt64();
@@ -339,11 +340,11 @@ namespace OpenStackDest
 
         public void GetFile(string name, string path, CancellationToken cancellationToken, Action<long, long> progress = null)
         {
-            RequireName(name, "name");
-            RequireName(path, "path");
+            byte[] rawName = Interop.Utf8Z(name, "name");
+            byte[] rawPath = Interop.Utf8Z(path, "path");
             cancellationToken.ThrowIfCancellationRequested();
             var t = new Transfer(null, false, cancellationToken, progress);
-            OpenStackStatus status = Native.os_get_file_ex(Handle, name, path, t.ProgressCallback, IntPtr.Zero);
+            OpenStackStatus status = Native.os_get_file_ex(Handle, rawName, rawPath, t.ProgressCallback, IntPtr.Zero);
             GC.KeepAlive(t.ProgressCallback);
             GC.KeepAlive(t);
             t.Complete(status, secrets);
@@ -376,9 +377,9 @@ namespace OpenStackDest
         /// <summary>Size, ETag and last modification of one object (HEAD).</summary>
         public RemoteEntry Stat(string name)
         {
-            RequireName(name, "name");
+            byte[] rawName = Interop.Utf8Z(name, "name");
             IntPtr entry;
-            Check(Native.os_stat(Handle, name, out entry));
+            Check(Native.os_stat(Handle, rawName, out entry));
             try
             {
                 return Interop.ToEntry((NativeEntry)Marshal.PtrToStructure(entry, typeof(NativeEntry)));
@@ -391,16 +392,16 @@ namespace OpenStackDest
 
         public void Delete(string name)
         {
-            RequireName(name, "name");
-            Check(Native.os_delete(Handle, name));
+            byte[] rawName = Interop.Utf8Z(name, "name");
+            Check(Native.os_delete(Handle, rawName));
         }
 
         /// <summary>Renames (server-side copy, then delete) an object.</summary>
         public void Rename(string from, string to)
         {
-            RequireName(from, "from");
-            RequireName(to, "to");
-            Check(Native.os_rename(Handle, from, to));
+            byte[] rawFrom = Interop.Utf8Z(from, "from");
+            byte[] rawTo = Interop.Utf8Z(to, "to");
+            Check(Native.os_rename(Handle, rawFrom, rawTo));
         }
 
         /// <summary>Account usage and quota.</summary>

@@ -122,6 +122,102 @@ namespace OpenStackDest.Tests
             }
         }
 
+        private static void AssertInvalidArgument(TestDelegate call, string what)
+        {
+            OpenStackException e = null;
+            try
+            {
+                call();
+            }
+            catch (OpenStackException caught)
+            {
+                e = caught;
+            }
+            Assert.That(e, Is.Not.Null, what + ": no OpenStackException");
+            Assert.That(e.Status, Is.EqualTo(OpenStackStatus.InvalidArgument), what + ": " + e.Message);
+            Assert.That(e.HttpStatus, Is.EqualTo(0), what);
+            TextAssert.Contains(e.Message, "NUL");
+        }
+
+        // The destination cannot reach anything (port 9): a string cut at its NUL would go to the
+        // library and fail with Network; refused by the binding it is InvalidArgument, and no stream
+        // is read, no file touched.
+        [Test]
+        public void NulInANameOrPathIsInvalidArgumentBeforeAnyNativeCall()
+        {
+            string dir = Path.Combine(Path.GetTempPath(), "osd-cs-nul-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(dir);
+            try
+            {
+                string file = Path.Combine(dir, "a");
+                File.WriteAllBytes(file, new byte[] { 1, 2, 3 });
+                using (var d = new OpenStackDestination(Url("container")))
+                {
+                    var source = new PatternStream(1000, true);
+                    var target = new MemoryStream();
+                    AssertInvalidArgument(() => d.Put("a\0b", new byte[] { 1 }), "Put(bytes)");
+                    AssertInvalidArgument(() => d.Put("a\0b", source), "Put(stream)");
+                    AssertInvalidArgument(() => d.Put("\0", source), "Put(stream) of \"\\0\"");
+                    AssertInvalidArgument(() => d.PutFile("a\0b", file), "PutFile(name)");
+                    AssertInvalidArgument(() => d.PutFile("a", file + "\0.bak"), "PutFile(path)");
+                    AssertInvalidArgument(() => d.Get("a\0b"), "Get(name)");
+                    AssertInvalidArgument(() => d.Get("a\0b", target), "Get(stream)");
+                    AssertInvalidArgument(() => d.GetFile("a\0b", file), "GetFile(name)");
+                    AssertInvalidArgument(() => d.GetFile("a", file + "\0.bak"), "GetFile(path)");
+                    AssertInvalidArgument(() => d.Stat("keep\0x"), "Stat");
+                    AssertInvalidArgument(() => d.Delete("keep\0x"), "Delete");
+                    AssertInvalidArgument(() => d.Rename("keep\0x", "b"), "Rename(from)");
+                    AssertInvalidArgument(() => d.Rename("a", "b\0x"), "Rename(to)");
+                    AssertInvalidArgument(() => d.PutAsync("a\0b", new byte[] { 1 }).GetAwaiter().GetResult(), "PutAsync");
+                    AssertInvalidArgument(() => d.DeleteAsync("keep\0x").GetAwaiter().GetResult(), "DeleteAsync");
+                    AssertInvalidArgument(() => d.StatAsync("keep\0x").GetAwaiter().GetResult(), "StatAsync");
+                    AssertInvalidArgument(() => d.RenameAsync("a", "b\0").GetAwaiter().GetResult(), "RenameAsync");
+                    AssertInvalidArgument(() => d.GetFileAsync("a", file + "\0").GetAwaiter().GetResult(), "GetFileAsync");
+                    Assert.That(source.TotalRead, Is.EqualTo(0), "the source stream was read");
+                    Assert.That(target.Length, Is.EqualTo(0));
+                    Assert.That(File.ReadAllBytes(file), Is.EqualTo(new byte[] { 1, 2, 3 }));
+                    Assert.That(Directory.GetFiles(dir).Length, Is.EqualTo(1), "a file was created next to the target");
+                    // null stays ArgumentNullException; a valid name still reaches the library
+                    Assert.Throws<ArgumentNullException>(() => d.Delete(null));
+                    Assert.That(Assert.Throws<OpenStackException>(() => d.Delete("keep")).Status, Is.EqualTo(OpenStackStatus.Network));
+                }
+            }
+            finally
+            {
+                Directory.Delete(dir, true);
+            }
+        }
+
+        [Test]
+        public void NulInTheUrlOrAnOptionIsInvalidArgumentWithoutTheValue()
+        {
+            AssertInvalidArgument(() => new OpenStackDestination(Url("container\0/other")).Dispose(), "URL");
+            AssertInvalidArgument(() => new OpenStackDestination(Url("container", "&openstack-region=Region\0Two")).Dispose(), "URL query");
+            var options = new Dictionary<string, string> { { "openstack-region\0x", "RegionOne" } };
+            AssertInvalidArgument(() => new OpenStackDestination(Url("container"), options).Dispose(), "option name");
+            // The value may be a password: the message names the option, never the value.
+            options = new Dictionary<string, string> { { "auth-password", "Nul-Secret-Pw\0tail" } };
+            OpenStackException e = Assert.Throws<OpenStackException>(() =>
+                new OpenStackDestination("openstack://container/p?auth-username=u&openstack-tenant-name=p&openstack-domain-name=Default&openstack-authuri=" + DeadAuth, options).Dispose());
+            Assert.That(e.Status, Is.EqualTo(OpenStackStatus.InvalidArgument));
+            TextAssert.Contains(e.Message, "auth-password");
+            TextAssert.NotContains(e.Message, "Nul-Secret-Pw");
+            TextAssert.NotContains(e.ToString(), "Nul-Secret-Pw");
+        }
+
+        [Test]
+        public void LoneSurrogateInANameIsInvalidArgument()
+        {
+            // Encoded leniently it would become U+FFFD, another name.
+            using (var d = new OpenStackDestination(Url("container")))
+            {
+                OpenStackException e = Assert.Throws<OpenStackException>(() => d.Put("a\uD800b", new byte[] { 1 }));
+                Assert.That(e.Status, Is.EqualTo(OpenStackStatus.InvalidArgument));
+                e = Assert.Throws<OpenStackException>(() => d.Delete("\uDC00"));
+                Assert.That(e.Status, Is.EqualTo(OpenStackStatus.InvalidArgument));
+            }
+        }
+
         [Test]
         public void UnreachableKeystoneIsNetworkError()
         {

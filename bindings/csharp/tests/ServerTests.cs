@@ -305,6 +305,29 @@ namespace OpenStackDest.Tests
         }
 
         [Test]
+        public void NulInANameNeverReachesTheObjectBeforeIt()
+        {
+            // "keep\0x" cut at its NUL would name "keep": delete, overwrite, read or move it.
+            string keep = NewName("keep"), other = NewName("other");
+            byte[] data = { 7, 7, 7 };
+            dest.Put(keep, data);
+            dest.Put(other, new byte[] { 9 });
+            string cut = keep + "\0x";
+            Assert.That(Assert.Throws<OpenStackException>(() => dest.Delete(cut)).Status, Is.EqualTo(OpenStackStatus.InvalidArgument));
+            Assert.That(Assert.Throws<OpenStackException>(() => dest.Put(cut, new byte[] { 1 })).Status, Is.EqualTo(OpenStackStatus.InvalidArgument));
+            Assert.That(Assert.Throws<OpenStackException>(() => dest.Put(cut, new MemoryStream(new byte[] { 1 }))).Status, Is.EqualTo(OpenStackStatus.InvalidArgument));
+            Assert.That(Assert.Throws<OpenStackException>(() => dest.Get(cut)).Status, Is.EqualTo(OpenStackStatus.InvalidArgument));
+            Assert.That(Assert.Throws<OpenStackException>(() => dest.Stat(cut)).Status, Is.EqualTo(OpenStackStatus.InvalidArgument));
+            Assert.That(Assert.Throws<OpenStackException>(() => dest.Rename(cut, keep + ".moved")).Status, Is.EqualTo(OpenStackStatus.InvalidArgument));
+            Assert.That(Assert.Throws<OpenStackException>(() => dest.Rename(other, cut)).Status, Is.EqualTo(OpenStackStatus.InvalidArgument));
+            Assert.That(dest.Get(keep), Is.EqualTo(data), "the object before the NUL was changed");
+            Assert.That(dest.Get(other), Is.EqualTo(new byte[] { 9 }), "the rename source was moved");
+            Assert.Throws<FileMissingException>(() => dest.Stat(keep + ".moved"));
+            dest.Delete(keep);
+            dest.Delete(other);
+        }
+
+        [Test]
         public void QuotaReportsAccountUsage()
         {
             dest.Put(NewName("quota"), new byte[10]);
