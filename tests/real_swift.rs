@@ -229,6 +229,121 @@ fn names_with_special_characters_round_trip() {
     }
 }
 
+/// A source that yields `left` bytes, whatever size was promised for it.
+struct Yields {
+    left: usize,
+}
+
+impl openstack_dest::UploadSource for Yields {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.left);
+        buf[..n].fill(b'y');
+        self.left -= n;
+        Ok(n)
+    }
+    fn rewind(&mut self) -> std::io::Result<bool> {
+        Ok(false)
+    }
+    fn can_rewind(&self) -> bool {
+        false
+    }
+}
+
+#[test]
+fn hostile_names_broken_promises_and_rename_lose_nothing() {
+    let Some(tb) = testbed() else { return };
+    let c = unique_container("hostile");
+    let d = Destination::open(&tb.v3(&c, "p", &var("OSD_REGION1"))).unwrap();
+    d.create_container().unwrap();
+    d.put_bytes("keep", b"the only copy").unwrap();
+    d.put_bytes("x", b"x's data").unwrap();
+
+    // Dot segments would reach another object (or a listing): refused, and nothing changed.
+    for name in ["x/..", "keep/.", "./keep", "a/../keep", ".."] {
+        let e = d.put_bytes(name, b"overwritten!").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{name}: {e}");
+        assert_eq!(d.get_bytes(name).unwrap_err().kind(), ErrorKind::InvalidArgument);
+        assert_eq!(d.delete(name).unwrap_err().kind(), ErrorKind::InvalidArgument);
+    }
+    assert_eq!(d.rename("keep", "./keep").unwrap_err().kind(), ErrorKind::InvalidArgument);
+    assert_eq!(d.get_bytes("keep").unwrap(), b"the only copy");
+    assert_eq!(d.get_bytes("x").unwrap(), b"x's data");
+    // Dots inside a name, and a literal "%2e", are ordinary names that round-trip.
+    for name in ["...", ".hidden", "%2e", "%2E%2e/y"] {
+        d.put_bytes(name, name.as_bytes()).unwrap();
+        assert_eq!(d.get_bytes(name).unwrap(), name.as_bytes(), "{name}");
+        d.delete(name).unwrap();
+    }
+    // A prefix that climbs out of the container is refused when the destination is opened.
+    let e = Destination::open(&tb.v3(&c, "../other", &var("OSD_REGION1"))).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidUrl, "{e}");
+
+    // A stream that breaks its size promise leaves nothing, and no short version of an old object.
+    for (give, promise) in [(300_000usize, 600_000u64), (600_000, 300_000)] {
+        let e = d
+            .put_stream("promised", Box::new(Yields { left: give }), Some(promise), None)
+            .unwrap_err();
+        assert!(e.message().contains("promised"), "{e}");
+        assert_eq!(d.get_bytes("promised").unwrap_err().kind(), ErrorKind::NotFound);
+        let e = d
+            .put_stream("keep", Box::new(Yields { left: give }), Some(promise), None)
+            .unwrap_err();
+        assert!(e.message().contains("promised"), "{e}");
+        assert_eq!(d.get_bytes("keep").unwrap(), b"the only copy");
+    }
+
+    // Rename copies, checks the copy, then deletes the source.
+    d.rename("keep", "kept").unwrap();
+    assert_eq!(d.get_bytes("kept").unwrap(), b"the only copy");
+    assert_eq!(d.get_bytes("keep").unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(d.rename("keep", "again").unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(d.get_bytes("kept").unwrap(), b"the only copy");
+
+    // A restore goes through a private temporary file and replaces a symlink, never its target.
+    let dir = std::env::temp_dir().join(&c);
+    std::fs::create_dir_all(&dir).unwrap();
+    let victim = dir.join("victim");
+    std::fs::write(&victim, b"not to be touched").unwrap();
+    let link = dir.join("restored");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    d.get_file("kept", &link).unwrap();
+    assert_eq!(std::fs::read(&victim).unwrap(), b"not to be touched");
+    assert_eq!(std::fs::read(&link).unwrap(), b"the only copy");
+    assert!(!std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert_eq!(leftovers.len(), 2, "a temporary file was left behind");
+    std::fs::remove_dir_all(&dir).unwrap();
+    for n in ["kept", "x"] {
+        d.delete(n).unwrap();
+    }
+}
+
+#[test]
+fn listing_pages_at_the_clusters_own_limit() {
+    let Some(tb) = testbed() else { return };
+    let c = unique_container("pages");
+    let d = Arc::new(Destination::open(&tb.v3(&c, "many", &var("OSD_REGION1"))).unwrap());
+    d.create_container().unwrap();
+    // The test bed's container_listing_limit is 200: this takes two pages and a bit.
+    let count = 450;
+    let workers: Vec<_> = (0..6)
+        .map(|w| {
+            let d = d.clone();
+            std::thread::spawn(move || {
+                for i in (w..count).step_by(6) {
+                    d.put_bytes(&format!("obj-{i:04}"), b"x").unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let names: Vec<String> = d.list().unwrap().into_iter().map(|e| e.name).collect();
+    let want: Vec<String> = (0..count).map(|i| format!("obj-{i:04}")).collect();
+    assert_eq!(names, want);
+}
+
 #[test]
 fn region_two_and_the_region_rule() {
     let Some(tb) = testbed() else { return };

@@ -397,6 +397,9 @@ name = Policy-0
 default = yes
 
 [swift-constraints]
+# Lower than Swift's default (10000), so that listing tests cross page boundaries with a few
+# hundred objects and a client that asks for more than the cluster allows is caught (412).
+container_listing_limit = 200
 """.format(suffix=creds['hash_suffix'])
     common = dict(host=HOST, user=user, swift_dir=SWIFT_DIR, devices=DEVICES,
                   recon=os.path.join(STATE, 'cache'))
