@@ -145,9 +145,35 @@ def test_options_mapping_completes_the_url() -> None:
         assert SECRET not in repr(d)
 
 
-def test_nul_in_url_is_invalid_url() -> None:
-    with pytest.raises(InvalidUrlError):
-        Destination("openstack://c\0/p?auth-username=a")
+# A NUL would end the C string early ("c\0/p" would be "c"): every string argument that crosses
+# into the library is refused first, like the library refuses what it cannot read (invalid UTF-8):
+# InvalidArgumentError, naming the argument, never showing a value (it may be a password).
+NUL_SECRET = "Nul-Secret-Pa55"
+
+
+@pytest.mark.parametrize(
+    "url, options",
+    [
+        ("openstack://c\0/p?auth-username=a", None),
+        (CLOSED_PORT_URL + "&openstack-region=Region\0Two", None),
+        (CLOSED_PORT_URL, {"openstack-region\0x": "RegionOne"}),
+        (CLOSED_PORT_URL.replace("auth-password=" + SECRET, ""), {"auth-password": NUL_SECRET + "\0tail"}),
+        (CLOSED_PORT_URL.replace("auth-password=" + SECRET, "auth-password=" + NUL_SECRET + "\0tail"), None),
+        ("openstack://c/p?auth-username=a\udc80", None),
+        (CLOSED_PORT_URL, {"openstack-region": "bad\ud800"}),
+    ],
+    ids=["url", "url-query", "option-name", "option-value", "url-password", "url-surrogate", "option-surrogate"],
+)
+def test_nul_in_url_or_option_is_invalid_argument(url: str, options: Dict[str, str]) -> None:
+    with pytest.raises(InvalidArgumentError) as info:
+        Destination(url, options)
+    err = info.value
+    assert err.status == Status.INVALID_ARGUMENT and err.http_status is None
+    assert "NUL" in str(err) or "Unicode" in str(err), str(err)
+    for text in (str(err), repr(err)):
+        assert NUL_SECRET not in text and SECRET not in text
+    if options and "auth-password" in options:
+        assert "auth-password" in str(err), "the message must name the option"
 
 
 # ---- a destination that cannot reach anything -------------------------------------------------
@@ -185,6 +211,48 @@ def test_argument_checks(offline: Destination, tmp_path: Path) -> None:
         offline.put("a", f)  # type: ignore[arg-type]
     with open(text, "w") as f, pytest.raises(TypeError, match="binary"):
         offline.get("a", f)  # type: ignore[call-overload]
+
+
+def test_nul_in_any_name_or_path_is_refused_before_the_library(offline: Destination, tmp_path: Path) -> None:
+    # offline reaches nothing: a name that got through would fail with a network error instead.
+    local = tmp_path / "a"
+    local.write_bytes(b"abc")
+    bad_path = str(local) + "\0.bak"
+    source = io.BytesIO(b"data")
+    sink = io.BytesIO()
+    calls = {
+        "put(bytes)": lambda: offline.put("keep\0x", b"x"),
+        "put(bytes, progress)": lambda: offline.put("keep\0x", b"x", progress=lambda d, t: None),
+        "put(path) name": lambda: offline.put("keep\0x", str(local)),
+        "put(stream)": lambda: offline.put("keep\0x", source),
+        "put(path)": lambda: offline.put("keep", bad_path),
+        "put(PathLike)": lambda: offline.put("keep", Path(bad_path)),
+        "get()": lambda: offline.get("keep\0x"),
+        "get(progress)": lambda: offline.get("keep\0x", progress=lambda d, t: None),
+        "get(path) name": lambda: offline.get("keep\0x", str(local)),
+        "get(stream)": lambda: offline.get("keep\0x", sink),
+        "get(path)": lambda: offline.get("keep", bad_path),
+        "get(PathLike)": lambda: offline.get("keep", Path(bad_path)),
+        "stat": lambda: offline.stat("keep\0x"),
+        "delete": lambda: offline.delete("keep\0x"),
+        "rename(old)": lambda: offline.rename("keep\0x", "b"),
+        "rename(new)": lambda: offline.rename("a", "keep\0x"),
+        "put(path) surrogate": lambda: offline.put("keep", str(tmp_path / "b\ud800")),
+        "get(path) surrogate": lambda: offline.get("keep", str(tmp_path / "b\ud800")),
+    }
+    wrong = []
+    for what, call in calls.items():
+        try:
+            call()
+            wrong.append(f"{what}: no error")
+        except InvalidArgumentError as err:
+            if err.status != Status.INVALID_ARGUMENT or not ("NUL" in str(err) or "Unicode" in str(err)):
+                wrong.append(f"{what}: {err!r}")
+        except Exception as err:  # noqa: BLE001 - collected and reported together
+            wrong.append(f"{what}: {err!r}")
+    assert not wrong, "\n".join(wrong)
+    assert source.tell() == 0 and sink.getvalue() == b""
+    assert local.read_bytes() == b"abc" and sorted(p.name for p in tmp_path.iterdir()) == ["a"]
 
 
 def test_empty_name_is_refused_by_the_library(offline: Destination) -> None:

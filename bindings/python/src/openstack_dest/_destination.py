@@ -37,7 +37,7 @@ from ._native import (
     Status,
     lib,
 )
-from .errors import InvalidArgumentError, InvalidUrlError, OpenStackError, error_for
+from .errors import InvalidArgumentError, OpenStackError, error_for
 
 __all__ = [
     "Destination",
@@ -291,26 +291,35 @@ class _Registered:
 # Argument conversion
 
 
-def _text(value: str, what: str, error: type = InvalidArgumentError) -> bytes:
+def _invalid(message: str) -> InvalidArgumentError:
+    return InvalidArgumentError(message, int(Status.INVALID_ARGUMENT))
+
+
+# Every string that crosses into the library goes through _text or _path. A NUL would end the C
+# string early ("keep\0x" would name "keep"), and text UTF-8 cannot encode has no meaning there: both
+# are InvalidArgumentError, like the library's own answer to an argument it cannot read. Messages
+# name the argument, never its value (it may be a password).
+
+
+def _text(value: str, what: str) -> bytes:
     if not isinstance(value, str):
         raise TypeError(f"{what} must be a str, not {type(value).__name__}")
     try:
         raw = value.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise error(f"{what} is not valid Unicode text ({exc.reason})", _status_of(error)) from None
+        raise _invalid(f"{what} is not valid Unicode text ({exc.reason})") from None
     if b"\0" in raw:
-        raise error(f"{what} contains a NUL character", _status_of(error))
+        raise _invalid(f"{what} contains a NUL character")
     return raw
 
 
-def _status_of(error: type) -> int:
-    return int(Status.INVALID_URL if error is InvalidUrlError else Status.INVALID_ARGUMENT)
-
-
 def _path(value: PathType, what: str = "path") -> bytes:
-    raw = os.fsencode(os.fspath(value))
+    try:
+        raw = os.fsencode(os.fspath(value))
+    except UnicodeEncodeError as exc:
+        raise _invalid(f"the {what} is not valid Unicode text ({exc.reason})") from None
     if b"\0" in raw:
-        raise InvalidArgumentError(f"{what} contains a NUL character", int(Status.INVALID_ARGUMENT))
+        raise _invalid(f"the {what} contains a NUL character")
     return raw
 
 
@@ -365,7 +374,8 @@ class Destination:
     """An OpenStack Swift destination named by an ``openstack://`` URL.
 
     ``options`` are extra URL options as a mapping (the URL's own query wins). A bad URL or a
-    missing option raises :class:`InvalidUrlError` here. One Destination may be shared by several
+    missing option raises :class:`InvalidUrlError` here; a NUL character in the URL or an option
+    :class:`InvalidArgumentError`, as in any name or path. One Destination may be shared by several
     threads. Use it as a context manager or call :meth:`close`.
     """
 
@@ -374,14 +384,14 @@ class Destination:
         self._cond = threading.Condition()
         self._active = 0
         self._closed = False
-        raw_url = _text(url, "the URL", InvalidUrlError)
+        raw_url = _text(url, "the URL")
         items = list((options or {}).items())
         keys = (c_char_p * max(len(items), 1))()
         values = (c_char_p * max(len(items), 1))()
         for i, (key, value) in enumerate(items):
-            keys[i] = _text(str(key), f"option name {key!r}", InvalidUrlError)
+            keys[i] = _text(str(key), f"option name {key!r}")
             # Never name the value in an error: it may be a password.
-            values[i] = _text(_option_value(value), f"the value of option {key!r}", InvalidUrlError)
+            values[i] = _text(_option_value(value), f"the value of option {key!r}")
         out = c_void_p()
         status = lib.os_open_with(raw_url, keys, values, len(items), byref(out))
         if status != Status.OK:
