@@ -32,5 +32,5 @@ pub mod time;
 
 pub use config::Config;
 pub use error::{Error, ErrorKind, Result};
-pub use swift::types::{Entry, Progress, Quota, ReadOnce, Rewindable, UploadSource};
+pub use swift::types::{Entry, Progress, Quota, ReadOnce, Rewindable, Session, UploadSource};
 pub use swift::Destination;

@@ -741,3 +741,54 @@ fn listing_sends_no_fixed_limit_so_a_low_cluster_limit_works() {
     let listed: Vec<String> = d.list().unwrap().into_iter().map(|e| e.name).collect();
     assert_eq!(listed, names);
 }
+
+#[test]
+fn a_download_that_always_breaks_off_makes_exactly_one_budget_of_tries() {
+    let data = vec![7u8; 10_000];
+    let etag = md5_hex(&data);
+    let f = fake(move |r, _| {
+        let from: usize = r
+            .header("range")
+            .and_then(|v| v.strip_prefix("bytes=")?.strip_suffix('-')?.parse().ok())
+            .unwrap_or(0);
+        // Every answer sends 1000 bytes of what is left, then the connection breaks.
+        Action::Truncate {
+            status: if from > 0 { 206 } else { 200 },
+            headers: vec![("ETag".into(), etag.clone())],
+            length: data.len() - from,
+            body: data[from..from + 1000].to_vec(),
+        }
+    });
+    let d = Destination::open(&v3_url(&f, "c", "pw", "&number-of-retries=2")).unwrap();
+    let e = d.get_bytes("a").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Integrity, "{e}");
+    assert!(e.message().contains("3000 of 10000"), "{e}");
+    // number-of-retries=2: the first try and two more, resumes included.
+    assert_eq!(f.count("GET", "/v1/"), 3);
+}
+
+#[test]
+fn retries_of_authentication_and_the_request_share_one_budget() {
+    let posts = Arc::new(AtomicUsize::new(0));
+    let p2 = posts.clone();
+    let port = Arc::new(Mutex::new(0u16));
+    let port2 = port.clone();
+    let f = Fake::start(Arc::new(move |r: &Request| {
+        if r.path.starts_with("/v3/auth/tokens") {
+            // Keystone fails twice, then answers.
+            if p2.fetch_add(1, Ordering::SeqCst) < 2 {
+                return Action::status(503);
+            }
+            let url = format!("http://127.0.0.1:{}/v1/AUTH_p", *port2.lock().unwrap());
+            return v3_token_answer("tok", &url);
+        }
+        Action::status(503)
+    }));
+    *port.lock().unwrap() = f.port;
+    let d = Destination::open(&v3_url(&f, "c", "pw", "&number-of-retries=3")).unwrap();
+    let e = d.get_bytes("a").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Server, "{e}");
+    // Four tries in all: two spent on Keystone, two on Swift.
+    assert_eq!(posts.load(Ordering::SeqCst), 3);
+    assert_eq!(f.count("GET", "/v1/"), 2);
+}

@@ -262,10 +262,19 @@ fn hostile_names_broken_promises_and_rename_lose_nothing() {
     for name in ["x/..", "keep/.", "./keep", "a/../keep", ".."] {
         let e = d.put_bytes(name, b"overwritten!").unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{name}: {e}");
-        assert_eq!(d.get_bytes(name).unwrap_err().kind(), ErrorKind::InvalidArgument);
-        assert_eq!(d.delete(name).unwrap_err().kind(), ErrorKind::InvalidArgument);
+        assert_eq!(
+            d.get_bytes(name).unwrap_err().kind(),
+            ErrorKind::InvalidArgument
+        );
+        assert_eq!(
+            d.delete(name).unwrap_err().kind(),
+            ErrorKind::InvalidArgument
+        );
     }
-    assert_eq!(d.rename("keep", "./keep").unwrap_err().kind(), ErrorKind::InvalidArgument);
+    assert_eq!(
+        d.rename("keep", "./keep").unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
     assert_eq!(d.get_bytes("keep").unwrap(), b"the only copy");
     assert_eq!(d.get_bytes("x").unwrap(), b"x's data");
     // Dots inside a name, and a literal "%2e", are ordinary names that round-trip.
@@ -281,10 +290,18 @@ fn hostile_names_broken_promises_and_rename_lose_nothing() {
     // A stream that breaks its size promise leaves nothing, and no short version of an old object.
     for (give, promise) in [(300_000usize, 600_000u64), (600_000, 300_000)] {
         let e = d
-            .put_stream("promised", Box::new(Yields { left: give }), Some(promise), None)
+            .put_stream(
+                "promised",
+                Box::new(Yields { left: give }),
+                Some(promise),
+                None,
+            )
             .unwrap_err();
         assert!(e.message().contains("promised"), "{e}");
-        assert_eq!(d.get_bytes("promised").unwrap_err().kind(), ErrorKind::NotFound);
+        assert_eq!(
+            d.get_bytes("promised").unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
         let e = d
             .put_stream("keep", Box::new(Yields { left: give }), Some(promise), None)
             .unwrap_err();
@@ -296,7 +313,10 @@ fn hostile_names_broken_promises_and_rename_lose_nothing() {
     d.rename("keep", "kept").unwrap();
     assert_eq!(d.get_bytes("kept").unwrap(), b"the only copy");
     assert_eq!(d.get_bytes("keep").unwrap_err().kind(), ErrorKind::NotFound);
-    assert_eq!(d.rename("keep", "again").unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(
+        d.rename("keep", "again").unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
     assert_eq!(d.get_bytes("kept").unwrap(), b"the only copy");
 
     // A restore goes through a private temporary file and replaces a symlink, never its target.
@@ -309,7 +329,10 @@ fn hostile_names_broken_promises_and_rename_lose_nothing() {
     d.get_file("kept", &link).unwrap();
     assert_eq!(std::fs::read(&victim).unwrap(), b"not to be touched");
     assert_eq!(std::fs::read(&link).unwrap(), b"the only copy");
-    assert!(!std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(!std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
     let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
     assert_eq!(leftovers.len(), 2, "a temporary file was left behind");
     std::fs::remove_dir_all(&dir).unwrap();
@@ -398,7 +421,7 @@ fn keystone_v3_in_a_second_domain() {
     // and an upload over it is refused as too large. Done in this project only, as other tests
     // share the first one.
     let client = reqwest::blocking::Client::new();
-    let mine = openstack_dest::auth::authenticate(&client, d.config()).unwrap();
+    let mine = d.session().unwrap();
     let admin_url = format!(
         "openstack://x/?auth-username={}&auth-password={}&openstack-tenant-name={}&openstack-domain-name=Default&openstack-authuri={}",
         var("OSD_ADMIN_USER"),
@@ -406,11 +429,7 @@ fn keystone_v3_in_a_second_domain() {
         var("OSD_ADMIN_PROJECT"),
         var("OSD_AUTH_V3")
     );
-    let admin = openstack_dest::auth::authenticate(
-        &client,
-        Destination::open(&admin_url).unwrap().config(),
-    )
-    .unwrap();
+    let admin = Destination::open(&admin_url).unwrap().session().unwrap();
     struct QuotaGuard<'a>(&'a reqwest::blocking::Client, String, String);
     impl QuotaGuard<'_> {
         fn set(&self, header: &str, value: &str) {
@@ -436,7 +455,7 @@ fn keystone_v3_in_a_second_domain() {
     let guard = QuotaGuard(
         &client,
         mine.storage_url.clone(),
-        admin.value.expose().to_string(),
+        admin.token.expose().to_string(),
     );
     guard.set("X-Account-Meta-Quota-Bytes", "100");
     assert_eq!(d.quota().unwrap().quota_bytes, Some(100));
@@ -543,12 +562,11 @@ fn pre_authenticated_storage_url_and_token() {
     let d = Destination::open(&tb.v3(&c, "", &var("OSD_REGION1"))).unwrap();
     d.create_container().unwrap();
     // Get a token and the storage URL the way a host that authenticates itself would.
-    let token =
-        openstack_dest::auth::authenticate(&reqwest::blocking::Client::new(), d.config()).unwrap();
+    let token = d.session().unwrap();
     let url = format!(
         "openstack://{c}/?openstack-storage-url={}&openstack-auth-token={}",
         token.storage_url,
-        token.value.expose()
+        token.token.expose()
     );
     let pre = Destination::open(&url).unwrap();
     pre.put_bytes("p", b"pre").unwrap();

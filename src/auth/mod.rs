@@ -13,8 +13,8 @@ use reqwest::blocking::Client;
 use serde_json::Value;
 
 use crate::config::{AuthMethod, Config};
-use crate::error::{Error, ErrorKind, Result};
-use crate::http::{self, TryError};
+use crate::error::{Error, ErrorKind};
+use crate::http::{answer, TryError};
 use crate::log;
 use crate::secret::Secret;
 
@@ -95,8 +95,13 @@ impl Authenticator {
         }
     }
 
-    /// The current token, authenticating when there is none or it is about to expire.
-    pub fn token(&self, client: &Client, config: &Config) -> Result<Arc<Token>> {
+    /// The current token, authenticating (one try: the caller's retry loop decides about
+    /// another) when there is none or it is about to expire.
+    pub(crate) fn token(
+        &self,
+        client: &Client,
+        config: &Config,
+    ) -> std::result::Result<Arc<Token>, TryError> {
         let mut guard = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(t) = guard.as_ref() {
             if !t.needs_refresh(SystemTime::now()) {
@@ -128,8 +133,8 @@ fn join(base: &url::Url, tail: &str) -> String {
     format!("{}/{tail}", base.as_str().trim_end_matches('/'))
 }
 
-/// Authenticates once, following the configuration's method.
-pub fn authenticate(client: &Client, config: &Config) -> Result<Token> {
+/// Authenticates once (one request), following the configuration's method.
+fn authenticate(client: &Client, config: &Config) -> std::result::Result<Token, TryError> {
     let now = SystemTime::now();
     let ((answer, server_date), who) = match &config.auth {
         AuthMethod::PreAuthenticated { storage_url, token } => {
@@ -193,28 +198,37 @@ fn describe_user(user: &str, project: Option<&str>, domain: Option<&str>) -> Str
     s
 }
 
-/// POSTs an auth body; returns `X-Subject-Token`, the answer's `Date` and the JSON answer.
+/// POSTs an auth body once; returns `X-Subject-Token`, the answer's `Date` and the JSON answer.
 fn post(
     client: &Client,
     config: &Config,
     url: &str,
     body: &Value,
     version: &str,
-) -> Result<(Option<String>, Option<SystemTime>, Value)> {
+) -> std::result::Result<(Option<String>, Option<SystemTime>, Value), TryError> {
     let what = format!("Keystone {version} authentication at {url}");
-    let resp = http::with_retries(&config.retry, &what, |_| {
-        let r = client
-            .post(url)
-            .timeout(config.timeouts.short)
-            .json(body)
-            .send();
-        let resp = http::classify(&what, r)?;
-        if resp.status().is_success() {
-            Ok(resp)
-        } else {
-            Err(TryError::Fail(keystone_error(&what, resp, version)))
-        }
-    })?;
+    let resp = client
+        .post(url)
+        .timeout(config.timeouts.short)
+        .json(body)
+        .send()
+        .map_err(|e| TryError::Retry(answer::transport_error(&what, &e), None))?;
+    let status = resp.status().as_u16();
+    if answer::is_retryable(status) {
+        let after = crate::headers::retry_after(resp.headers(), SystemTime::now());
+        return Err(TryError::Retry(
+            answer::retryable_error(&what, status, resp.headers()),
+            after,
+        ));
+    }
+    if !resp.status().is_success() {
+        return Err(TryError::Fail(answer::keystone_error(
+            &what,
+            status,
+            resp.headers(),
+            version,
+        )));
+    }
     let subject = resp
         .headers()
         .get("x-subject-token")
@@ -226,41 +240,11 @@ fn post(
             ErrorKind::Auth,
             format!(
                 "{what}: the answer is not the JSON Keystone sends ({}): check openstack-authuri",
-                http::cause_chain(&e)
+                answer::cause_chain(&e)
             ),
         )
     })?;
     Ok((subject, date, json))
-}
-
-fn keystone_error(what: &str, resp: reqwest::blocking::Response, version: &str) -> Error {
-    let status = resp.status().as_u16();
-    let id = crate::headers::trans_id(resp.headers());
-    let (kind, hint) = match status {
-        401 => (
-            ErrorKind::Auth,
-            if version == "v2" {
-                "Keystone refused the credentials: check auth-username, auth-password or openstack-apikey, and openstack-tenant-name".to_string()
-            } else {
-                "Keystone refused the credentials: check auth-username, auth-password, openstack-tenant-name and openstack-domain-name".to_string()
-            },
-        ),
-        403 => (ErrorKind::Forbidden, "Keystone refused the user (disabled, or no role on the project)".to_string()),
-        404 => (
-            ErrorKind::Auth,
-            format!("Keystone has no {version} token API there: check openstack-authuri (it includes /v3 or /v2.0) and openstack-version"),
-        ),
-        300..=399 => (
-            ErrorKind::Auth,
-            format!(
-                "Keystone answered with a redirect to {}, which is not followed (the password is never sent to another address): set openstack-authuri to the final URL",
-                crate::headers::redirect_target(resp.headers())
-            ),
-        ),
-        400 => (ErrorKind::Auth, "Keystone called the request malformed: check the user, project and domain names".to_string()),
-        _ => (ErrorKind::Http, "Keystone gave an unexpected answer".to_string()),
-    };
-    Error::new(kind, format!("{what}: {hint}")).with_http(status, id)
 }
 
 #[cfg(test)]

@@ -1,15 +1,18 @@
-//! Downloads: streamed through a bounded buffer into any writer, resumed with `Range` after a
-//! broken connection, and checked against the length and MD5 Swift announced.
+//! Downloads: streamed through a bounded buffer into any writer, resumed with `Range` (and
+//! `If-Match`, so the object cannot change underneath) after a broken connection, within the
+//! request path's one retry budget, and checked against the length and MD5 Swift announced.
 
 use std::io::{Read, Write};
 
 use md5::{Digest, Md5};
+use reqwest::blocking::{RequestBuilder, Response};
 use reqwest::Method;
 
-use super::request::{Swift, Target};
+use super::request::{Exchange, Swift, Target};
 use super::types::Progress;
 use crate::error::{Error, ErrorKind, Result};
-use crate::http;
+use crate::http::answer;
+use crate::http::TryError;
 use crate::log;
 
 /// Bytes read from the connection at a time (bounds the memory of a download).
@@ -23,145 +26,96 @@ struct Announced {
     etag_is_md5: bool,
 }
 
-impl Swift {
-    /// Downloads the object `full` into `sink`; a failing `sink` is reported as `sink_kind`.
-    pub(crate) fn download(
-        &self,
-        full: &str,
-        sink: &mut dyn Write,
-        sink_kind: ErrorKind,
-        mut progress: Option<Progress>,
-    ) -> Result<u64> {
-        let what = format!("downloading '{full}'");
-        let target = Target::Object(full);
-        let mut received: u64 = 0;
-        let mut md5 = Md5::new();
-        let mut announced: Option<Announced> = None;
-        let mut resumes = 0u32;
-        let mut buf = vec![0u8; CHUNK];
-        'request: loop {
-            let resume_from = received;
-            let if_match = announced.as_ref().and_then(|a| a.etag.clone());
-            let mut resp = self.execute(
-                &what,
-                Method::GET,
-                &target,
-                None,
-                &mut |rb, _| {
-                    Ok(if resume_from > 0 {
-                        let rb = rb.header("Range", format!("bytes={resume_from}-"));
-                        match &if_match {
-                            Some(e) => rb.header("If-Match", e.as_str()),
-                            None => rb,
-                        }
+/// One download as an exchange: each try asks for the bytes not received yet.
+struct Download<'a> {
+    swift: &'a Swift,
+    what: &'a str,
+    full: &'a str,
+    sink: &'a mut dyn Write,
+    sink_kind: ErrorKind,
+    progress: Option<Progress>,
+    received: u64,
+    md5: Md5,
+    announced: Option<Announced>,
+    buf: Vec<u8>,
+}
+
+impl Download<'_> {
+    fn cancelled(&self) -> Error {
+        Error::new(
+            ErrorKind::Cancelled,
+            format!("{}: cancelled by the progress callback", self.what),
+        )
+    }
+
+    /// Reads the body of an answer into the sink; `skip` bytes at its start were received before.
+    fn read_body(&mut self, mut resp: Response, mut skip: u64) -> Result<(), TryError> {
+        let total = self.announced.as_ref().and_then(|a| a.length);
+        loop {
+            let n = match resp.read(&mut self.buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    let got = match total {
+                        Some(t) => format!("{} of {t} bytes", self.received),
+                        None => format!("{} bytes", self.received),
+                    };
+                    let short = total.is_some_and(|t| self.received < t);
+                    let err = answer::body_error(self.what, &e, &got, short);
+                    // Resuming needs the ETag, so the rest is known to be of the same object.
+                    let resumable = self.announced.as_ref().is_some_and(|a| a.etag.is_some());
+                    return Err(if resumable {
+                        TryError::Retry(err, None)
                     } else {
-                        rb
-                    })
-                },
-                &|| None,
-            )?;
-            let status = resp.status().as_u16();
-            let mut skip = 0u64;
-            match status {
-                200 => skip = resume_from,
-                206 if resume_from > 0 => {}
-                412 => {
-                    return Err(Error::new(
-                        ErrorKind::Integrity,
-                        format!(
-                            "{what}: the object changed while it was being downloaded; try again"
-                        ),
-                    )
-                    .with_http(412, crate::headers::trans_id(resp.headers())))
+                        TryError::Fail(err)
+                    });
                 }
-                _ => return Err(self.status_error(&what, resp, &target)),
+            };
+            let mut chunk = &self.buf[..n];
+            if skip > 0 {
+                let drop = usize::try_from(skip).unwrap_or(usize::MAX).min(chunk.len());
+                chunk = &chunk[drop..];
+                skip -= drop as u64;
             }
-            if announced.is_none() {
-                let h = resp.headers();
-                announced = Some(Announced {
-                    length: resp.content_length(),
-                    etag: crate::headers::etag(h),
-                    etag_is_md5: !h.contains_key("x-object-manifest")
-                        && !h.contains_key("x-static-large-object"),
-                });
+            if chunk.is_empty() {
+                continue;
             }
-            let total = announced.as_ref().and_then(|a| a.length);
-            loop {
-                let n = match resp.read(&mut buf) {
-                    Ok(0) => break 'request,
-                    Ok(n) => n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(e) => {
-                        let resumable = announced.as_ref().is_some_and(|a| a.etag.is_some());
-                        let cause = io_cause(&e);
-                        if resumable && resumes < self.config.retry.retries {
-                            resumes += 1;
-                            log::warning!("{what}: the connection broke after {received} bytes ({cause}); resuming (try {} of {})", resumes + 1, self.config.retry.retries + 1);
-                            std::thread::sleep(
-                                self.config
-                                    .retry
-                                    .delay
-                                    .min(std::time::Duration::from_secs(5)),
-                            );
-                            continue 'request;
-                        }
-                        let kind = if cause.contains("timed out")
-                            || e.kind() == std::io::ErrorKind::TimedOut
-                        {
-                            ErrorKind::Timeout
-                        } else if total.is_some_and(|t| received < t) {
-                            ErrorKind::Integrity
-                        } else {
-                            ErrorKind::Network
-                        };
-                        let got = match total {
-                            Some(t) => format!("{received} of {t} bytes"),
-                            None => format!("{received} bytes"),
-                        };
-                        return Err(Error::new(
-                            kind,
-                            format!("{what}: the transfer broke off after {got}: {cause}"),
-                        ));
-                    }
-                };
-                let mut chunk = &buf[..n];
-                if skip > 0 {
-                    let drop = (skip as usize).min(chunk.len());
-                    chunk = &chunk[drop..];
-                    skip -= drop as u64;
-                }
-                if chunk.is_empty() {
-                    continue;
-                }
-                sink.write_all(chunk).map_err(|e| {
-                    Error::new(sink_kind, format!("{what}: writing the data failed: {e}"))
-                })?;
-                md5.update(chunk);
-                received += chunk.len() as u64;
-                if let Some(p) = progress.as_mut() {
-                    if !p(received, total) {
-                        return Err(Error::new(
-                            ErrorKind::Cancelled,
-                            format!("{what}: cancelled by the progress callback"),
-                        ));
-                    }
+            self.sink.write_all(chunk).map_err(|e| {
+                Error::new(
+                    self.sink_kind,
+                    format!("{}: writing the data failed: {e}", self.what),
+                )
+            })?;
+            self.md5.update(chunk);
+            self.received += chunk.len() as u64;
+            if let Some(p) = self.progress.as_mut() {
+                if !p(self.received, total) {
+                    return Err(TryError::Fail(self.cancelled()));
                 }
             }
         }
-        if received == 0 {
+    }
+
+    /// Checks what arrived against what Swift announced.
+    fn verify(mut self) -> Result<u64> {
+        let what = self.what;
+        if self.received == 0 {
             // An empty object is reported once, so the host always sees the end.
-            if let Some(p) = progress.as_mut() {
+            if let Some(p) = self.progress.as_mut() {
                 if !p(0, Some(0)) {
-                    return Err(Error::new(
-                        ErrorKind::Cancelled,
-                        format!("{what}: cancelled by the progress callback"),
-                    ));
+                    return Err(self.cancelled());
                 }
             }
         }
-        sink.flush()
-            .map_err(|e| Error::new(sink_kind, format!("{what}: writing the data failed: {e}")))?;
-        let a = announced.unwrap_or(Announced {
+        self.sink.flush().map_err(|e| {
+            Error::new(
+                self.sink_kind,
+                format!("{what}: writing the data failed: {e}"),
+            )
+        })?;
+        let received = self.received;
+        let a = self.announced.unwrap_or(Announced {
             length: None,
             etag: None,
             etag_is_md5: false,
@@ -175,7 +129,12 @@ impl Swift {
             }
         }
         if let (true, Some(etag)) = (a.etag_is_md5, &a.etag) {
-            let got: String = md5.finalize().iter().map(|b| format!("{b:02x}")).collect();
+            let got: String = self
+                .md5
+                .finalize()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
             if &got != etag {
                 return Err(Error::new(
                     ErrorKind::Integrity,
@@ -183,14 +142,82 @@ impl Swift {
                 ));
             }
         }
-        log::info!("downloaded '{full}' ({received} bytes)");
+        log::info!("downloaded '{}' ({received} bytes)", self.full);
         Ok(received)
     }
 }
 
-fn io_cause(e: &std::io::Error) -> String {
-    match e.get_ref() {
-        Some(inner) => http::cause_chain(inner),
-        None => e.to_string(),
+impl Exchange for Download<'_> {
+    type Output = ();
+
+    fn prepare(&mut self, rb: RequestBuilder, _attempt: u32) -> Result<RequestBuilder, TryError> {
+        if self.received == 0 {
+            return Ok(rb);
+        }
+        let rb = rb.header("Range", format!("bytes={}-", self.received));
+        Ok(
+            match self.announced.as_ref().and_then(|a| a.etag.as_deref()) {
+                Some(etag) => rb.header("If-Match", etag),
+                None => rb,
+            },
+        )
+    }
+
+    fn answer(&mut self, resp: Response, _attempt: u32) -> Result<(), TryError> {
+        let skip = match resp.status().as_u16() {
+            // A server that ignores Range sends everything again: skip what arrived before.
+            200 => self.received,
+            206 if self.received > 0 => 0,
+            _ => {
+                return Err(TryError::Fail(
+                    self.swift.object_failure(self.what, &resp, self.full),
+                ))
+            }
+        };
+        if self.announced.is_none() {
+            let h = resp.headers();
+            self.announced = Some(Announced {
+                length: resp.content_length(),
+                etag: crate::headers::etag(h),
+                etag_is_md5: !h.contains_key("x-object-manifest")
+                    && !h.contains_key("x-static-large-object"),
+            });
+        } else if self.received > 0 {
+            log::warning!("{}: resuming after {} bytes", self.what, self.received);
+        }
+        self.read_body(resp, skip)
+    }
+}
+
+impl Swift {
+    /// Downloads the object `full` into `sink`; a failing `sink` is reported as `sink_kind`.
+    pub(crate) fn download(
+        &self,
+        full: &str,
+        sink: &mut dyn Write,
+        sink_kind: ErrorKind,
+        progress: Option<Progress>,
+    ) -> Result<u64> {
+        let what = format!("downloading '{full}'");
+        let mut download = Download {
+            swift: self,
+            what: &what,
+            full,
+            sink,
+            sink_kind,
+            progress,
+            received: 0,
+            md5: Md5::new(),
+            announced: None,
+            buf: vec![0u8; CHUNK],
+        };
+        self.send(
+            &what,
+            Method::GET,
+            Target::Object(full),
+            None,
+            &mut download,
+        )?;
+        download.verify()
     }
 }

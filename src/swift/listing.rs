@@ -4,14 +4,16 @@
 //! No `limit` is sent: Swift then answers with its own `container_listing_limit`, whatever the
 //! cluster set it to (a fixed limit above it is refused with 412).
 
+use reqwest::blocking::Response;
 use reqwest::Method;
 use serde::Deserialize;
 
 use super::names::encode_segment;
-use super::request::{Swift, Target};
+use super::request::{Plain, Swift, Target};
 use super::types::Entry;
 use crate::error::{Error, ErrorKind, Result};
-use crate::http;
+use crate::http::answer::{self, About};
+use crate::http::TryError;
 
 /// One row of Swift's JSON listing.
 #[derive(Deserialize)]
@@ -99,20 +101,32 @@ impl Swift {
                 query.push_str("&marker=");
                 query.push_str(&encode_segment(m));
             }
-            let target = Target::Container(Some(&query));
-            let resp = self.simple(&what, Method::GET, &target, self.config.timeouts.list)?;
-            let page = match resp.status().as_u16() {
-                204 => return Ok(entries),
+            let mut exchange = Plain::new(&[], |resp: Response, _| match resp.status().as_u16() {
+                204 => Ok(None),
                 200 => {
-                    let body = resp.bytes().map_err(|e| http::transport_error(&what, &e))?;
-                    parse_page(&body, &prefix).map_err(|e| {
+                    // A page that breaks off is asked for again (the same marker).
+                    let body = resp
+                        .bytes()
+                        .map_err(|e| TryError::Retry(answer::transport_error(&what, &e), None))?;
+                    let page = parse_page(&body, &prefix).map_err(|e| {
                         Error::new(
                             ErrorKind::Server,
                             format!("{what}: the listing is not the JSON Swift sends: {e}"),
                         )
-                    })?
+                    })?;
+                    Ok(Some(page))
                 }
-                _ => return Err(self.status_error(&what, resp, &target)),
+                status => Err(TryError::Fail(answer::swift_error(
+                    &what,
+                    status,
+                    resp.headers(),
+                    About::Container(&self.config.container),
+                ))),
+            });
+            let target = Target::Container(Some(&query));
+            let timeout = Some(self.config.timeouts.list);
+            let Some(page) = self.send(&what, Method::GET, target, timeout, &mut exchange)? else {
+                return Ok(entries);
             };
             entries.extend(page.entries);
             match page.next {

@@ -19,7 +19,7 @@ use crate::headers;
 use crate::log;
 use names::{encode_path, encode_segment, object_name};
 use request::{Swift, Target};
-use types::{Entry, Progress, Quota, UploadSource};
+use types::{Entry, Progress, Quota, Session, UploadSource};
 use upload::UploadBody;
 
 /// An OpenStack Swift backup destination: one container and a prefix inside it.
@@ -112,10 +112,10 @@ impl Destination {
     /// Checks credentials, endpoint and container: tells an auth failure, a forbidden
     /// container and a missing one apart.
     pub fn test(&self) -> Result<()> {
-        self.swift.ensure_token()?;
+        self.swift.token()?;
         let what = format!("testing container '{}'", self.swift.config.container);
         self.swift
-            .expect_success(&what, Method::HEAD, &Target::Container(None))
+            .expect_success(&what, Method::HEAD, Target::Container(None))
             .map(|_| ())
     }
 
@@ -123,7 +123,7 @@ impl Destination {
     pub fn create_container(&self) -> Result<()> {
         let what = format!("creating container '{}'", self.swift.config.container);
         self.swift
-            .expect_success(&what, Method::PUT, &Target::Container(None))?;
+            .expect_success(&what, Method::PUT, Target::Container(None))?;
         log::info!("{what}: done");
         Ok(())
     }
@@ -253,7 +253,7 @@ impl Destination {
         let what = format!("reading the metadata of '{full}'");
         let resp = self
             .swift
-            .expect_success(&what, Method::HEAD, &Target::Object(&full))?;
+            .expect_success(&what, Method::HEAD, Target::Object(&full))?;
         let h = resp.headers();
         Ok(Entry {
             name: name.to_string(),
@@ -280,27 +280,21 @@ impl Destination {
             encode_segment(&self.swift.config.container),
             encode_path(&src)
         );
-        let target = Target::Object(&dst);
-        let resp = self.swift.execute(
+        let resp = self.swift.request(
             &what,
             Method::PUT,
-            &target,
-            Some(self.swift.config.timeouts.list),
-            &mut |rb, _| {
-                Ok(rb
-                    .header("X-Copy-From", copy_from.as_str())
-                    .header("Content-Length", "0"))
-            },
-            &|| None,
+            Target::Object(&dst),
+            self.swift.config.timeouts.list,
+            &[("X-Copy-From", copy_from.as_str()), ("Content-Length", "0")],
         )?;
         if !resp.status().is_success() {
             // A 404 here means the source is missing (or the container).
             let about = if resp.status().as_u16() == 404 {
-                Target::Object(&src)
+                &src
             } else {
-                target
+                &dst
             };
-            return Err(self.swift.status_error(&what, resp, &about));
+            return Err(self.swift.object_failure(&what, &resp, about));
         }
         let copy = self.stat(to)?;
         if copy.size != source.size || copy.etag != source.etag {
@@ -315,6 +309,16 @@ impl Destination {
         self.swift.delete_object(&src)
     }
 
+    /// The Swift account URL and the token this destination uses, authenticating first when
+    /// needed: for a host that hands them to another tool. The token is a [`crate::secret::Secret`].
+    pub fn session(&self) -> Result<Session> {
+        let token = self.swift.token()?;
+        Ok(Session {
+            storage_url: token.storage_url.clone(),
+            token: token.value.clone(),
+        })
+    }
+
     /// Lists the files and folders under the prefix, names relative to it.
     pub fn list(&self) -> Result<Vec<Entry>> {
         self.swift.list_all()
@@ -325,7 +329,7 @@ impl Destination {
         let what = "reading the account's usage".to_string();
         let resp = self
             .swift
-            .expect_success(&what, Method::HEAD, &Target::Account)?;
+            .expect_success(&what, Method::HEAD, Target::Account)?;
         let h = resp.headers();
         Ok(Quota {
             bytes_used: headers::u64_value(h, "x-account-bytes-used").unwrap_or(0),

@@ -1,5 +1,11 @@
-//! One authenticated Swift request: the token, the URL, retries, one re-authentication after a
-//! 401, and the translation of unexpected answers into errors.
+//! The one Swift request path: the token, the URL, one re-authentication after a 401, retries
+//! with backoff that honour `Retry-After`, a body sent again from its start, a broken download
+//! resumed — all within one budget, `number-of-retries` retries after the first try.
+//!
+//! An operation describes its request as an [`Exchange`]: what each try adds (headers, a body
+//! that can start again, a `Range` to resume) and how an answer is judged (which may read the
+//! body; a body that breaks off asks for another try). Adding a new kind of request means
+//! writing one `Exchange`, or using [`Plain`].
 
 use std::time::Duration;
 
@@ -8,13 +14,15 @@ use reqwest::Method;
 
 use super::names::request_path;
 use crate::auth::Authenticator;
-use crate::config::{AuthMethod, Config, RetryPolicy};
-use crate::error::{Error, ErrorKind, Result};
+use crate::config::{AuthMethod, Config};
+use crate::error::{Error, Result};
+use crate::headers;
+use crate::http::answer::{self, About};
 use crate::http::{self, TryError};
 use crate::log;
 
 /// What a request is about.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) enum Target<'a> {
     /// The account (the storage URL itself).
     Account,
@@ -24,6 +32,65 @@ pub(crate) enum Target<'a> {
     Object(&'a str),
 }
 
+/// One request of an operation, which the request path may send several times.
+pub(crate) trait Exchange {
+    /// What a successful exchange gives.
+    type Output;
+
+    /// Adds the headers and the body of try `attempt` (from 1) to `rb`. A body must start again
+    /// from its beginning (or, for a download, ask for the rest with `Range`).
+    fn prepare(&mut self, rb: RequestBuilder, attempt: u32) -> Result<RequestBuilder, TryError>;
+
+    /// Judges the answer to try `attempt` when it is neither a 401 nor a status worth retrying,
+    /// and may read its body; a body that breaks off is a [`TryError::Retry`], and the next try
+    /// resumes.
+    fn answer(&mut self, resp: Response, attempt: u32) -> Result<Self::Output, TryError>;
+
+    /// Whether the request can be sent again after a failed try (a stream that cannot rewind
+    /// cannot).
+    fn can_resend(&self) -> bool {
+        true
+    }
+
+    /// After a failed try: a failure on our side (a callback, a local file, a cancel) that ends
+    /// the call at once, with that error.
+    fn local_failure(&mut self) -> Option<Error> {
+        None
+    }
+}
+
+/// An exchange with fixed headers, no body, and an answer judged by a closure.
+pub(crate) struct Plain<'h, F> {
+    headers: &'h [(&'static str, &'h str)],
+    judge: F,
+}
+
+impl<'h, T, F: FnMut(Response, u32) -> Result<T, TryError>> Plain<'h, F> {
+    /// An exchange sending `headers`, whose answers `judge` reads.
+    pub(crate) fn new(headers: &'h [(&'static str, &'h str)], judge: F) -> Self {
+        Plain { headers, judge }
+    }
+}
+
+impl<T, F: FnMut(Response, u32) -> Result<T, TryError>> Exchange for Plain<'_, F> {
+    type Output = T;
+
+    fn prepare(
+        &mut self,
+        mut rb: RequestBuilder,
+        _attempt: u32,
+    ) -> Result<RequestBuilder, TryError> {
+        for (name, value) in self.headers {
+            rb = rb.header(*name, *value);
+        }
+        Ok(rb)
+    }
+
+    fn answer(&mut self, resp: Response, attempt: u32) -> Result<T, TryError> {
+        (self.judge)(resp, attempt)
+    }
+}
+
 /// The state shared by every request of a destination.
 pub(crate) struct Swift {
     pub(crate) client: Client,
@@ -31,13 +98,9 @@ pub(crate) struct Swift {
     auth: Authenticator,
 }
 
-/// Builds a request for one try: gets a fresh builder and the try number, adds headers and body.
-pub(crate) type Build<'b> =
-    dyn FnMut(RequestBuilder, u32) -> std::result::Result<RequestBuilder, TryError> + 'b;
-
 impl Swift {
     pub(crate) fn new(config: Config) -> Result<Swift> {
-        let client = http::build_client(&config.timeouts)?;
+        let client = http::client::build(&config.timeouts)?;
         Ok(Swift {
             client,
             config,
@@ -45,230 +108,174 @@ impl Swift {
         })
     }
 
-    fn path(&self, target: &Target) -> String {
+    fn path(&self, target: Target) -> String {
         let c = &self.config.container;
         match target {
             Target::Account => String::new(),
-            Target::Container(q) => request_path(c, None, *q),
+            Target::Container(q) => request_path(c, None, q),
             Target::Object(name) => request_path(c, Some(name), None),
         }
     }
 
-    /// Authenticates now (for `test`), so credential problems surface with their own message.
-    pub(crate) fn ensure_token(&self) -> Result<()> {
-        self.auth.token(&self.client, &self.config).map(|_| ())
+    /// What a 404 of `target` means, before the operation looks closer.
+    pub(crate) fn about<'a>(&'a self, target: Target<'a>) -> About<'a> {
+        match target {
+            Target::Account => About::Account,
+            Target::Container(_) => About::Container(&self.config.container),
+            Target::Object(name) => About::Object(name),
+        }
     }
 
-    /// Sends a request with retries; answers other than 401 are returned for the caller to judge.
-    /// `local_failure` is asked after a failed try whether our side (a callback, a local file)
-    /// caused it; such a failure ends the call at once.
-    pub(crate) fn execute(
+    /// The token in use, authenticating now when needed (with retries), so credential
+    /// problems surface with their own message.
+    pub(crate) fn token(&self) -> Result<std::sync::Arc<crate::auth::Token>> {
+        http::with_retries(&self.config.retry, "authenticating", |_| {
+            self.auth.token(&self.client, &self.config)
+        })
+    }
+
+    /// Sends `exchange` to `target` until it succeeds, fails for good, or the retries are spent.
+    /// `timeout` replaces the client's read/write timeout for the whole request.
+    pub(crate) fn send<E: Exchange>(
         &self,
         what: &str,
         method: Method,
-        target: &Target,
+        target: Target,
         timeout: Option<Duration>,
-        build: &mut Build,
-        local_failure: &dyn Fn() -> Option<Error>,
-    ) -> Result<Response> {
-        self.execute_with(
-            &self.config.retry,
-            what,
-            method,
-            target,
-            timeout,
-            build,
-            local_failure,
-        )
-    }
-
-    /// [`Swift::execute`] with its own retry policy.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn execute_with(
-        &self,
-        policy: &RetryPolicy,
-        what: &str,
-        method: Method,
-        target: &Target,
-        timeout: Option<Duration>,
-        build: &mut Build,
-        local_failure: &dyn Fn() -> Option<Error>,
-    ) -> Result<Response> {
-        let preauth = matches!(self.config.auth, AuthMethod::PreAuthenticated { .. });
-        let result = http::with_retries(policy, what, |n| {
-            let mut reauthenticated = false;
-            loop {
+        exchange: &mut E,
+    ) -> Result<E::Output> {
+        let given_token = matches!(self.config.auth, AuthMethod::PreAuthenticated { .. });
+        let mut reauthenticated = false;
+        let url_path = self.path(target);
+        http::with_retries(&self.config.retry, what, |attempt| {
+            let result = loop {
                 let token = self.auth.token(&self.client, &self.config)?;
-                let url = format!("{}{}", token.storage_url, self.path(target));
                 let mut rb = self
                     .client
-                    .request(method.clone(), &url)
+                    .request(method.clone(), format!("{}{url_path}", token.storage_url))
                     .header("X-Auth-Token", token.value.expose());
                 if let Some(t) = timeout {
                     rb = rb.timeout(t);
                 }
-                let rb = build(rb, n)?;
+                let rb = exchange.prepare(rb, attempt)?;
                 let sent = rb.send();
-                if let Some(e) = local_failure() {
+                if let Some(e) = exchange.local_failure() {
                     return Err(TryError::Fail(e));
                 }
-                let resp = http::classify(what, sent)?;
-                if resp.status().as_u16() == 401 {
-                    if !reauthenticated && !preauth {
+                let resp = match sent {
+                    Ok(resp) => resp,
+                    Err(e) => break Err(TryError::Retry(answer::transport_error(what, &e), None)),
+                };
+                let status = resp.status().as_u16();
+                if status == 401 {
+                    if !reauthenticated && !given_token {
                         log::info!("{what}: Swift refused the token (401); authenticating again");
                         self.auth.invalidate(&token);
                         reauthenticated = true;
                         continue;
                     }
-                    let hint = if preauth {
-                        "Swift refused the token given in openstack-auth-token: get a new token"
-                    } else {
-                        "Swift refused a fresh token: check that the user has a role on the project that Swift accepts"
-                    };
-                    return Err(TryError::Fail(
-                        Error::new(ErrorKind::Auth, format!("{what}: {hint}"))
-                            .with_http(401, crate::headers::trans_id(resp.headers())),
+                    return Err(TryError::Fail(answer::token_refused(
+                        what,
+                        resp.headers(),
+                        given_token,
+                    )));
+                }
+                if answer::is_retryable(status) {
+                    let after = headers::retry_after(resp.headers(), std::time::SystemTime::now());
+                    break Err(TryError::Retry(
+                        answer::retryable_error(what, status, resp.headers()),
+                        after,
                     ));
                 }
-                return Ok(resp);
+                break exchange.answer(resp, attempt);
+            };
+            match result {
+                Err(TryError::Retry(e, _)) if !exchange.can_resend() => Err(TryError::Fail(e)),
+                other => other,
             }
-        });
-        result
+        })
     }
 
-    /// A request without a body.
-    pub(crate) fn simple(
+    /// Sends a request without a body and returns whatever Swift answered (but a 401 after
+    /// re-authenticating, and retryable failures once the retries are spent, which are errors).
+    pub(crate) fn request(
         &self,
         what: &str,
         method: Method,
-        target: &Target,
+        target: Target,
         timeout: Duration,
+        headers: &[(&'static str, &str)],
     ) -> Result<Response> {
-        self.execute(
-            what,
-            method,
-            target,
-            Some(timeout),
-            &mut |rb, _| Ok(rb),
-            &|| None,
-        )
+        let mut exchange = Plain::new(headers, |resp, _| Ok(resp));
+        self.send(what, method, target, Some(timeout), &mut exchange)
     }
 
     /// A request without a body whose answer must be a success; any other answer becomes the
-    /// matching error.
+    /// matching error (a 404 of an object after checking its container).
     pub(crate) fn expect_success(
         &self,
         what: &str,
         method: Method,
-        target: &Target,
+        target: Target,
     ) -> Result<Response> {
-        let resp = self.simple(what, method, target, self.config.timeouts.short)?;
+        let resp = self.request(what, method, target, self.config.timeouts.short, &[])?;
         if resp.status().is_success() {
-            Ok(resp)
-        } else {
-            Err(self.status_error(what, resp, target))
+            return Ok(resp);
         }
+        Err(match target {
+            Target::Object(full) => self.object_failure(what, &resp, full),
+            _ => answer::swift_error(
+                what,
+                resp.status().as_u16(),
+                resp.headers(),
+                self.about(target),
+            ),
+        })
+    }
+
+    /// The error for an unexpected answer about the object `full`. On a 404 the operation first
+    /// asks whether the container exists (one HEAD), so the error can say which is missing.
+    pub(crate) fn object_failure(&self, what: &str, resp: &Response, full: &str) -> Error {
+        let status = resp.status().as_u16();
+        let about = if status == 404 && self.container_exists() == Some(false) {
+            About::ObjectInMissingContainer(&self.config.container)
+        } else {
+            About::Object(full)
+        };
+        answer::swift_error(what, status, resp.headers(), about)
     }
 
     /// Deletes the object `full`. A 404 on a retry means an earlier try deleted it and its
     /// answer was lost: the delete has done its job.
     pub(crate) fn delete_object(&self, full: &str) -> Result<()> {
         let what = format!("deleting '{full}'");
-        let target = Target::Object(full);
-        let mut last_try = 0;
-        let resp = self.execute(
+        let mut exchange = Plain::new(&[], |resp, attempt| Ok((resp, attempt)));
+        let (resp, last_try) = self.send(
             &what,
             Method::DELETE,
-            &target,
+            Target::Object(full),
             Some(self.config.timeouts.short),
-            &mut |rb, n| {
-                last_try = n;
-                Ok(rb)
-            },
-            &|| None,
+            &mut exchange,
         )?;
         match resp.status().as_u16() {
             200..=299 => log::info!("deleted '{full}'"),
             404 if last_try > 1 => {
                 log::info!("deleted '{full}' (a retry found it gone: an earlier try deleted it)")
             }
-            _ => return Err(self.status_error(&what, resp, &target)),
+            _ => return Err(self.object_failure(&what, &resp, full)),
         }
         Ok(())
-    }
-
-    /// The error for an answer the operation did not expect. A 404 on an object tells a
-    /// missing object from a missing container with one more request.
-    pub(crate) fn status_error(&self, what: &str, resp: Response, target: &Target) -> Error {
-        let status = resp.status().as_u16();
-        let id = crate::headers::trans_id(resp.headers());
-        let (kind, text) = match status {
-            403 => (
-                ErrorKind::Forbidden,
-                "the user may not do this (403): ask for a role on the project that allows it"
-                    .to_string(),
-            ),
-            404 => match target {
-                Target::Object(name) => {
-                    if self.container_exists() == Some(false) {
-                        (ErrorKind::ContainerNotFound, self.missing_container_text())
-                    } else {
-                        (
-                            ErrorKind::NotFound,
-                            format!("object '{name}' does not exist"),
-                        )
-                    }
-                }
-                Target::Container(_) => {
-                    (ErrorKind::ContainerNotFound, self.missing_container_text())
-                }
-                Target::Account => (
-                    ErrorKind::NotFound,
-                    "the Swift account does not exist".to_string(),
-                ),
-            },
-            300..=399 => (
-                ErrorKind::Http,
-                format!(
-                    "Swift answered with a redirect to {}, which is not followed (Swift never needs one, and it could carry the token to another host): check the storage URL in the catalog or openstack-storage-url",
-                    crate::headers::redirect_target(resp.headers())
-                ),
-            ),
-            413 => (
-                ErrorKind::TooLarge,
-                "Swift refused the object as too large, or the quota is exceeded".to_string(),
-            ),
-            422 => (
-                ErrorKind::Integrity,
-                "Swift found that the data did not match its MD5 (422); nothing was stored"
-                    .to_string(),
-            ),
-            409 => (
-                ErrorKind::Http,
-                "Swift reported a conflict (409), e.g. deleting a container that is not empty"
-                    .to_string(),
-            ),
-            s if s >= 500 => (ErrorKind::Server, "the server failed".to_string()),
-            _ => (ErrorKind::Http, "unexpected answer from Swift".to_string()),
-        };
-        Error::new(kind, format!("{what}: {text}")).with_http(status, id)
-    }
-
-    fn missing_container_text(&self) -> String {
-        format!(
-            "container '{}' does not exist: create it first (create_container / os_create_container)",
-            self.config.container
-        )
     }
 
     /// Whether the container exists (None when that cannot be told).
     pub(crate) fn container_exists(&self) -> Option<bool> {
         let resp = self
-            .simple(
+            .request(
                 "checking the container",
                 Method::HEAD,
-                &Target::Container(None),
+                Target::Container(None),
                 self.config.timeouts.short,
+                &[],
             )
             .ok()?;
         match resp.status().as_u16() {

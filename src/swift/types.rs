@@ -33,6 +33,15 @@ pub struct Quota {
     pub container_count: u64,
 }
 
+/// The Swift account URL and token a destination uses (see `Destination::session`).
+#[derive(Clone, Debug)]
+pub struct Session {
+    /// The account URL, e.g. `https://swift.example/v1/AUTH_abc`, without a trailing `/`.
+    pub storage_url: String,
+    /// The token for `X-Auth-Token`.
+    pub token: crate::secret::Secret,
+}
+
 /// A progress callback: bytes done and the total when known; returning `false` cancels.
 pub type Progress = Box<dyn FnMut(u64, Option<u64>) -> bool + Send>;
 

@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use md5::{Digest, Md5};
-use reqwest::blocking::Body;
+use reqwest::blocking::{Body, RequestBuilder, Response};
 use reqwest::Method;
 
-use super::request::{Swift, Target};
+use super::request::{Exchange, Swift, Target};
 use super::types::{Progress, UploadSource};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::TryError;
@@ -234,6 +234,71 @@ fn file_md5(path: &Path) -> Result<(String, u64)> {
     Ok((hex(&md5.finalize()), total))
 }
 
+/// One upload as an exchange: each try sends the source again from its start.
+struct Upload<'a> {
+    swift: &'a Swift,
+    what: &'a str,
+    full: &'a str,
+    feed: Arc<Mutex<Feed>>,
+    known_md5: Option<&'a str>,
+    total: Option<u64>,
+    can_rewind: bool,
+    started: bool,
+}
+
+impl Exchange for Upload<'_> {
+    type Output = Response;
+
+    fn prepare(&mut self, rb: RequestBuilder, _attempt: u32) -> Result<RequestBuilder, TryError> {
+        if self.started {
+            let mut f = self.feed.lock().unwrap_or_else(|e| e.into_inner());
+            if !f.reset()? {
+                return Err(TryError::Fail(Error::new(
+                    ErrorKind::Network,
+                    format!(
+                        "{}: the transfer failed and the stream cannot be rewound to send it again",
+                        self.what
+                    ),
+                )));
+            }
+        }
+        self.started = true;
+        let reader = FeedReader(self.feed.clone());
+        let mut rb = rb.header("Content-Type", "application/octet-stream");
+        if let Some(m) = self.known_md5 {
+            rb = rb.header("ETag", m);
+        }
+        // A known size goes as Content-Length, so a body cut short is never stored.
+        let body = match self.total {
+            Some(len) => Body::sized(reader, len),
+            None => Body::new(reader),
+        };
+        Ok(rb.body(body))
+    }
+
+    fn answer(&mut self, resp: Response, _attempt: u32) -> Result<Response, TryError> {
+        if resp.status().is_success() {
+            Ok(resp)
+        } else {
+            Err(TryError::Fail(
+                self.swift.object_failure(self.what, &resp, self.full),
+            ))
+        }
+    }
+
+    fn can_resend(&self) -> bool {
+        self.can_rewind
+    }
+
+    fn local_failure(&mut self) -> Option<Error> {
+        self.feed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .failure
+            .take()
+    }
+}
+
 impl Swift {
     /// Uploads `body` as the object `full` (prefix included).
     pub(crate) fn upload(
@@ -260,10 +325,7 @@ impl Swift {
                 }
                 UploadBody::Stream(s, hint) => (s, hint, None),
             };
-        let mut policy = self.config.retry;
-        if !source.can_rewind() {
-            policy.retries = 0;
-        }
+        let can_rewind = source.can_rewind();
         let feed = Arc::new(Mutex::new(Feed {
             source,
             buf: Vec::new(),
@@ -280,46 +342,32 @@ impl Swift {
             failure: None,
             label: what.clone(),
         }));
-        let deadline = self.config.timeouts.short
-            + self.config.timeouts.read_write
-            + Duration::from_secs(total.unwrap_or(u64::MAX / 2) / SLOWEST_RATE)
-                .min(Duration::from_secs(7 * 24 * 3600));
-        let target = Target::Object(full);
-        let mut first = true;
-        let resp = self.execute_with(
-            &policy,
+        let deadline = self
+            .config
+            .timeouts
+            .short
+            .saturating_add(self.config.timeouts.read_write)
+            .saturating_add(
+                Duration::from_secs(total.unwrap_or(u64::MAX / 2) / SLOWEST_RATE)
+                    .min(Duration::from_secs(7 * 24 * 3600)),
+            );
+        let mut upload = Upload {
+            swift: self,
+            what: &what,
+            full,
+            feed: feed.clone(),
+            known_md5: known_md5.as_deref(),
+            total,
+            can_rewind,
+            started: false,
+        };
+        let resp = self.send(
             &what,
             Method::PUT,
-            &target,
+            Target::Object(full),
             Some(deadline),
-            &mut |rb, _try| {
-                if !first {
-                    let mut f = feed.lock().unwrap_or_else(|e| e.into_inner());
-                    if !f.reset()? {
-                        return Err(TryError::Fail(Error::new(
-                            ErrorKind::Network,
-                            format!("{what}: the transfer failed and the stream cannot be rewound to send it again"),
-                        )));
-                    }
-                }
-                first = false;
-                let reader = FeedReader(feed.clone());
-                let mut rb = rb.header("Content-Type", "application/octet-stream");
-                if let Some(m) = &known_md5 {
-                    rb = rb.header("ETag", m.as_str());
-                }
-                // A known size goes as Content-Length, so a body cut short is never stored.
-                let body = match total {
-                    Some(len) => Body::sized(reader, len),
-                    None => Body::new(reader),
-                };
-                Ok(rb.body(body))
-            },
-            &|| feed.lock().unwrap_or_else(|e| e.into_inner()).failure.take(),
+            &mut upload,
         )?;
-        if !resp.status().is_success() {
-            return Err(self.status_error(&what, resp, &target));
-        }
         let returned = crate::headers::etag(resp.headers());
         let (sent, computed) = {
             let mut f = feed.lock().unwrap_or_else(|e| e.into_inner());
@@ -330,12 +378,7 @@ impl Swift {
         if let Some(r) = returned {
             if r != expected {
                 log::warning!("{what}: Swift's ETag {r} differs from the MD5 sent {expected}; deleting the object");
-                let _ = self.simple(
-                    "deleting a corrupt upload",
-                    Method::DELETE,
-                    &target,
-                    self.config.timeouts.short,
-                );
+                let _ = self.delete_object(full);
                 return Err(Error::new(
                     ErrorKind::Integrity,
                     format!("{what}: Swift stored data whose MD5 ({r}) differs from what was sent ({expected}); the object was deleted"),
