@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-/// What went wrong, in the categories a caller can act on. Each kind maps to one `os_status`.
+/// What went wrong, in the categories a caller can act on; stable across versions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ErrorKind {
     /// A caller-supplied argument was unusable: an empty or over-long name, invalid UTF-8.

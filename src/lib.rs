@@ -17,7 +17,7 @@
 //! # Ok::<(), openstack_dest::Error>(())
 //! ```
 
-pub mod auth;
+mod auth;
 pub mod config;
 pub mod error;
 pub mod ffi;
@@ -26,11 +26,13 @@ pub mod fuzzing;
 mod headers;
 mod http;
 pub mod log;
-pub mod secret;
-pub mod swift;
-pub mod time;
+mod secret;
+mod swift;
+mod time;
 
 pub use config::Config;
+pub use secret::Secret;
+pub use swift::names::MAX_OBJECT_NAME;
 pub use error::{Error, ErrorKind, Result};
 pub use swift::types::{Entry, Progress, Quota, ReadOnce, Rewindable, Session, UploadSource};
 pub use swift::Destination;

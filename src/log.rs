@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, RwLock};
 
-/// Severity of a log line; the numbers match `os_log_level`.
+/// Severity of a log line, from the most to the least severe.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
     /// Something failed.
