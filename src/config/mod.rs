@@ -5,14 +5,17 @@
 //! a literal `+`, percent-escapes are decoded. Options may also come as a key/value map; the URL
 //! query wins over the map, and the map over the URL's userinfo. Unknown options are ignored.
 
+mod options;
+mod url;
+
 use std::collections::HashMap;
 use std::time::Duration;
 
-use percent_encoding::percent_decode_str;
-use url::Url;
+use ::url::Url;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::secret::Secret;
+use options::Options;
 
 /// Swift's limit on container names, in bytes.
 pub const MAX_CONTAINER_NAME: usize = 256;
@@ -191,26 +194,6 @@ pub mod keys {
     ];
 }
 
-/// The options after merging userinfo, the map and the query; empty values count as absent.
-struct Options(HashMap<String, String>);
-
-impl Options {
-    fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .get(key)
-            .map(String::as_str)
-            .filter(|v| !v.is_empty())
-    }
-
-    fn require(&self, key: &str, what: &str) -> Result<&str> {
-        self.get(key).ok_or_else(|| {
-            Error::invalid_url(format!(
-                "missing option '{key}': set it to {what} (in the URL query or the options)"
-            ))
-        })
-    }
-}
-
 impl Config {
     /// Parses an `openstack://` URL alone.
     pub fn from_url(url: &str) -> Result<Config> {
@@ -226,7 +209,7 @@ impl Config {
         K: AsRef<str>,
         V: AsRef<str>,
     {
-        let parts = split_url(url)?;
+        let parts = url::split_url(url)?;
         let mut merged: HashMap<String, String> = HashMap::new();
         if let Some(user) = parts.user {
             merged.insert(keys::USERNAME.into(), user);
@@ -249,378 +232,23 @@ impl Config {
                 let _ = Secret::new(v.as_str());
             }
         }
-        let opts = Options(merged);
-
+        let opts = Options::new(merged);
         Ok(Config {
             container: parts.container,
             prefix: parts.prefix,
-            auth: parse_auth(&opts)?,
+            auth: opts.auth()?,
             region: opts.get(keys::REGION).map(str::to_string),
-            interface: parse_interface(opts.get(keys::INTERFACE))?,
-            timeouts: Timeouts {
-                short: parse_duration_option(
-                    &opts,
-                    keys::SHORT_TIMEOUT,
-                    Timeouts::default().short,
-                )?,
-                read_write: parse_duration_option(
-                    &opts,
-                    keys::READ_WRITE_TIMEOUT,
-                    Timeouts::default().read_write,
-                )?,
-                list: parse_duration_option(&opts, keys::LIST_TIMEOUT, Timeouts::default().list)?,
-            },
-            retry: RetryPolicy {
-                retries: match opts.get(keys::RETRIES) {
-                    None => RetryPolicy::default().retries,
-                    Some(v) => v
-                        .trim()
-                        .parse::<u32>()
-                        .ok()
-                        .filter(|n| *n <= 100)
-                        .ok_or_else(|| {
-                            Error::invalid_url(format!(
-                                "option '{}' must be a whole number from 0 to 100, got '{v}'",
-                                keys::RETRIES
-                            ))
-                        })?,
-                },
-                delay: match opts.get(keys::RETRY_DELAY) {
-                    None => RetryPolicy::default().delay,
-                    Some(v) => parse_duration(keys::RETRY_DELAY, v, true)?,
-                },
-            },
+            interface: opts.interface()?,
+            timeouts: opts.timeouts()?,
+            retry: opts.retry_policy()?,
         })
-    }
-}
-
-struct UrlParts {
-    container: String,
-    prefix: String,
-    user: Option<String>,
-    password: Option<String>,
-    query: Vec<(String, String)>,
-}
-
-const SCHEME: &str = "openstack://";
-
-fn decode(part: &str, what: &str) -> Result<String> {
-    percent_decode_str(part)
-        .decode_utf8()
-        .map(|s| s.into_owned())
-        .map_err(|_| {
-            Error::invalid_url(format!(
-                "the {what} of the URL is not valid UTF-8 after percent-decoding"
-            ))
-        })
-}
-
-/// What a URL that is not `openstack://` starts with, for the error, without quoting any of it
-/// that could hold a secret: only a short scheme made of letters, digits, `+`, `-` and `.`, and
-/// the slashes after it.
-fn describe_start(url: &str) -> String {
-    let scheme_len = url
-        .find(|c: char| !(c.is_ascii_alphanumeric() || "+-.".contains(c)))
-        .unwrap_or(url.len());
-    let scheme = &url[..scheme_len];
-    let rest = &url[scheme_len..];
-    if scheme.is_empty() || scheme_len > 20 || !rest.starts_with(':') {
-        return "no scheme".to_string();
-    }
-    let slashes = rest[1..].chars().take_while(|c| *c == '/').count();
-    format!("'{scheme}:{}'", "/".repeat(slashes.min(3)))
-}
-
-fn split_url(url: &str) -> Result<UrlParts> {
-    let url = url.trim();
-    let has_scheme = url.len() >= SCHEME.len()
-        && url.is_char_boundary(SCHEME.len())
-        && url[..SCHEME.len()].eq_ignore_ascii_case(SCHEME);
-    if !has_scheme {
-        return Err(Error::invalid_url(format!(
-            "the URL must start with openstack:// (it starts with {}); write openstack://<container>/<prefix>?auth-username=...",
-            describe_start(url)
-        )));
-    }
-    let rest = &url[SCHEME.len()..];
-    // A fragment is not part of the destination.
-    let rest = rest.split('#').next().unwrap_or("");
-    let (before_query, query) = match rest.split_once('?') {
-        Some((a, q)) => (a, q),
-        None => (rest, ""),
-    };
-    let (authority, path) = match before_query.split_once('/') {
-        Some((a, p)) => (a, p),
-        None => (before_query, ""),
-    };
-    let (userinfo, host) = match authority.rsplit_once('@') {
-        Some((u, h)) => (Some(u), h),
-        None => (None, authority),
-    };
-
-    let container = decode(host, "container")?;
-    if container.is_empty() {
-        return Err(Error::invalid_url(
-            "the URL has no container: write openstack://<container>/<prefix>?...",
-        ));
-    }
-    if container.contains('/') {
-        return Err(Error::invalid_url("the container name may not contain '/'"));
-    }
-    if container == "." || container == ".." {
-        return Err(Error::invalid_url(format!(
-            "the container may not be named '{container}': URLs fold it away and the requests would reach the account"
-        )));
-    }
-    if container.len() > MAX_CONTAINER_NAME {
-        return Err(Error::invalid_url(format!(
-            "the container name is {} bytes long; Swift allows at most {MAX_CONTAINER_NAME}",
-            container.len()
-        )));
-    }
-
-    let mut prefix = decode(path, "path")?.trim_start_matches('/').to_string();
-    if !prefix.is_empty() && !prefix.ends_with('/') {
-        prefix.push('/');
-    }
-    crate::swift::names::check_dot_segments(prefix.trim_end_matches('/'), "the prefix")
-        .map_err(|e| Error::invalid_url(e.message()))?;
-
-    let (user, password) = match userinfo {
-        None => (None, None),
-        Some(info) => match info.split_once(':') {
-            Some((u, p)) => (Some(decode(u, "user name")?), Some(decode(p, "password")?)),
-            None => (Some(decode(info, "user name")?), None),
-        },
-    };
-
-    let mut pairs = Vec::new();
-    for piece in query.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = piece.split_once('=').unwrap_or((piece, ""));
-        let key = decode(k, "query")?;
-        let value = decode(v, &format!("value of option '{key}'"))?;
-        pairs.push((key, value));
-    }
-
-    Ok(UrlParts {
-        container,
-        prefix,
-        user: user.filter(|u| !u.is_empty()),
-        password: password.filter(|p| !p.is_empty()),
-        query: pairs,
-    })
-}
-
-fn parse_http_url(key: &str, value: &str) -> Result<Url> {
-    let url = Url::parse(value.trim()).map_err(|e| {
-        Error::invalid_url(format!(
-            "option '{key}' is not a valid URL ({e}): give e.g. https://keystone.example:5000/v3"
-        ))
-    })?;
-    if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(Error::invalid_url(format!(
-            "option '{key}' must be an http:// or https:// URL, not {}://",
-            url.scheme()
-        )));
-    }
-    Ok(url)
-}
-
-#[derive(PartialEq)]
-enum Version {
-    V2,
-    V3,
-}
-
-fn parse_auth(opts: &Options) -> Result<AuthMethod> {
-    let storage_url = opts.get(keys::STORAGE_URL);
-    let token = opts.get(keys::AUTH_TOKEN);
-    match (storage_url, token) {
-        (Some(s), Some(t)) => {
-            return Ok(AuthMethod::PreAuthenticated {
-                storage_url: parse_http_url(keys::STORAGE_URL, s)?,
-                token: Secret::new(t),
-            })
-        }
-        (Some(_), None) => {
-            return Err(Error::invalid_url(format!(
-                "option '{}' needs '{}' too: set the token that goes with the storage URL",
-                keys::STORAGE_URL,
-                keys::AUTH_TOKEN
-            )))
-        }
-        (None, Some(_)) => {
-            return Err(Error::invalid_url(format!(
-                "option '{}' needs '{}' too: set the Swift storage URL the token is for",
-                keys::AUTH_TOKEN,
-                keys::STORAGE_URL
-            )))
-        }
-        (None, None) => {}
-    }
-
-    let auth_uri_text = opts.require(
-        keys::AUTHURI,
-        "the Keystone identity URL with its version, e.g. https://keystone.example:5000/v3",
-    )?;
-    let auth_uri = parse_http_url(keys::AUTHURI, auth_uri_text)?;
-    let uri_says_v3 = {
-        let p = auth_uri.path().trim_end_matches('/');
-        p.ends_with("/v3")
-    };
-    let version = match opts.get(keys::VERSION) {
-        None => {
-            if uri_says_v3 {
-                Version::V3
-            } else {
-                Version::V2
-            }
-        }
-        Some(v) => match v.trim().to_ascii_lowercase().as_str() {
-            "v2" | "v2.0" | "2" => {
-                if uri_says_v3 {
-                    return Err(Error::invalid_url(format!(
-                        "option '{}' says v2 but '{}' ends in /v3: make them agree",
-                        keys::VERSION,
-                        keys::AUTHURI
-                    )));
-                }
-                Version::V2
-            }
-            "v3" | "3" => Version::V3,
-            other => {
-                return Err(Error::invalid_url(format!(
-                    "option '{}' must be v2 or v3, got '{other}'",
-                    keys::VERSION
-                )))
-            }
-        },
-    };
-    let username = opts
-        .require(keys::USERNAME, "the OpenStack user name")?
-        .to_string();
-    let password = opts.get(keys::PASSWORD).map(Secret::new);
-    let apikey = opts.get(keys::APIKEY).map(Secret::new);
-    let tenant = opts.get(keys::TENANT).map(str::to_string);
-
-    match version {
-        Version::V2 => {
-            let credential = match (apikey, password) {
-                (Some(k), _) => V2Credential::ApiKey(k),
-                (None, Some(p)) => V2Credential::Password(p),
-                (None, None) => {
-                    return Err(Error::invalid_url(format!(
-                        "missing option '{}' (or '{}' for an API key): set the password of the OpenStack user",
-                        keys::PASSWORD,
-                        keys::APIKEY
-                    )))
-                }
-            };
-            if matches!(credential, V2Credential::Password(_)) && tenant.is_none() {
-                return Err(Error::invalid_url(format!(
-                    "missing option '{}': Keystone v2 with a password needs the tenant (project) name",
-                    keys::TENANT
-                )));
-            }
-            Ok(AuthMethod::V2 {
-                auth_uri,
-                username,
-                credential,
-                tenant,
-            })
-        }
-        Version::V3 => {
-            if apikey.is_some() {
-                return Err(Error::invalid_url(format!(
-                    "option '{}' works only with Keystone v2; with v3 set '{}' instead",
-                    keys::APIKEY,
-                    keys::PASSWORD
-                )));
-            }
-            let password = password.ok_or_else(|| {
-                Error::invalid_url(format!(
-                    "missing option '{}': set the password of the OpenStack user",
-                    keys::PASSWORD
-                ))
-            })?;
-            let project = tenant.ok_or_else(|| {
-                Error::invalid_url(format!(
-                    "missing option '{}': Keystone v3 needs the project name",
-                    keys::TENANT
-                ))
-            })?;
-            let domain = opts.get(keys::DOMAIN);
-            let pick = |key: &str| -> Result<String> {
-                opts.get(key).or(domain).map(str::to_string).ok_or_else(|| {
-                    Error::invalid_url(format!(
-                        "missing option '{}': Keystone v3 needs the domain of the user and project (e.g. Default), or '{key}'",
-                        keys::DOMAIN
-                    ))
-                })
-            };
-            Ok(AuthMethod::V3 {
-                auth_uri,
-                username,
-                password,
-                user_domain: pick(keys::USER_DOMAIN)?,
-                project,
-                project_domain: pick(keys::PROJECT_DOMAIN)?,
-            })
-        }
-    }
-}
-
-fn parse_interface(value: Option<&str>) -> Result<Interface> {
-    match value.map(|v| v.trim().to_ascii_lowercase()) {
-        None => Ok(Interface::Public),
-        Some(v) => match v.trim_end_matches("url") {
-            "public" => Ok(Interface::Public),
-            "internal" => Ok(Interface::Internal),
-            "admin" => Ok(Interface::Admin),
-            _ => Err(Error::invalid_url(format!(
-                "option '{}' must be public, internal or admin, got '{v}'",
-                keys::INTERFACE
-            ))),
-        },
-    }
-}
-
-/// The longest duration an option may give. Longer timeouts are no timeouts, and deadlines
-/// computed from huge values would overflow the clock.
-pub const MAX_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);
-
-fn parse_duration(key: &str, value: &str, zero_ok: bool) -> Result<Duration> {
-    let v = value.trim();
-    let parsed = if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
-        // A run of digits too long for u64 is still a (too long) number of seconds.
-        Some(Duration::from_secs(v.parse::<u64>().unwrap_or(u64::MAX)))
-    } else {
-        humantime::parse_duration(v).ok()
-    };
-    match parsed {
-        Some(d) if d > MAX_DURATION => Err(Error::invalid_url(format!(
-            "option '{key}' is longer than 7 days: give a shorter duration, e.g. 30s, 5m or 1h"
-        ))),
-        Some(d) if zero_ok || !d.is_zero() => Ok(d),
-        Some(_) => Err(Error::invalid_url(format!(
-            "option '{key}' must be greater than zero"
-        ))),
-        None => Err(Error::invalid_url(format!(
-            "option '{key}' is not a duration: write e.g. 30s, 5m or 1h (got '{v}')"
-        ))),
-    }
-}
-
-fn parse_duration_option(opts: &Options, key: &str, default: Duration) -> Result<Duration> {
-    match opts.get(key) {
-        None => Ok(default),
-        Some(v) => parse_duration(key, v, false),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
 
     const V2: &str = "openstack://MyContainer/backups/host1?auth-username=alice&auth-password=pw-1&openstack-tenant-name=proj&openstack-authuri=https://ks.example:5000/v2.0";
     const V3: &str = "openstack://c/?auth-username=bob&auth-password=pw-2&openstack-tenant-name=p&openstack-domain-name=Dom&openstack-authuri=https://ks.example/v3/&openstack-region=regionTwo";

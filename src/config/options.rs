@@ -1,0 +1,288 @@
+//! The options (merged from userinfo, the map and the query) turned into the parts of a
+//! [`Config`]: the authentication method, the interface, timeouts and retries. Every complaint
+//! about an option goes through [`bad`] or [`missing`], so each names the option and says what
+//! to set; no complaint quotes a secret.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use url::Url;
+
+use super::{keys, AuthMethod, Interface, RetryPolicy, Timeouts, V2Credential};
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+
+/// The longest duration an option may give. Longer timeouts are no timeouts, and deadlines
+/// computed from huge values would overflow the clock.
+pub(super) const MAX_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// The most retries `number-of-retries` may ask for.
+const MAX_RETRIES: u32 = 100;
+
+/// An option with an unusable value: "option 'KEY' PROBLEM".
+fn bad(key: &str, problem: impl std::fmt::Display) -> Error {
+    Error::invalid_url(format!("option '{key}' {problem}"))
+}
+
+/// A required option that is absent: "missing option 'KEY': HINT".
+fn missing(key: &str, hint: impl std::fmt::Display) -> Error {
+    Error::invalid_url(format!(
+        "missing option '{key}': {hint} (in the URL query or the options)"
+    ))
+}
+
+/// The merged options; empty values count as absent.
+pub(super) struct Options(HashMap<String, String>);
+
+#[derive(PartialEq)]
+enum Version {
+    V2,
+    V3,
+}
+
+impl Options {
+    pub(super) fn new(merged: HashMap<String, String>) -> Self {
+        Options(merged)
+    }
+
+    /// The value of `key`, when given and not empty.
+    pub(super) fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    fn require(&self, key: &str, hint: &str) -> Result<&str> {
+        self.get(key).ok_or_else(|| missing(key, hint))
+    }
+
+    fn http_url(&self, key: &str, value: &str) -> Result<Url> {
+        let url = Url::parse(value.trim()).map_err(|e| {
+            bad(
+                key,
+                format!("is not a valid URL ({e}): give e.g. https://keystone.example:5000/v3"),
+            )
+        })?;
+        if url.scheme() != "http" && url.scheme() != "https" {
+            return Err(bad(
+                key,
+                format!(
+                    "must be an http:// or https:// URL, not {}://",
+                    url.scheme()
+                ),
+            ));
+        }
+        Ok(url)
+    }
+
+    fn duration(&self, key: &str, default: Duration, zero_ok: bool) -> Result<Duration> {
+        let Some(value) = self.get(key) else {
+            return Ok(default);
+        };
+        let v = value.trim();
+        let parsed = if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+            // A run of digits too long for u64 is still a (too long) number of seconds.
+            Some(Duration::from_secs(v.parse::<u64>().unwrap_or(u64::MAX)))
+        } else {
+            humantime::parse_duration(v).ok()
+        };
+        match parsed {
+            Some(d) if d > MAX_DURATION => Err(bad(
+                key,
+                "is longer than 7 days: give a shorter duration, e.g. 30s, 5m or 1h",
+            )),
+            Some(d) if zero_ok || !d.is_zero() => Ok(d),
+            Some(_) => Err(bad(key, "must be greater than zero")),
+            None => Err(bad(
+                key,
+                format!("is not a duration: write e.g. 30s, 5m or 1h (got '{v}')"),
+            )),
+        }
+    }
+
+    /// `short-timeout`, `read-write-timeout`, `list-timeout`.
+    pub(super) fn timeouts(&self) -> Result<Timeouts> {
+        let d = Timeouts::default();
+        Ok(Timeouts {
+            short: self.duration(keys::SHORT_TIMEOUT, d.short, false)?,
+            read_write: self.duration(keys::READ_WRITE_TIMEOUT, d.read_write, false)?,
+            list: self.duration(keys::LIST_TIMEOUT, d.list, false)?,
+        })
+    }
+
+    /// `number-of-retries`, `retry-delay`.
+    pub(super) fn retry_policy(&self) -> Result<RetryPolicy> {
+        let d = RetryPolicy::default();
+        let retries = match self.get(keys::RETRIES) {
+            None => d.retries,
+            Some(v) => v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n <= MAX_RETRIES)
+                .ok_or_else(|| {
+                    bad(
+                        keys::RETRIES,
+                        format!("must be a whole number from 0 to {MAX_RETRIES}, got '{v}'"),
+                    )
+                })?,
+        };
+        Ok(RetryPolicy {
+            retries,
+            delay: self.duration(keys::RETRY_DELAY, d.delay, true)?,
+        })
+    }
+
+    /// `openstack-interface`.
+    pub(super) fn interface(&self) -> Result<Interface> {
+        let Some(value) = self.get(keys::INTERFACE) else {
+            return Ok(Interface::Public);
+        };
+        let v = value.trim().to_ascii_lowercase();
+        match v.trim_end_matches("url") {
+            "public" => Ok(Interface::Public),
+            "internal" => Ok(Interface::Internal),
+            "admin" => Ok(Interface::Admin),
+            _ => Err(bad(
+                keys::INTERFACE,
+                format!("must be public, internal or admin, got '{v}'"),
+            )),
+        }
+    }
+
+    /// How to authenticate: a storage URL with a token, Keystone v2 or v3.
+    pub(super) fn auth(&self) -> Result<AuthMethod> {
+        match (self.get(keys::STORAGE_URL), self.get(keys::AUTH_TOKEN)) {
+            (Some(s), Some(t)) => {
+                return Ok(AuthMethod::PreAuthenticated {
+                    storage_url: self.http_url(keys::STORAGE_URL, s)?,
+                    token: Secret::new(t),
+                })
+            }
+            (Some(_), None) => {
+                return Err(missing(
+                    keys::AUTH_TOKEN,
+                    format!(
+                        "'{}' needs the token that goes with the storage URL",
+                        keys::STORAGE_URL
+                    ),
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(missing(
+                    keys::STORAGE_URL,
+                    format!(
+                        "'{}' needs the Swift storage URL the token is for",
+                        keys::AUTH_TOKEN
+                    ),
+                ))
+            }
+            (None, None) => {}
+        }
+        let auth_uri = self.http_url(
+            keys::AUTHURI,
+            self.require(
+                keys::AUTHURI,
+                "set it to the Keystone identity URL with its version, e.g. https://keystone.example:5000/v3",
+            )?,
+        )?;
+        let uri_says_v3 = auth_uri.path().trim_end_matches('/').ends_with("/v3");
+        let version = match self
+            .get(keys::VERSION)
+            .map(|v| v.trim().to_ascii_lowercase())
+        {
+            None if uri_says_v3 => Version::V3,
+            None => Version::V2,
+            Some(v) => match v.as_str() {
+                "v2" | "v2.0" | "2" if uri_says_v3 => {
+                    return Err(bad(
+                        keys::VERSION,
+                        format!(
+                            "says v2 but '{}' ends in /v3: make them agree",
+                            keys::AUTHURI
+                        ),
+                    ))
+                }
+                "v2" | "v2.0" | "2" => Version::V2,
+                "v3" | "3" => Version::V3,
+                other => {
+                    return Err(bad(
+                        keys::VERSION,
+                        format!("must be v2 or v3, got '{other}'"),
+                    ))
+                }
+            },
+        };
+        let username = self
+            .require(keys::USERNAME, "set it to the OpenStack user name")?
+            .to_string();
+        let password = self.get(keys::PASSWORD).map(Secret::new);
+        let apikey = self.get(keys::APIKEY).map(Secret::new);
+        let tenant = self.get(keys::TENANT).map(str::to_string);
+        match version {
+            Version::V2 => {
+                let credential = match (apikey, password) {
+                    (Some(k), _) => V2Credential::ApiKey(k),
+                    (None, Some(p)) => V2Credential::Password(p),
+                    (None, None) => {
+                        return Err(missing(
+                            keys::PASSWORD,
+                            format!(
+                                "set the password of the OpenStack user (or '{}' for an API key)",
+                                keys::APIKEY
+                            ),
+                        ))
+                    }
+                };
+                if matches!(credential, V2Credential::Password(_)) && tenant.is_none() {
+                    return Err(missing(
+                        keys::TENANT,
+                        "Keystone v2 with a password needs the tenant (project) name",
+                    ));
+                }
+                Ok(AuthMethod::V2 {
+                    auth_uri,
+                    username,
+                    credential,
+                    tenant,
+                })
+            }
+            Version::V3 => {
+                if apikey.is_some() {
+                    return Err(bad(
+                        keys::APIKEY,
+                        format!(
+                            "works only with Keystone v2; with v3 set '{}' instead",
+                            keys::PASSWORD
+                        ),
+                    ));
+                }
+                let password = password.ok_or_else(|| {
+                    missing(keys::PASSWORD, "set the password of the OpenStack user")
+                })?;
+                let project = tenant
+                    .ok_or_else(|| missing(keys::TENANT, "Keystone v3 needs the project name"))?;
+                let domain = self.get(keys::DOMAIN);
+                let pick = |key: &str| -> Result<String> {
+                    self.get(key).or(domain).map(str::to_string).ok_or_else(|| {
+                        missing(
+                            keys::DOMAIN,
+                            format!(
+                                "Keystone v3 needs the domain of the user and project (e.g. Default), or '{key}'"
+                            ),
+                        )
+                    })
+                };
+                Ok(AuthMethod::V3 {
+                    auth_uri,
+                    username,
+                    password,
+                    user_domain: pick(keys::USER_DOMAIN)?,
+                    project,
+                    project_domain: pick(keys::PROJECT_DOMAIN)?,
+                })
+            }
+        }
+    }
+}
