@@ -31,8 +31,8 @@ mod swift;
 mod time;
 
 pub use config::Config;
+pub use error::{Error, ErrorKind, Result};
 pub use secret::Secret;
 pub use swift::names::MAX_OBJECT_NAME;
-pub use error::{Error, ErrorKind, Result};
 pub use swift::types::{Entry, Progress, Quota, ReadOnce, Rewindable, Session, UploadSource};
 pub use swift::Destination;
