@@ -336,6 +336,16 @@ namespace OpenStackDest.Tests
             }
         }
 
+        /// <summary>The test user's Swift account URL (region 1), from the Keystone catalog.</summary>
+        internal static string StorageUrl
+        {
+            get
+            {
+                Login();
+                return storageUrl;
+            }
+        }
+
         private static HttpStatusCode Send(string method, string url, out string body)
         {
             var req = (HttpWebRequest)WebRequest.Create(url);
