@@ -144,6 +144,7 @@ namespace OpenStackDest
                         AddSecret(found, kv.Value);
                 }
             }
+            AddUserInfoPassword(found, url);
             int q = url == null ? -1 : url.IndexOf('?');
             if (q >= 0)
             {
@@ -174,6 +175,39 @@ namespace OpenStackDest
             // longest first, so a secret that contains another is replaced whole
             found.Sort((a, b) => b.Length.CompareTo(a.Length));
             return found.ToArray();
+        }
+
+        // The password of "openstack://user:password@container/...", also in the malformed forms a message
+        // may quote ("openstack:/user:password@...", "user:password@..."): the text between the userinfo's
+        // colon and the '@', raw and percent-decoded.
+        private static void AddUserInfoPassword(List<string> found, string url)
+        {
+            if (url == null)
+                return;
+            int end = url.IndexOfAny(new[] { '?', '#' });
+            string head = end >= 0 ? url.Substring(0, end) : url;
+            int at = head.LastIndexOf('@');
+            if (at <= 0)
+                return;
+            string userInfo = head.Substring(0, at);
+            int slash = userInfo.LastIndexOf('/');
+            if (slash >= 0)
+                userInfo = userInfo.Substring(slash + 1);
+            int first = userInfo.IndexOf(':'), last = userInfo.LastIndexOf(':');
+            if (first < 0)
+                return;
+            foreach (string raw in new[] { userInfo.Substring(first + 1), userInfo.Substring(last + 1) })
+            {
+                AddSecret(found, raw);
+                try
+                {
+                    AddSecret(found, Uri.UnescapeDataString(raw));
+                }
+                catch (Exception)
+                {
+                    // keep the raw form only
+                }
+            }
         }
 
         private static bool IsSecretKey(string key)
