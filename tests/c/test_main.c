@@ -22,6 +22,7 @@
 
 #include "test_offline.inc"
 #include "test_server.inc"
+#include "test_sweep.inc"
 
 static const struct h_test TESTS[] = {
     {"version", t_version, 0},
@@ -57,6 +58,7 @@ static const struct h_test TESTS[] = {
     {"write_callback_abort", t_write_callback_abort, 1},
     {"progress_cancel", t_progress_cancel, 1},
     {"big_stream", t_big_stream, 1},
+    {"secret_sweep", t_secret_sweep, 1},
 };
 
 static const char *env_or_null(const char *name) {
