@@ -3,6 +3,7 @@
 #   make test     every test of every layer (Rust, C, Python, C#) against the real test bed
 #   make install  PREFIX=/usr/local: the .so, the .a, the header and a pkg-config file
 #                 (PROFILE=debug installs the debug build instead of building a release)
+#   make header   regenerate include/openstack_dest.h from src/ffi after changing the C ABI
 #   make bench    throughput of the library against curl and python-swiftclient on the test bed
 
 PREFIX ?= /usr/local
@@ -12,7 +13,7 @@ INCLUDEDIR ?= $(PREFIX)/include
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 MAJOR := $(firstword $(subst ., ,$(VERSION)))
 
-.PHONY: all build debug release test demo bench install uninstall testbed-start testbed-stop
+.PHONY: all build debug release header test demo bench install uninstall testbed-start testbed-stop
 
 all: build
 
@@ -21,6 +22,10 @@ build debug:
 
 release:
 	cargo build --release
+
+# Regenerates include/openstack_dest.h from src/ffi (the header test fails while it is stale).
+header:
+	OSD_BLESS_HEADER=1 cargo test --test header -- --test-threads=1
 
 test:
 	bash scripts/run-all-tests.sh

@@ -17,7 +17,7 @@ unsafe fn open_impl(
     url: *const c_char,
     keys: *const *const c_char,
     values: *const *const c_char,
-    count: usize,
+    count: libc::size_t,
 ) -> Result<Box<os_dest>> {
     let url = str_arg(url, "the URL")?;
     let mut options = Vec::with_capacity(count);
@@ -60,7 +60,7 @@ pub unsafe extern "C" fn os_open_with(
     url: *const c_char,
     keys: *const *const c_char,
     values: *const *const c_char,
-    count: usize,
+    count: libc::size_t,
     out: *mut *mut os_dest,
 ) -> os_status {
     guard(|| {
@@ -112,7 +112,7 @@ pub unsafe extern "C" fn os_put(
     dest: *mut os_dest,
     name: *const c_char,
     data: *const u8,
-    len: usize,
+    len: libc::size_t,
 ) -> os_status {
     guard(|| {
         let d = dest_arg(dest)?;
@@ -208,7 +208,7 @@ pub unsafe extern "C" fn os_get(
     dest: *mut os_dest,
     name: *const c_char,
     data: *mut *mut u8,
-    len: *mut usize,
+    len: *mut libc::size_t,
 ) -> os_status {
     guard(|| {
         let d = dest_arg(dest)?;
@@ -232,7 +232,7 @@ pub unsafe extern "C" fn os_get(
 /// # Safety
 /// `data` and `len` are exactly what os_get returned, not freed yet.
 #[no_mangle]
-pub unsafe extern "C" fn os_bytes_free(data: *mut u8, len: usize) {
+pub unsafe extern "C" fn os_bytes_free(data: *mut u8, len: libc::size_t) {
     if !data.is_null() {
         guard_void(|| drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(data, len))));
     }
@@ -399,7 +399,7 @@ pub unsafe extern "C" fn os_entry_free(entry: *mut os_entry) {
 pub unsafe extern "C" fn os_list(
     dest: *mut os_dest,
     entries: *mut *mut os_entry,
-    count: *mut usize,
+    count: *mut libc::size_t,
 ) -> os_status {
     guard(|| {
         let d = dest_arg(dest)?;
@@ -423,7 +423,7 @@ pub unsafe extern "C" fn os_list(
 /// # Safety
 /// `entries` and `count` are exactly what os_list returned, not freed yet.
 #[no_mangle]
-pub unsafe extern "C" fn os_entries_free(entries: *mut os_entry, count: usize) {
+pub unsafe extern "C" fn os_entries_free(entries: *mut os_entry, count: libc::size_t) {
     if !entries.is_null() {
         guard_void(|| {
             let all = Box::from_raw(std::ptr::slice_from_raw_parts_mut(entries, count));

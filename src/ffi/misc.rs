@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::boundary::{guard_void, last_http_status, last_message_ptr};
 use super::stream::HostPtr;
-use super::types::{os_log_cb, os_log_level};
+use super::types::{os_log_cb, os_log_level, os_status};
 use crate::log::{self, Level};
 
 static VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
@@ -21,28 +21,7 @@ pub extern "C" fn os_version() -> *const c_char {
 #[no_mangle]
 pub extern "C" fn os_status_name(status: c_int) -> *const c_char {
     // Taken as an int: C may pass any number, and an unknown one must not be undefined behaviour.
-    let name: &'static std::ffi::CStr = match status {
-        0 => c"OS_OK",
-        1 => c"OS_ERR_INVALID_ARGUMENT",
-        2 => c"OS_ERR_INVALID_URL",
-        3 => c"OS_ERR_AUTH",
-        4 => c"OS_ERR_FORBIDDEN",
-        5 => c"OS_ERR_NOT_FOUND",
-        6 => c"OS_ERR_CONTAINER_NOT_FOUND",
-        7 => c"OS_ERR_ENDPOINT_NOT_FOUND",
-        8 => c"OS_ERR_TOO_LARGE",
-        9 => c"OS_ERR_INTEGRITY",
-        10 => c"OS_ERR_NETWORK",
-        11 => c"OS_ERR_TIMEOUT",
-        12 => c"OS_ERR_SERVER",
-        13 => c"OS_ERR_LOCAL_IO",
-        14 => c"OS_ERR_CANCELLED",
-        15 => c"OS_ERR_PANIC",
-        16 => c"OS_ERR_CALLBACK",
-        17 => c"OS_ERR_HTTP",
-        _ => c"OS_UNKNOWN",
-    };
-    name.as_ptr()
+    os_status::name_of(status).as_ptr()
 }
 
 /// The last error of this thread as one line (with the HTTP status and Swift's transaction id
