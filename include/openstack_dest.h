@@ -112,6 +112,10 @@ typedef enum os_status {
    * Any other unexpected HTTP answer (e.g. 409, 416, a redirect).
    */
   OS_ERR_HTTP = 17,
+  /**
+   * The container still holds objects: os_delete_container empties it only when asked to.
+   */
+  OS_ERR_CONTAINER_NOT_EMPTY = 18,
 } os_status;
 
 /**
@@ -191,6 +195,12 @@ typedef struct os_entry {
    */
   const char *etag;
 } os_entry;
+
+/**
+ * Entry callback of os_list_each: one entry, borrowed for the call only; return 0 to go on,
+ * non-zero to stop the listing.
+ */
+typedef int (*os_entry_cb)(void *ctx, const struct os_entry *entry);
 
 /**
  * Account usage, from os_quota.
@@ -420,6 +430,35 @@ void os_entry_free(struct os_entry *entry);
  * `dest` is NULL or a live handle; `entries` and `count` NULL or writable.
  */
 enum os_status os_list(struct os_dest *dest, struct os_entry **entries, size_t *count);
+
+/**
+ * Lists entry by entry, for listings of any size (memory bounded by one listing page): `cb`
+ * gets each entry (borrowed for the call only) with `ctx`, and returns 0 to go on or non-zero
+ * to stop (the call then returns OS_OK). `prefix` (NULL or "" for all) keeps only names that
+ * start with it, relative to the destination's prefix (it need not end in '/'). With
+ * `recursive` every object at any depth is listed and no folders; without, the objects
+ * directly under the prefix and its sub-folders as folder entries. Names are relative to the
+ * destination's prefix.
+ *
+ * # Safety
+ * `dest` is NULL or a live handle; `prefix` NULL or a NUL-terminated string; `cb` NULL or
+ * callable with `ctx` during the call.
+ */
+enum os_status os_list_each(struct os_dest *dest,
+                            const char *prefix,
+                            bool recursive,
+                            os_entry_cb cb,
+                            void *ctx);
+
+/**
+ * Deletes the container. One that still holds objects is refused with
+ * OS_ERR_CONTAINER_NOT_EMPTY, unless `empty_first`, which first deletes every object in it
+ * (all of them, not only those under the destination's prefix).
+ *
+ * # Safety
+ * `dest` is NULL or a live handle.
+ */
+enum os_status os_delete_container(struct os_dest *dest, bool empty_first);
 
 /**
  * Frees an array from os_list; NULL is a no-op.

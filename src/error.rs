@@ -37,6 +37,8 @@ pub enum ErrorKind {
     Callback,
     /// Any other unexpected HTTP answer.
     Http,
+    /// The container still holds objects (deleting it needs them deleted first).
+    ContainerNotEmpty,
 }
 
 /// An error with a one-line message a user can act on, and the HTTP status and Swift

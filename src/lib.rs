@@ -34,5 +34,7 @@ pub use config::Config;
 pub use error::{Error, ErrorKind, Result};
 pub use secret::Secret;
 pub use swift::names::MAX_OBJECT_NAME;
-pub use swift::types::{Entry, Progress, Quota, ReadOnce, Rewindable, Session, UploadSource};
+pub use swift::types::{
+    Entry, ListOptions, Progress, Quota, ReadOnce, Rewindable, Session, UploadSource,
+};
 pub use swift::Destination;

@@ -368,6 +368,67 @@ fn listing_pages_at_the_clusters_own_limit() {
 }
 
 #[test]
+fn listing_options_and_deleting_containers() {
+    let Some(tb) = testbed() else { return };
+    let c = unique_container("lsdel");
+    let d = Destination::open(&tb.v3(&c, "base", &var("OSD_REGION1"))).unwrap();
+    assert_eq!(
+        d.delete_container(false).unwrap_err().kind(),
+        ErrorKind::ContainerNotFound
+    );
+    d.create_container().unwrap();
+    for n in ["a1", "a2", "b1", "sub/a3", "sub/deep/a4", "subway"] {
+        d.put_bytes(n, n.as_bytes()).unwrap();
+    }
+    let outside = Destination::open(&tb.v3(&c, "elsewhere", &var("OSD_REGION1"))).unwrap();
+    outside.put_bytes("x", b"x").unwrap();
+    let list = |prefix: &str, recursive: bool| {
+        let mut names = Vec::new();
+        let options = openstack_dest::ListOptions {
+            prefix: prefix.into(),
+            recursive,
+        };
+        d.list_with(&options, |e| {
+            names.push(if e.is_folder {
+                format!("{}/", e.name)
+            } else {
+                e.name
+            });
+            true
+        })
+        .unwrap();
+        names
+    };
+    assert_eq!(list("", false), ["a1", "a2", "b1", "sub/", "subway"]);
+    assert_eq!(
+        list("", true),
+        ["a1", "a2", "b1", "sub/a3", "sub/deep/a4", "subway"]
+    );
+    assert_eq!(list("a", false), ["a1", "a2"]);
+    assert_eq!(list("sub", false), ["sub/", "subway"]);
+    assert_eq!(list("sub/", false), ["sub/a3", "sub/deep/"]);
+    assert_eq!(list("sub/", true), ["sub/a3", "sub/deep/a4"]);
+    // Stopping early.
+    let mut seen = 0;
+    d.list_with(&Default::default(), |_| {
+        seen += 1;
+        seen < 2
+    })
+    .unwrap();
+    assert_eq!(seen, 2);
+    // A container with objects is not deleted unless asked to empty it; then everything goes.
+    let e = d.delete_container(false).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ContainerNotEmpty, "{e}");
+    assert_eq!(d.get_bytes("a1").unwrap(), b"a1");
+    d.delete_container(true).unwrap();
+    assert_eq!(d.test().unwrap_err().kind(), ErrorKind::ContainerNotFound);
+    assert_eq!(
+        outside.get_bytes("x").unwrap_err().kind(),
+        ErrorKind::ContainerNotFound
+    );
+}
+
+#[test]
 fn region_two_and_the_region_rule() {
     let Some(tb) = testbed() else { return };
     let c = unique_container("region");

@@ -6,8 +6,8 @@ use std::path::Path;
 use super::boundary::{dest_arg, guard, guard_void, out_arg, str_arg, to_cstring};
 use super::stream::{progress_of, CallbackSink, CallbackSource, HostPtr};
 use super::types::{
-    os_dest, os_entry, os_progress_cb, os_quota_info, os_read_cb, os_rewind_cb, os_status,
-    os_write_cb,
+    os_dest, os_entry, os_entry_cb, os_progress_cb, os_quota_info, os_read_cb, os_rewind_cb,
+    os_status, os_write_cb,
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::time::to_unix_ms;
@@ -416,6 +416,61 @@ pub unsafe extern "C" fn os_list(
         *count = n;
         Ok(())
     })
+}
+
+/// Lists entry by entry, for listings of any size (memory bounded by one listing page): `cb`
+/// gets each entry (borrowed for the call only) with `ctx`, and returns 0 to go on or non-zero
+/// to stop (the call then returns OS_OK). `prefix` (NULL or "" for all) keeps only names that
+/// start with it, relative to the destination's prefix (it need not end in '/'). With
+/// `recursive` every object at any depth is listed and no folders; without, the objects
+/// directly under the prefix and its sub-folders as folder entries. Names are relative to the
+/// destination's prefix.
+///
+/// # Safety
+/// `dest` is NULL or a live handle; `prefix` NULL or a NUL-terminated string; `cb` NULL or
+/// callable with `ctx` during the call.
+#[no_mangle]
+pub unsafe extern "C" fn os_list_each(
+    dest: *mut os_dest,
+    prefix: *const c_char,
+    recursive: bool,
+    cb: os_entry_cb,
+    ctx: *mut c_void,
+) -> os_status {
+    guard(|| {
+        let d = dest_arg(dest)?;
+        let prefix = if prefix.is_null() {
+            ""
+        } else {
+            str_arg(prefix, "the prefix")?
+        };
+        let cb = cb.ok_or_else(|| Error::invalid_argument("the entry callback is NULL"))?;
+        let ctx = HostPtr(ctx);
+        let options = crate::ListOptions {
+            prefix: prefix.to_string(),
+            recursive,
+        };
+        d.list_with(&options, |entry| {
+            let e = entry_to_c(&entry);
+            // SAFETY: a host callback with its own context, on the calling thread; the entry
+            // lives until it returns.
+            let go_on = unsafe { cb(ctx.get(), &e) } == 0;
+            // SAFETY: the strings were made by entry_to_c just above and are freed once.
+            unsafe { free_entry_strings(&e) };
+            go_on
+        })
+    })
+}
+
+/// Deletes the container. One that still holds objects is refused with
+/// OS_ERR_CONTAINER_NOT_EMPTY, unless `empty_first`, which first deletes every object in it
+/// (all of them, not only those under the destination's prefix).
+///
+/// # Safety
+/// `dest` is NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn os_delete_container(dest: *mut os_dest, empty_first: bool) -> os_status {
+    guard(|| dest_arg(dest)?.delete_container(empty_first))
 }
 
 /// Frees an array from os_list; NULL is a no-op.

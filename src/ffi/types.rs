@@ -81,6 +81,11 @@ pub type os_write_cb =
 pub type os_progress_cb =
     Option<unsafe extern "C" fn(ctx: *mut c_void, done: u64, total: i64) -> c_int>;
 
+/// Entry callback of os_list_each: one entry, borrowed for the call only; return 0 to go on,
+/// non-zero to stop the listing.
+pub type os_entry_cb =
+    Option<unsafe extern "C" fn(ctx: *mut c_void, entry: *const os_entry) -> c_int>;
+
 /// Log callback: one line of UTF-8, valid for the call only. May be called from any thread.
 pub type os_log_cb =
     Option<unsafe extern "C" fn(ctx: *mut c_void, level: os_log_level, message: *const c_char)>;

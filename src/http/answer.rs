@@ -156,6 +156,10 @@ pub(crate) fn swift_error(what: &str, status: u16, h: &HeaderMap, about: About) 
             ErrorKind::NotFound,
             "the Swift account does not exist".to_string(),
         ),
+        (409, About::Container(c)) => (
+            ErrorKind::ContainerNotEmpty,
+            format!("container '{c}' still holds objects: delete them first, or ask for it to be emptied"),
+        ),
         (409, _) => (
             ErrorKind::Http,
             "Swift reported a conflict (409), e.g. deleting a container that is not empty"
@@ -246,6 +250,10 @@ mod tests {
             ErrorKind::ContainerNotFound
         );
         assert_eq!(kind(403, About::Account), ErrorKind::Forbidden);
+        assert_eq!(
+            kind(409, About::Container("c")),
+            ErrorKind::ContainerNotEmpty
+        );
         assert_eq!(kind(413, About::Object("a")), ErrorKind::TooLarge);
         assert_eq!(kind(422, About::Object("a")), ErrorKind::Integrity);
         assert_eq!(kind(503, About::Object("a")), ErrorKind::Server);

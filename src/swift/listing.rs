@@ -88,15 +88,33 @@ pub(crate) fn parse_page(
 impl Swift {
     /// Lists the destination: every page, folders as entries.
     pub(crate) fn list_all(&self) -> Result<Vec<Entry>> {
-        let prefix = self.config.prefix.clone();
-        let what = format!("listing container '{}'", self.config.container);
         let mut entries = Vec::new();
+        self.list_pages(&self.config.prefix, &self.config.prefix, false, |page| {
+            entries.extend(page);
+            Ok(true)
+        })?;
+        Ok(entries)
+    }
+
+    /// Lists the objects whose names start with `prefix` (of the container, not the
+    /// destination), page by page, names relative to `strip` (a start of `prefix`): with
+    /// `recursive` every object, else the objects directly under it and its sub-folders as
+    /// folder entries. `each` gets every page and returns whether to go on; memory is bounded
+    /// by one page.
+    pub(crate) fn list_pages(
+        &self,
+        prefix: &str,
+        strip: &str,
+        recursive: bool,
+        mut each: impl FnMut(Vec<Entry>) -> Result<bool>,
+    ) -> Result<()> {
+        let what = format!("listing container '{}'", self.config.container);
         let mut marker: Option<String> = None;
         loop {
-            let mut query = format!(
-                "format=json&delimiter=%2F&prefix={}",
-                encode_segment(&prefix)
-            );
+            let mut query = format!("format=json&prefix={}", encode_segment(prefix));
+            if !recursive {
+                query.push_str("&delimiter=%2F");
+            }
             if let Some(m) = &marker {
                 query.push_str("&marker=");
                 query.push_str(&encode_segment(m));
@@ -108,7 +126,7 @@ impl Swift {
                     let body = resp
                         .bytes()
                         .map_err(|e| TryError::Retry(answer::transport_error(&what, &e), None))?;
-                    let page = parse_page(&body, &prefix).map_err(|e| {
+                    let page = parse_page(&body, strip).map_err(|e| {
                         Error::new(
                             ErrorKind::Server,
                             format!("{what}: the listing is not the JSON Swift sends: {e}"),
@@ -126,12 +144,14 @@ impl Swift {
             let target = Target::Container(Some(&query));
             let timeout = Some(self.config.timeouts.list);
             let Some(page) = self.send(&what, Method::GET, target, timeout, &mut exchange)? else {
-                return Ok(entries);
+                return Ok(());
             };
-            entries.extend(page.entries);
+            if !each(page.entries)? {
+                return Ok(());
+            }
             match page.next {
                 Some(next) if Some(&next) != marker.as_ref() => marker = Some(next),
-                _ => return Ok(entries),
+                _ => return Ok(()),
             }
         }
     }

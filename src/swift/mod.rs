@@ -19,7 +19,7 @@ use crate::headers;
 use crate::log;
 use names::{encode_path, encode_segment, object_name};
 use request::{Swift, Target};
-use types::{Entry, Progress, Quota, Session, UploadSource};
+use types::{Entry, ListOptions, Progress, Quota, Session, UploadSource};
 use upload::UploadBody;
 
 /// An OpenStack Swift backup destination: one container and a prefix inside it.
@@ -322,6 +322,66 @@ impl Destination {
     /// Lists the files and folders under the prefix, names relative to it.
     pub fn list(&self) -> Result<Vec<Entry>> {
         self.swift.list_all()
+    }
+
+    /// Lists what `options` asks for, one entry at a time, names relative to the destination's
+    /// prefix; `each` returns whether to go on. Memory is bounded by one listing page, whatever
+    /// the number of objects.
+    pub fn list_with(
+        &self,
+        options: &ListOptions,
+        mut each: impl FnMut(Entry) -> bool,
+    ) -> Result<()> {
+        let base = &self.swift.config.prefix;
+        let prefix = format!("{base}{}", options.prefix);
+        self.swift
+            .list_pages(&prefix, base, options.recursive, |page| {
+                Ok(page.into_iter().all(&mut each))
+            })
+    }
+
+    /// Deletes the container. One that still holds objects is refused
+    /// ([`ErrorKind::ContainerNotEmpty`]) unless `empty_first`, which first deletes every object
+    /// in it — all of them, not only those under the prefix.
+    pub fn delete_container(&self, empty_first: bool) -> Result<()> {
+        let container = &self.swift.config.container;
+        if empty_first {
+            let mut deleted = 0u64;
+            self.swift.list_pages("", "", true, |page| {
+                for entry in page {
+                    match self.swift.delete_object(&entry.name) {
+                        Err(e) if e.kind() != ErrorKind::NotFound => return Err(e),
+                        _ => deleted += 1,
+                    }
+                }
+                Ok(true)
+            })?;
+            log::info!("emptied container '{container}' ({deleted} objects)");
+        }
+        let what = format!("deleting container '{container}'");
+        let mut exchange = request::Plain::new(&[], |resp, attempt| Ok((resp, attempt)));
+        let (resp, attempt) = self.swift.send(
+            &what,
+            Method::DELETE,
+            Target::Container(None),
+            Some(self.swift.config.timeouts.short),
+            &mut exchange,
+        )?;
+        match resp.status().as_u16() {
+            200..=299 => {}
+            // A retry that finds it gone: an earlier try deleted it.
+            404 if attempt > 1 => {}
+            status => {
+                return Err(crate::http::answer::swift_error(
+                    &what,
+                    status,
+                    resp.headers(),
+                    crate::http::answer::About::Container(container),
+                ))
+            }
+        }
+        log::info!("{what}: done");
+        Ok(())
     }
 
     /// The account's usage and quota.

@@ -20,6 +20,17 @@ pub struct Entry {
     pub etag: Option<String>,
 }
 
+/// What [`crate::Destination::list_with`] lists.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListOptions {
+    /// Only names starting with this (relative to the destination's prefix; it need not end in
+    /// `/`). Empty: everything under the destination's prefix.
+    pub prefix: String,
+    /// Every object below, at any depth, and no folder entries; else the objects directly
+    /// under the prefix and its sub-folders as folder entries.
+    pub recursive: bool,
+}
+
 /// Account usage and quota.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Quota {
