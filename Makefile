@@ -5,11 +5,13 @@
 #                 (PROFILE=debug installs the debug build instead of building a release)
 #   make header   regenerate include/openstack_dest.h from src/ffi after changing the C ABI
 #   make bench    throughput of the library against curl and python-swiftclient on the test bed
+#   make fuzz     coverage-guided fuzzing of the parsers, FUZZ_SECONDS (default 60) per target
 
 PREFIX ?= /usr/local
 PROFILE ?= release
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
+FUZZ_SECONDS ?= 60
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 MAJOR := $(firstword $(subst ., ,$(VERSION)))
 
@@ -35,6 +37,9 @@ demo:
 
 bench:
 	bash examples/bench/run.sh
+
+fuzz:
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 testbed-start:
 	bash tests/openstack/testbed.sh start
