@@ -29,11 +29,21 @@ fn split_offset(t: &str) -> Option<(&str, i64)> {
         let (h, m) = zone
             .split_once(':')
             .unwrap_or((zone.get(..2)?, zone.get(2..).unwrap_or("0")));
-        let secs = h.parse::<i64>().ok()? * 3600 + m.parse::<i64>().ok()? * 60;
+        // A zone is at most 23:59 away from UTC; anything else (however many digits) is not one.
+        let (h, m) = (small_number(h, 23)?, small_number(m, 59)?);
+        let secs = h * 3600 + m * 60;
         let sign = if time.as_bytes()[i] == b'-' { -1 } else { 1 };
         return Some((&t[..tpos + i], sign * secs));
     }
     Some((t, 0))
+}
+
+/// A number of one or two digits, at most `max`.
+fn small_number(text: &str, max: i64) -> Option<i64> {
+    if text.is_empty() || text.len() > 2 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok().filter(|n| *n <= max)
 }
 
 /// Milliseconds since the Unix epoch (negative before it).
@@ -61,5 +71,12 @@ mod tests {
         let minus = parse_timestamp("2026-11-27T08:30:00-00:30").unwrap();
         assert_eq!(minus, z);
         assert!(parse_timestamp("yesterday").is_none());
+        // Zones that would overflow the arithmetic (found by fuzzing) are not zones.
+        assert!(parse_timestamp("2026-11-27T09:00:00+9999999999999999:00").is_none());
+        assert!(parse_timestamp("2026-11-27T09:00:00+00:999999999999999999").is_none());
+        assert!(
+            parse_timestamp("7824-01T00-0000000000000000000000000000007321351794228636331")
+                .is_none()
+        );
     }
 }

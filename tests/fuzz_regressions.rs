@@ -82,20 +82,6 @@ fn every_seed_and_regression_passes_its_target() {
     );
 }
 
-/// Inputs a fuzzer found that still break `src/`: `cargo test --test fuzz_regressions --
-/// --ignored` shows whether a fix works; once it passes, move them to `fuzz/regressions/`.
-#[test]
-#[ignore = "known failures in fuzz/regressions-pending/, until src/ is fixed"]
-fn pending_regressions_pass_their_target() {
-    let (replayed, failures) = replay(&["regressions-pending"]);
-    assert!(
-        failures.is_empty(),
-        "{} of {replayed} pending fuzz inputs still fail:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-}
-
 #[test]
 fn url_seeds_check_secrets_and_parse() {
     let dir = fuzz_dir().join("seeds").join("url_options");
