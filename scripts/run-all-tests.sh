@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of every layer against the real Swift + Keystone of the test bed:
-# Rust (unit, fake-server faults, real server, memory), C (plain, valgrind, ASan), Python, C#.
+# Rust (unit, fake-server faults, real server, memory, a short fuzzing run), C (plain, valgrind, ASan), Python, C#.
 # Installs what is missing, starts the test bed (and stops it again if this run started it),
 # and ends with each runner's own summary lines. Exit status: 0 only if every layer passed.
 set -uo pipefail
@@ -49,6 +49,7 @@ run_layer() {
 
 run_layer rust-style bash -c 'cargo fmt --check && cargo clippy --all-targets -- -D warnings'
 run_layer rust cargo test --no-fail-fast
+run_layer fuzz bash scripts/fuzz.sh 15
 run_layer install bash scripts/check-install.sh
 run_layer c bash tests/c/run.sh
 run_layer python bash bindings/python/run-tests.sh
@@ -56,13 +57,14 @@ run_layer csharp bash bindings/csharp/run-tests.sh
 
 say "summary"
 failed=0
-for name in rust-style rust install c python csharp; do
+for name in rust-style rust fuzz install c python csharp; do
   status=${result[$name]:-1}
   [ "$status" -eq 0 ] && verdict=ok || { verdict="FAILED (exit $status)"; failed=1; }
   echo "$name: $verdict (log: target/test-logs/$name.log)"
 done
 echo
 grep -h "^test result:" "$LOGS/rust.log" || true
+grep -hE "^fuzz [a-z_]+: " "$LOGS/fuzz.log" || true
 grep -hE "^install: [0-9]+ passed, [0-9]+ failed" "$LOGS/install.log" || true
 grep -hE "^c(-[a-z]+)?: [0-9]+ passed, [0-9]+ failed" "$LOGS/c.log" || true
 grep -hE "^(=+ )?[0-9]+ (passed|failed|error).* in [0-9.]+s" "$LOGS/python.log" | tail -1 || true
