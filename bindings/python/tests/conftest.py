@@ -11,7 +11,6 @@ import importlib.util
 import json
 import os
 import sys
-import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
@@ -87,14 +86,14 @@ class Server:
         path = "/" + urllib.parse.quote(prefix) if prefix else ""
         return f"openstack://{container}{path}?{urllib.parse.urlencode(query)}"
 
-    # ---- direct Swift access for clean-up and checks (independent of the binding)
+    # ---- direct Keystone access, for a storage URL and token independent of the binding
 
     def swift_session(self, **kwargs: str) -> "SwiftAdmin":
         return SwiftAdmin(self, **kwargs)
 
 
 class SwiftAdmin:
-    """Minimal Keystone v3 + Swift client (urllib) for clean-up: lists and deletes containers."""
+    """Minimal Keystone v3 client (urllib): a token and the Swift storage URL of the test bed."""
 
     def __init__(
         self,
@@ -138,38 +137,6 @@ class SwiftAdmin:
         if not self.storage_url:
             raise RuntimeError("no object-store endpoint in the test bed's catalog")
 
-    def _request(self, method: str, path: str) -> bytes:
-        req = urllib.request.Request(
-            self.storage_url + path, headers={"X-Auth-Token": self.token}, method=method
-        )
-        try:
-            with urllib.request.urlopen(req, timeout=60) as resp:
-                return resp.read()
-        except urllib.error.HTTPError as exc:
-            if exc.code == 404:
-                return b""
-            raise
-
-    def object_names(self, container: str) -> List[str]:
-        names: List[str] = []
-        marker = ""
-        while True:
-            q = urllib.parse.urlencode({"format": "json", "marker": marker})
-            raw = self._request("GET", f"/{urllib.parse.quote(container, safe='')}?{q}")
-            page = json.loads(raw) if raw else []
-            if not page:
-                return names
-            names.extend(item["name"] for item in page)
-            marker = page[-1]["name"]
-
-    def delete_container(self, container: str) -> None:
-        for name in self.object_names(container):
-            self._request(
-                "DELETE",
-                f"/{urllib.parse.quote(container, safe='')}/{urllib.parse.quote(name, safe='/')}",
-            )
-        self._request("DELETE", f"/{urllib.parse.quote(container, safe='')}")
-
 
 @pytest.fixture(scope="session")
 def server() -> Server:
@@ -195,12 +162,22 @@ def unique(prefix: str = "pyosd") -> str:
 
 
 @pytest.fixture
-def container(server: Server, swift_admin: SwiftAdmin) -> Iterator[str]:
+def container(server: Server) -> Iterator[str]:
     """A unique container name (created by the test through the binding); removed afterwards."""
     name = unique()
     yield name
+    remove_container(server.v3_url(name), name)
+
+
+def remove_container(url: str, name: str) -> None:
+    """Deletes a test container and its objects through the binding (delete_container(empty_first=True))."""
+    from openstack_dest import ContainerNotFoundError, Destination
+
     try:
-        swift_admin.delete_container(name)
+        with Destination(url) as d:
+            d.delete_container(empty_first=True)
+    except ContainerNotFoundError:
+        pass
     except Exception as exc:  # noqa: BLE001 - clean-up must not hide the test's own result
         print(f"clean-up of container {name} failed: {exc}", file=sys.stderr)
 

@@ -56,6 +56,7 @@ EXPECTED_CLASSES = {
     Status.PANIC: "InternalError",
     Status.CALLBACK: "CallbackError",
     Status.HTTP: "HttpError",
+    Status.CONTAINER_NOT_EMPTY: "ContainerNotEmptyError",
 }
 
 

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator, List, Optional, Tuple
 
 import pytest
 
-from conftest import Server, SwiftAdmin, unique
+from conftest import Server, remove_container, unique
 
 from openstack_dest import (
     AuthError,
@@ -27,6 +27,7 @@ from openstack_dest import (
     Destination,
     Entry,
     ForbiddenError,
+    InvalidArgumentError,
     NotFoundError,
     OpenStackError,
     Quota,
@@ -272,9 +273,7 @@ def test_second_domain(server: Server) -> None:
         with Destination(server.v3_url(name)) as d1, pytest.raises(ContainerNotFoundError):
             d1.list()
     finally:
-        server.swift_session(
-            user=server.user2, password=server.password2, project=server.project2, domain=server.domain2
-        ).delete_container(name)
+        remove_container(url, name)
 
 
 # ---- errors -------------------------------------------------------------------------------------
@@ -583,3 +582,87 @@ def test_large_file_streams_in_bounded_memory(dest: Destination, tmp_path: Path)
     assert back.hexdigest() == digest.hexdigest()
     assert peak_growth < 64 * MiB, f"peak memory grew by {peak_growth / MiB:.1f} MiB"
     dest.delete("large.bin")
+
+
+# ---- os_list_each and os_delete_container ------------------------------------------------------
+
+
+def test_list_each_and_delete_container(server: Server, container: str) -> None:
+    from openstack_dest import ContainerNotEmptyError, _destination
+
+    names = ["a.txt", "dir/b.txt", "dir/sub/c.txt", "dir2/d.txt", "e.txt"]
+    with Destination(server.v3_url(container)) as d:
+        d.create_container()
+        for n in names:
+            d.put(n, n.encode())
+        # No arguments: one level, as before (os_list).
+        top = d.list()
+        assert [(e.name, e.is_folder) for e in top] == [
+            ("a.txt", False), ("dir", True), ("dir2", True), ("e.txt", False)
+        ]
+        assert [e.name for e in d.list(recursive=True)] == names
+        rec = by_name(d.list(recursive=True))
+        assert rec["dir/sub/c.txt"].size == len(b"dir/sub/c.txt") and not rec["dir/sub/c.txt"].is_folder
+        assert rec["a.txt"].etag == md5(b"a.txt") and rec["a.txt"].last_modified is not None
+        assert [(e.name, e.is_folder) for e in d.list("dir/")] == [("dir/b.txt", False), ("dir/sub", True)]
+        assert [e.name for e in d.list("dir", recursive=True)] == ["dir/b.txt", "dir/sub/c.txt", "dir2/d.txt"]
+        assert d.list("nothing-here/", recursive=True) == []
+        # The generator: the same entries; leaving early stops the listing.
+        assert list(d.iter_entries(recursive=True)) == d.list(recursive=True)
+        assert list(d.iter_entries()) == top
+        it = d.iter_entries(recursive=True)
+        assert next(it).name == "a.txt"
+        assert next(it).name == "dir/b.txt"
+        it.close()
+        first = []
+        for e in d.iter_entries("dir/", recursive=True):
+            first.append(e.name)
+            break
+        assert first == ["dir/b.txt"]
+        # An exception raised inside the ctypes callback stops the listing and is re-raised after.
+        seen: List[str] = []
+        real = _destination._entry_from
+
+        def failing(raw: Any) -> Entry:
+            entry = real(raw)
+            seen.append(entry.name)
+            if len(seen) == 2:
+                raise Boom("in the entry callback")
+            return entry
+
+        _destination._entry_from = failing
+        try:
+            with pytest.raises(Boom, match="in the entry callback"):
+                d.list(recursive=True)
+            assert seen == ["a.txt", "dir/b.txt"]
+            seen.clear()
+            with pytest.raises(Boom):
+                list(d.iter_entries(recursive=True))
+            assert seen == ["a.txt", "dir/b.txt"]
+        finally:
+            _destination._entry_from = real
+        assert [e.name for e in d.list(recursive=True)] == names  # the handle still works
+        # Deleting a container that holds objects is refused, then emptied on request.
+        with pytest.raises(ContainerNotEmptyError) as info:
+            d.delete_container()
+        assert info.value.status == Status.CONTAINER_NOT_EMPTY
+        assert len(d.list(recursive=True)) == len(names)
+        d.delete_container(empty_first=True)
+        with pytest.raises(ContainerNotFoundError):
+            d.list()
+        with pytest.raises(ContainerNotFoundError):
+            d.delete_container()
+
+
+def test_list_each_prefix_is_relative_to_the_destination_prefix(server: Server, container: str) -> None:
+    with Destination(server.v3_url(container, "pre/fix")) as d:
+        d.create_container()
+        d.put("x/1.txt", b"1")
+        d.put("x/2/3.txt", b"3")
+        d.put("y.txt", b"y")
+        assert [e.name for e in d.list("x", recursive=True)] == ["x/1.txt", "x/2/3.txt"]
+        assert [e.name for e in d.iter_entries("x/")] == ["x/1.txt", "x/2"]
+        with pytest.raises(InvalidArgumentError):
+            d.list("bad\0prefix")
+        with pytest.raises(InvalidArgumentError):
+            d.iter_entries("bad\0prefix")

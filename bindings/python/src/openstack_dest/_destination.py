@@ -8,6 +8,7 @@ import io
 import itertools
 import logging
 import os
+import queue
 import threading
 from ctypes import POINTER, byref, c_char_p, c_size_t, c_void_p
 from dataclasses import dataclass
@@ -16,16 +17,19 @@ from typing import (
     Any,
     Callable,
     Dict,
+    Iterator,
     List,
     Mapping,
     Optional,
     Protocol,
+    Tuple,
     Union,
     overload,
 )
 
 from . import _native
 from ._native import (
+    ENTRY_CB,
     LOG_CB,
     PROGRESS_CB,
     READ_CB,
@@ -264,6 +268,25 @@ def _progress(ctx: Optional[int], done: int, total: int) -> int:
         return 1
 
 
+class _StopListing(Exception):
+    """Raised by a listing sink to stop os_list_each without an error."""
+
+
+def _entry(ctx: Optional[int], raw: Any) -> int:
+    state = _states.get(ctx or 0)
+    if state is None or not raw:
+        return 1
+    try:
+        state.sink(_entry_from(raw.contents))  # a copy: the entry is borrowed for this call only
+        return 0
+    except BaseException as exc:  # noqa: BLE001 - stored and re-raised after the call
+        if state.error is None:
+            state.error = exc
+        return 1
+
+
+_ITER_QUEUE = 256
+_ENTRY_CALLBACK = ENTRY_CB(_entry)
 _READ_CALLBACK = READ_CB(_read)
 _REWIND_CALLBACK = REWIND_CB(_rewind)
 _WRITE_CALLBACK = WRITE_CB(_write)
@@ -601,16 +624,101 @@ class Destination:
             )
             self._check(status, state)
 
-    def list(self) -> List[Entry]:
-        """All entries under the prefix (one level: sub-"directories" are folder entries)."""
-        entries = POINTER(OsEntry)()
-        count = c_size_t()
-        with self._use() as h:
-            self._check(lib.os_list(h, byref(entries), byref(count)))
+    def list(self, prefix: str = "", recursive: bool = False) -> List[Entry]:
+        """The entries under the destination's prefix, as a list.
+
+        Without arguments: one level (sub-"directories" are folder entries), every page.
+        ``prefix`` keeps only names starting with it (relative to the destination's prefix; it
+        need not end in "/"); ``recursive`` lists every object at any depth and no folders.
+        """
+        if not prefix and not recursive:
+            entries = POINTER(OsEntry)()
+            count = c_size_t()
+            with self._use() as h:
+                self._check(lib.os_list(h, byref(entries), byref(count)))
+            try:
+                return [_entry_from(entries[i]) for i in range(count.value)]
+            finally:
+                lib.os_entries_free(entries, count)
+        out: List[Entry] = []
+        self._list_each(prefix, recursive, out.append)
+        return out
+
+    def iter_entries(self, prefix: str = "", recursive: bool = False) -> Iterator[Entry]:
+        """Like :meth:`list`, entry by entry, for listings of any size (memory bounded by a page
+        and a small queue). The listing runs in a helper thread while the generator is consumed;
+        leaving the loop early (``break``, an exception, ``close()``) stops it."""
+        raw_prefix = _text(prefix, "the prefix")
+        return self._iter_entries(raw_prefix, bool(recursive))
+
+    def _iter_entries(self, raw_prefix: bytes, recursive: bool) -> Iterator[Entry]:
+        items: "queue.Queue[Tuple[int, Any]]" = queue.Queue(maxsize=_ITER_QUEUE)
+        stop = threading.Event()
+
+        def deliver(entry: Entry) -> None:
+            while not stop.is_set():
+                if self._closed:  # close() waits for this call: end it
+                    raise ValueError("the Destination was closed during iter_entries()")
+                try:
+                    items.put((0, entry), timeout=0.05)
+                    return
+                except queue.Full:
+                    continue
+            raise _StopListing()
+
+        def run() -> None:
+            try:
+                self._list_each_raw(raw_prefix, recursive, deliver)
+                result: Tuple[int, Any] = (1, None)
+            except BaseException as exc:  # noqa: BLE001 - handed to the consuming thread
+                result = (2, exc)
+            while not stop.is_set():
+                try:
+                    items.put(result, timeout=0.05)
+                    return
+                except queue.Full:
+                    if self._closed:  # the entries still queued no longer matter
+                        try:
+                            items.get_nowait()
+                        except queue.Empty:
+                            pass
+
+        worker = threading.Thread(target=run, name="openstack_dest-list", daemon=True)
+        worker.start()
         try:
-            return [_entry_from(entries[i]) for i in range(count.value)]
+            while True:
+                kind, value = items.get()
+                if kind == 0:
+                    yield value
+                elif kind == 1:
+                    return
+                else:
+                    raise value
         finally:
-            lib.os_entries_free(entries, count)
+            stop.set()
+            worker.join()
+
+    def _list_each(self, prefix: str, recursive: bool, sink: Callable[[Entry], None]) -> None:
+        self._list_each_raw(_text(prefix, "the prefix"), bool(recursive), sink)
+
+    def _list_each_raw(self, raw_prefix: bytes, recursive: bool, sink: Callable[[Entry], None]) -> None:
+        """os_list_each: each entry is copied into an Entry and given to ``sink``. An exception
+        raised on the way stops the listing and is re-raised once the call has returned
+        (_StopListing only stops it)."""
+        state = _CallState(None)
+        state.sink = sink
+        with _Registered(state) as key, self._use() as h:
+            status = lib.os_list_each(h, raw_prefix, recursive, _ENTRY_CALLBACK, key)
+        if isinstance(state.error, _StopListing):
+            state.error = None
+        self._check(status, state)
+
+    def delete_container(self, empty_first: bool = False) -> None:
+        """Delete the container. One that still holds objects is refused with
+        :class:`ContainerNotEmptyError` unless ``empty_first``, which first deletes every object in
+        it (all of them, not only those under the destination's prefix)."""
+        with self._use() as h:
+            self._check(lib.os_delete_container(h, bool(empty_first)))
 
     def stat(self, name: str) -> Entry:
         """Size, ETag and last-modified time of one object."""

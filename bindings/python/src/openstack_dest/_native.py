@@ -1,4 +1,4 @@
-"""Locating and declaring libopenstack_dest (ctypes). Mirrors include/openstack_dest.h.
+"""Locating and declaring libopenstack_dest (ctypes); the declarations are generated (_bindings.py).
 
 Search order for the library:
 1. ``OPENSTACK_DEST_LIB`` (full path of the shared library);
@@ -13,25 +13,27 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import enum
 import os
 import sys
-from ctypes import (
-    CFUNCTYPE,
-    POINTER,
-    Structure,
-    c_bool,
-    c_char_p,
-    c_int,
-    c_int32,
-    c_int64,
-    c_size_t,
-    c_ssize_t,
-    c_uint64,
-    c_void_p,
-)
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import List, Optional, Tuple
+
+# Enums, structures, callback types and the FUNCTIONS table (name -> (restype, argtypes)) are
+# generated from include/openstack_dest.h by bindings/python/tools/gen_native.py.
+from ._bindings import (  # re-exported
+    ENTRY_CB,
+    FUNCTIONS,
+    LOG_CB,
+    PROGRESS_CB,
+    READ_CB,
+    REWIND_CB,
+    STATUS_C_NAMES,
+    WRITE_CB,
+    LogLevel,
+    OsEntry,
+    OsQuotaInfo,
+    Status,
+)
 
 ENV_VAR = "OPENSTACK_DEST_LIB"
 
@@ -43,104 +45,11 @@ else:
     LIB_FILE = "libopenstack_dest.so"
 
 
-class Status(enum.IntEnum):
-    """``os_status``: the result of every fallible call (stable numbers)."""
-
-    OK = 0
-    INVALID_ARGUMENT = 1
-    INVALID_URL = 2
-    AUTH = 3
-    FORBIDDEN = 4
-    NOT_FOUND = 5
-    CONTAINER_NOT_FOUND = 6
-    ENDPOINT_NOT_FOUND = 7
-    TOO_LARGE = 8
-    INTEGRITY = 9
-    NETWORK = 10
-    TIMEOUT = 11
-    SERVER = 12
-    LOCAL_IO = 13
-    CANCELLED = 14
-    PANIC = 15
-    CALLBACK = 16
-    HTTP = 17
-
-
-class LogLevel(enum.IntEnum):
-    """``os_log_level``."""
-
-    ERROR = 1
-    WARN = 2
-    INFO = 3
-    DEBUG = 4
-
-
-class OsEntry(Structure):
-    """``os_entry``."""
-
-    _fields_ = [
-        ("name", c_char_p),
-        ("size", c_int64),
-        ("last_modified_ms", c_int64),
-        ("is_folder", c_bool),
-        ("etag", c_char_p),
-    ]
-
-
-class OsQuotaInfo(Structure):
-    """``os_quota_info``."""
-
-    _fields_ = [
-        ("bytes_used", c_int64),
-        ("quota_bytes", c_int64),
-        ("object_count", c_int64),
-        ("container_count", c_int64),
-    ]
-
-
-# Callback types (the ctx pointer comes first). Buffers are passed as plain addresses.
-READ_CB = CFUNCTYPE(c_ssize_t, c_void_p, c_void_p, c_size_t)
-REWIND_CB = CFUNCTYPE(c_int, c_void_p)
-WRITE_CB = CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t)
-PROGRESS_CB = CFUNCTYPE(c_int, c_void_p, c_uint64, c_int64)
-LOG_CB = CFUNCTYPE(None, c_void_p, c_int, c_char_p)
-
-_dest_p = c_void_p  # os_dest * (opaque)
-_status = c_int  # os_status
-_log_level = c_int  # os_log_level
-
-# name -> (restype, argtypes): every function of include/openstack_dest.h.
-FUNCTIONS: Dict[str, Tuple[Any, Sequence[Any]]] = {
-    "os_version": (c_char_p, []),
-    "os_status_name": (c_char_p, [_status]),
-    "os_last_error_message": (c_char_p, []),
-    "os_last_http_status": (c_int32, []),
-    "os_set_log_callback": (None, [LOG_CB, c_void_p, _log_level]),
-    "os_open": (_dest_p, [c_char_p]),
-    "os_open_with": (_status, [c_char_p, POINTER(c_char_p), POINTER(c_char_p), c_size_t, POINTER(_dest_p)]),
-    "os_free": (None, [_dest_p]),
-    "os_test": (_status, [_dest_p]),
-    "os_create_container": (_status, [_dest_p]),
-    "os_put": (_status, [_dest_p, c_char_p, c_void_p, c_size_t]),
-    "os_put_file": (_status, [_dest_p, c_char_p, c_char_p]),
-    "os_put_file_ex": (_status, [_dest_p, c_char_p, c_char_p, PROGRESS_CB, c_void_p]),
-    "os_put_stream": (
-        _status,
-        [_dest_p, c_char_p, READ_CB, REWIND_CB, c_void_p, c_int64, PROGRESS_CB, c_void_p],
-    ),
-    "os_get": (_status, [_dest_p, c_char_p, POINTER(c_void_p), POINTER(c_size_t)]),
-    "os_bytes_free": (None, [c_void_p, c_size_t]),
-    "os_get_file": (_status, [_dest_p, c_char_p, c_char_p]),
-    "os_get_file_ex": (_status, [_dest_p, c_char_p, c_char_p, PROGRESS_CB, c_void_p]),
-    "os_get_stream": (_status, [_dest_p, c_char_p, WRITE_CB, c_void_p, PROGRESS_CB, c_void_p]),
-    "os_delete": (_status, [_dest_p, c_char_p]),
-    "os_rename": (_status, [_dest_p, c_char_p, c_char_p]),
-    "os_stat": (_status, [_dest_p, c_char_p, POINTER(POINTER(OsEntry))]),
-    "os_entry_free": (None, [POINTER(OsEntry)]),
-    "os_list": (_status, [_dest_p, POINTER(POINTER(OsEntry)), POINTER(c_size_t)]),
-    "os_entries_free": (None, [POINTER(OsEntry), c_size_t]),
-    "os_quota": (_status, [_dest_p, POINTER(OsQuotaInfo)]),
-}
+__all__ = [
+    "ENTRY_CB", "FUNCTIONS", "LOG_CB", "PROGRESS_CB", "READ_CB", "REWIND_CB", "STATUS_C_NAMES",
+    "WRITE_CB", "LogLevel", "OsEntry", "OsQuotaInfo", "Status", "lib", "library_path", "last_error",
+    "checkout_root",
+]
 
 
 def _package_dir() -> Path:

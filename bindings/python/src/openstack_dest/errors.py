@@ -1,10 +1,14 @@
-"""Exceptions: one class per ``os_status``, all under :class:`OpenStackError`."""
+"""Exceptions: one class per ``os_status``, all under :class:`OpenStackError`.
+
+The statuses come from the header (``_bindings.Status``, generated); a test checks that every
+status but OK has its class here.
+"""
 
 from __future__ import annotations
 
 from typing import Dict, Optional, Type
 
-from ._native import Status
+from ._bindings import Status
 
 
 class OpenStackError(Exception):
@@ -99,6 +103,10 @@ class HttpError(OpenStackError):
     """Any other unexpected HTTP answer (e.g. 409, 422)."""
 
 
+class ContainerNotEmptyError(OpenStackError):
+    """``delete_container()`` without ``empty_first``: the container still holds objects."""
+
+
 class InternalError(OpenStackError):
     """An internal bug of the library, caught at its boundary (a Rust panic)."""
 
@@ -121,6 +129,7 @@ ERROR_CLASSES: Dict[int, Type[OpenStackError]] = {
     Status.PANIC: InternalError,
     Status.CALLBACK: CallbackError,
     Status.HTTP: HttpError,
+    Status.CONTAINER_NOT_EMPTY: ContainerNotEmptyError,
 }
 
 
