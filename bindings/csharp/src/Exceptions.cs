@@ -46,4 +46,16 @@ namespace OpenStackDest
         {
         }
     }
+
+    /// <summary>
+    /// The container still holds objects (OS_ERR_CONTAINER_NOT_EMPTY): <c>DeleteFolder(emptyFirst: true)</c>
+    /// deletes them first.
+    /// </summary>
+    public class FolderNotEmptyException : OpenStackException
+    {
+        public FolderNotEmptyException(string message, int httpStatus)
+            : base(OpenStackStatus.ContainerNotEmpty, message, httpStatus)
+        {
+        }
+    }
 }

@@ -108,6 +108,8 @@ namespace OpenStackDest
                     return new FileMissingException(message, http);
                 case OpenStackStatus.ContainerNotFound:
                     return new FolderMissingException(message, http);
+                case OpenStackStatus.ContainerNotEmpty:
+                    return new FolderNotEmptyException(message, http);
                 case OpenStackStatus.Cancelled:
                     return token.IsCancellationRequested
                         ? new OperationCanceledException(message, token)

@@ -37,6 +37,9 @@ namespace OpenStackDest
     internal delegate int NativeProgressCallback(IntPtr ctx, ulong done, long total);
 
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    internal delegate int NativeEntryCallback(IntPtr ctx, IntPtr entry);
+
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     internal delegate void NativeLogCallback(IntPtr ctx, int level, IntPtr message);
 
     /// <summary>
@@ -154,6 +157,14 @@ namespace OpenStackDest
 
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern OpenStackStatus os_list(DestinationHandle dest, out IntPtr entries, out UIntPtr count);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern OpenStackStatus os_list_each(DestinationHandle dest, byte[] prefix,
+            [MarshalAs(UnmanagedType.U1)] bool recursive, NativeEntryCallback cb, IntPtr ctx);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern OpenStackStatus os_delete_container(DestinationHandle dest,
+            [MarshalAs(UnmanagedType.U1)] bool emptyFirst);
 
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern void os_entries_free(IntPtr entries, UIntPtr count);

@@ -3,6 +3,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
@@ -374,6 +375,60 @@ namespace OpenStackDest
             }
         }
 
+        /// <summary>
+        /// The entries whose names start with <paramref name="prefix"/> (relative to the URL's prefix; null or ""
+        /// for all; it need not end in '/'). With <paramref name="recursive"/> every object at any depth and no
+        /// folders; without, the objects directly under the prefix and its sub-folders as folder entries.
+        /// </summary>
+        public IList<RemoteEntry> List(string prefix, bool recursive = false)
+        {
+            var result = new List<RemoteEntry>();
+            ForEach(prefix, recursive, e => { result.Add(e); return true; });
+            return result;
+        }
+
+        /// <summary>
+        /// Lists entry by entry (os_list_each), for listings of any size: <paramref name="onEntry"/> gets each
+        /// entry as <see cref="List(string, bool)"/> would return it, on the calling thread, and returns true to
+        /// go on or false to stop (then ForEach returns normally). An exception thrown by
+        /// <paramref name="onEntry"/> stops the listing and is rethrown unchanged once the native call returned.
+        /// </summary>
+        public void ForEach(string prefix, bool recursive, Func<RemoteEntry, bool> onEntry)
+        {
+            if (onEntry == null)
+                throw new ArgumentNullException("onEntry");
+            byte[] rawPrefix = Interop.Utf8Z(prefix ?? string.Empty, "prefix");
+            ExceptionDispatchInfo failure = null;
+            NativeEntryCallback cb = (ctx, entry) =>
+            {
+                try
+                {
+                    var e = Interop.ToEntry((NativeEntry)Marshal.PtrToStructure(entry, typeof(NativeEntry)));
+                    return onEntry(e) ? 0 : 1;
+                }
+                catch (Exception ex)
+                {
+                    failure = ExceptionDispatchInfo.Capture(ex);
+                    return 1;
+                }
+            };
+            OpenStackStatus status = Native.os_list_each(Handle, rawPrefix, recursive, cb, IntPtr.Zero);
+            GC.KeepAlive(cb);
+            if (failure != null)
+                failure.Throw();
+            Check(status);
+        }
+
+        /// <summary>
+        /// Deletes the container. One that still holds objects throws <see cref="FolderNotEmptyException"/>
+        /// unless <paramref name="emptyFirst"/>, which first deletes every object in it (all of them, not only
+        /// those under the URL's prefix). A missing container throws <see cref="FolderMissingException"/>.
+        /// </summary>
+        public void DeleteFolder(bool emptyFirst = false)
+        {
+            Check(Native.os_delete_container(Handle, emptyFirst));
+        }
+
         /// <summary>Size, ETag and last modification of one object (HEAD).</summary>
         public RemoteEntry Stat(string name)
         {
@@ -491,6 +546,16 @@ namespace OpenStackDest
         public Task<IList<RemoteEntry>> ListAsync(CancellationToken cancellationToken = default(CancellationToken))
         {
             return Task.Run(() => List(), cancellationToken);
+        }
+
+        public Task<IList<RemoteEntry>> ListAsync(string prefix, bool recursive, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return Task.Run(() => List(prefix, recursive), cancellationToken);
+        }
+
+        public Task DeleteFolderAsync(bool emptyFirst = false, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return Task.Run(() => DeleteFolder(emptyFirst), cancellationToken);
         }
 
         public Task<RemoteEntry> StatAsync(string name, CancellationToken cancellationToken = default(CancellationToken))

@@ -23,6 +23,7 @@ namespace OpenStackDest
         Panic = 15,
         Callback = 16,
         Http = 17,
+        ContainerNotEmpty = 18,
     }
 
     /// <summary>Level of a library log line (os_log_level).</summary>

@@ -24,6 +24,42 @@ namespace OpenStackDest.Tests
             return Assert.Throws<OpenStackException>(() => { new OpenStackDestination(url, options).Dispose(); });
         }
 
+        private static string FindHeader()
+        {
+            foreach (string start in new[] { AppDomain.CurrentDomain.BaseDirectory, Directory.GetCurrentDirectory() })
+            {
+                for (var dir = new DirectoryInfo(start); dir != null; dir = dir.Parent)
+                {
+                    string h = Path.Combine(Path.Combine(dir.FullName, "include"), "openstack_dest.h");
+                    if (File.Exists(h))
+                        return h;
+                }
+            }
+            Assert.Fail("include/openstack_dest.h not found above " + AppDomain.CurrentDomain.BaseDirectory);
+            return null;
+        }
+
+        /// <summary>OpenStackStatus has exactly the header's os_status names (OS_ERR_LOCAL_IO is LocalIO) and numbers.</summary>
+        [Test]
+        public void StatusEnumMatchesTheHeader()
+        {
+            string header = File.ReadAllText(FindHeader());
+            Match m = Regex.Match(header, @"typedef enum os_status \{(.*?)\} os_status;", RegexOptions.Singleline);
+            Assert.That(m.Success, Is.True, "enum os_status not found in the header");
+            string body = Regex.Replace(m.Groups[1].Value, @"/\*.*?\*/", " ", RegexOptions.Singleline);
+            var inHeader = new SortedDictionary<string, int>();
+            foreach (Match item in Regex.Matches(body, @"(OS_\w+)\s*=\s*(\d+)"))
+            {
+                string name = Regex.Replace(item.Groups[1].Value, "^OS_(ERR_)?", "").Replace("_", "").ToLowerInvariant();
+                inHeader.Add(name, int.Parse(item.Groups[2].Value));
+            }
+            Assert.That(inHeader.Count, Is.GreaterThanOrEqualTo(19));
+            var inBinding = new SortedDictionary<string, int>();
+            foreach (OpenStackStatus s in Enum.GetValues(typeof(OpenStackStatus)))
+                inBinding.Add(s.ToString().ToLowerInvariant(), (int)s);
+            Assert.That(string.Join(",", inBinding), Is.EqualTo(string.Join(",", inHeader)));
+        }
+
         [Test]
         public void VersionIsReported()
         {

@@ -425,6 +425,63 @@ namespace OpenStackDest.Tests
         }
 
         [Test]
+        public void ListEachAndDeleteFolderRoundTrip()
+        {
+            string c = TestEnv.UniqueContainer("each");
+            string[] names = { "a.txt", "dir/b.txt", "dir/sub/c.txt", "dir2/d.txt", "e.txt" };
+            try
+            {
+                using (var d = new OpenStackDestination(TestEnv.V3Url(c, "pre/")))
+                {
+                    d.CreateFolder();
+                    foreach (string n in names)
+                        d.Put(n, Encoding.UTF8.GetBytes(n));
+                    Func<IEnumerable<RemoteEntry>, string> show =
+                        es => string.Join(",", es.Select(e => e.Name + (e.IsFolder ? "/" : "")));
+                    Assert.That(show(d.List()), Is.EqualTo("a.txt,dir/,dir2/,e.txt"));
+                    Assert.That(show(d.List("", false)), Is.EqualTo("a.txt,dir/,dir2/,e.txt"));
+                    Assert.That(show(d.List(null, true)), Is.EqualTo(string.Join(",", names)));
+                    Assert.That(show(d.List("dir/")), Is.EqualTo("dir/b.txt,dir/sub/"));
+                    Assert.That(show(d.List("dir", true)), Is.EqualTo("dir/b.txt,dir/sub/c.txt,dir2/d.txt"));
+                    Assert.That(d.List("nothing/", true).Count, Is.EqualTo(0));
+                    Assert.That(show(d.ListAsync("dir/sub", true).GetAwaiter().GetResult()), Is.EqualTo("dir/sub/c.txt"));
+                    RemoteEntry c1 = d.List("dir/sub/", true).Single();
+                    Assert.That(c1.Size, Is.EqualTo(Encoding.UTF8.GetByteCount("dir/sub/c.txt")));
+                    Assert.That(c1.ETag, Is.EqualTo(TestEnv.Md5Hex(Encoding.UTF8.GetBytes("dir/sub/c.txt"))));
+                    AssertRecent(c1.LastModified);
+
+                    // Stop early: false from the callback ends the listing without an error.
+                    var seen = new List<string>();
+                    d.ForEach("", true, e => { seen.Add(e.Name); return seen.Count < 2; });
+                    Assert.That(string.Join(",", seen), Is.EqualTo("a.txt,dir/b.txt"));
+                    // An exception from the callback stops it too and comes out unchanged.
+                    seen.Clear();
+                    var boom = new InvalidOperationException("boom from the callback");
+                    Exception thrown = Assert.Throws<InvalidOperationException>(() =>
+                        d.ForEach("dir", true, e => { seen.Add(e.Name); throw boom; }));
+                    Assert.That(thrown, Is.SameAs(boom));
+                    Assert.That(string.Join(",", seen), Is.EqualTo("dir/b.txt"));
+                    Assert.Throws<ArgumentNullException>(() => d.ForEach("", false, null));
+                    Assert.That(Assert.Throws<OpenStackException>(() => d.List("bad\0prefix", true)).Status,
+                        Is.EqualTo(OpenStackStatus.InvalidArgument));
+
+                    // A container with objects is refused, then emptied on request.
+                    FolderNotEmptyException full = Assert.Throws<FolderNotEmptyException>(() => d.DeleteFolder());
+                    Assert.That(full.Status, Is.EqualTo(OpenStackStatus.ContainerNotEmpty));
+                    Assert.That(d.List(null, true).Count, Is.EqualTo(names.Length));
+                    d.DeleteFolderAsync(true).GetAwaiter().GetResult();
+                    Assert.That(SwiftAdmin.ContainerExists(c), Is.False);
+                    Assert.Throws<FolderMissingException>(() => d.DeleteFolder(true));
+                    Assert.Throws<FolderMissingException>(() => d.List("", true));
+                }
+            }
+            finally
+            {
+                SwiftAdmin.DeleteContainer(c);
+            }
+        }
+
+        [Test]
         public void MissingContainerIsFolderMissing()
         {
             string c = TestEnv.UniqueContainer("none");

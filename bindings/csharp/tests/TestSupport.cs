@@ -371,14 +371,6 @@ namespace OpenStackDest.Tests
             }
         }
 
-        private static string EscapePath(string name)
-        {
-            string[] parts = name.Split('/');
-            for (int i = 0; i < parts.Length; i++)
-                parts[i] = Uri.EscapeDataString(parts[i]);
-            return string.Join("/", parts);
-        }
-
         /// <summary>Whether the container exists (HEAD).</summary>
         internal static bool ContainerExists(string container)
         {
@@ -388,35 +380,19 @@ namespace OpenStackDest.Tests
             return (int)code >= 200 && (int)code < 300;
         }
 
-        /// <summary>Deletes every object of the container, then the container; best effort.</summary>
+        /// <summary>
+        /// Deletes every object of the container, then the container, through the binding
+        /// (<c>DeleteFolder(emptyFirst: true)</c>); best effort.
+        /// </summary>
         internal static void DeleteContainer(string container)
         {
             try
             {
-                Login();
-                string c = storageUrl + "/" + Uri.EscapeDataString(container);
-                for (int round = 0; round < 20; round++)
-                {
-                    string listing;
-                    HttpStatusCode code = Send("GET", c + "?format=plain", out listing);
-                    if (code == HttpStatusCode.NotFound)
-                        return;
-                    var names = new List<string>();
-                    foreach (string line in listing.Split('\n'))
-                    {
-                        if (line.Length > 0)
-                            names.Add(line);
-                    }
-                    if (names.Count == 0)
-                        break;
-                    foreach (string n in names)
-                    {
-                        string ignored;
-                        Send("DELETE", c + "/" + EscapePath(n), out ignored);
-                    }
-                }
-                string ignoredBody;
-                Send("DELETE", c, out ignoredBody);
+                using (var d = new OpenStackDestination(TestEnv.V3Url(container)))
+                    d.DeleteFolder(true);
+            }
+            catch (FolderMissingException)
+            {
             }
             catch (Exception e)
             {
