@@ -45,8 +45,9 @@ fi
 server_required=0
 [ -n "${CI:-}" ] || [ -n "${OSD_REQUIRE_SERVER:-}" ] && server_required=1
 
-# Test containers are named osdc-<run id>-...; on exit they are removed (the C API has no call for
-# that; cleanup.py uses python-swiftclient from the test bed, best effort).
+# Test containers are named osdc-<run id>-...; the test program deletes them itself
+# (os_delete_container with empty_first). On exit cleanup.py (python-swiftclient from the test bed,
+# best effort) removes what a crashed or killed run left behind.
 RUN_BASE=$$-$RANDOM
 cleanup_containers() {
   if [ -n "${OSD_AUTH_V3:-}" ] && [ -x /usr/bin/python3 ]; then

@@ -5,8 +5,10 @@
  * tests/openstack/testbed.sh). Without it they are skipped with a reason, or fail when CI or
  * OSD_REQUIRE_SERVER is set. OSD_C_BIG_MB sets the size of the big streaming test (default 256,
  * the object being a little larger than that), OSD_C_THREAD_ITERS the work of each of 8 threads,
- * OSD_C_RUN_ID the run id in container names (osdc-<run id>-<test>). The C API cannot delete
- * containers: tests delete their objects, run.sh removes the containers (tests/c/cleanup.py). */
+ * OSD_C_RUN_ID the run id in container names (osdc-<run id>-<test>). Fixtures delete their
+ * container with os_delete_container(empty_first) when done, and after the tests every container
+ * named by container_name() that is left is deleted the same way (run.sh's cleanup.py only
+ * removes what a crashed run left). */
 #define _XOPEN_SOURCE 700
 #include <pthread.h>
 #include <stdint.h>
@@ -39,6 +41,9 @@ static const struct h_test TESTS[] = {
     {"files", t_files, 1},
     {"rename_delete", t_rename_delete, 1},
     {"list_folders_prefix", t_list_folders_prefix, 1},
+    {"list_each", t_list_each, 1},
+    {"list_each_errors", t_list_each_errors, 1},
+    {"delete_container", t_delete_container, 1},
     {"special_names", t_special_names, 1},
     {"bad_names", t_bad_names, 1},
     {"null_args", t_null_args, 1},
@@ -118,5 +123,13 @@ int main(int argc, char **argv) {
     snprintf(RUN_ID, sizeof RUN_ID, "%ld-%06lx", (long)getpid(), r & 0xffffff);
   setvbuf(stdout, NULL, _IOLBF, 0);
   printf("libopenstack_dest %s, header %s, run %s\n", os_version(), OPENSTACK_DEST_VERSION, RUN_ID);
-  return h_run(TESTS, sizeof TESTS / sizeof TESTS[0], argc, argv, server_reason, required);
+  {
+    int rc = h_run(TESTS, sizeof TESTS / sizeof TESTS[0], argc, argv, server_reason, required);
+    size_t removed, failed = 0;
+    if (!server_reason) {
+      removed = remove_test_containers(&failed);
+      printf("cleanup: removed %zu test container(s) with os_delete_container, %zu could not be\n", removed, failed);
+    }
+    return rc;
+  }
 }

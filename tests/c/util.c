@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,7 +93,49 @@ char *url_for(const char *container, const char *prefix, const struct creds *c) 
   return s;
 }
 
-char *container_name(const char *tag) { return xfmt("osdc-%s-%s", RUN_ID, tag); }
+/* Every container name handed out, so that remove_test_containers() can delete them at the end. */
+#define MAX_NAMED 256
+static char *named[MAX_NAMED];
+static size_t n_named;
+static pthread_mutex_t named_mu = PTHREAD_MUTEX_INITIALIZER;
+
+char *container_name(const char *tag) {
+  char *name = xfmt("osdc-%s-%s", RUN_ID, tag);
+  size_t i;
+  pthread_mutex_lock(&named_mu);
+  for (i = 0; i < n_named && strcmp(named[i], name) != 0; i++) {
+  }
+  if (i == n_named && n_named < MAX_NAMED) named[n_named++] = xfmt("%s", name);
+  pthread_mutex_unlock(&named_mu);
+  return name;
+}
+
+size_t remove_test_containers(size_t *failed) {
+  struct creds c = creds_member_v3();
+  size_t i, removed = 0;
+  *failed = 0;
+  pthread_mutex_lock(&named_mu);
+  for (i = 0; i < n_named; i++) {
+    char *url = url_for(named[i], "", &c);
+    os_dest *d = NULL;
+    os_status st = os_open_with(url, NULL, NULL, 0, &d);
+    if (st == OS_OK) st = os_delete_container(d, true);
+    if (st == OS_OK) {
+      removed++;
+    } else if (st != OS_ERR_CONTAINER_NOT_FOUND) { /* gone already, or another project's */
+      (*failed)++;
+      printf("cleanup: could not remove container %s: %s %s\n", named[i], os_status_name(st),
+             os_last_error_message());
+    }
+    os_free(d);
+    free(url);
+    free(named[i]);
+    named[i] = NULL;
+  }
+  n_named = 0;
+  pthread_mutex_unlock(&named_mu);
+  return removed;
+}
 
 os_dest *open_ok(const char *url) {
   os_dest *d = NULL;
@@ -111,34 +154,14 @@ int fx_open(struct fx *f, const char *tag, const char *prefix) {
 }
 
 void fx_close(struct fx *f) {
-  if (f->d) purge(f->container, "");
+  if (f->d) { /* the container and everything in it (a test may have deleted it already) */
+    os_status st = os_delete_container(f->d, true);
+    if (st != OS_ERR_CONTAINER_NOT_FOUND) CHECK_ST(st, OS_OK);
+  }
   os_free(f->d);
   free(f->container);
   free(f->url);
   memset(f, 0, sizeof *f);
-}
-
-void purge(const char *container, const char *prefix) {
-  struct creds c = creds_member_v3();
-  char *url = url_for(container, prefix, &c);
-  os_dest *d = open_ok(url);
-  os_entry *es = NULL;
-  size_t n = 0, i;
-  free(url);
-  if (!d) return;
-  if (CHECK_ST(os_list(d, &es, &n), OS_OK)) {
-    for (i = 0; i < n; i++) {
-      if (es[i].is_folder) {
-        char *sub = xfmt("%s%s/", prefix, es[i].name);
-        purge(container, sub);
-        free(sub);
-      } else {
-        CHECK_ST(os_delete(d, es[i].name), OS_OK);
-      }
-    }
-    os_entries_free(es, n);
-  }
-  os_free(d);
 }
 
 static uint64_t gen_next(struct gen *g) {
@@ -414,4 +437,27 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 
 void rm_tree(const char *path) {
   if (path) nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int lst_cb(void *ctx, const os_entry *e) {
+  struct lst *l = ctx;
+  char *n;
+  l->calls++;
+  if (!e || !e->name) {
+    l->bad_args++;
+    return 1;
+  }
+  n = xfmt("%s%s%s%s", l->names ? l->names : "", l->names ? "," : "", e->name, e->is_folder ? "/" : "");
+  free(l->names);
+  l->names = n;
+  if (e->is_folder && e->size != -1) l->bad_args++;
+  if (!e->is_folder && (e->size < 0 || !e->etag || !is_hex32(e->etag) || e->last_modified_ms <= 0)) l->bad_args++;
+  return l->stop_after > 0 && l->calls >= l->stop_after;
+}
+
+const char *lst_names(const struct lst *l) { return l->names ? l->names : ""; }
+
+void lst_reset(struct lst *l) {
+  free(l->names);
+  memset(l, 0, sizeof *l);
 }

@@ -28,7 +28,11 @@ char *xfmt(const char *fmt, ...)
     ;
 char *pct_path(const char *s); /* percent-encodes all but unreserved characters and '/' */
 char *url_for(const char *container, const char *prefix, const struct creds *c);
-char *container_name(const char *tag); /* unique per run: osdc-<run>-<tag> */
+char *container_name(const char *tag); /* unique per run: osdc-<run>-<tag>; remembered */
+/* Deletes (os_delete_container with empty_first) every container container_name() named, with the
+ * member's v3 credentials; one that does not exist (or is another project's) is skipped. Returns
+ * how many were removed, *failed how many could not be. */
+size_t remove_test_containers(size_t *failed);
 
 /* Opens url with os_open_with and checks OS_OK; NULL on failure (already reported). */
 os_dest *open_ok(const char *url);
@@ -40,9 +44,18 @@ struct fx {
   os_dest *d;
 };
 int fx_open(struct fx *f, const char *tag, const char *prefix); /* 1 on success */
-void fx_close(struct fx *f); /* deletes every object under the container, frees */
-/* Deletes every object of container under prefix (recursively, through folders). */
-void purge(const char *container, const char *prefix);
+void fx_close(struct fx *f); /* deletes the container and its objects (os_delete_container), frees */
+
+/* os_list_each collector: names joined with ',' (folders with a trailing '/'); stops after
+ * stop_after entries when > 0; bad_args counts entries that break the header's promises. */
+struct lst {
+  char *names;
+  long calls, stop_after;
+  int bad_args;
+};
+int lst_cb(void *ctx, const os_entry *e);
+const char *lst_names(const struct lst *l);
+void lst_reset(struct lst *l); /* frees the names, zeroes everything (stop_after too) */
 
 /* Deterministic pseudo-random bytes (xorshift64*), as a stream. */
 struct gen {
