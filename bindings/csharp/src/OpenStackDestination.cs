@@ -1,5 +1,6 @@
 // OpenStackDestination: an OpenStack Swift destination named by one openstack:// URL, over libopenstack_dest.
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.IO;
 using System.Runtime.CompilerServices;
@@ -417,6 +418,70 @@ namespace OpenStackDest
             if (failure != null)
                 failure.Throw();
             Check(status);
+        }
+
+        /// <summary>
+        /// The entries of <see cref="List(string, bool)"/>, lazily, for listings of any size: a helper thread runs
+        /// the native listing and hands the entries over through a small bounded queue while the sequence is
+        /// consumed. Leaving a <c>foreach</c> early (or disposing the enumerator) stops the listing; an error is
+        /// thrown by the enumerator where the listing failed. Dispose the enumerator (foreach does).
+        /// </summary>
+        public IEnumerable<RemoteEntry> Enumerate(string prefix = null, bool recursive = false)
+        {
+            Interop.Utf8Z(prefix ?? string.Empty, "prefix"); // refuse a bad prefix here, not at the first MoveNext
+            if (handle.IsClosed)
+                throw new ObjectDisposedException("OpenStackDestination");
+            return EnumerateCore(prefix, recursive);
+        }
+
+        private IEnumerable<RemoteEntry> EnumerateCore(string prefix, bool recursive)
+        {
+            var queue = new BlockingCollection<RemoteEntry>(256);
+            var stop = new CancellationTokenSource();
+            ExceptionDispatchInfo failure = null;
+            var producer = new Thread(() =>
+            {
+                try
+                {
+                    ForEach(prefix, recursive, e =>
+                    {
+                        try
+                        {
+                            queue.Add(e, stop.Token);
+                            return true;
+                        }
+                        catch (OperationCanceledException)
+                        {
+                            return false; // the consumer left: stop the listing
+                        }
+                    });
+                }
+                catch (Exception ex)
+                {
+                    failure = ExceptionDispatchInfo.Capture(ex);
+                }
+                finally
+                {
+                    queue.CompleteAdding();
+                }
+            });
+            producer.IsBackground = true;
+            producer.Name = "OpenStackDest.Enumerate";
+            producer.Start();
+            try
+            {
+                foreach (RemoteEntry e in queue.GetConsumingEnumerable())
+                    yield return e;
+            }
+            finally
+            {
+                stop.Cancel();
+                producer.Join();
+                stop.Dispose();
+                queue.Dispose();
+            }
+            if (failure != null)
+                failure.Throw();
         }
 
         /// <summary>

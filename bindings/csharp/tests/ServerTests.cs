@@ -465,6 +465,17 @@ namespace OpenStackDest.Tests
                     Assert.That(Assert.Throws<OpenStackException>(() => d.List("bad\0prefix", true)).Status,
                         Is.EqualTo(OpenStackStatus.InvalidArgument));
 
+                    // Lazily, through Enumerate: the same entries; leaving early stops the listing.
+                    Assert.That(show(d.Enumerate(null, true)), Is.EqualTo(string.Join(",", names)));
+                    Assert.That(show(d.Enumerate()), Is.EqualTo("a.txt,dir/,dir2/,e.txt"));
+                    Assert.That(show(d.Enumerate("dir", true).Take(2)), Is.EqualTo("dir/b.txt,dir/sub/c.txt"));
+                    using (IEnumerator<RemoteEntry> it = d.Enumerate("", true).GetEnumerator())
+                    {
+                        Assert.That(it.MoveNext() && it.Current.Name == "a.txt", Is.True);
+                    }
+                    Assert.That(Assert.Throws<OpenStackException>(() => d.Enumerate("bad\0prefix")).Status,
+                        Is.EqualTo(OpenStackStatus.InvalidArgument));
+
                     // A container with objects is refused, then emptied on request.
                     FolderNotEmptyException full = Assert.Throws<FolderNotEmptyException>(() => d.DeleteFolder());
                     Assert.That(full.Status, Is.EqualTo(OpenStackStatus.ContainerNotEmpty));
@@ -473,6 +484,7 @@ namespace OpenStackDest.Tests
                     Assert.That(SwiftAdmin.ContainerExists(c), Is.False);
                     Assert.Throws<FolderMissingException>(() => d.DeleteFolder(true));
                     Assert.Throws<FolderMissingException>(() => d.List("", true));
+                    Assert.Throws<FolderMissingException>(() => d.Enumerate("", true).ToList());
                 }
             }
             finally
