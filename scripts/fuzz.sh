@@ -6,7 +6,7 @@
 #   fuzz url_options: N execs, 0 crashes
 # A crashing input is left in fuzz/artifacts/<target>/; the exit status is then non-zero.
 # Environment: FUZZ_TARGETS (a subset, space-separated), FUZZ_TARGET_DIR (the cargo target
-# directory, default fuzz/target), FUZZ_JOBS (cargo -j), FUZZ_ASAN=1 (AddressSanitizer too).
+# directory, default fuzz/target), FUZZ_JOBS (cargo -j).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -31,10 +31,6 @@ fi
 flags="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4"
 flags+=" -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table"
 flags+=" -Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing -Cforce-frame-pointers=yes"
-if [ "${FUZZ_ASAN:-0}" = 1 ]; then
-  flags+=" -Zsanitizer=address"
-  export CARGO_TARGET_DIR=$CARGO_TARGET_DIR/asan
-fi
 export RUSTC_BOOTSTRAP=1
 export RUSTFLAGS="$flags"
 
