@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of the parsers (fuzz/): builds the four libFuzzer targets with the
-# machine's stable toolchain (RUSTC_BOOTSTRAP=1 lets it take the sanitizer-coverage flags that
-# cargo-fuzz would pass), runs each for SECONDS_PER_TARGET (default 60) from fuzz/seeds/<target>
-# plus the working corpus fuzz/corpus/<target>, and prints one line per target:
+# machine's stable toolchain and the sanitizer-coverage flags cargo-fuzz would pass (all stable
+# -C flags, so neither nightly nor cargo-fuzz is needed), runs each for SECONDS_PER_TARGET
+# (default 60) from fuzz/seeds/<target>, fuzz/regressions/<target> and the working corpus
+# fuzz/corpus/<target>, and prints one line per target:
 #   fuzz url_options: N execs, 0 crashes
 # A crashing input is left in fuzz/artifacts/<target>/; the exit status is then non-zero.
 # Environment: FUZZ_TARGETS (a subset, space-separated), FUZZ_TARGET_DIR (the cargo target
@@ -31,7 +32,6 @@ fi
 flags="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4"
 flags+=" -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table"
 flags+=" -Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing -Cforce-frame-pointers=yes"
-export RUSTC_BOOTSTRAP=1
 export RUSTFLAGS="$flags"
 
 mkdir -p "$CARGO_TARGET_DIR"
