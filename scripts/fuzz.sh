@@ -57,8 +57,8 @@ for t in $TARGETS; do
   artifacts=fuzz/artifacts/$t
   mkdir -p "$corpus" "$artifacts"
   log=$CARGO_TARGET_DIR/fuzz-$t.log
-  # Keep the working corpus small: past 4000 inputs, keep only those that add coverage.
-  if [ "$(find "$corpus" -type f | wc -l)" -gt 4000 ]; then
+  # Keep the working corpus small: past 8000 inputs, keep only those that add coverage.
+  if [ "$(find "$corpus" -type f | wc -l)" -gt 8000 ]; then
     rm -rf "$corpus.min" && mkdir -p "$corpus.min"
     if "$BIN_DIR/$t" -merge=1 "$corpus.min" "$corpus" </dev/null > "$log" 2>&1; then
       rm -rf "$corpus" && mv "$corpus.min" "$corpus"
