@@ -4,6 +4,8 @@
 
 mod support;
 
+use support::Yields;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -610,26 +612,6 @@ fn dot_segment_names_send_nothing() {
         ErrorKind::InvalidArgument
     );
     assert_eq!(f.requests.lock().unwrap().len(), 0, "a request was sent");
-}
-
-/// A source that yields `give` bytes, whatever size was promised.
-struct Yields {
-    left: usize,
-}
-
-impl openstack_dest::UploadSource for Yields {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = buf.len().min(self.left).min(1000);
-        buf[..n].fill(b'z');
-        self.left -= n;
-        Ok(n)
-    }
-    fn rewind(&mut self) -> std::io::Result<bool> {
-        Ok(false)
-    }
-    fn can_rewind(&self) -> bool {
-        false
-    }
 }
 
 #[test]

@@ -4,6 +4,8 @@
 
 mod support;
 
+use support::Yields;
+
 use std::io::Write;
 use std::sync::Arc;
 
@@ -226,26 +228,6 @@ fn names_with_special_characters_round_trip() {
     assert_eq!(e.kind(), ErrorKind::InvalidArgument);
     for n in names {
         d.delete(n).unwrap();
-    }
-}
-
-/// A source that yields `left` bytes, whatever size was promised for it.
-struct Yields {
-    left: usize,
-}
-
-impl openstack_dest::UploadSource for Yields {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = buf.len().min(self.left);
-        buf[..n].fill(b'y');
-        self.left -= n;
-        Ok(n)
-    }
-    fn rewind(&mut self) -> std::io::Result<bool> {
-        Ok(false)
-    }
-    fn can_rewind(&self) -> bool {
-        false
     }
 }
 
