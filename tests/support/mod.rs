@@ -23,3 +23,25 @@ impl openstack_dest::UploadSource for Yields {
         false
     }
 }
+
+/// Asserts that put, get and delete of every name are refused as invalid arguments (a `.` or
+/// `..` segment), and that renaming `from` onto `to` is too.
+#[allow(dead_code)] // not every test binary uses it
+pub fn assert_names_refused(d: &openstack_dest::Destination, names: &[&str], from: &str, to: &str) {
+    use openstack_dest::ErrorKind::InvalidArgument;
+    for name in names {
+        let e = d.put_bytes(name, b"overwritten!").unwrap_err();
+        assert_eq!(e.kind(), InvalidArgument, "{name}: {e}");
+        assert_eq!(
+            d.get_bytes(name).unwrap_err().kind(),
+            InvalidArgument,
+            "{name}"
+        );
+        assert_eq!(
+            d.delete(name).unwrap_err().kind(),
+            InvalidArgument,
+            "{name}"
+        );
+    }
+    assert_eq!(d.rename(from, to).unwrap_err().kind(), InvalidArgument);
+}
