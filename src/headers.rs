@@ -27,6 +27,16 @@ pub(crate) fn etag(h: &HeaderMap) -> Option<String> {
     (!v.is_empty()).then_some(v)
 }
 
+/// Whether the header `name` says true (`True`, `true`, `1`, `yes`), as Swift writes flags.
+pub(crate) fn is_true(h: &HeaderMap, name: &str) -> bool {
+    text(h, name).is_some_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "true" | "1" | "yes" | "on"
+        )
+    })
+}
+
 /// Swift's transaction id (or OpenStack's request id) of an answer.
 pub(crate) fn trans_id(h: &HeaderMap) -> Option<String> {
     [

@@ -128,6 +128,24 @@ impl Default for RetryPolicy {
     }
 }
 
+/// How objects too large for one request are stored: as Static Large Objects, in segments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LargeObjects {
+    /// `openstack-segment-size`: objects larger than this are segmented. None: the cluster's
+    /// `max_file_size` from `/info` (5 GiB when `/info` does not say).
+    pub segment_size: Option<u64>,
+    /// `openstack-segment-container` (default `<container>_segments`).
+    pub segment_container: String,
+    /// `openstack-segment-threads`: segments transferred at once (default 4).
+    pub threads: usize,
+    /// `openstack-leave-segments`: keep the segments of a failed upload (for a later resume
+    /// by hand) and of an overwritten or deleted object (default false).
+    pub leave_segments: bool,
+    /// `openstack-list-large-object-sizes`: listings ask (HEAD) for the real size of
+    /// zero-byte entries, which dynamic large objects list as (default true).
+    pub list_sizes: bool,
+}
+
 /// A validated destination configuration. Its `Debug` output never shows a secret.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -145,6 +163,8 @@ pub struct Config {
     pub timeouts: Timeouts,
     /// Retry policy.
     pub retry: RetryPolicy,
+    /// Segmented (large) objects.
+    pub large: LargeObjects,
 }
 
 /// Option names, as hosts pass them.
@@ -185,6 +205,16 @@ pub mod keys {
     pub const RETRIES: &str = "number-of-retries";
     /// First retry delay.
     pub const RETRY_DELAY: &str = "retry-delay";
+    /// Objects larger than this are uploaded in segments.
+    pub const SEGMENT_SIZE: &str = "openstack-segment-size";
+    /// Where segments go.
+    pub const SEGMENT_CONTAINER: &str = "openstack-segment-container";
+    /// Parallel segment transfers.
+    pub const SEGMENT_THREADS: &str = "openstack-segment-threads";
+    /// Keep segments that would be deleted.
+    pub const LEAVE_SEGMENTS: &str = "openstack-leave-segments";
+    /// HEAD zero-byte listing entries for their real size.
+    pub const LIST_LARGE_OBJECT_SIZES: &str = "openstack-list-large-object-sizes";
     /// Every option whose value is a secret: never shown, scrubbed from every message.
     pub const SECRETS: &[&str] = &[
         PASSWORD,
@@ -233,6 +263,7 @@ impl Config {
             }
         }
         let opts = Options::new(merged);
+        let large = opts.large_objects(&parts.container)?;
         Ok(Config {
             container: parts.container,
             prefix: parts.prefix,
@@ -241,6 +272,7 @@ impl Config {
             interface: opts.interface()?,
             timeouts: opts.timeouts()?,
             retry: opts.retry_policy()?,
+            large,
         })
     }
 }
@@ -444,6 +476,62 @@ mod tests {
         assert!(err(&format!("{V2}&list-timeout=0"))
             .message()
             .contains("list-timeout"));
+    }
+
+    #[test]
+    fn large_object_options() {
+        let c = Config::from_url(V2).unwrap();
+        assert_eq!(c.large.segment_size, None);
+        assert_eq!(c.large.segment_container, "MyContainer_segments");
+        assert_eq!(
+            (c.large.threads, c.large.leave_segments, c.large.list_sizes),
+            (4, false, true)
+        );
+        for (value, want) in [
+            ("1048576", 1 << 20),
+            ("64MiB", 64 << 20),
+            ("500MB", 500_000_000),
+            ("1GiB", 1 << 30),
+            ("2 gib", 2 << 30),
+            ("10k", 10_000),
+        ] {
+            let c = Config::from_url(&format!("{V2}&openstack-segment-size={value}")).unwrap();
+            assert_eq!(c.large.segment_size, Some(want), "{value}");
+        }
+        for value in [
+            "0",
+            "-1",
+            "1.5GiB",
+            "MiB",
+            "12XB",
+            "99999999999999999999",
+            "20000000TiB",
+        ] {
+            let e = err(&format!("{V2}&openstack-segment-size={value}"));
+            assert!(
+                e.message().contains("openstack-segment-size"),
+                "{value}: {e}"
+            );
+        }
+        let c = Config::from_url(&format!("{V2}&openstack-segment-container=segs&openstack-segment-threads=16&openstack-leave-segments=true&openstack-list-large-object-sizes=false")).unwrap();
+        assert_eq!(c.large.segment_container, "segs");
+        assert_eq!(
+            (c.large.threads, c.large.leave_segments, c.large.list_sizes),
+            (16, true, false)
+        );
+        for bad in [
+            "openstack-segment-threads=0",
+            "openstack-segment-threads=65",
+            "openstack-leave-segments=maybe",
+            "openstack-segment-container=a/b",
+            "openstack-segment-container=..",
+        ] {
+            let e = err(&format!("{V2}&{bad}"));
+            assert!(
+                e.message().contains(bad.split('=').next().unwrap()),
+                "{bad}: {e}"
+            );
+        }
     }
 
     #[test]

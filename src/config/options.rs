@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::{keys, AuthMethod, Interface, RetryPolicy, Timeouts, V2Credential};
+use super::{keys, AuthMethod, Interface, LargeObjects, RetryPolicy, Timeouts, V2Credential};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 
@@ -18,6 +18,34 @@ pub(super) const MAX_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// The most retries `number-of-retries` may ask for.
 const MAX_RETRIES: u32 = 100;
+
+/// The most parallel segment transfers `openstack-segment-threads` may ask for.
+const MAX_SEGMENT_THREADS: usize = 64;
+
+/// Parses `1048576`, `64MiB`, `500MB`, `1GiB` (units case-insensitive, a space allowed before
+/// them); None when it is not a size or does not fit in 64 bits.
+pub(super) fn parse_size(value: &str) -> Option<u64> {
+    let v = value.trim();
+    let digits = v.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return None;
+    }
+    let number: u64 = v[..digits].parse().ok()?;
+    let unit = v[digits..].trim().to_ascii_lowercase();
+    let factor: u64 = match unit.as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1000 * 1000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1000 * 1000 * 1000,
+        "gib" => 1 << 30,
+        "t" | "tb" => 1000 * 1000 * 1000 * 1000,
+        "tib" => 1 << 40,
+        _ => return None,
+    };
+    number.checked_mul(factor)
+}
 
 /// An option with an unusable value: "option 'KEY' PROBLEM".
 fn bad(key: &str, problem: impl std::fmt::Display) -> Error {
@@ -131,6 +159,80 @@ impl Options {
         Ok(RetryPolicy {
             retries,
             delay: self.duration(keys::RETRY_DELAY, d.delay, true)?,
+        })
+    }
+
+    /// A byte size: a whole number of bytes, or one with a unit (`KiB`, `MiB`, `GiB`, `TiB` are
+    /// powers of 1024; `kB`/`KB`, `MB`, `GB`, `TB` powers of 1000). None when absent.
+    fn size(&self, key: &str) -> Result<Option<u64>> {
+        let Some(value) = self.get(key) else {
+            return Ok(None);
+        };
+        match parse_size(value) {
+            Some(0) => Err(bad(key, "must be greater than zero")),
+            Some(n) => Ok(Some(n)),
+            None => Err(bad(
+                key,
+                format!(
+                    "is not a size: write e.g. 1048576, 64MiB, 500MB or 1GiB (got '{}')",
+                    value.trim()
+                ),
+            )),
+        }
+    }
+
+    fn boolean(&self, key: &str, default: bool) -> Result<bool> {
+        match self.get(key).map(|v| v.trim().to_ascii_lowercase()) {
+            None => Ok(default),
+            Some(v) => match v.as_str() {
+                "true" | "1" | "yes" | "on" => Ok(true),
+                "false" | "0" | "no" | "off" => Ok(false),
+                _ => Err(bad(key, format!("must be true or false, got '{v}'"))),
+            },
+        }
+    }
+
+    /// `openstack-segment-size`, `-segment-container`, `-segment-threads`, `-leave-segments`,
+    /// `openstack-list-large-object-sizes`.
+    pub(super) fn large_objects(&self, container: &str) -> Result<LargeObjects> {
+        let threads = match self.get(keys::SEGMENT_THREADS) {
+            None => 4,
+            Some(v) => v
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_SEGMENT_THREADS).contains(n))
+                .ok_or_else(|| {
+                    bad(
+                        keys::SEGMENT_THREADS,
+                        format!(
+                            "must be a whole number from 1 to {MAX_SEGMENT_THREADS}, got '{v}'"
+                        ),
+                    )
+                })?,
+        };
+        let segment_container = match self.get(keys::SEGMENT_CONTAINER) {
+            Some(c) => {
+                let c = c.trim();
+                if c.contains('/') || c == "." || c == ".." || c.len() > super::MAX_CONTAINER_NAME {
+                    return Err(bad(
+                        keys::SEGMENT_CONTAINER,
+                        format!(
+                            "must be a container name (no '/', at most {} bytes)",
+                            super::MAX_CONTAINER_NAME
+                        ),
+                    ));
+                }
+                c.to_string()
+            }
+            None => format!("{container}_segments"),
+        };
+        Ok(LargeObjects {
+            segment_size: self.size(keys::SEGMENT_SIZE)?,
+            segment_container,
+            threads,
+            leave_segments: self.boolean(keys::LEAVE_SEGMENTS, false)?,
+            list_sizes: self.boolean(keys::LIST_LARGE_OBJECT_SIZES, true)?,
         })
     }
 

@@ -26,21 +26,100 @@ struct Announced {
     etag_is_md5: bool,
 }
 
+/// What the first answer of a download turned out to be.
+pub(crate) enum Fetched {
+    /// The object's data, now in the sink.
+    Data,
+    /// A Static Large Object's manifest (asked for with `multipart-manifest=get`).
+    Manifest(Vec<u8>),
+    /// A Dynamic Large Object's manifest: read the object again, whole.
+    Dynamic,
+}
+
 /// One download as an exchange: each try asks for the bytes not received yet.
-struct Download<'a> {
+pub(crate) struct Download<'a> {
     swift: &'a Swift,
     what: &'a str,
-    full: &'a str,
+    target: Target<'a>,
     sink: &'a mut dyn Write,
     sink_kind: ErrorKind,
-    progress: Option<Progress>,
+    pub(crate) progress: Option<Progress>,
     received: u64,
     md5: Md5,
     announced: Option<Announced>,
     buf: Vec<u8>,
+    /// Whether a large object's manifest comes back instead of the data.
+    detect_manifest: bool,
+    /// The length and MD5 the data must have (a segment, as its manifest says), instead of
+    /// what Swift announces.
+    expected: Option<(u64, String)>,
+    /// A byte range (offset, length) instead of the whole object.
+    range: Option<(u64, u64)>,
+    /// Progress is reported as `base + received` of `total` (a segment of a larger object).
+    report: Option<(u64, u64)>,
 }
 
-impl Download<'_> {
+impl<'a> Download<'a> {
+    /// A download of `target` into `sink`, whose failures are reported as `sink_kind`.
+    pub(crate) fn new(
+        swift: &'a Swift,
+        what: &'a str,
+        target: Target<'a>,
+        sink: &'a mut dyn Write,
+        sink_kind: ErrorKind,
+    ) -> Self {
+        Download {
+            swift,
+            what,
+            target,
+            sink,
+            sink_kind,
+            progress: None,
+            received: 0,
+            md5: Md5::new(),
+            announced: None,
+            buf: vec![0u8; CHUNK],
+            detect_manifest: false,
+            expected: None,
+            range: None,
+            report: None,
+        }
+    }
+
+    /// The segment a manifest lists: its length and MD5 are checked, progress is reported
+    /// for the whole object (`base` bytes before it, `total` in all).
+    pub(crate) fn segment(mut self, bytes: u64, md5: &str, base: u64, total: u64) -> Self {
+        self.expected = Some((bytes, md5.to_string()));
+        self.report = Some((base, total));
+        self
+    }
+
+    /// Sends the exchange (a GET) until the data is in or the retries are spent, and checks it.
+    pub(crate) fn run(mut self) -> Result<(Fetched, Option<Progress>)> {
+        let what = self.what;
+        let target = self.target;
+        let fetched = self
+            .swift
+            .send(what, Method::GET, target, None, &mut self)?;
+        match fetched {
+            Fetched::Data => {
+                let progress = self.verify()?;
+                Ok((Fetched::Data, progress))
+            }
+            other => Ok((other, self.progress.take())),
+        }
+    }
+
+    fn name(&self) -> &str {
+        match self.target {
+            Target::Object(name) => name,
+            Target::In {
+                object: Some(name), ..
+            } => name,
+            _ => "",
+        }
+    }
+
     fn cancelled(&self) -> Error {
         Error::new(
             ErrorKind::Cancelled,
@@ -49,11 +128,12 @@ impl Download<'_> {
     }
 
     /// Reads the body of an answer into the sink; `skip` bytes at its start were received before.
-    fn read_body(&mut self, mut resp: Response, mut skip: u64) -> Result<(), TryError> {
+    fn read_body(&mut self, mut resp: Response, mut skip: u64) -> Result<Fetched, TryError> {
         let total = self.announced.as_ref().and_then(|a| a.length);
+        let limit = self.range.map(|(_, len)| len);
         loop {
             let n = match resp.read(&mut self.buf) {
-                Ok(0) => return Ok(()),
+                Ok(0) => return Ok(Fetched::Data),
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
@@ -78,7 +158,14 @@ impl Download<'_> {
                 chunk = &chunk[drop..];
                 skip -= drop as u64;
             }
+            if let Some(limit) = limit {
+                let room = usize::try_from(limit - self.received).unwrap_or(usize::MAX);
+                chunk = &chunk[..chunk.len().min(room)];
+            }
             if chunk.is_empty() {
+                if limit.is_some_and(|l| self.received >= l) {
+                    return Ok(Fetched::Data);
+                }
                 continue;
             }
             self.sink.write_all(chunk).map_err(|e| {
@@ -89,18 +176,23 @@ impl Download<'_> {
             })?;
             self.md5.update(chunk);
             self.received += chunk.len() as u64;
+            let (done, of) = match self.report {
+                Some((base, whole)) => (base + self.received, Some(whole)),
+                None => (self.received, limit.or(total)),
+            };
             if let Some(p) = self.progress.as_mut() {
-                if !p(self.received, total) {
+                if !p(done, of) {
                     return Err(TryError::Fail(self.cancelled()));
                 }
             }
         }
     }
 
-    /// Checks what arrived against what Swift announced.
-    fn verify(mut self) -> Result<u64> {
+    /// Checks what arrived against what Swift announced (or the manifest said); gives the
+    /// progress callback back.
+    fn verify(&mut self) -> Result<Option<Progress>> {
         let what = self.what;
-        if self.received == 0 {
+        if self.received == 0 && self.report.is_none() {
             // An empty object is reported once, so the host always sees the end.
             if let Some(p) = self.progress.as_mut() {
                 if !p(0, Some(0)) {
@@ -115,11 +207,22 @@ impl Download<'_> {
             )
         })?;
         let received = self.received;
-        let a = self.announced.unwrap_or(Announced {
+        let mut a = self.announced.take().unwrap_or(Announced {
             length: None,
             etag: None,
             etag_is_md5: false,
         });
+        if let Some((bytes, md5)) = self.expected.take() {
+            a = Announced {
+                length: Some(bytes),
+                etag: Some(md5),
+                etag_is_md5: true,
+            };
+        }
+        if let Some((_, len)) = self.range {
+            a.length = Some(len);
+            a.etag_is_md5 = false;
+        }
         if let Some(len) = a.length {
             if len != received {
                 return Err(Error::new(
@@ -129,8 +232,7 @@ impl Download<'_> {
             }
         }
         if let (true, Some(etag)) = (a.etag_is_md5, &a.etag) {
-            let got: String = self
-                .md5
+            let got: String = std::mem::take(&mut self.md5)
                 .finalize()
                 .iter()
                 .map(|b| format!("{b:02x}"))
@@ -142,19 +244,30 @@ impl Download<'_> {
                 ));
             }
         }
-        log::info!("downloaded '{}' ({received} bytes)", self.full);
-        Ok(received)
+        log::debug!("downloaded '{}' ({received} bytes)", self.name());
+        Ok(self.progress.take())
     }
 }
 
 impl Exchange for Download<'_> {
-    type Output = ();
+    type Output = Fetched;
 
     fn prepare(&mut self, rb: RequestBuilder, _attempt: u32) -> Result<RequestBuilder, TryError> {
+        let rb = match self.range {
+            Some((offset, len)) => rb.header(
+                "Range",
+                format!(
+                    "bytes={}-{}",
+                    offset + self.received,
+                    (offset + len).saturating_sub(1)
+                ),
+            ),
+            None if self.received > 0 => rb.header("Range", format!("bytes={}-", self.received)),
+            None => return Ok(rb),
+        };
         if self.received == 0 {
             return Ok(rb);
         }
-        let rb = rb.header("Range", format!("bytes={}-", self.received));
         Ok(
             match self.announced.as_ref().and_then(|a| a.etag.as_deref()) {
                 Some(etag) => rb.header("If-Match", etag),
@@ -163,21 +276,57 @@ impl Exchange for Download<'_> {
         )
     }
 
-    fn answer(&mut self, resp: Response, _attempt: u32) -> Result<(), TryError> {
-        let skip = match resp.status().as_u16() {
+    fn answer(&mut self, resp: Response, _attempt: u32) -> Result<Fetched, TryError> {
+        let status = resp.status().as_u16();
+        let first = self.announced.is_none();
+        if first && self.detect_manifest && (200..300).contains(&status) {
+            let h = resp.headers();
+            if crate::headers::is_true(h, "x-static-large-object") {
+                let body = super::large::read_bounded(resp, super::large::MAX_MANIFEST)
+                    .map_err(|e| TryError::Retry(answer::transport_error(self.what, &e), None))?;
+                return Ok(Fetched::Manifest(body));
+            }
+            if h.contains_key("x-object-manifest") {
+                return Ok(Fetched::Dynamic);
+            }
+        }
+        let skip = match (status, self.range) {
             // A server that ignores Range sends everything again: skip what arrived before.
-            200 => self.received,
-            206 if self.received > 0 => 0,
+            (200, None) => self.received,
+            (200, Some((offset, _))) => offset + self.received,
+            (206, Some(_)) => 0,
+            (206, None) if self.received > 0 => 0,
+            (416, Some((offset, len))) => {
+                return Err(TryError::Fail(self.past_the_end(&resp, offset, len)));
+            }
             _ => {
-                return Err(TryError::Fail(
-                    self.swift.object_failure(self.what, &resp, self.full),
-                ))
+                return Err(TryError::Fail(match self.target {
+                    Target::Object(full) => self.swift.object_failure(self.what, &resp, full),
+                    Target::In {
+                        container,
+                        object: Some(full),
+                        ..
+                    } if container == self.swift.config.container => {
+                        self.swift.object_failure(self.what, &resp, full)
+                    }
+                    target => answer::swift_error(
+                        self.what,
+                        status,
+                        resp.headers(),
+                        self.swift.about(target),
+                    ),
+                }))
             }
         };
-        if self.announced.is_none() {
+        if first {
+            if let (Some((offset, len)), Some(size)) = (self.range, range_total(&resp)) {
+                if offset.saturating_add(len) > size {
+                    return Err(TryError::Fail(self.past_the_end(&resp, offset, len)));
+                }
+            }
             let h = resp.headers();
             self.announced = Some(Announced {
-                length: resp.content_length(),
+                length: resp.content_length().filter(|_| self.range.is_none()),
                 etag: crate::headers::etag(h),
                 etag_is_md5: !h.contains_key("x-object-manifest")
                     && !h.contains_key("x-static-large-object"),
@@ -189,35 +338,100 @@ impl Exchange for Download<'_> {
     }
 }
 
+/// The object size a ranged answer gives (`Content-Range: bytes 0-4/12`).
+fn range_total(resp: &Response) -> Option<u64> {
+    let v = resp.headers().get("content-range")?.to_str().ok()?;
+    v.rsplit_once('/')?.1.trim().parse().ok()
+}
+
+impl Download<'_> {
+    fn past_the_end(&self, resp: &Response, offset: u64, len: u64) -> Error {
+        let size = range_total(resp)
+            .map(|s| format!("it has {s} bytes"))
+            .unwrap_or_else(|| "it is shorter".to_string());
+        Error::invalid_argument(format!(
+            "{}: the range of {len} bytes from offset {offset} goes past the end of the object ({size})",
+            self.what
+        ))
+    }
+}
+
 impl Swift {
     /// Downloads the object `full` into `sink`; a failing `sink` is reported as `sink_kind`.
+    /// With `file` (the file behind `sink`, nothing written yet), the segments of a large
+    /// object are written into it in parallel at their offsets. Returns the byte count.
     pub(crate) fn download(
         &self,
         full: &str,
         sink: &mut dyn Write,
         sink_kind: ErrorKind,
         progress: Option<Progress>,
+        file: Option<&std::fs::File>,
     ) -> Result<u64> {
         let what = format!("downloading '{full}'");
-        let mut download = Download {
-            swift: self,
-            what: &what,
-            full,
-            sink,
-            sink_kind,
-            progress,
-            received: 0,
-            md5: Md5::new(),
-            announced: None,
-            buf: vec![0u8; CHUNK],
+        let target = Target::In {
+            container: &self.config.container,
+            object: Some(full),
+            query: Some("multipart-manifest=get"),
         };
-        self.send(
-            &what,
-            Method::GET,
-            Target::Object(full),
-            None,
-            &mut download,
-        )?;
-        download.verify()
+        let mut counted = Counted(sink, 0);
+        let mut first = Download::new(self, &what, target, &mut counted, sink_kind);
+        first.detect_manifest = true;
+        first.progress = progress;
+        let (fetched, progress) = first.run()?;
+        match fetched {
+            Fetched::Data => {}
+            Fetched::Manifest(body) => {
+                return self.get_segmented(full, &body, &mut counted, sink_kind, progress, file)
+            }
+            Fetched::Dynamic => {
+                let mut whole =
+                    Download::new(self, &what, Target::Object(full), &mut counted, sink_kind);
+                whole.progress = progress;
+                whole.run()?;
+            }
+        }
+        log::info!("downloaded '{full}' ({} bytes)", counted.1);
+        Ok(counted.1)
+    }
+
+    /// Downloads `length` bytes of the object `full` from `offset` into `sink`. A range that
+    /// goes past the end of the object is an error, not a short read.
+    pub(crate) fn download_range(
+        &self,
+        full: &str,
+        offset: u64,
+        length: u64,
+        sink: &mut dyn Write,
+        sink_kind: ErrorKind,
+    ) -> Result<u64> {
+        if length == 0 {
+            return Ok(0);
+        }
+        if offset.checked_add(length).is_none() {
+            return Err(Error::invalid_argument(format!(
+                "reading '{full}': offset {offset} plus length {length} overflows"
+            )));
+        }
+        let what = format!("reading {length} bytes of '{full}' from offset {offset}");
+        let mut counted = Counted(sink, 0);
+        let mut d = Download::new(self, &what, Target::Object(full), &mut counted, sink_kind);
+        d.range = Some((offset, length));
+        d.run()?;
+        Ok(counted.1)
+    }
+}
+
+/// A writer that counts what went through it.
+struct Counted<'w>(&'w mut dyn Write, u64);
+
+impl Write for Counted<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.0.write(buf)?;
+        self.1 += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
     }
 }

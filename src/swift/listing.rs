@@ -22,6 +22,8 @@ struct Row {
     subdir: Option<String>,
     bytes: Option<u64>,
     hash: Option<String>,
+    /// A Static Large Object's own ETag (its `hash` is the manifest's MD5).
+    slo_etag: Option<String>,
     last_modified: Option<String>,
 }
 
@@ -53,7 +55,10 @@ fn to_entry(row: Row, prefix: &str) -> Option<Entry> {
             .as_deref()
             .and_then(crate::time::parse_timestamp),
         is_folder: false,
-        etag: row.hash.map(|h| h.to_ascii_lowercase()),
+        etag: row
+            .slo_etag
+            .or(row.hash)
+            .map(|h| h.trim_matches('"').to_ascii_lowercase()),
     })
 }
 
@@ -86,16 +91,6 @@ pub(crate) fn parse_page(
 }
 
 impl Swift {
-    /// Lists the destination: every page, folders as entries.
-    pub(crate) fn list_all(&self) -> Result<Vec<Entry>> {
-        let mut entries = Vec::new();
-        self.list_pages(&self.config.prefix, &self.config.prefix, false, |page| {
-            entries.extend(page);
-            Ok(true)
-        })?;
-        Ok(entries)
-    }
-
     /// Lists the objects whose names start with `prefix` (of the container, not the
     /// destination), page by page, names relative to `strip` (a start of `prefix`): with
     /// `recursive` every object, else the objects directly under it and its sub-folders as
@@ -106,9 +101,21 @@ impl Swift {
         prefix: &str,
         strip: &str,
         recursive: bool,
+        each: impl FnMut(Vec<Entry>) -> Result<bool>,
+    ) -> Result<()> {
+        self.list_pages_in(&self.config.container, prefix, strip, recursive, each)
+    }
+
+    /// [`Swift::list_pages`] of any container of the account (the segment container).
+    pub(crate) fn list_pages_in(
+        &self,
+        container: &str,
+        prefix: &str,
+        strip: &str,
+        recursive: bool,
         mut each: impl FnMut(Vec<Entry>) -> Result<bool>,
     ) -> Result<()> {
-        let what = format!("listing container '{}'", self.config.container);
+        let what = format!("listing container '{container}'");
         let mut marker: Option<String> = None;
         loop {
             let mut query = format!("format=json&prefix={}", encode_segment(prefix));
@@ -138,10 +145,14 @@ impl Swift {
                     &what,
                     status,
                     resp.headers(),
-                    About::Container(&self.config.container),
+                    About::Container(container),
                 ))),
             });
-            let target = Target::Container(Some(&query));
+            let target = Target::In {
+                container,
+                object: None,
+                query: Some(&query),
+            };
             let timeout = Some(self.config.timeouts.list);
             let Some(page) = self.send(&what, Method::GET, target, timeout, &mut exchange)? else {
                 return Ok(());

@@ -1,6 +1,7 @@
 //! The Swift destination: the operations a backup program needs on one container and prefix.
 
 mod download;
+mod large;
 pub(crate) mod listing;
 pub mod names;
 mod request;
@@ -183,8 +184,32 @@ impl Destination {
         let full = self.full(name)?;
         let mut out = Vec::new();
         self.swift
-            .download(&full, &mut out, ErrorKind::LocalIo, None)?;
+            .download(&full, &mut out, ErrorKind::LocalIo, None, None)?;
         Ok(out)
+    }
+
+    /// Reads `length` bytes of an object from `offset` (across the segments of a large object
+    /// too). A range that goes past the end of the object is an error
+    /// ([`ErrorKind::InvalidArgument`]), never a short read.
+    pub fn get_range(&self, name: &str, offset: u64, length: u64) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.get_range_to_sink(name, offset, length, &mut out, ErrorKind::LocalIo)?;
+        Ok(out)
+    }
+
+    /// [`Destination::get_range`] into `writer`, streamed; a failing writer is reported as
+    /// `sink_kind`. Returns the byte count (always `length`).
+    pub(crate) fn get_range_to_sink(
+        &self,
+        name: &str,
+        offset: u64,
+        length: u64,
+        writer: &mut dyn Write,
+        sink_kind: ErrorKind,
+    ) -> Result<u64> {
+        let full = self.full(name)?;
+        self.swift
+            .download_range(&full, offset, length, writer, sink_kind)
     }
 
     /// Downloads an object into `writer`, streamed; returns the byte count.
@@ -206,7 +231,8 @@ impl Destination {
         progress: Option<Progress>,
     ) -> Result<u64> {
         let full = self.full(name)?;
-        self.swift.download(&full, writer, sink_kind, progress)
+        self.swift
+            .download(&full, writer, sink_kind, progress, None)
     }
 
     /// Downloads an object to a local file. The data goes to a temporary file beside it, which
@@ -223,11 +249,10 @@ impl Destination {
         })?;
         let (tmp, file) = create_partial(path, file_name)?;
         let result = (|| {
-            let mut w = BufWriter::with_capacity(256 * 1024, file);
+            let mut w = BufWriter::with_capacity(256 * 1024, &file);
             self.swift
-                .download(&full, &mut w, ErrorKind::LocalIo, progress)?;
-            let file = w
-                .into_inner()
+                .download(&full, &mut w, ErrorKind::LocalIo, progress, Some(&file))?;
+            w.into_inner()
                 .map_err(|e| Error::local_io(&format!("writing '{}'", tmp.display()), e.error()))?;
             file.sync_all()
                 .map_err(|e| Error::local_io(&format!("writing '{}'", tmp.display()), &e))?;
@@ -240,11 +265,12 @@ impl Destination {
         result
     }
 
-    /// Deletes an object. A retried delete that finds the object gone has done its job (the
-    /// first try deleted it and its answer was lost), so that is a success too.
+    /// Deletes an object, and the segments of a large object (unless
+    /// `openstack-leave-segments`). A retried delete that finds the object gone has done its
+    /// job (the first try deleted it and its answer was lost), so that is a success too.
     pub fn delete(&self, name: &str) -> Result<()> {
         let full = self.full(name)?;
-        self.swift.delete_object(&full)
+        self.swift.delete_with_parts(&full)
     }
 
     /// Size, ETag and modification time of an object.
@@ -265,7 +291,8 @@ impl Destination {
     }
 
     /// Renames an object: a server-side copy, checked (the copy's size and ETag must equal the
-    /// source's), then the delete of the source, so no failure can lose both. Renaming onto
+    /// source's), then the delete of the source, so no failure can lose both. A large object's
+    /// manifest is copied, not its data; its segments stay where they are. Renaming onto
     /// itself does nothing.
     pub fn rename(&self, from: &str, to: &str) -> Result<()> {
         let src = self.full(from)?;
@@ -283,7 +310,11 @@ impl Destination {
         let resp = self.swift.request(
             &what,
             Method::PUT,
-            Target::Object(&dst),
+            Target::In {
+                container: &self.swift.config.container,
+                object: Some(&dst),
+                query: Some("multipart-manifest=get"),
+            },
             self.swift.config.timeouts.list,
             &[("X-Copy-From", copy_from.as_str()), ("Content-Length", "0")],
         )?;
@@ -321,7 +352,25 @@ impl Destination {
 
     /// Lists the files and folders under the prefix, names relative to it.
     pub fn list(&self) -> Result<Vec<Entry>> {
-        self.swift.list_all()
+        let mut all = Vec::new();
+        self.list_with(&ListOptions::default(), |e| {
+            all.push(e);
+            true
+        })?;
+        Ok(all)
+    }
+
+    /// A zero-byte listing entry may be a Dynamic Large Object, which Swift lists as 0 bytes:
+    /// its real size comes from a HEAD (unless `openstack-list-large-object-sizes=false`).
+    fn with_real_size(&self, mut entry: Entry) -> Entry {
+        if entry.is_folder || entry.size != Some(0) || !self.swift.config.large.list_sizes {
+            return entry;
+        }
+        if let Ok(s) = self.stat(&entry.name) {
+            entry.size = s.size;
+            entry.etag = s.etag.or(entry.etag);
+        }
+        entry
     }
 
     /// Lists what `options` asks for, one entry at a time, names relative to the destination's
@@ -336,7 +385,9 @@ impl Destination {
         let prefix = format!("{base}{}", options.prefix);
         self.swift
             .list_pages(&prefix, base, options.recursive, |page| {
-                Ok(page.into_iter().all(&mut each))
+                Ok(page
+                    .into_iter()
+                    .all(|entry| each(self.with_real_size(entry))))
             })
     }
 

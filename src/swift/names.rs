@@ -70,7 +70,8 @@ pub fn object_name(prefix: &str, name: &str) -> Result<String> {
 pub(crate) fn request_path(container: &str, object: Option<&str>, query: Option<&str>) -> String {
     let c = encode_segment(container);
     match (object, query) {
-        (Some(name), _) => format!("/{c}/{}", encode_path(name)),
+        (Some(name), None) => format!("/{c}/{}", encode_path(name)),
+        (Some(name), Some(q)) => format!("/{c}/{}?{q}", encode_path(name)),
         (None, Some(q)) => format!("/{c}?{q}"),
         (None, None) => format!("/{c}"),
     }

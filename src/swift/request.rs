@@ -21,6 +21,27 @@ use crate::http::answer::{self, About};
 use crate::http::{self, TryError};
 use crate::log;
 
+/// The URL of the cluster's `/info`: beside the API version of the storage URL
+/// (`https://h/swift/v1/AUTH_x` gives `https://h/swift/info`).
+pub(crate) fn info_url(storage_url: &str) -> String {
+    let (origin, path) = match storage_url.find("://").map(|i| i + 3) {
+        Some(start) => match storage_url[start..].find('/') {
+            Some(slash) => storage_url.split_at(start + slash),
+            None => (storage_url, ""),
+        },
+        None => (storage_url, ""),
+    };
+    let mut segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    segments.truncate(segments.len().saturating_sub(2));
+    let mut url = origin.to_string();
+    for s in segments {
+        url.push('/');
+        url.push_str(s);
+    }
+    url.push_str("/info");
+    url
+}
+
 /// What a request is about.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Target<'a> {
@@ -30,6 +51,18 @@ pub(crate) enum Target<'a> {
     Container(Option<&'a str>),
     /// An object of the container, by full name (prefix included).
     Object(&'a str),
+    /// A container (the destination's or another, such as the segment container), one of its
+    /// objects, and a query string (already encoded).
+    In {
+        /// The container.
+        container: &'a str,
+        /// An object in it, by full name.
+        object: Option<&'a str>,
+        /// The query string, without `?`.
+        query: Option<&'a str>,
+    },
+    /// The cluster's capabilities (`/info` beside the account, sent without a token).
+    Info,
 }
 
 /// One request of an operation, which the request path may send several times.
@@ -96,6 +129,7 @@ pub(crate) struct Swift {
     pub(crate) client: Client,
     pub(crate) config: Config,
     auth: Authenticator,
+    pub(crate) large: super::large::LargeState,
 }
 
 impl Swift {
@@ -105,16 +139,24 @@ impl Swift {
             client,
             config,
             auth: Authenticator::new(),
+            large: Default::default(),
         })
     }
 
-    fn path(&self, target: Target) -> String {
+    fn url(&self, storage_url: &str, target: Target) -> String {
         let c = &self.config.container;
-        match target {
+        let path = match target {
             Target::Account => String::new(),
             Target::Container(q) => request_path(c, None, q),
             Target::Object(name) => request_path(c, Some(name), None),
-        }
+            Target::In {
+                container,
+                object,
+                query,
+            } => request_path(container, object, query),
+            Target::Info => return info_url(storage_url),
+        };
+        format!("{storage_url}{path}")
     }
 
     /// What a 404 of `target` means, before the operation looks closer.
@@ -123,6 +165,11 @@ impl Swift {
             Target::Account => About::Account,
             Target::Container(_) => About::Container(&self.config.container),
             Target::Object(name) => About::Object(name),
+            Target::In {
+                object: Some(name), ..
+            } => About::Object(name),
+            Target::In { container, .. } => About::Container(container),
+            Target::Info => About::Account,
         }
     }
 
@@ -146,14 +193,14 @@ impl Swift {
     ) -> Result<E::Output> {
         let given_token = matches!(self.config.auth, AuthMethod::PreAuthenticated { .. });
         let mut reauthenticated = false;
-        let url_path = self.path(target);
         http::with_retries(&self.config.retry, what, |attempt| {
             let result = loop {
                 let token = self.auth.token(&self.client, &self.config)?;
-                let mut rb = self
-                    .client
-                    .request(method.clone(), format!("{}{url_path}", token.storage_url))
-                    .header("X-Auth-Token", token.value.expose());
+                let url = self.url(&token.storage_url, target);
+                let mut rb = self.client.request(method.clone(), url);
+                if !matches!(target, Target::Info) {
+                    rb = rb.header("X-Auth-Token", token.value.expose());
+                }
                 if let Some(t) = timeout {
                     rb = rb.timeout(t);
                 }
@@ -269,11 +316,16 @@ impl Swift {
 
     /// Whether the container exists (None when that cannot be told).
     pub(crate) fn container_exists(&self) -> Option<bool> {
+        self.exists(Target::Container(None))
+    }
+
+    /// Whether `target` exists, by a HEAD (None when that cannot be told).
+    pub(crate) fn exists(&self, target: Target) -> Option<bool> {
         let resp = self
             .request(
-                "checking the container",
+                "checking that it exists",
                 Method::HEAD,
-                Target::Container(None),
+                target,
                 self.config.timeouts.short,
                 &[],
             )
@@ -283,5 +335,23 @@ impl Swift {
             404 => Some(false),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::info_url;
+
+    #[test]
+    fn info_sits_beside_the_api_version() {
+        assert_eq!(
+            info_url("http://127.0.0.1:8080/v1/AUTH_abc"),
+            "http://127.0.0.1:8080/info"
+        );
+        assert_eq!(
+            info_url("https://h.example/swift/v1/AUTH_abc/"),
+            "https://h.example/swift/info"
+        );
+        assert_eq!(info_url("https://h.example"), "https://h.example/info");
     }
 }

@@ -211,10 +211,6 @@ impl UploadSource for BytesSource {
     }
 }
 
-fn hex(digest: &[u8]) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn file_md5(path: &Path) -> Result<(String, u64)> {
     let mut f = File::open(path)
         .map_err(|e| Error::local_io(&format!("opening '{}'", path.display()), &e))?;
@@ -234,13 +230,43 @@ fn file_md5(path: &Path) -> Result<(String, u64)> {
     Ok((hex(&md5.finalize()), total))
 }
 
+/// One PUT with a body: what [`Swift::put`] sends.
+pub(crate) struct PutRequest<'a> {
+    /// What the call does, for messages ("uploading 'x'").
+    pub(crate) what: &'a str,
+    /// Where the body goes.
+    pub(crate) target: Target<'a>,
+    /// The body.
+    pub(crate) source: Box<dyn UploadSource>,
+    /// Its size when known: a promise, sent as `Content-Length`.
+    pub(crate) size: Option<u64>,
+    /// Its MD5 when known up front: sent as `ETag`, so Swift refuses other data. Otherwise the
+    /// MD5 is computed on the way.
+    pub(crate) md5: Option<String>,
+    /// Further headers.
+    pub(crate) headers: Vec<(&'static str, String)>,
+    /// Called with the bytes sent so far; `false` cancels.
+    pub(crate) progress: Option<Progress>,
+}
+
+/// What a PUT stored.
+pub(crate) struct Stored {
+    /// Bytes sent.
+    pub(crate) sent: u64,
+    /// The MD5 of what was sent (known up front, or computed on the way).
+    pub(crate) md5: String,
+    /// The ETag Swift answered with, when it sent one.
+    pub(crate) etag: Option<String>,
+}
+
 /// One upload as an exchange: each try sends the source again from its start.
 struct Upload<'a> {
     swift: &'a Swift,
     what: &'a str,
-    full: &'a str,
+    target: Target<'a>,
     feed: Arc<Mutex<Feed>>,
     known_md5: Option<&'a str>,
+    headers: &'a [(&'static str, String)],
     total: Option<u64>,
     can_rewind: bool,
     started: bool,
@@ -268,6 +294,9 @@ impl Exchange for Upload<'_> {
         if let Some(m) = self.known_md5 {
             rb = rb.header("ETag", m);
         }
+        for (name, value) in self.headers {
+            rb = rb.header(*name, value.as_str());
+        }
         // A known size goes as Content-Length, so a body cut short is never stored.
         let body = match self.total {
             Some(len) => Body::sized(reader, len),
@@ -278,12 +307,17 @@ impl Exchange for Upload<'_> {
 
     fn answer(&mut self, resp: Response, _attempt: u32) -> Result<Response, TryError> {
         if resp.status().is_success() {
-            Ok(resp)
-        } else {
-            Err(TryError::Fail(
-                self.swift.object_failure(self.what, &resp, self.full),
-            ))
+            return Ok(resp);
         }
+        Err(TryError::Fail(match self.target {
+            Target::Object(full) => self.swift.object_failure(self.what, &resp, full),
+            target => crate::http::answer::swift_error(
+                self.what,
+                resp.status().as_u16(),
+                resp.headers(),
+                self.swift.about(target),
+            ),
+        }))
     }
 
     fn can_resend(&self) -> bool {
@@ -299,48 +333,122 @@ impl Exchange for Upload<'_> {
     }
 }
 
+/// The MD5 (hex) of `len` bytes of `path` from `offset`.
+pub(crate) fn range_md5(path: &Path, offset: u64, len: u64) -> Result<String> {
+    let mut f = File::open(path)
+        .map_err(|e| Error::local_io(&format!("opening '{}'", path.display()), &e))?;
+    f.seek(SeekFrom::Start(offset))
+        .map_err(|e| Error::local_io(&format!("reading '{}'", path.display()), &e))?;
+    let mut md5 = Md5::new();
+    let mut buf = vec![0u8; CHUNK];
+    let mut left = len;
+    while left > 0 {
+        let want = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
+        let n = f
+            .read(&mut buf[..want])
+            .map_err(|e| Error::local_io(&format!("reading '{}'", path.display()), &e))?;
+        if n == 0 {
+            return Err(Error::new(
+                ErrorKind::LocalIo,
+                format!(
+                    "reading '{}': the file is shorter than it was",
+                    path.display()
+                ),
+            ));
+        }
+        md5.update(&buf[..n]);
+        left -= n as u64;
+    }
+    Ok(hex(&md5.finalize()))
+}
+
+/// `len` bytes of a file from `offset`, as a source that rewinds to `offset`.
+pub(crate) struct FileRange {
+    file: File,
+    offset: u64,
+    left: u64,
+    len: u64,
+}
+
+impl FileRange {
+    /// Opens `path` for the range.
+    pub(crate) fn open(path: &Path, offset: u64, len: u64) -> Result<FileRange> {
+        let mut file = File::open(path)
+            .map_err(|e| Error::local_io(&format!("opening '{}'", path.display()), &e))?;
+        file.seek(SeekFrom::Start(offset))
+            .map_err(|e| Error::local_io(&format!("reading '{}'", path.display()), &e))?;
+        Ok(FileRange {
+            file,
+            offset,
+            left: len,
+            len,
+        })
+    }
+}
+
+impl UploadSource for FileRange {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let want = usize::try_from(self.left)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
+        let n = self.file.read(&mut buf[..want])?;
+        self.left -= n as u64;
+        Ok(n)
+    }
+    fn rewind(&mut self) -> std::io::Result<bool> {
+        self.file.seek(SeekFrom::Start(self.offset))?;
+        self.left = self.len;
+        Ok(true)
+    }
+    fn can_rewind(&self) -> bool {
+        true
+    }
+}
+
+/// A slice of bytes in memory as a source.
+pub(crate) fn bytes_source(b: Bytes) -> Box<dyn UploadSource> {
+    Box::new(BytesSource(b, 0))
+}
+
+/// The hex form of a digest.
+pub(crate) fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl UploadBody<'_> {
+    /// The size of the body, when known before sending.
+    pub(crate) fn size(&self) -> Result<Option<u64>> {
+        Ok(match self {
+            UploadBody::Bytes(b) => Some(b.len() as u64),
+            UploadBody::File(path) => Some(
+                std::fs::metadata(path)
+                    .map_err(|e| Error::local_io(&format!("reading '{}'", path.display()), &e))?
+                    .len(),
+            ),
+            UploadBody::Stream(_, size) => *size,
+        })
+    }
+}
+
 impl Swift {
-    /// Uploads `body` as the object `full` (prefix included).
-    pub(crate) fn upload(
-        &self,
-        full: &str,
-        body: UploadBody,
-        progress: Option<Progress>,
-    ) -> Result<u64> {
-        let what = format!("uploading '{full}'");
-        // Memory and files have their MD5 (and length) up front; streams have neither.
-        let (source, total, known_md5): (Box<dyn UploadSource>, Option<u64>, Option<String>) =
-            match body {
-                UploadBody::Bytes(b) => {
-                    let md5 = hex(&Md5::digest(&b));
-                    let len = b.len() as u64;
-                    (Box::new(BytesSource(b, 0)), Some(len), Some(md5))
-                }
-                UploadBody::File(path) => {
-                    let (md5, len) = file_md5(path)?;
-                    let f = File::open(path).map_err(|e| {
-                        Error::local_io(&format!("opening '{}'", path.display()), &e)
-                    })?;
-                    (Box::new(FileSource(f)), Some(len), Some(md5))
-                }
-                UploadBody::Stream(s, hint) => (s, hint, None),
-            };
-        let can_rewind = source.can_rewind();
+    /// Sends one PUT with a body, retried within the budget when the source can rewind.
+    pub(crate) fn put(&self, req: PutRequest) -> Result<Stored> {
+        let can_rewind = req.source.can_rewind();
         let feed = Arc::new(Mutex::new(Feed {
-            source,
+            source: req.source,
             buf: Vec::new(),
             pos: 0,
             len: 0,
             sent: 0,
-            total,
-            md5: if known_md5.is_none() {
+            total: req.size,
+            md5: if req.md5.is_none() {
                 Some(Md5::new())
             } else {
                 None
             },
-            progress,
+            progress: req.progress,
             failure: None,
-            label: what.clone(),
+            label: req.what.to_string(),
         }));
         let deadline = self
             .config
@@ -348,35 +456,75 @@ impl Swift {
             .short
             .saturating_add(self.config.timeouts.read_write)
             .saturating_add(
-                Duration::from_secs(total.unwrap_or(u64::MAX / 2) / SLOWEST_RATE)
+                Duration::from_secs(req.size.unwrap_or(u64::MAX / 2) / SLOWEST_RATE)
                     .min(Duration::from_secs(7 * 24 * 3600)),
             );
         let mut upload = Upload {
             swift: self,
-            what: &what,
-            full,
+            what: req.what,
+            target: req.target,
             feed: feed.clone(),
-            known_md5: known_md5.as_deref(),
-            total,
+            known_md5: req.md5.as_deref(),
+            headers: &req.headers,
+            total: req.size,
             can_rewind,
             started: false,
         };
         let resp = self.send(
-            &what,
+            req.what,
             Method::PUT,
-            Target::Object(full),
+            req.target,
             Some(deadline),
             &mut upload,
         )?;
-        let returned = crate::headers::etag(resp.headers());
-        let (sent, computed) = {
-            let mut f = feed.lock().unwrap_or_else(|e| e.into_inner());
-            let computed = f.md5.take().map(|m| hex(&m.finalize()));
-            (f.sent, computed)
+        let etag = crate::headers::etag(resp.headers());
+        let mut f = feed.lock().unwrap_or_else(|e| e.into_inner());
+        let md5 = match f.md5.take() {
+            Some(m) => hex(&m.finalize()),
+            None => req.md5.clone().unwrap_or_default(),
         };
-        let expected = known_md5.or(computed).unwrap_or_default();
-        if let Some(r) = returned {
-            if r != expected {
+        Ok(Stored {
+            sent: f.sent,
+            md5,
+            etag,
+        })
+    }
+
+    /// Uploads `body` as one object `full` (prefix included), no larger than the cluster allows.
+    pub(crate) fn upload_simple(
+        &self,
+        full: &str,
+        body: UploadBody,
+        progress: Option<Progress>,
+    ) -> Result<u64> {
+        let what = format!("uploading '{full}'");
+        // Memory and files have their MD5 (and length) up front; streams have neither.
+        let (source, size, md5): (Box<dyn UploadSource>, Option<u64>, Option<String>) = match body {
+            UploadBody::Bytes(b) => {
+                let md5 = hex(&Md5::digest(&b));
+                let len = b.len() as u64;
+                (Box::new(BytesSource(b, 0)), Some(len), Some(md5))
+            }
+            UploadBody::File(path) => {
+                let (md5, len) = file_md5(path)?;
+                let f = File::open(path)
+                    .map_err(|e| Error::local_io(&format!("opening '{}'", path.display()), &e))?;
+                (Box::new(FileSource(f)), Some(len), Some(md5))
+            }
+            UploadBody::Stream(s, hint) => (s, hint, None),
+        };
+        let stored = self.put(PutRequest {
+            what: &what,
+            target: Target::Object(full),
+            source,
+            size,
+            md5,
+            headers: Vec::new(),
+            progress,
+        })?;
+        if let Some(r) = stored.etag {
+            if r != stored.md5 {
+                let expected = stored.md5;
                 log::warning!("{what}: Swift's ETag {r} differs from the MD5 sent {expected}; deleting the object");
                 let _ = self.delete_object(full);
                 return Err(Error::new(
@@ -385,7 +533,7 @@ impl Swift {
                 ));
             }
         }
-        log::info!("uploaded '{full}' ({sent} bytes)");
-        Ok(sent)
+        log::info!("uploaded '{full}' ({} bytes)", stored.sent);
+        Ok(stored.sent)
     }
 }

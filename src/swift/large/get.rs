@@ -1,0 +1,210 @@
+//! Downloads of Static Large Objects, segment by segment, each checked against the length and
+//! MD5 its manifest gives: in order into a stream, or in parallel into a file at their offsets.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+
+use super::manifest::{parse_manifest, SegmentRef};
+use crate::error::{Error, ErrorKind, Result};
+use crate::log;
+use crate::swift::download::Download;
+use crate::swift::request::{Swift, Target};
+use crate::swift::types::Progress;
+
+/// Writes at a fixed place of a file and onwards.
+#[cfg(unix)]
+struct OffsetWriter<'f> {
+    file: &'f std::fs::File,
+    pos: u64,
+}
+
+#[cfg(unix)]
+impl Write for OffsetWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        use std::os::unix::fs::FileExt;
+        let n = self.file.write_at(buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn segment_target(s: &SegmentRef) -> Target<'_> {
+    Target::In {
+        container: &s.container,
+        object: Some(&s.name),
+        query: None,
+    }
+}
+
+impl Swift {
+    /// Downloads the Static Large Object `full` whose manifest is `body`. Returns the bytes
+    /// written.
+    pub(crate) fn get_segmented(
+        &self,
+        full: &str,
+        body: &[u8],
+        sink: &mut dyn Write,
+        sink_kind: ErrorKind,
+        mut progress: Option<Progress>,
+        file: Option<&std::fs::File>,
+    ) -> Result<u64> {
+        let what = format!("downloading '{full}'");
+        let segments = parse_manifest(body).map_err(|e| {
+            Error::new(
+                ErrorKind::Server,
+                format!("{what}: the manifest is not what Swift sends: {e}"),
+            )
+        })?;
+        let total = segments
+            .iter()
+            .try_fold(0u64, |t, s| t.checked_add(s.bytes))
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Server,
+                    format!("{what}: the manifest's sizes overflow"),
+                )
+            })?;
+        if segments.iter().any(|s| !s.whole) {
+            // Ranges of segments or nested manifests: Swift assembles it, the length is checked.
+            log::info!("{what}: the manifest has ranges or nested manifests; reading it whole");
+            let mut d = Download::new(self, &what, Target::Object(full), sink, sink_kind);
+            d.progress = progress;
+            d.run()?;
+            return Ok(total);
+        }
+        #[cfg(unix)]
+        if let Some(file) = file {
+            if self.config.large.threads > 1 && segments.len() > 1 {
+                return self.get_parallel(full, &segments, total, file, progress);
+            }
+        }
+        let _ = file;
+        let mut base = 0u64;
+        for (i, s) in segments.iter().enumerate() {
+            let what = format!(
+                "downloading segment {} of {} of '{full}'",
+                i + 1,
+                segments.len()
+            );
+            let mut d = Download::new(self, &what, segment_target(s), sink, sink_kind)
+                .segment(s.bytes, &s.hash, base, total);
+            d.progress = progress.take();
+            progress = d.run()?.1;
+            base += s.bytes;
+        }
+        if total == 0 {
+            if let Some(p) = progress.as_mut() {
+                if !p(0, Some(0)) {
+                    return Err(Error::new(
+                        ErrorKind::Cancelled,
+                        format!("{what}: cancelled by the progress callback"),
+                    ));
+                }
+            }
+        }
+        log::info!(
+            "downloaded '{full}' ({total} bytes in {} segments)",
+            segments.len()
+        );
+        Ok(total)
+    }
+
+    /// Downloads the segments into `file` at their offsets, `openstack-segment-threads` at a
+    /// time; progress is reported on the calling thread.
+    #[cfg(unix)]
+    fn get_parallel(
+        &self,
+        full: &str,
+        segments: &[SegmentRef],
+        total: u64,
+        file: &std::fs::File,
+        mut progress: Option<Progress>,
+    ) -> Result<u64> {
+        let offsets: Vec<u64> = segments
+            .iter()
+            .scan(0u64, |at, s| {
+                let here = *at;
+                *at += s.bytes;
+                Some(here)
+            })
+            .collect();
+        let next = AtomicUsize::new(0);
+        let abort = Arc::new(AtomicBool::new(false));
+        let failure: Mutex<Option<Error>> = Mutex::new(None);
+        let (tx, rx) = mpsc::channel::<u64>();
+        let threads = self.config.large.threads.min(segments.len());
+        let mut cancelled = false;
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                let tx = tx.clone();
+                let (next, abort, failure, offsets) = (&next, abort.clone(), &failure, &offsets);
+                scope.spawn(move || loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= segments.len() || abort.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    let s = &segments[i];
+                    let what = format!(
+                        "downloading segment {} of {} of '{full}'",
+                        i + 1,
+                        segments.len()
+                    );
+                    let mut out = OffsetWriter {
+                        file,
+                        pos: offsets[i],
+                    };
+                    let mut d =
+                        Download::new(self, &what, segment_target(s), &mut out, ErrorKind::LocalIo)
+                            .segment(s.bytes, &s.hash, 0, total);
+                    let (tx2, abort2) = (tx.clone(), abort.clone());
+                    let mut last = 0u64;
+                    d.progress = Some(Box::new(move |done, _| {
+                        let _ = tx2.send(done - last.min(done));
+                        last = done;
+                        !abort2.load(Ordering::SeqCst)
+                    }));
+                    if let Err(e) = d.run() {
+                        abort.store(true, Ordering::SeqCst);
+                        let mut f = failure.lock().unwrap_or_else(|e| e.into_inner());
+                        if f.is_none() || e.kind() != ErrorKind::Cancelled {
+                            f.get_or_insert(e);
+                        }
+                        return;
+                    }
+                });
+            }
+            drop(tx);
+            let mut done = 0u64;
+            for delta in rx {
+                done += delta;
+                if cancelled {
+                    continue;
+                }
+                if let Some(p) = progress.as_mut() {
+                    if !p(done, Some(total)) {
+                        cancelled = true;
+                        abort.store(true, Ordering::SeqCst);
+                    }
+                }
+            }
+        });
+        if cancelled {
+            return Err(Error::new(
+                ErrorKind::Cancelled,
+                format!("downloading '{full}': cancelled by the progress callback"),
+            ));
+        }
+        if let Some(e) = failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            return Err(e);
+        }
+        log::info!(
+            "downloaded '{full}' ({total} bytes in {} segments, {threads} at a time)",
+            segments.len()
+        );
+        Ok(total)
+    }
+}

@@ -1,0 +1,585 @@
+//! Large objects: what the cluster allows (`/info`), when an upload is split into segments,
+//! where segments go and what they are called, the manifests of Static and Dynamic Large
+//! Objects, and the segments an overwrite or a delete leaves behind.
+//!
+//! An object larger than the segment size becomes a Static Large Object: its segments go to
+//! the segment container under names fixed by the upload (see [`segment_prefix`]), each with
+//! its MD5 as `ETag`, then a manifest listing every segment with its ETag and size makes the
+//! object visible. Swift checks the manifest against the segments, so no segment that differs
+//! from what was read can be part of the object.
+
+mod get;
+mod manifest;
+mod put;
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde::Deserialize;
+
+pub(crate) use manifest::{parse_manifest, SegmentRef, MAX_MANIFEST};
+
+use super::names::MAX_OBJECT_NAME;
+use super::request::{Plain, Swift, Target};
+use crate::error::{Error, ErrorKind, Result};
+use crate::headers;
+use crate::http::answer::{self, About};
+use crate::log;
+
+/// Swift's default `max_file_size`, for clusters whose `/info` says nothing.
+const DEFAULT_MAX_FILE_SIZE: u64 = 5 * 1024 * 1024 * 1024 + 2;
+/// Swift's default `max_manifest_segments`.
+const DEFAULT_MAX_SEGMENTS: u64 = 1000;
+/// Objects this small are never segmented without an explicit segment size (no cluster limits
+/// a single object to less), so small uploads need no `/info`.
+const NEVER_SEGMENTED: u64 = 1024 * 1024;
+/// How long "the segment container does not exist" is believed before it is asked again.
+const ABSENCE_KEPT: Duration = Duration::from_secs(60);
+
+/// What the cluster allows, from `/info`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Limits {
+    /// The largest single object.
+    pub(crate) max_file_size: u64,
+    /// The most segments one manifest may list.
+    pub(crate) max_segments: u64,
+    /// The smallest segment (but the last) a manifest may list.
+    pub(crate) min_segment_size: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            max_segments: DEFAULT_MAX_SEGMENTS,
+            min_segment_size: 1,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Info {
+    swift: Option<InfoSwift>,
+    slo: Option<InfoSlo>,
+}
+
+#[derive(Deserialize)]
+struct InfoSwift {
+    max_file_size: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct InfoSlo {
+    max_manifest_segments: Option<u64>,
+    min_segment_size: Option<u64>,
+}
+
+/// Reads the limits from the body of `/info`; what it lacks keeps Swift's defaults.
+pub(crate) fn parse_info(body: &[u8]) -> Limits {
+    let d = Limits::default();
+    let Ok(info) = serde_json::from_slice::<Info>(body) else {
+        return d;
+    };
+    let slo = info.slo.as_ref();
+    Limits {
+        max_file_size: info
+            .swift
+            .and_then(|s| s.max_file_size)
+            .filter(|n| *n > 0)
+            .unwrap_or(d.max_file_size),
+        max_segments: slo
+            .and_then(|s| s.max_manifest_segments)
+            .filter(|n| *n > 0)
+            .unwrap_or(d.max_segments),
+        min_segment_size: slo
+            .and_then(|s| s.min_segment_size)
+            .unwrap_or(d.min_segment_size)
+            .max(1),
+    }
+}
+
+/// How an upload is split.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Plan {
+    /// The size of every segment but the last.
+    pub(crate) segment_size: u64,
+    /// The number of segments.
+    pub(crate) count: u64,
+}
+
+impl Plan {
+    /// Offset and length of segment `index`, for an object of `size` bytes.
+    pub(crate) fn segment(&self, index: u64, size: u64) -> (u64, u64) {
+        let offset = index * self.segment_size;
+        (offset, self.segment_size.min(size - offset))
+    }
+}
+
+/// Decides whether an object of `size` bytes is segmented, and how. `wanted` is
+/// `openstack-segment-size`.
+pub(crate) fn plan(size: u64, wanted: Option<u64>, limits: &Limits) -> Result<Option<Plan>> {
+    let mut segment_size = wanted
+        .unwrap_or(limits.max_file_size)
+        .min(limits.max_file_size)
+        .max(limits.min_segment_size)
+        .max(1);
+    if size <= segment_size {
+        return Ok(None);
+    }
+    let mut count = size.div_ceil(segment_size);
+    if count > limits.max_segments {
+        // More segments than a manifest may list: larger segments, as far as the cluster allows.
+        let larger = size.div_ceil(limits.max_segments);
+        if larger > limits.max_file_size {
+            return Err(Error::new(
+                ErrorKind::TooLarge,
+                format!(
+                    "an object of {size} bytes needs more than {} segments of the cluster's largest size ({} bytes): Swift cannot store it",
+                    limits.max_segments, limits.max_file_size
+                ),
+            ));
+        }
+        log::info!(
+            "{size} bytes in segments of {segment_size} would need {count} segments, more than the cluster's {}: using segments of {larger} bytes",
+            limits.max_segments
+        );
+        segment_size = larger;
+        count = size.div_ceil(segment_size);
+    }
+    Ok(Some(Plan {
+        segment_size,
+        count,
+    }))
+}
+
+/// The name prefix of the segments of one upload of `full`: the object name (or its MD5 when
+/// the name is too long to leave room), `stamp` (the file's modification time, or a unique
+/// value for data that cannot be recognised again), the size and the segment size. The same
+/// file uploaded again gets the same names, so an interrupted upload can resume.
+pub(crate) fn segment_prefix(full: &str, stamp: &str, size: u64, segment_size: u64) -> String {
+    let tail = format!("/slo/{stamp}/{size}/{segment_size}/");
+    let base = if full.len() + tail.len() + 20 > MAX_OBJECT_NAME {
+        super::upload::hex(&<md5::Md5 as md5::Digest>::digest(full.as_bytes()))
+    } else {
+        full.to_string()
+    };
+    format!("{base}{tail}")
+}
+
+/// The name of segment `index` under `prefix`.
+pub(crate) fn segment_name(prefix: &str, index: u64) -> String {
+    format!("{prefix}{index:08}")
+}
+
+/// What an existing object is made of, beyond its own data.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Parts {
+    /// A Static Large Object's segments.
+    Static(Vec<SegmentRef>),
+    /// A Dynamic Large Object: every object of `container` whose name starts with `prefix`.
+    Dynamic {
+        /// The segments' container.
+        container: String,
+        /// Their common name prefix.
+        prefix: String,
+    },
+}
+
+/// Per-destination knowledge about large objects.
+#[derive(Default)]
+pub(crate) struct LargeState {
+    limits: std::sync::OnceLock<Limits>,
+    /// When the segment container was last found missing; `Some(None)` once it is known to
+    /// exist.
+    segments_absent: Mutex<Option<Option<Instant>>>,
+}
+
+impl Swift {
+    /// The cluster's limits: `/info`, read once per destination (Swift's defaults when the
+    /// cluster does not publish it).
+    pub(crate) fn limits(&self) -> Result<Limits> {
+        if let Some(l) = self.large.limits.get() {
+            return Ok(*l);
+        }
+        let what = "reading the cluster's limits (/info)";
+        let mut exchange = Plain::new(&[], |resp: reqwest::blocking::Response, _| {
+            if !resp.status().is_success() {
+                log::info!(
+                    "{what}: HTTP {}; assuming Swift's defaults",
+                    resp.status().as_u16()
+                );
+                return Ok(Limits::default());
+            }
+            let body = read_bounded(resp, 1 << 20).map_err(|e| {
+                crate::http::TryError::Retry(answer::transport_error(what, &e), None)
+            })?;
+            Ok(parse_info(&body))
+        });
+        let limits = self.send(
+            what,
+            Method::GET,
+            Target::Info,
+            Some(self.config.timeouts.short),
+            &mut exchange,
+        )?;
+        log::debug!("{what}: {limits:?}");
+        Ok(*self.large.limits.get_or_init(|| limits))
+    }
+
+    /// How an object of `size` bytes is uploaded: `None` for one request.
+    pub(crate) fn plan(&self, size: u64) -> Result<Option<Plan>> {
+        let wanted = self.config.large.segment_size;
+        match wanted {
+            Some(w) if size <= w => return Ok(None),
+            None if size <= NEVER_SEGMENTED => return Ok(None),
+            _ => {}
+        }
+        plan(size, wanted, &self.limits()?)
+    }
+
+    /// The target of a segment.
+    pub(crate) fn segment_target<'a>(&'a self, name: &'a str) -> Target<'a> {
+        Target::In {
+            container: &self.config.large.segment_container,
+            object: Some(name),
+            query: None,
+        }
+    }
+
+    /// Whether the segment container may hold segments (cached: a HEAD at most once a minute
+    /// while it is missing, none once it is known to exist).
+    fn segments_may_exist(&self) -> bool {
+        let mut state = self
+            .large
+            .segments_absent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        match *state {
+            Some(None) => return true,
+            Some(Some(since)) if since.elapsed() < ABSENCE_KEPT => return false,
+            _ => {}
+        }
+        let container = &self.config.large.segment_container;
+        let exists = self.exists(Target::In {
+            container,
+            object: None,
+            query: None,
+        });
+        *state = match exists {
+            Some(false) => Some(Some(Instant::now())),
+            _ => Some(None),
+        };
+        exists != Some(false)
+    }
+
+    /// Creates the segment container when it is missing, with the storage policy of the
+    /// destination's container.
+    pub(crate) fn ensure_segment_container(&self) -> Result<()> {
+        let container = &self.config.large.segment_container;
+        let target = Target::In {
+            container,
+            object: None,
+            query: None,
+        };
+        if self.exists(target) == Some(true) {
+            self.segments_known_to_exist();
+            return Ok(());
+        }
+        let what = format!("creating the segment container '{container}'");
+        let main = self.request(
+            &what,
+            Method::HEAD,
+            Target::Container(None),
+            self.config.timeouts.short,
+            &[],
+        )?;
+        let policy = main
+            .headers()
+            .get("x-storage-policy")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let headers: Vec<(&'static str, &str)> = match &policy {
+            Some(p) => vec![("X-Storage-Policy", p.as_str())],
+            None => Vec::new(),
+        };
+        let resp = self.request(
+            &what,
+            Method::PUT,
+            target,
+            self.config.timeouts.short,
+            &headers,
+        )?;
+        if !resp.status().is_success() {
+            return Err(answer::swift_error(
+                &what,
+                resp.status().as_u16(),
+                resp.headers(),
+                About::Container(container),
+            ));
+        }
+        log::info!("{what}: done");
+        self.segments_known_to_exist();
+        Ok(())
+    }
+
+    fn segments_known_to_exist(&self) {
+        *self
+            .large
+            .segments_absent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(None);
+    }
+
+    /// What the object `full` is made of, when it is a large object; `None` for an ordinary or
+    /// a missing object. `always` asks even when the segment container does not exist (for a
+    /// delete, which must find segments anywhere); uploads ask only when it does.
+    pub(crate) fn parts_of(&self, full: &str, always: bool) -> Result<Option<Parts>> {
+        if !always && !self.segments_may_exist() {
+            return Ok(None);
+        }
+        let what = format!("reading the metadata of '{full}'");
+        let resp = self.request(
+            &what,
+            Method::HEAD,
+            Target::Object(full),
+            self.config.timeouts.short,
+            &[],
+        )?;
+        match resp.status().as_u16() {
+            200..=299 => {}
+            404 => return Ok(None),
+            _ => return Err(self.object_failure(&what, &resp, full)),
+        }
+        let h = resp.headers();
+        if let Some(m) = h.get("x-object-manifest").and_then(|v| v.to_str().ok()) {
+            let decoded = percent_encoding::percent_decode_str(m)
+                .decode_utf8_lossy()
+                .into_owned();
+            return Ok(match decoded.split_once('/') {
+                Some((container, prefix)) if !container.is_empty() => Some(Parts::Dynamic {
+                    container: container.to_string(),
+                    prefix: prefix.to_string(),
+                }),
+                _ => None,
+            });
+        }
+        if !headers::is_true(h, "x-static-large-object") {
+            return Ok(None);
+        }
+        Ok(Some(Parts::Static(self.manifest_of(full)?)))
+    }
+
+    /// The segments a Static Large Object's manifest lists.
+    pub(crate) fn manifest_of(&self, full: &str) -> Result<Vec<SegmentRef>> {
+        let what = format!("reading the manifest of '{full}'");
+        let query = "multipart-manifest=get";
+        let mut exchange = Plain::new(&[], |resp: reqwest::blocking::Response, _| {
+            if !resp.status().is_success() {
+                return Err(crate::http::TryError::Fail(
+                    self.object_failure(&what, &resp, full),
+                ));
+            }
+            read_bounded(resp, manifest::MAX_MANIFEST)
+                .map_err(|e| crate::http::TryError::Retry(answer::transport_error(&what, &e), None))
+        });
+        let body = self.send(
+            &what,
+            Method::GET,
+            Target::In {
+                container: &self.config.container,
+                object: Some(full),
+                query: Some(query),
+            },
+            Some(self.config.timeouts.list),
+            &mut exchange,
+        )?;
+        parse_manifest(&body).map_err(|e| {
+            Error::new(
+                ErrorKind::Server,
+                format!("{what}: the manifest is not what Swift sends: {e}"),
+            )
+        })
+    }
+
+    /// Deletes the segments of `old` (what an overwritten or deleted object was made of),
+    /// except those in `keep` (segment container, name), which the new object uses. Failures
+    /// are logged, not returned: the object itself is already what it should be, and a
+    /// leftover segment costs space, not data.
+    pub(crate) fn remove_parts(&self, old: Parts, keep: &HashSet<(String, String)>) {
+        if self.config.large.leave_segments {
+            log::info!("leaving the old segments in place (openstack-leave-segments)");
+            return;
+        }
+        let mut doomed: Vec<(String, String)> = Vec::new();
+        match old {
+            Parts::Static(refs) => {
+                doomed.extend(refs.into_iter().map(|r| (r.container, r.name)));
+            }
+            Parts::Dynamic { container, prefix } => {
+                if prefix.is_empty() {
+                    log::warning!("the old dynamic large object names every object of '{container}' as its segments; none were deleted");
+                    return;
+                }
+                let listed = self.list_pages_in(&container, &prefix, "", true, |page| {
+                    doomed.extend(page.into_iter().map(|e| (container.clone(), e.name)));
+                    Ok(true)
+                });
+                if let Err(e) = listed {
+                    log::warning!("the old segments under '{container}/{prefix}' could not be listed, so they were left: {e}");
+                    return;
+                }
+            }
+        }
+        let mut left = 0usize;
+        for (container, name) in doomed {
+            if keep.contains(&(container.clone(), name.clone())) {
+                continue;
+            }
+            let target = Target::In {
+                container: &container,
+                object: Some(&name),
+                query: None,
+            };
+            if let Err(e) = self.delete_in(target, &name) {
+                log::warning!("could not delete the old segment '{container}/{name}': {e}");
+                left += 1;
+            }
+        }
+        if left > 0 {
+            log::warning!("{left} old segments were left behind");
+        }
+    }
+
+    /// Deletes the object `name` at `target`; a 404 counts as done.
+    pub(crate) fn delete_in(&self, target: Target, name: &str) -> Result<()> {
+        let what = format!("deleting '{name}'");
+        let resp = self.request(
+            &what,
+            Method::DELETE,
+            target,
+            self.config.timeouts.short,
+            &[],
+        )?;
+        match resp.status().as_u16() {
+            200..=299 | 404 => Ok(()),
+            status => Err(answer::swift_error(
+                &what,
+                status,
+                resp.headers(),
+                self.about(target),
+            )),
+        }
+    }
+
+    /// Deletes the object `full` with whatever makes it up: the segments of a large object
+    /// (unless `openstack-leave-segments`), after the object itself.
+    pub(crate) fn delete_with_parts(&self, full: &str) -> Result<()> {
+        let parts = self.parts_of(full, true)?;
+        self.delete_object(full)?;
+        if let Some(parts) = parts {
+            self.remove_parts(parts, &HashSet::new());
+        }
+        Ok(())
+    }
+}
+
+/// Reads a body of at most `limit` bytes.
+pub(crate) fn read_bounded(
+    resp: reqwest::blocking::Response,
+    limit: u64,
+) -> std::result::Result<Vec<u8>, reqwest::Error> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    let mut taken = resp.take(limit);
+    match taken.read_to_end(&mut out) {
+        Ok(_) => Ok(out),
+        Err(e) => match e
+            .into_inner()
+            .map(|inner| inner.downcast::<reqwest::Error>())
+        {
+            Some(Ok(re)) => Err(*re),
+            // Not a reqwest error: reading a body fails only through reqwest; keep what came.
+            _ => Ok(out),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const L: Limits = Limits {
+        max_file_size: 100,
+        max_segments: 10,
+        min_segment_size: 5,
+    };
+
+    #[test]
+    fn objects_up_to_the_segment_size_stay_whole() {
+        assert_eq!(plan(100, None, &L).unwrap(), None);
+        assert_eq!(plan(40, Some(40), &L).unwrap(), None);
+        assert_eq!(
+            plan(101, None, &L).unwrap(),
+            Some(Plan {
+                segment_size: 100,
+                count: 2
+            })
+        );
+        // A wanted size above the cluster's limit is held to it; below the minimum, raised.
+        assert_eq!(plan(150, Some(500), &L).unwrap().unwrap().segment_size, 100);
+        assert_eq!(plan(12, Some(2), &L).unwrap().unwrap().segment_size, 5);
+    }
+
+    #[test]
+    fn too_many_segments_means_larger_segments_or_too_large() {
+        let p = plan(200, Some(10), &L).unwrap().unwrap();
+        assert_eq!((p.segment_size, p.count), (20, 10));
+        assert_eq!(p.segment(9, 200), (180, 20));
+        let e = plan(1001, None, &L).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::TooLarge);
+        let huge = plan(u64::MAX, Some(1), &Limits::default()).unwrap_err();
+        assert_eq!(huge.kind(), ErrorKind::TooLarge);
+    }
+
+    #[test]
+    fn info_fills_what_it_says() {
+        let l = parse_info(br#"{"swift":{"max_file_size":33554432},"slo":{"max_manifest_segments":20,"min_segment_size":2}}"#);
+        assert_eq!(
+            l,
+            Limits {
+                max_file_size: 33554432,
+                max_segments: 20,
+                min_segment_size: 2
+            }
+        );
+        assert_eq!(parse_info(b"not json"), Limits::default());
+        assert_eq!(
+            parse_info(br#"{"swift":{"max_file_size":0}}"#),
+            Limits::default()
+        );
+    }
+
+    #[test]
+    fn segment_names_are_fixed_by_the_upload_and_fit_swifts_limit() {
+        let p = segment_prefix("dir/a.bin", "1700000000.5", 300, 100);
+        assert_eq!(p, "dir/a.bin/slo/1700000000.5/300/100/");
+        assert_eq!(
+            segment_name(&p, 2),
+            "dir/a.bin/slo/1700000000.5/300/100/00000002"
+        );
+        let long = "x".repeat(MAX_OBJECT_NAME);
+        let p = segment_prefix(&long, "1700000000.5", u64::MAX, u64::MAX);
+        assert!(segment_name(&p, u64::MAX).len() <= MAX_OBJECT_NAME, "{p}");
+        assert_ne!(
+            p,
+            segment_prefix(
+                &"y".repeat(MAX_OBJECT_NAME),
+                "1700000000.5",
+                u64::MAX,
+                u64::MAX
+            )
+        );
+    }
+}
