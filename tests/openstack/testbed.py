@@ -406,15 +406,21 @@ def apikeys_doc(creds):
 
 # ------------------------------------------------------------------------------------ services
 
-def http_ok(url):
+def http(method, url, body=None, headers=None, timeout=30):
+    """(status, headers, body); status 0 when nothing answered."""
+    req = urllib.request.Request(url, method=method, headers=dict(headers or {}, **{
+        'Content-Type': 'application/json'}), data=json.dumps(body).encode() if body else None)
     try:
-        with urllib.request.urlopen(url, timeout=2) as r:
-            r.read()
-            return r.status == 200
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.headers, r.read()
     except urllib.error.HTTPError as e:
-        return e.code == 200
+        return e.code, e.headers, e.read()
     except Exception:
-        return False
+        return 0, {}, b''
+
+
+def http_ok(url):
+    return http('GET', url, timeout=2)[0] == 200
 
 
 def memcached_ok():
@@ -624,16 +630,6 @@ def wait_healthy(svcs):
                     svc.name, START_TIMEOUT, svc.log, log_tail(svc.log)))
             time.sleep(0.1)
         say('%s is up%s' % (svc.name, ' on %s:%d' % (HOST, svc.port) if svc.port else ''))
-
-
-def http(method, url, body=None, headers=None):
-    req = urllib.request.Request(url, method=method, headers=dict(headers or {}, **{
-        'Content-Type': 'application/json'}), data=json.dumps(body).encode() if body else None)
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, r.headers, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers, e.read()
 
 
 def end_to_end_check(creds):
