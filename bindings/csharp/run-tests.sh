@@ -36,7 +36,7 @@ if [ ! -f "$lib" ]; then
 fi
 lib="$(cd "$(dirname "$lib")" && pwd)/$(basename "$lib")"
 
-# shellcheck source=../../tests/openstack/server-env.sh
+# shellcheck source-path=SCRIPTDIR source=../../tests/openstack/server-env.sh
 . "$root/tests/openstack/server-env.sh" || { echo "csharp: 0 passed, 1 failed"; exit 1; }
 
 rm -rf "$build"

@@ -16,7 +16,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 venv="${OSD_PY_VENV:-$here/build/venv}"
 
-# shellcheck source=../../tests/openstack/server-env.sh
+# shellcheck source-path=SCRIPTDIR source=../../tests/openstack/server-env.sh
 source "$repo/tests/openstack/server-env.sh" || exit 1
 
 if [[ -z "${OPENSTACK_DEST_LIB:-}" && ! -f "$repo/target/debug/libopenstack_dest.so" \

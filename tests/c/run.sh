@@ -6,6 +6,7 @@
 # usage: tests/c/run.sh [plain] [valgrind] [asan] [-- TEST...]   (no mode: all three)
 # Library: $OSD_LIB_DIR (default target/debug). Output: target/c/. Real server or not is decided by
 # tests/openstack/server-env.sh. Work per thread under valgrind/ASan: OSD_C_SAN_THREAD_ITERS (default 2).
+# shellcheck disable=SC2317 # the mode_* functions are called as "mode_$m"
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SRC=$ROOT/tests/c INC=$ROOT/include OUT=$ROOT/target/c
@@ -22,7 +23,7 @@ while [ $# -gt 0 ]; do
 done
 [ ${#modes[@]} -eq 0 ] && modes=(plain valgrind asan)
 label() { if [ "$1" = plain ]; then echo c; else echo "c-$1"; fi; }
-# shellcheck source=../openstack/server-env.sh
+# shellcheck source-path=SCRIPTDIR source=../openstack/server-env.sh
 . "$ROOT/tests/openstack/server-env.sh" || { for m in "${modes[@]}"; do echo "$(label "$m"): 0 passed, 1 failed"; done; exit 1; }
 
 pass=0 fail=0 skip=0 overall=0
@@ -44,6 +45,7 @@ mkdir -p "$OUT/lib"
 ln -sfn "$LIB_DIR/libopenstack_dest.so" "$OUT/lib/${soname:-libopenstack_dest.so}"
 export LD_LIBRARY_PATH=$OUT/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 WARN=(-std=c99 -Wall -Wextra -Werror)
+# shellcheck disable=SC2054 # the commas belong to -Wl
 LINK=(-L"$LIB_DIR" -Wl,-rpath,"$OUT/lib" -lopenstack_dest)
 build() { local out=$1; shift; "$CC" "${WARN[@]}" -g -O1 -pthread "$@" -I"$INC" -I"$SRC" \
   "$SRC/test_main.c" "$SRC/util.c" "$SRC/harness.c" "${LINK[@]}" -o "$out"; }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2153 # (the OSD_* names come from env.sh)
 # The one place that decides whether the real-server tests of the C, Python and C# layers run.
 # Sourced by tests/c/run.sh, bindings/python/run-tests.sh and bindings/csharp/run-tests.sh:
 #
