@@ -66,15 +66,6 @@ class Server:
         }
         return self._url(container, prefix, query)
 
-    def v2_url(self, container: str, prefix: str = "", *, apikey: bool = False) -> str:
-        query = {"auth-username": self.user, "openstack-tenant-name": self.project}
-        if apikey:
-            query["openstack-apikey"] = self.apikey
-        else:
-            query["auth-password"] = self.password
-        query["openstack-authuri"] = self.auth_v2
-        return self._url(container, prefix, query)
-
     @staticmethod
     def _url(container: str, prefix: str, query: Dict[str, str]) -> str:
         path = "/" + urllib.parse.quote(prefix) if prefix else ""
