@@ -4,7 +4,7 @@
 # Installs what is missing, starts the test bed (and stops it again if this run started it),
 # and ends with each runner's own summary lines. Exit status: 0 only if every layer passed.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
 export OSD_REQUIRE_SERVER=1
 export CARGO_TERM_COLOR=never

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the C# binding and its NUnit tests with Mono's mcs and runs them against libopenstack_dest.
 #   bash bindings/csharp/run-tests.sh
-# Environment: OPENSTACK_DEST_LIB (library to test; default target/debug/libopenstack_dest.so),
-# the test bed's OSD_* variables (sourced from ${OSD_STATE_DIR:-/tmp/openstack-dest-testbed}/env.sh
-# when OSD_AUTH_V3 is not set), CI / OSD_REQUIRE_SERVER (server tests fail instead of being ignored).
+# Environment: OPENSTACK_DEST_LIB (library to test; default target/debug/libopenstack_dest.so).
+# Whether real-server tests run, are ignored (with the reason) or fail the run is decided by
+# tests/openstack/server-env.sh (the test bed, CI, OSD_REQUIRE_SERVER).
 # Prints "csharp: N passed, N failed" on a line of its own; exits non-zero on any failure.
 set -euo pipefail
 
@@ -36,13 +36,8 @@ if [ ! -f "$lib" ]; then
 fi
 lib="$(cd "$(dirname "$lib")" && pwd)/$(basename "$lib")"
 
-if [ -z "${OSD_AUTH_V3:-}" ]; then
-    envsh="${OSD_STATE_DIR:-/tmp/openstack-dest-testbed}/env.sh"
-    if [ -f "$envsh" ]; then
-        # shellcheck disable=SC1090
-        . "$envsh"
-    fi
-fi
+# shellcheck source-path=SCRIPTDIR source=../../tests/openstack/server-env.sh
+. "$root/tests/openstack/server-env.sh" || { echo "csharp: 0 passed, 1 failed"; exit 1; }
 
 rm -rf "$build"
 mkdir -p "$build"

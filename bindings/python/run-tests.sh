@@ -8,23 +8,16 @@
 #   OSD_PY_VENV          venv directory (default: bindings/python/build/venv, ignored by git)
 #   OSD_PYTHON           interpreter that creates the venv (default: python3, then /usr/bin/python3)
 #   OPENSTACK_DEST_LIB   use this library instead of the one built in the checkout
-#   OSD_AUTH_V3 ...      the test bed's variables; when unset, $OSD_STATE_DIR/env.sh
-#                        (default /tmp/openstack-dest-testbed/env.sh) is sourced if it exists
-#   CI / OSD_REQUIRE_SERVER  make real-server tests fail instead of skip without the test bed
+#   the test bed, CI, OSD_REQUIRE_SERVER: see tests/openstack/server-env.sh, which decides
+#                        whether real-server tests run, are skipped, or the run fails
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 venv="${OSD_PY_VENV:-$here/build/venv}"
 
-if [[ -z "${OSD_AUTH_V3:-}" ]]; then
-    env_sh="${OSD_STATE_DIR:-/tmp/openstack-dest-testbed}/env.sh"
-    if [[ -f "$env_sh" ]]; then
-        echo "run-tests.sh: using the test bed settings in $env_sh"
-        # shellcheck disable=SC1090
-        source "$env_sh"
-    fi
-fi
+# shellcheck source-path=SCRIPTDIR source=../../tests/openstack/server-env.sh
+source "$repo/tests/openstack/server-env.sh" || exit 1
 
 if [[ -z "${OPENSTACK_DEST_LIB:-}" && ! -f "$repo/target/debug/libopenstack_dest.so" \
       && ! -f "$repo/target/release/libopenstack_dest.so" ]]; then

@@ -33,7 +33,8 @@ void h_note(const char *fmt, ...)
     ;
 
 /* Runs the tests (all, or only those named on the command line). server_reason is NULL when the
- * server is usable, otherwise why not; server_required turns "skip" into "fail" for those tests.
+ * server is usable, otherwise why not; server_required turns "skip" into "fail" for those tests
+ * (test_main.c decides neither: tests/openstack/server-env.sh did).
  * Prints one line per test and a final `osd-c-tests: passed=N failed=N skipped=N`.
  * Returns the process exit code (0 when nothing failed). */
 int h_run(const struct h_test *tests, size_t count, int argc, char **argv,

@@ -1,23 +1,20 @@
 #!/usr/bin/python3
 """Start/stop/inspect the test bed: Swift (2 proxies, 2 regions) + Keystone v3 + v2 front end.
 
-Called by testbed.sh (which installs the Debian packages first):
-    testbed.py start|stop|status|env|restart
-
-Everything lives under $OSD_STATE_DIR (default /tmp/openstack-dest-testbed):
-    etc/swift/   swift.conf, server configs, rings     srv/node/d1/  Swift's storage
-    keystone/    keystone.conf, sqlite db, key repos     run/          pid files (JSON)
-    log/         one log per server                      env.sh        the OSD_* exports
-    credentials.json, apikeys.json (mode 0600)
-A pid file records the pid and the process start time, so a reused pid is never taken for ours.
+Called by testbed.sh (which installs the Debian packages first):  testbed.py start|stop|status|env|restart|clean
+Everything lives under $OSD_STATE_DIR (default /tmp/openstack-dest-testbed); see README.md.
+A pid file (run/NAME.pid, JSON) records the pid, the process start time (so a recycled pid is never
+taken for ours) and a hash of the command line and config files (a change restarts the server).
 """
 import hashlib
 import json
 import os
 import secrets
 import shlex
+import shutil
 import signal
 import socket
+import sqlite3
 import string
 import subprocess
 import sys
@@ -45,14 +42,11 @@ KEYSTONE_URL = 'http://%s:%d/v3' % (HOST, PORT['keystone'])
 V2_URL = 'http://%s:%d/v2.0' % (HOST, PORT['v2'])
 SWIFT1 = 'http://%s:%d' % (HOST, PORT['proxy1'])
 SWIFT2 = 'http://%s:%d' % (HOST, PORT['proxy2'])
-
-NAMES = {
-    'user': 'osd-user', 'project': 'osd-project',
-    'domain2': 'osd-domain2', 'user2': 'osd-user2', 'project2': 'osd-project2',
-    'reader': 'osd-reader', 'admin': 'admin', 'admin_project': 'admin',
-    'swift': 'swift', 'service_project': 'service',
-}
+USER, PROJECT, READER, ADMIN = 'osd-user', 'osd-project', 'osd-reader', 'admin'
+DOMAIN2, USER2, PROJECT2 = 'osd-domain2', 'osd-user2', 'osd-project2'
 START_TIMEOUT = float(os.environ.get('OSD_START_TIMEOUT', '120'))
+ORDER = ['memcached', 'account', 'container', 'object', 'container-updater', 'proxy1', 'proxy2',
+         'keystone', 'v2']
 T0 = time.time()
 
 
@@ -68,48 +62,45 @@ def say(msg):
 def log_tail(path, n=40):
     try:
         with open(path, 'rb') as f:
-            f.seek(0, 2)
-            size = f.tell()
-            f.seek(max(0, size - 64 * 1024))
             lines = f.read().decode('utf-8', 'replace').splitlines()[-n:]
     except OSError:
         return '(no log at %s)' % path
-    return '\n'.join('    | ' + l for l in lines)
+    return '\n'.join('    | ' + line for line in lines)
 
 
-# --------------------------------------------------------------------------- processes
+def wait_for(cond, timeout, step=0.05):
+    deadline = time.time() + timeout
+    while not cond():
+        if time.time() > deadline:
+            return False
+        time.sleep(step)
+    return True
+
+
+# ------------------------------------------------------------------------------------ processes
 
 def proc_stat(pid):
-    """(state, starttime) of a process, or None if it does not exist."""
+    """(state, start time) of a process, or None."""
     try:
         with open('/proc/%d/stat' % pid) as f:
-            data = f.read()
-    except (OSError, ValueError):
+            rest = f.read().rsplit(')', 1)[1].split()
+    except (OSError, ValueError, IndexError):
         return None
-    rest = data[data.rindex(')') + 2:].split()
     return rest[0], rest[19]
 
 
-def proc_alive(pid):
-    st = proc_stat(pid)
-    return st is not None and st[0] not in ('Z', 'X')
-
-
 def proc_gone(pid):
-    """True once the process has released everything: a zombie thread-group leader whose
-    other threads still run keeps its files (listening sockets included) open."""
+    """Gone, or a zombie with no thread left (a zombie leader's threads keep its sockets open)."""
     st = proc_stat(pid)
     if st is None:
         return True
-    if st[0] not in ('Z', 'X'):
-        return False
     try:
-        return len(os.listdir('/proc/%d/task' % pid)) <= 1
+        return st[0] in 'ZX' and len(os.listdir('/proc/%d/task' % pid)) <= 1
     except OSError:
         return True
 
 
-def proc_cmdline(pid):
+def cmdline(pid):
     try:
         with open('/proc/%d/cmdline' % pid, 'rb') as f:
             return f.read().replace(b'\0', b' ').decode('utf-8', 'replace').strip()
@@ -126,249 +117,144 @@ def read_pidfile(name):
         with open(pidfile(name)) as f:
             return json.load(f)
     except (OSError, ValueError):
-        return None
+        return {}
 
 
 def our_pid(name):
-    """The pid of our running process for service `name`, or None."""
+    """The pid of our running process for `name`, or None."""
     info = read_pidfile(name)
-    if not info:
-        return None
-    pid = info.get('pid')
-    st = proc_stat(pid) if isinstance(pid, int) else None
-    if st is None or st[0] in ('Z', 'X') or st[1] != info.get('start'):
-        return None
-    return pid
+    st = proc_stat(info['pid']) if isinstance(info.get('pid'), int) else None
+    return info['pid'] if st and st[0] not in 'ZX' and st[1] == info.get('start') else None
 
 
 def listeners(port):
-    """[(pid, cmdline)] of the processes listening on TCP `port` (any local address)."""
+    """[(pid, cmdline)] of the processes listening on TCP `port`."""
     inodes = set()
     for table in ('/proc/net/tcp', '/proc/net/tcp6'):
         try:
             with open(table) as f:
-                next(f)
-                for line in f:
-                    parts = line.split()
-                    if parts[3] == '0A' and int(parts[1].rsplit(':', 1)[1], 16) == port:
-                        inodes.add('socket:[%s]' % parts[9])
+                rows = [line.split() for line in f][1:]
         except OSError:
-            pass
+            continue
+        inodes |= {'socket:[%s]' % r[9] for r in rows
+                   if r[3] == '0A' and int(r[1].rsplit(':', 1)[1], 16) == port}
     found = []
-    if not inodes:
-        return found
-    for d in os.listdir('/proc'):
-        if not d.isdigit():
-            continue
+    for d in filter(str.isdigit, os.listdir('/proc') if inodes else []):
         try:
-            fds = os.listdir('/proc/%s/fd' % d)
+            if any(os.readlink('/proc/%s/fd/%s' % (d, fd)) in inodes
+                   for fd in os.listdir('/proc/%s/fd' % d)):
+                found.append((int(d), cmdline(int(d))))
         except OSError:
             continue
-        for fd in fds:
-            try:
-                if os.readlink('/proc/%s/fd/%s' % (d, fd)) in inodes:
-                    found.append((int(d), proc_cmdline(int(d))))
-                    break
-            except OSError:
-                continue
     return found
 
 
-def port_in_use(port):
-    s = socket.socket()
-    s.settimeout(0.5)
+def port_busy(port):
     try:
-        s.connect((HOST, port))
+        socket.create_connection((HOST, port), timeout=0.5).close()
         return True
     except OSError:
         return bool(listeners(port))
-    finally:
-        s.close()
 
 
-def stop_pid(name, pid, timeout=10.0):
+def kill(name, pid):
+    """SIGTERM, SIGKILL after 10 s; then what is left of its process group (servers lead one)."""
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
         return
-    deadline = time.time() + timeout
-    while time.time() < deadline and not proc_gone(pid):
-        time.sleep(0.05)
-    if not proc_gone(pid):
+    steps = [lambda: os.killpg(pid, signal.SIGKILL), lambda: os.waitpid(pid, os.WNOHANG)]
+    if not wait_for(lambda: proc_gone(pid), 10):
         say('%s (pid %d) did not stop on SIGTERM; sending SIGKILL' % (name, pid))
+        steps.insert(0, lambda: os.kill(pid, signal.SIGKILL))
+    for step in steps:
         try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
+            step()
+        except (ProcessLookupError, PermissionError, ChildProcessError):
             pass
-    # Servers run in their own session (pgid == pid); end what is left of that group only.
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    # Reap it if it happens to be our child.
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
-    deadline = time.time() + 5
-    while time.time() < deadline and not proc_gone(pid):
-        time.sleep(0.05)
+    wait_for(lambda: proc_gone(pid), 5)
 
 
-def stop_service(name):
+def stop(name):
     pid = our_pid(name)
     if pid is not None:
         say('stopping %s (pid %d)' % (name, pid))
-        stop_pid(name, pid)
-    try:
+        kill(name, pid)
+    if os.path.exists(pidfile(name)):
         os.unlink(pidfile(name))
-    except FileNotFoundError:
-        pass
     return pid
 
 
-def launch(svc):
-    os.makedirs(RUN, exist_ok=True)
-    os.makedirs(LOGS, exist_ok=True)
-    log = open(svc.log, 'ab')
-    log.write(('\n==== %s start %s\n' % (svc.name, time.strftime('%Y-%m-%d %H:%M:%S'))).encode())
-    log.flush()
-    env = dict(os.environ)
-    env.update(svc.env)
-    p = subprocess.Popen(svc.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                         env=env, cwd=STATE, start_new_session=True, close_fds=True)
-    log.close()
-    st = proc_stat(p.pid)
-    with open(pidfile(svc.name) + '.tmp', 'w') as f:
-        json.dump({'pid': p.pid, 'start': st[1] if st else None, 'hash': svc.hash,
-                   'port': svc.port, 'argv': svc.argv[:2]}, f)
-    os.replace(pidfile(svc.name) + '.tmp', pidfile(svc.name))
-    svc.proc = p
-    return p
+# ------------------------------------------------------------------------------------ settings
 
-
-# --------------------------------------------------------------------------- health checks
-
-def http_ok(url, expect=(200,), timeout=2.0):
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url), timeout=timeout) as r:
-            r.read()
-            return r.status in expect
-    except urllib.error.HTTPError as e:
-        return e.code in expect
-    except Exception:
-        return False
-
-
-def memcached_ok(timeout=1.0):
-    try:
-        with socket.create_connection((HOST, PORT['memcached']), timeout=timeout) as s:
-            s.sendall(b'version\r\n')
-            return s.recv(64).startswith(b'VERSION')
-    except OSError:
-        return False
-
-
-# --------------------------------------------------------------------------- settings
-
-def write_private(path, text):
-    tmp = path + '.tmp'
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, 'w') as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
-def write_if_changed(path, text, private=False):
+def write(path, text):
+    """Writes a private (0600) file when its content changes."""
     try:
         with open(path) as f:
             if f.read() == text:
-                return False
+                return
     except OSError:
         pass
-    if private:
-        write_private(path, text)
-    else:
-        with open(path + '.tmp', 'w') as f:
-            f.write(text)
-        os.replace(path + '.tmp', path)
-    return True
-
-
-def gen_secret(prefix):
-    alphabet = string.ascii_letters + string.digits
-    return prefix + '-' + ''.join(secrets.choice(alphabet) for _ in range(22))
+    fd = os.open(path + '.tmp', os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, 'w') as f:
+        f.write(text)
+    os.replace(path + '.tmp', path)
 
 
 def load_creds():
+    """Random secrets (letters, digits, '-'), made once and kept in credentials.json."""
     try:
         with open(CREDS_FILE) as f:
             creds = json.load(f)
     except (OSError, ValueError):
         creds = {}
-    wanted = {
-        'admin_password': 'Pw', 'swift_password': 'Pw', 'user_password': 'Pw',
-        'user_apikey': 'Key', 'user2_password': 'Pw', 'reader_password': 'Pw',
-        'reader_apikey': 'Key', 'admin_apikey': 'Key', 'hash_suffix': 'Hs',
-    }
-    changed = False
-    for k, prefix in wanted.items():
-        if not creds.get(k):
-            creds[k] = gen_secret(prefix)
-            changed = True
-    if changed:
-        write_private(CREDS_FILE, json.dumps(creds, indent=1) + '\n')
+    wanted = {'admin_password': 'Pw', 'swift_password': 'Pw', 'user_password': 'Pw',
+              'user_apikey': 'Key', 'user2_password': 'Pw', 'reader_password': 'Pw',
+              'reader_apikey': 'Key', 'admin_apikey': 'Key', 'hash_suffix': 'Hs'}
+    alphabet = string.ascii_letters + string.digits
+    missing = [k for k in wanted if not creds.get(k)]
+    for k in missing:
+        creds[k] = wanted[k] + '-' + ''.join(secrets.choice(alphabet) for _ in range(22))
+    if missing:
+        write(CREDS_FILE, json.dumps(creds, indent=1) + '\n')
     return creds
 
 
 def token_expiration():
     raw = os.environ.get('OSD_TOKEN_EXPIRATION', '3600')
-    try:
-        v = int(raw)
-    except ValueError:
-        raise Fail('OSD_TOKEN_EXPIRATION must be a number of seconds, not %r' % raw)
-    if v < 5:
-        raise Fail('OSD_TOKEN_EXPIRATION must be at least 5 seconds')
-    return v
-
-
-def updater_interval():
-    v = int(os.environ.get('OSD_UPDATER_INTERVAL', '10'))
-    return max(10, v)
-
-
-def env_exports(creds, expiration):
-    return [
-        ('OSD_STATE_DIR', STATE),
-        ('OSD_AUTH_V3', KEYSTONE_URL),
-        ('OSD_AUTH_V2', V2_URL),
-        ('OSD_REGION1', REGION1),
-        ('OSD_REGION2', REGION2),
-        ('OSD_SWIFT1', SWIFT1),
-        ('OSD_SWIFT2', SWIFT2),
-        ('OSD_DOMAIN', 'Default'),
-        ('OSD_USER', NAMES['user']),
-        ('OSD_PASSWORD', creds['user_password']),
-        ('OSD_APIKEY', creds['user_apikey']),
-        ('OSD_PROJECT', NAMES['project']),
-        ('OSD_DOMAIN2', NAMES['domain2']),
-        ('OSD_USER2', NAMES['user2']),
-        ('OSD_PASSWORD2', creds['user2_password']),
-        ('OSD_PROJECT2', NAMES['project2']),
-        ('OSD_READER_USER', NAMES['reader']),
-        ('OSD_READER_PASSWORD', creds['reader_password']),
-        ('OSD_ADMIN_USER', NAMES['admin']),
-        ('OSD_ADMIN_PASSWORD', creds['admin_password']),
-        ('OSD_ADMIN_PROJECT', NAMES['admin_project']),
-        ('OSD_TOKEN_EXPIRATION', str(expiration)),
-    ]
+    if not raw.isdigit() or int(raw) < 5:
+        raise Fail('OSD_TOKEN_EXPIRATION must be a number of seconds, at least 5, not %r' % raw)
+    return int(raw)
 
 
 def env_text(creds, expiration):
-    lines = ['# written by tests/openstack/testbed.sh; source it to reach the test bed']
-    lines += ['export %s=%s' % (k, shlex.quote(v)) for k, v in env_exports(creds, expiration)]
-    return '\n'.join(lines) + '\n'
+    exports = [
+        ('OSD_STATE_DIR', STATE), ('OSD_AUTH_V3', KEYSTONE_URL), ('OSD_AUTH_V2', V2_URL),
+        ('OSD_REGION1', REGION1), ('OSD_REGION2', REGION2), ('OSD_SWIFT1', SWIFT1),
+        ('OSD_SWIFT2', SWIFT2), ('OSD_DOMAIN', 'Default'), ('OSD_USER', USER),
+        ('OSD_PASSWORD', creds['user_password']), ('OSD_APIKEY', creds['user_apikey']),
+        ('OSD_PROJECT', PROJECT), ('OSD_DOMAIN2', DOMAIN2), ('OSD_USER2', USER2),
+        ('OSD_PASSWORD2', creds['user2_password']), ('OSD_PROJECT2', PROJECT2),
+        ('OSD_READER_USER', READER), ('OSD_READER_PASSWORD', creds['reader_password']),
+        ('OSD_ADMIN_USER', ADMIN), ('OSD_ADMIN_PASSWORD', creds['admin_password']),
+        ('OSD_ADMIN_PROJECT', 'admin'), ('OSD_TOKEN_EXPIRATION', str(expiration))]
+    return ('# written by tests/openstack/testbed.sh; source it to reach the test bed\n'
+            + ''.join('export %s=%s\n' % (k, shlex.quote(v)) for k, v in exports))
 
+
+SWIFT_CONF = """[swift-hash]
+swift_hash_path_prefix = osd-testbed
+swift_hash_path_suffix = {suffix}
+
+[storage-policy:0]
+name = Policy-0
+default = yes
+
+[swift-constraints]
+# Lower than Swift's default (10000), so that listing tests cross page boundaries with a few
+# hundred objects and a client that asks for more than the cluster allows is caught (412).
+container_listing_limit = 200
+"""
 
 SERVER_COMMON = """[DEFAULT]
 bind_ip = {host}
@@ -381,79 +267,20 @@ mount_check = false
 log_name = {name}
 log_level = INFO
 fallocate_reserve = 0
-recon_cache_path = {recon}
+recon_cache_path = {state}/cache
+
+[pipeline:main]
+pipeline = {pipeline}
 """
 
-
-def swift_configs(creds, expiration):
-    user = pwd_name()[0]
-    c = {}
-    c['swift.conf'] = """[swift-hash]
-swift_hash_path_prefix = osd-testbed
-swift_hash_path_suffix = {suffix}
-
-[storage-policy:0]
-name = Policy-0
-default = yes
-
-[swift-constraints]
-# Lower than Swift's default (10000), so that listing tests cross page boundaries with a few
-# hundred objects and a client that asks for more than the cluster allows is caught (412).
-container_listing_limit = 200
-""".format(suffix=creds['hash_suffix'])
-    common = dict(host=HOST, user=user, swift_dir=SWIFT_DIR, devices=DEVICES,
-                  recon=os.path.join(STATE, 'cache'))
-    c['account-server.conf'] = SERVER_COMMON.format(port=PORT['account'], name='account-server',
-                                                    **common) + """
-[pipeline:main]
-pipeline = healthcheck account-server
-
-[app:account-server]
-use = egg:swift#account
-
-[filter:healthcheck]
-use = egg:swift#healthcheck
-"""
-    c['container-server.conf'] = SERVER_COMMON.format(
-        port=PORT['container'], name='container-server', **common) + """
-[pipeline:main]
-pipeline = healthcheck container-server
-
-[app:container-server]
-use = egg:swift#container
-
-[filter:healthcheck]
-use = egg:swift#healthcheck
-
-[container-updater]
-interval = {interval}
-concurrency = 1
-log_name = container-updater
-""".format(interval=updater_interval())
-    c['object-server.conf'] = SERVER_COMMON.format(port=PORT['object'], name='object-server',
-                                                   **common) + """
-[pipeline:main]
-pipeline = healthcheck object-server
-
-[app:object-server]
-use = egg:swift#object
-
-[filter:healthcheck]
-use = egg:swift#healthcheck
-"""
-    for idx, region in ((1, REGION1), (2, REGION2)):
-        c['proxy-server-%d.conf' % idx] = SERVER_COMMON.format(
-            port=PORT['proxy%d' % idx], name='proxy-server-%d' % idx, **common) + """
-# proxy for {region}; both proxies share the rings. authtoken looks Keystone up in RegionOne.
-[pipeline:main]
-pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk tempurl ratelimit formpost authtoken keystoneauth staticweb copy container-quotas account-quotas slo dlo versioned_writes symlink proxy-logging proxy-server
-
+PROXY = """
 [app:proxy-server]
 use = egg:swift#proxy
 account_autocreate = true
 object_chunk_size = 1048576
 client_chunk_size = 1048576
 
+# authtoken looks Keystone up in RegionOne (for both proxies)
 [filter:authtoken]
 paste.filter_factory = keystonemiddleware.auth_token:filter_factory
 www_authenticate_uri = {keystone}
@@ -461,9 +288,9 @@ auth_url = {keystone}
 auth_type = password
 interface = public
 region_name = {region1}
-username = {swift_user}
+username = swift
 password = {swift_password}
-project_name = {service_project}
+project_name = service
 user_domain_id = default
 project_domain_id = default
 memcached_servers = {host}:{memcached}
@@ -479,15 +306,6 @@ operator_roles = admin, member
 reseller_admin_role = ResellerAdmin
 allow_overrides = true
 
-[filter:catch_errors]
-use = egg:swift#catch_errors
-
-[filter:gatekeeper]
-use = egg:swift#gatekeeper
-
-[filter:healthcheck]
-use = egg:swift#healthcheck
-
 [filter:proxy-logging]
 use = egg:swift#proxy_logging
 # tokens are secrets: keep them out of the access log entirely
@@ -496,59 +314,47 @@ reveal_sensitive_prefix = 0
 [filter:cache]
 use = egg:swift#memcache
 memcache_servers = {host}:{memcached}
+"""
+PROXY_PIPELINE = ('catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk '
+                  'tempurl ratelimit formpost authtoken keystoneauth staticweb copy '
+                  'container-quotas account-quotas slo dlo versioned_writes symlink proxy-logging '
+                  'proxy-server')
+# the filters that need no settings: [filter:NAME] use = egg:swift#NAME (with '_' for '-')
+PLAIN_FILTERS = ('catch_errors gatekeeper healthcheck listing_formats bulk tempurl ratelimit '
+                 'formpost staticweb copy container-quotas account-quotas slo dlo versioned_writes '
+                 'symlink').split()
 
-[filter:listing_formats]
-use = egg:swift#listing_formats
 
-[filter:bulk]
-use = egg:swift#bulk
-
-[filter:tempurl]
-use = egg:swift#tempurl
-
-[filter:ratelimit]
-use = egg:swift#ratelimit
-
-[filter:formpost]
-use = egg:swift#formpost
-
-[filter:staticweb]
-use = egg:swift#staticweb
-
-[filter:copy]
-use = egg:swift#copy
-
-[filter:container-quotas]
-use = egg:swift#container_quotas
-
-[filter:account-quotas]
-use = egg:swift#account_quotas
-
-[filter:slo]
-use = egg:swift#slo
-
-[filter:dlo]
-use = egg:swift#dlo
-
-[filter:versioned_writes]
-use = egg:swift#versioned_writes
-
-[filter:symlink]
-use = egg:swift#symlink
-""".format(region=region, region1=REGION1, keystone=KEYSTONE_URL, host=HOST,
-           memcached=PORT['memcached'], swift_user=NAMES['swift'],
-           swift_password=creds['swift_password'], service_project=NAMES['service_project'],
-           cache_time=max(5, min(300, expiration // 2)))
+def swift_configs(creds, expiration):
+    import pwd
+    common = dict(host=HOST, user=pwd.getpwuid(os.geteuid()).pw_name, swift_dir=SWIFT_DIR,
+                  devices=DEVICES, state=STATE)
+    filters = lambda names: ''.join('\n[filter:%s]\nuse = egg:swift#%s\n' % (n, n.replace('-', '_'))
+                                    for n in names)
+    c = {'swift.conf': SWIFT_CONF.format(suffix=creds['hash_suffix'])}
+    for kind in ('account', 'container', 'object'):
+        c[kind + '-server.conf'] = SERVER_COMMON.format(
+            port=PORT[kind], name=kind + '-server', pipeline='healthcheck %s-server' % kind,
+            **common) + '\n[app:%s-server]\nuse = egg:swift#%s\n' % (kind, kind) + filters(['healthcheck'])
+    c['container-server.conf'] += ('\n[container-updater]\ninterval = %d\nconcurrency = 1\n'
+                                   'log_name = container-updater\n'
+                                   % max(10, int(os.environ.get('OSD_UPDATER_INTERVAL', '10'))))
+    for i in (1, 2):
+        c['proxy-server-%d.conf' % i] = SERVER_COMMON.format(
+            port=PORT['proxy%d' % i], name='proxy-server-%d' % i, pipeline=PROXY_PIPELINE,
+            **common) + PROXY.format(
+            keystone=KEYSTONE_URL, region1=REGION1, swift_password=creds['swift_password'],
+            host=HOST, memcached=PORT['memcached'],
+            cache_time=max(5, min(300, expiration // 2))) + filters(PLAIN_FILTERS)
     return c
 
 
-def keystone_conf(expiration):
-    return """[DEFAULT]
+KEYSTONE_CONF = """[DEFAULT]
 use_stderr = true
 debug = false
 
 [database]
-connection = sqlite:///{db}
+connection = sqlite:///{ks}/keystone.db
 
 [token]
 provider = fernet
@@ -574,211 +380,169 @@ enabled = true
 backend = dogpile.cache.memcached
 memcache_servers = {host}:{mc}
 expiration_time = 600
-""".format(db=os.path.join(KS_DIR, 'keystone.db'), exp=expiration, ks=KS_DIR, host=HOST,
-           mc=PORT['memcached'])
-
-
-def pwd_name():
-    import grp
-    import pwd
-    return pwd.getpwuid(os.geteuid()).pw_name, grp.getgrgid(os.getegid()).gr_name
+"""
 
 
 def keystone_setup_doc(creds):
-    r = NAMES
+    user = lambda name, pw, project, roles, **kw: dict(name=name, password=creds[pw],
+                                                      project=project, roles=roles, **kw)
     return {
-        'keystone': KEYSTONE_URL,
-        'admin_user': r['admin'], 'admin_password': creds['admin_password'],
-        'admin_project': r['admin_project'],
-        'regions': [REGION1, REGION2],
+        'keystone': KEYSTONE_URL, 'admin_user': ADMIN, 'admin_password': creds['admin_password'],
+        'admin_project': 'admin', 'regions': [REGION1, REGION2],
         'object_store': {REGION1: SWIFT1 + '/v1/AUTH_$(project_id)s',
                          REGION2: SWIFT2 + '/v1/AUTH_$(project_id)s'},
-        'users': [
-            {'name': r['swift'], 'password': creds['swift_password'],
-             'project': r['service_project'], 'roles': ['admin', 'service']},
-            {'name': r['user'], 'password': creds['user_password'], 'project': r['project'],
-             'roles': ['member']},
-            {'name': r['reader'], 'password': creds['reader_password'],
-             'project': r['project'], 'roles': ['reader']},
-            {'name': r['user2'], 'password': creds['user2_password'], 'domain': r['domain2'],
-             'project': r['project2'], 'roles': ['member']},
-            {'name': r['admin'], 'password': creds['admin_password'],
-             'project': r['admin_project'], 'roles': ['admin', 'ResellerAdmin']},
-        ],
+        'users': [user('swift', 'swift_password', 'service', ['admin', 'service']),
+                  user(USER, 'user_password', PROJECT, ['member']),
+                  user(READER, 'reader_password', PROJECT, ['reader']),
+                  user(USER2, 'user2_password', PROJECT2, ['member'], domain=DOMAIN2),
+                  user(ADMIN, 'admin_password', 'admin', ['admin', 'ResellerAdmin'])],
     }
 
 
 def apikeys_doc(creds):
-    return {'users': {
-        NAMES['user']: {'apikey': creds['user_apikey'], 'password': creds['user_password']},
-        NAMES['reader']: {'apikey': creds['reader_apikey'],
-                          'password': creds['reader_password']},
-        NAMES['admin']: {'apikey': creds['admin_apikey'], 'password': creds['admin_password']},
-    }}
+    return {'users': {name: {'apikey': creds[k + '_apikey'], 'password': creds[k + '_password']}
+                      for name, k in ((USER, 'user'), (READER, 'reader'), (ADMIN, 'admin'))}}
 
 
-# --------------------------------------------------------------------------- services
+# ------------------------------------------------------------------------------------ services
+
+def http(method, url, body=None, headers=None, timeout=30):
+    """(status, headers, body); status 0 when nothing answered."""
+    req = urllib.request.Request(url, method=method, headers=dict(headers or {}, **{
+        'Content-Type': 'application/json'}), data=json.dumps(body).encode() if body else None)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+    except Exception:
+        return 0, {}, b''
+
+
+def http_ok(url):
+    return http('GET', url, timeout=2)[0] == 200
+
+
+def memcached_ok():
+    try:
+        with socket.create_connection((HOST, PORT['memcached']), timeout=1) as s:
+            s.sendall(b'version\r\n')
+            return s.recv(64).startswith(b'VERSION')
+    except OSError:
+        return False
+
 
 class Service:
-    def __init__(self, name, port, argv, files=(), env=None, health=None):
-        self.name = name
-        self.port = port
-        self.argv = argv
-        self.env = env or {}
+    def __init__(self, name, argv, files=(), health=None):
+        self.name, self.argv, self.files, self.port = name, argv, files, PORT.get(name)
         self.log = os.path.join(LOGS, name + '.log')
-        self.health = health
+        self.health = health or (lambda: our_pid(name) is not None)
         self.proc = None
-        h = hashlib.sha256(json.dumps([argv, sorted(self.env.items())]).encode())
-        for path in files:
+
+    def hash(self):
+        h = hashlib.sha256(json.dumps([self.argv, []]).encode())
+        for path in self.files:
             with open(path, 'rb') as f:
                 h.update(f.read())
-        self.hash = h.hexdigest()
+        return h.hexdigest()
 
-    def healthy(self):
-        return self.health() if self.health else proc_alive(our_pid(self.name) or -1)
+    def launch(self):
+        with open(self.log, 'ab') as log:
+            log.write(('\n==== %s start %s\n' % (self.name, time.strftime('%F %T'))).encode())
+            log.flush()
+            self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=log,
+                                         stderr=log, cwd=STATE, start_new_session=True)
+        st = proc_stat(self.proc.pid)
+        write(pidfile(self.name), json.dumps({
+            'pid': self.proc.pid, 'start': st[1] if st else None, 'hash': self.hash(),
+            'port': self.port, 'argv': self.argv[:2]}))
 
 
-def uwsgi_binary():
-    for b in ('/usr/bin/uwsgi', '/usr/bin/uwsgi-core'):
-        if os.path.exists(b):
-            return b
-    raise Fail('uwsgi is not installed (package uwsgi-core)')
-
-
-def build_services():
+def services():
     sw = lambda kind, conf: [PY, os.path.join(HERE, 'swift_server.py'), SWIFT_DIR, kind,
                              os.path.join(SWIFT_DIR, conf)]
-    swift_conf = os.path.join(SWIFT_DIR, 'swift.conf')
     rings = [os.path.join(SWIFT_DIR, r + '.ring.gz') for r in ('account', 'container', 'object')]
-    hc = lambda port: (lambda: http_ok('http://%s:%d/healthcheck' % (HOST, port)))
-    svcs = []
-    for kind in ('account', 'container', 'object'):
-        conf = kind + '-server.conf'
-        svcs.append(Service(kind, PORT[kind], sw(kind, conf),
-                            [swift_conf, os.path.join(SWIFT_DIR, conf)] + rings,
-                            health=hc(PORT[kind])))
-    svcs.append(Service('container-updater', None, sw('container-updater', 'container-server.conf'),
-                        [swift_conf, os.path.join(SWIFT_DIR, 'container-server.conf')] + rings))
-    for i in (1, 2):
-        conf = 'proxy-server-%d.conf' % i
-        svcs.append(Service('proxy%d' % i, PORT['proxy%d' % i], sw('proxy', conf),
-                            [swift_conf, os.path.join(SWIFT_DIR, conf)] + rings,
-                            health=hc(PORT['proxy%d' % i])))
+    files = lambda conf: [os.path.join(SWIFT_DIR, 'swift.conf'), os.path.join(SWIFT_DIR, conf)] + rings
+    healthcheck = lambda name: lambda: http_ok('http://%s:%d/healthcheck' % (HOST, PORT[name]))
     ks_conf = os.path.join(KS_DIR, 'keystone.conf')
-    svcs.append(Service(
-        'keystone', PORT['keystone'],
-        # uwsgi's HTTP router takes the client connections (keep-alive included) and hands
-        # each request to a free worker: with --http11-socket a client that keeps its
-        # connection open pins one of the two workers and others queue behind it.
-        [uwsgi_binary(), '--plugin', 'python3,http',
-         '--http', '%s:%d' % (HOST, PORT['keystone']), '--http-keepalive',
-         '--http-auto-chunked', '--http-timeout', '120',
-         '--socket', os.path.join(RUN, 'keystone.sock'), '--chmod-socket=600',
-         '--wsgi-file', '/usr/bin/keystone-wsgi-public', '--need-app',
-         '--master', '--processes', '2', '--die-on-term',
-         '--buffer-size', '65535', '--ignore-sigpipe', '--ignore-write-errors',
-         '--disable-write-exception', '--env', 'OS_KEYSTONE_CONFIG_FILES=' + ks_conf],
-        [ks_conf], health=lambda: http_ok(KEYSTONE_URL)))
-    svcs.append(Service(
-        'v2', PORT['v2'],
-        [PY, os.path.join(HERE, 'v2_frontend.py'), '--listen', '%s:%d' % (HOST, PORT['v2']),
-         '--keystone', KEYSTONE_URL, '--keys', KEYS_FILE],
-        [os.path.join(HERE, 'v2_frontend.py')], health=lambda: http_ok(V2_URL)))
+    uwsgi = '/usr/bin/uwsgi' if os.path.exists('/usr/bin/uwsgi') else '/usr/bin/uwsgi-core'
+    memcached = ['/usr/bin/memcached', '-l', HOST, '-p', str(PORT['memcached']), '-U', '0',
+                 '-m', '128', '-c', '1024'] + (['-u', 'root'] if os.geteuid() == 0 else [])
+    svcs = [Service('memcached', memcached, health=memcached_ok)]
+    svcs += [Service(k, sw(k, k + '-server.conf'), files(k + '-server.conf'), healthcheck(k))
+             for k in ('account', 'container', 'object')]
+    svcs.append(Service('container-updater', sw('container-updater', 'container-server.conf'),
+                        files('container-server.conf')))
+    svcs += [Service('proxy%d' % i, sw('proxy', 'proxy-server-%d.conf' % i),
+                     files('proxy-server-%d.conf' % i), healthcheck('proxy%d' % i)) for i in (1, 2)]
+    # uwsgi's HTTP router takes the client connections (keep-alive included) and hands each
+    # request to a free worker: a client that keeps its connection open pins no worker.
+    svcs.append(Service('keystone', [
+        uwsgi, '--plugin', 'python3,http', '--http', '%s:%d' % (HOST, PORT['keystone']),
+        '--http-keepalive', '--http-auto-chunked', '--http-timeout', '120',
+        '--socket', os.path.join(RUN, 'keystone.sock'), '--chmod-socket=600',
+        '--wsgi-file', '/usr/bin/keystone-wsgi-public', '--need-app', '--master',
+        '--processes', '2', '--die-on-term', '--buffer-size', '65535', '--ignore-sigpipe',
+        '--ignore-write-errors', '--disable-write-exception',
+        '--env', 'OS_KEYSTONE_CONFIG_FILES=' + ks_conf], [ks_conf], lambda: http_ok(KEYSTONE_URL)))
+    svcs.append(Service('v2', [
+        PY, os.path.join(HERE, 'v2_frontend.py'), '--listen', '%s:%d' % (HOST, PORT['v2']),
+        '--keystone', KEYSTONE_URL, '--keys', KEYS_FILE], [os.path.join(HERE, 'v2_frontend.py')],
+        lambda: http_ok(V2_URL)))
     return {s.name: s for s in svcs}
 
 
-def foreign_message(port, owners):
-    if owners:
-        who = '; '.join('pid %d: %s' % (pid, cmd[:200]) for pid, cmd in owners)
-    else:
-        who = 'a process this user cannot see'
-    return ('port %d on %s is taken by another process (%s). Stop it, or if it is a test bed '
-            'with another OSD_STATE_DIR, stop that one (OSD_STATE_DIR=... bash '
-            'tests/openstack/testbed.sh stop).' % (port, HOST, who))
-
-
-def healthy_soon(svc, tries=4, pause=1.0):
-    """A busy server may miss one health check: ask a few times before giving up."""
-    for i in range(tries):
-        if svc.healthy():
-            return True
-        if i + 1 < tries:
-            time.sleep(pause)
-    return False
+def foreign(port):
+    owners = listeners(port)
+    who = '; '.join('pid %d: %s' % (pid, cmd[:200]) for pid, cmd in owners) or \
+        'a process this user cannot see'
+    return Fail('port %d on %s is taken by another process (%s). Stop it, or if it is a test bed '
+                'with another OSD_STATE_DIR, stop that one (OSD_STATE_DIR=... bash '
+                'tests/openstack/testbed.sh stop).' % (port, HOST, who))
 
 
 def prepare(svc):
-    """Decide for one service: 'reuse' it, or clear the way to 'start' it. Raises Fail."""
-    pid = our_pid(svc.name)
-    if pid is not None:
-        info = read_pidfile(svc.name)
-        if info.get('hash') == svc.hash and healthy_soon(svc):
+    """'reuse' a healthy server of ours with the same settings, else clear the way: 'start'.
+    'foreign': a memcached that is not ours answers (it is used)."""
+    if our_pid(svc.name) is not None:
+        same = read_pidfile(svc.name).get('hash') == svc.hash()
+        # a busy server may miss one health check: ask a few times
+        if same and any(svc.health() or time.sleep(1) for _ in range(4)):
             return 'reuse'
-        why = 'settings changed' if info.get('hash') != svc.hash else 'not healthy'
-        say('restarting %s (pid %d): %s' % (svc.name, pid, why))
-        stop_service(svc.name)
-    elif read_pidfile(svc.name):
-        os.unlink(pidfile(svc.name))  # stale pid file
-    if svc.port is not None and port_in_use(svc.port):
-        # a server that was just stopped may need a moment to let go of its port
-        deadline = time.time() + 3
-        while time.time() < deadline and port_in_use(svc.port) and not listeners(svc.port):
-            time.sleep(0.1)
-    if svc.port is not None and port_in_use(svc.port):
-        owners = listeners(svc.port)
-        stale = [pid for pid, cmd in owners if STATE + '/' in cmd + ' ' or STATE + ' ' in cmd + ' ']
-        if owners and len(stale) == len(owners):
-            for pid in stale:
-                # Our servers lead their own process group (uwsgi's HTTP router is a child).
-                try:
-                    leader = os.getpgid(pid)
-                except ProcessLookupError:
-                    continue
-                if leader != pid and (STATE + '/') not in proc_cmdline(leader):
-                    leader = pid
-                say('port %d is held by an earlier run of this test bed without a pid file '
-                    '(pid %d); stopping it' % (svc.port, leader))
-                stop_pid(svc.name, leader)
-            if not port_in_use(svc.port):
-                return 'start'
-            owners = listeners(svc.port)
-        raise Fail(foreign_message(svc.port, owners))
-    return 'start'
-
-
-def ensure_memcached():
-    pid = our_pid('memcached')
-    if pid is not None and memcached_ok():
-        return 'reuse'
-    if pid is not None:
-        stop_service('memcached')
-    elif read_pidfile('memcached'):
-        os.unlink(pidfile('memcached'))
-    if port_in_use(PORT['memcached']):
-        if memcached_ok():
-            say('memcached already answers on %s:%d (not ours): reusing it'
-                % (HOST, PORT['memcached']))
-            return 'foreign'
-        raise Fail(foreign_message(PORT['memcached'], listeners(PORT['memcached'])))
-    argv = ['/usr/bin/memcached', '-l', HOST, '-p', str(PORT['memcached']), '-U', '0',
-            '-m', '128', '-c', '1024']
-    if os.geteuid() == 0:
-        argv += ['-u', 'root']
-    svc = Service('memcached', PORT['memcached'], argv, health=memcached_ok)
-    launch(svc)
-    return svc
+        say('restarting %s: %s' % (svc.name, 'not healthy' if same else 'settings changed'))
+    stop(svc.name)
+    if svc.port is None or not port_busy(svc.port):
+        return 'start'
+    if svc.name == 'memcached' and memcached_ok():
+        say('memcached already answers on %s:%d (not ours): reusing it' % (HOST, svc.port))
+        return 'foreign'
+    # A server of an earlier run whose pid file is gone names this state directory.
+    owners = listeners(svc.port)
+    if owners and all(STATE + '/' in cmd + ' ' or STATE + ' ' in cmd + ' ' for _, cmd in owners):
+        for pid, _ in owners:
+            leader = pid
+            try:
+                if STATE + '/' in cmdline(os.getpgid(pid)):
+                    leader = os.getpgid(pid)  # uwsgi's HTTP router is a child of our leader
+            except ProcessLookupError:
+                continue
+            say('port %d is held by an earlier run of this test bed without a pid file '
+                '(pid %d); stopping it' % (svc.port, leader))
+            kill(svc.name, leader)
+    if wait_for(lambda: not port_busy(svc.port), 3, 0.1):
+        return 'start'
+    raise foreign(svc.port)
 
 
 def build_rings():
-    want = os.path.join(SWIFT_DIR, 'rings.params')
     params = 'part_power=6 replicas=1 ports=%d,%d,%d devices=%s\n' % (
         PORT['account'], PORT['container'], PORT['object'], DEVICES)
-    rings_ok = all(os.path.exists(os.path.join(SWIFT_DIR, r + '.ring.gz'))
-                   for r in ('account', 'container', 'object'))
+    marker = os.path.join(SWIFT_DIR, 'rings.params')
     try:
-        with open(want) as f:
-            if f.read() == params and rings_ok:
-                return False
+        with open(marker) as f:
+            if f.read() == params and all(os.path.exists(os.path.join(SWIFT_DIR, k + '.ring.gz'))
+                                          for k in ('account', 'container', 'object')):
+                return
     except OSError:
         pass
     from swift.common.ring import RingBuilder
@@ -790,75 +554,59 @@ def build_rings():
         b.rebalance()
         b.save(os.path.join(SWIFT_DIR, kind + '.builder'))
         b.get_ring().save(os.path.join(SWIFT_DIR, kind + '.ring.gz'))
-    with open(want, 'w') as f:
-        f.write(params)
-    return True
+    write(marker, params)
+    say('built rings (part power 6, 1 replica)')
 
 
 def init_keystone(creds):
-    """Create Keystone's database and key repositories once (in the background).
-
-    Returns None if that was done before, else (process, marker, stamp)."""
+    """Starts keystone_init.py (schema, keys, bootstrap) in the background unless it ran for these
+    credentials before; returns a function that waits for it."""
     marker = os.path.join(KS_DIR, 'initialized')
     stamp = hashlib.sha256(('v1 ' + creds['admin_password']).encode()).hexdigest()
     try:
         with open(marker) as f:
             if f.read().strip() == stamp and os.path.exists(os.path.join(KS_DIR, 'keystone.db')):
-                return None
+                return lambda: None
     except OSError:
         pass
     say('initialising Keystone (database, fernet and credential keys, bootstrap)')
-    for name in ('keystone.db', 'keystone.db-wal', 'keystone.db-shm', 'setup.done',
-                 'initialized'):
-        try:
+    for name in ('keystone.db', 'keystone.db-wal', 'keystone.db-shm', 'setup.done', 'initialized'):
+        if os.path.exists(os.path.join(KS_DIR, name)):
             os.unlink(os.path.join(KS_DIR, name))
-        except FileNotFoundError:
-            pass
-    import shutil
     for d in ('fernet-keys', 'credential-keys'):
         shutil.rmtree(os.path.join(KS_DIR, d), ignore_errors=True)
-    log = open(os.path.join(LOGS, 'keystone-init.log'), 'ab')
-    log.write(('\n==== keystone_init %s\n' % time.strftime('%Y-%m-%d %H:%M:%S')).encode())
-    log.flush()
-    env = dict(os.environ, OS_BOOTSTRAP_PASSWORD=creds['admin_password'])
-    p = subprocess.Popen([PY, os.path.join(HERE, 'keystone_init.py'),
-                          os.path.join(KS_DIR, 'keystone.conf'), REGION1, KEYSTONE_URL],
-                         stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, cwd=KS_DIR)
-    log.close()
-    return p, marker, stamp
-
-
-def finish_keystone_init(ks_init):
-    p, marker, stamp = ks_init
-    rc = p.wait()
     log = os.path.join(LOGS, 'keystone-init.log')
-    if rc != 0:
-        raise Fail('Keystone initialisation failed (exit %d); log %s:\n%s'
-                   % (rc, log, log_tail(log)))
-    # WAL lets the two Keystone processes read while the other writes (else: "database
-    # is locked" when one process holds a read transaction during another's write).
-    import sqlite3
-    db = sqlite3.connect(os.path.join(KS_DIR, 'keystone.db'))
-    db.execute('PRAGMA journal_mode=WAL')
-    db.close()
-    with open(marker, 'w') as f:
-        f.write(stamp + '\n')
+    with open(log, 'ab') as lf:
+        p = subprocess.Popen([PY, os.path.join(HERE, 'keystone_init.py'),
+                              os.path.join(KS_DIR, 'keystone.conf'), REGION1, KEYSTONE_URL],
+                             stdin=subprocess.DEVNULL, stdout=lf, stderr=lf, cwd=KS_DIR,
+                             env=dict(os.environ, OS_BOOTSTRAP_PASSWORD=creds['admin_password']))
+
+    def finish():
+        if p.wait() != 0:
+            raise Fail('Keystone initialisation failed (exit %d); log %s:\n%s'
+                       % (p.returncode, log, log_tail(log)))
+        # WAL lets one Keystone process read while the other writes ("database is locked").
+        db = sqlite3.connect(os.path.join(KS_DIR, 'keystone.db'))
+        db.execute('PRAGMA journal_mode=WAL')
+        db.close()
+        write(marker, stamp + '\n')
+    return finish
 
 
 def setup_keystone(creds):
+    """Regions, endpoints, domains, projects, users, roles: again whenever they or the script change."""
     doc = keystone_setup_doc(creds)
     script = os.path.join(HERE, 'keystone_setup.py')
     with open(script, 'rb') as f:
         stamp = hashlib.sha256(json.dumps(doc, sort_keys=True).encode() + f.read()).hexdigest()
     marker = os.path.join(KS_DIR, 'setup.done')
-    try:
+    if os.path.exists(marker):
         with open(marker) as f:
             if f.read().strip() == stamp:
-                return False
-    except OSError:
-        pass
+                return
     path = os.path.join(KS_DIR, 'setup.json')
-    write_private(path, json.dumps(doc))
+    write(path, json.dumps(doc))
     log = os.path.join(LOGS, 'keystone-setup.log')
     with open(log, 'ab') as lf:
         rc = subprocess.call([PY, script, path], stdin=subprocess.DEVNULL, stdout=lf, stderr=lf)
@@ -866,219 +614,147 @@ def setup_keystone(creds):
     if rc != 0:
         raise Fail('Keystone setup failed; log %s:\n%s\nKeystone log:\n%s' % (
             log, log_tail(log), log_tail(os.path.join(LOGS, 'keystone.log'))))
-    with open(marker, 'w') as f:
-        f.write(stamp + '\n')
-    return True
+    write(marker, stamp + '\n')
+    say('Keystone setup done (regions, endpoints, domains, projects, users, roles)')
 
 
 def wait_healthy(svcs):
     deadline = time.time() + START_TIMEOUT
-    pending = list(svcs)
-    while pending:
-        for svc in list(pending):
-            if svc.proc is not None and svc.proc.poll() is not None:
+    for svc in svcs:
+        while not svc.health():
+            if svc.proc.poll() is not None:
                 raise Fail('%s exited during start (exit %s); log %s:\n%s' % (
                     svc.name, svc.proc.returncode, svc.log, log_tail(svc.log)))
-            if svc.healthy():
-                pending.remove(svc)
-                say('%s is up%s' % (svc.name, ' on %s:%d' % (HOST, svc.port) if svc.port else ''))
-        if pending and time.time() > deadline:
-            svc = pending[0]
-            raise Fail('%s did not answer within %.0f s; log %s:\n%s' % (
-                svc.name, START_TIMEOUT, svc.log, log_tail(svc.log)))
-        if pending:
+            if time.time() > deadline:
+                raise Fail('%s did not answer within %.0f s; log %s:\n%s' % (
+                    svc.name, START_TIMEOUT, svc.log, log_tail(svc.log)))
             time.sleep(0.1)
-
-
-def http_json(method, url, body=None, headers=None, timeout=30):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method)
-    if data is not None:
-        req.add_header('Content-Type', 'application/json')
-    for k, v in (headers or {}).items():
-        req.add_header(k, v)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            raw = r.read()
-            return r.status, r.headers, raw
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers, e.read()
+        say('%s is up%s' % (svc.name, ' on %s:%d' % (HOST, svc.port) if svc.port else ''))
 
 
 def end_to_end_check(creds):
-    """A real token for OSD_USER must open the account on both proxies, and v2 must work."""
-    body = {'auth': {'identity': {'methods': ['password'], 'password': {'user': {
-        'name': NAMES['user'], 'domain': {'id': 'default'}, 'password': creds['user_password']}}},
-        'scope': {'project': {'name': NAMES['project'], 'domain': {'id': 'default'}}}}}
-    st, h, raw = http_json('POST', KEYSTONE_URL + '/auth/tokens', body)
+    """A real token for OSD_USER opens the account on both proxies, and v2 works with its API key."""
+    st, h, raw = http('POST', KEYSTONE_URL + '/auth/tokens', {'auth': {
+        'identity': {'methods': ['password'], 'password': {'user': {
+            'name': USER, 'domain': {'id': 'default'}, 'password': creds['user_password']}}},
+        'scope': {'project': {'name': PROJECT, 'domain': {'id': 'default'}}}}})
     if st != 201:
         raise Fail('Keystone refused a token for %s (HTTP %d); log:\n%s' % (
-            NAMES['user'], st, log_tail(os.path.join(LOGS, 'keystone.log'))))
-    token = h['X-Subject-Token']
-    project_id = json.loads(raw)['token']['project']['id']
+            USER, st, log_tail(os.path.join(LOGS, 'keystone.log'))))
+    account = '/v1/AUTH_' + json.loads(raw)['token']['project']['id']
     for name, root in (('proxy1', SWIFT1), ('proxy2', SWIFT2)):
-        url = '%s/v1/AUTH_%s' % (root, project_id)
-        st, _, _ = http_json('HEAD', url, headers={'X-Auth-Token': token})
+        st = http('HEAD', root + account, headers={'X-Auth-Token': h['X-Subject-Token']})[0]
         if st not in (200, 204):
             raise Fail('%s answered HTTP %d to HEAD of the account with a valid token; log:\n%s'
                        % (name, st, log_tail(os.path.join(LOGS, name + '.log'))))
-    st, _, raw = http_json('POST', V2_URL + '/tokens', {'auth': {
-        'RAX-KSKEY:apiKeyCredentials': {'username': NAMES['user'], 'apiKey': creds['user_apikey']},
-        'tenantName': NAMES['project']}})
+    st = http('POST', V2_URL + '/tokens', {'auth': {'RAX-KSKEY:apiKeyCredentials': {
+        'username': USER, 'apiKey': creds['user_apikey']}, 'tenantName': PROJECT}})[0]
     if st != 200:
         raise Fail('the v2 front end refused the API key (HTTP %d); log:\n%s' % (
             st, log_tail(os.path.join(LOGS, 'v2.log'))))
 
 
+# ------------------------------------------------------------------------------------ commands
+
+def check_xattr():
+    probe = os.path.join(STATE, '.xattr-check')
+    open(probe, 'w').close()
+    try:
+        os.setxattr(probe, 'user.osd.check', b'1')
+    except OSError as e:
+        raise Fail('the filesystem of %s does not support user extended attributes (%s), which '
+                   "Swift's object server needs. Point OSD_STATE_DIR at a directory on "
+                   'ext4/xfs/btrfs/tmpfs (mounted with user_xattr), e.g. '
+                   'OSD_STATE_DIR=/dev/shm/osd-testbed.' % (STATE, e))
+    finally:
+        os.unlink(probe)
+
+
 def cmd_start():
-    for d in (STATE, SWIFT_DIR, os.path.join(DEVICES, 'd1'), KS_DIR, RUN, LOGS,
-              os.path.join(STATE, 'cache')):
+    for d in (SWIFT_DIR, os.path.join(DEVICES, 'd1'), KS_DIR, RUN, LOGS, os.path.join(STATE, 'cache')):
         os.makedirs(d, exist_ok=True)
+    check_xattr()
     expiration = token_expiration()
     creds = load_creds()
     say('state directory %s (token lifetime %d s)' % (STATE, expiration))
-
-    # Configuration files (rewritten only when their content changes).
     for name, text in swift_configs(creds, expiration).items():
-        write_if_changed(os.path.join(SWIFT_DIR, name), text, private=True)
-    write_if_changed(os.path.join(KS_DIR, 'keystone.conf'), keystone_conf(expiration),
-                     private=True)
-    write_if_changed(KEYS_FILE, json.dumps(apikeys_doc(creds), indent=1) + '\n', private=True)
-
-    if build_rings():
-        say('built rings (part power 6, 1 replica)')
-    svcs = build_services()
-    decisions = {}
-    for name in ('account', 'container', 'object', 'container-updater', 'proxy1', 'proxy2',
-                 'keystone', 'v2'):
-        decisions[name] = prepare(svcs[name])
-    mc = ensure_memcached()
-    ks_init = init_keystone(creds)  # starts keystone-manage in the background if needed
-
-    started = []
-    if isinstance(mc, Service):
-        started.append(mc)
-    for name in ('account', 'container', 'object', 'container-updater', 'proxy1', 'proxy2',
-                 'v2'):
+        write(os.path.join(SWIFT_DIR, name), text)
+    write(os.path.join(KS_DIR, 'keystone.conf'), KEYSTONE_CONF.format(
+        ks=KS_DIR, exp=expiration, host=HOST, mc=PORT['memcached']))
+    write(KEYS_FILE, json.dumps(apikeys_doc(creds), indent=1) + '\n')
+    build_rings()
+    svcs = services()
+    decisions = {name: prepare(svcs[name]) for name in ORDER}
+    if decisions['memcached'] == 'start':  # Keystone's initialisation uses it
+        svcs['memcached'].launch()
+    keystone_initialised = init_keystone(creds)
+    for name in ORDER[1:]:
+        if name == 'keystone':
+            keystone_initialised()
         if decisions[name] == 'start':
-            launch(svcs[name])
-            started.append(svcs[name])
-    if ks_init:
-        finish_keystone_init(ks_init)
-    if decisions['keystone'] == 'start':
-        launch(svcs['keystone'])
-        started.append(svcs['keystone'])
-    reused = [n for n, d in decisions.items() if d == 'reuse']
-    if mc == 'reuse':
-        reused.insert(0, 'memcached')
+            svcs[name].launch()
+    reused = [n for n in ORDER if decisions[n] == 'reuse']
     if reused:
         say('reusing running %s' % ', '.join(reused))
-    wait_healthy(started)
-    if setup_keystone(creds):
-        say('Keystone setup done (regions, endpoints, domains, projects, users, roles)')
+    wait_healthy([svcs[n] for n in ORDER if decisions[n] == 'start'])
+    setup_keystone(creds)
     end_to_end_check(creds)
-    write_if_changed(ENV_FILE, env_text(creds, expiration), private=True)
+    write(ENV_FILE, env_text(creds, expiration))
     say('test bed ready in %.1f s; settings in %s' % (time.time() - T0, ENV_FILE))
     sys.stdout.write(env_text(creds, expiration))
-    return 0
-
-
-STOP_ORDER = ['v2', 'proxy1', 'proxy2', 'container-updater', 'object', 'container', 'account',
-              'keystone', 'memcached']
 
 
 def cmd_stop():
-    stopped = []
-    for name in STOP_ORDER:
-        if stop_service(name) is not None:
-            stopped.append(name)
-    say('stopped: %s' % (', '.join(stopped) if stopped else 'nothing was running'))
-    return 0
+    stopped = [name for name in reversed(ORDER) if stop(name) is not None]
+    say('stopped: %s' % (', '.join(stopped) or 'nothing was running'))
 
 
 def cmd_status():
     ok = True
-    health = {
-        'memcached': memcached_ok,
-        'keystone': lambda: http_ok(KEYSTONE_URL),
-        'v2': lambda: http_ok(V2_URL),
-    }
-    for k in ('account', 'container', 'object', 'proxy1', 'proxy2'):
-        health[k] = (lambda p: lambda: http_ok('http://%s:%d/healthcheck' % (HOST, p)))(PORT[k])
-    for name in reversed(STOP_ORDER):
-        pid = our_pid(name)
-        port = PORT.get(name)
-        fn = health.get(name)
-        if fn is not None:
-            up = fn()
-        else:
-            up = pid is not None
-        where = '%s:%d' % (HOST, port) if port else '-'
-        if pid is not None:
-            who = 'pid %d' % pid
-        elif up:
-            who = 'not started by this test bed'
-        else:
-            who = 'not running'
-        print('%-18s %-16s %-8s %s' % (name, where, 'up' if up else 'DOWN', who))
+    for svc in services().values():
+        pid, up = our_pid(svc.name), svc.health()
+        who = 'pid %d' % pid if pid else 'not started by this test bed' if up else 'not running'
+        where = '%s:%d' % (HOST, svc.port) if svc.port else '-'
+        print('%-18s %-16s %-8s %s' % (svc.name, where, 'up' if up else 'DOWN', who))
         ok = ok and up
     print('state directory: %s' % STATE)
     return 0 if ok else 3
 
 
 def cmd_env():
-    try:
-        with open(ENV_FILE) as f:
-            sys.stdout.write(f.read())
-    except OSError:
-        say('no %s yet: run "bash tests/openstack/testbed.sh start" first' % ENV_FILE)
-        return 1
-    return 0
-
-
-CLEAN_ENTRIES = ['etc', 'srv', 'cache', 'keystone', 'run', 'log', 'credentials.json', 'apikeys.json',
-                 'env.sh', 'apt-install.log', '.xattr-check']
+    if not os.path.exists(ENV_FILE):
+        raise Fail('no %s yet: run "bash tests/openstack/testbed.sh start" first' % ENV_FILE)
+    with open(ENV_FILE) as f:
+        sys.stdout.write(f.read())
 
 
 def cmd_clean():
     """stop, then remove what this test bed wrote in the state directory (and nothing else)."""
-    import shutil
     cmd_stop()
-    for name in CLEAN_ENTRIES:
+    for name in ('etc', 'srv', 'cache', 'keystone', 'run', 'log', 'credentials.json',
+                 'apikeys.json', 'env.sh', 'apt-install.log', '.xattr-check'):
         path = os.path.join(STATE, name)
         if os.path.isdir(path) and not os.path.islink(path):
             shutil.rmtree(path, ignore_errors=True)
         elif os.path.lexists(path):
             os.unlink(path)
-    try:
+    if os.path.isdir(STATE) and not os.listdir(STATE):
         os.rmdir(STATE)
-    except OSError:
-        pass
     say('removed the test bed state in %s' % STATE)
-    return 0
 
 
 def main():
-    cmd = sys.argv[1] if len(sys.argv) > 1 else ''
+    commands = {'start': cmd_start, 'stop': cmd_stop, 'status': cmd_status, 'env': cmd_env,
+                'clean': cmd_clean, 'restart': lambda: cmd_stop() or cmd_start()}
+    cmd = commands.get(sys.argv[1] if len(sys.argv) > 1 else '')
+    if cmd is None:
+        sys.stderr.write('usage: testbed.py start|stop|status|env|restart|clean\n')
+        return 2
     try:
-        if cmd == 'clean':
-            return cmd_clean()
-        if cmd == 'start':
-            return cmd_start()
-        if cmd == 'restart':
-            cmd_stop()
-            return cmd_start()
-        if cmd == 'stop':
-            return cmd_stop()
-        if cmd == 'status':
-            return cmd_status()
-        if cmd == 'env':
-            return cmd_env()
+        return cmd() or 0
     except Fail as e:
         say('ERROR: %s' % e)
         return 1
-    sys.stderr.write('usage: testbed.py start|stop|status|env|restart|clean\n')
-    return 2
 
 
 if __name__ == '__main__':

@@ -60,6 +60,32 @@ namespace OpenStackDest.Tests
             Assert.That(string.Join(",", inBinding), Is.EqualTo(string.Join(",", inHeader)));
         }
 
+        /// <summary>The hand-kept P/Invoke declarations (Native.cs) name functions of the header, with
+        /// as many parameters as the header gives them.</summary>
+        [Test]
+        public void PInvokeDeclarationsMatchTheHeader()
+        {
+            string header = Regex.Replace(File.ReadAllText(FindHeader()), @"/\*.*?\*/|//[^\n]*", " ", RegexOptions.Singleline);
+            var inHeader = new Dictionary<string, int>();
+            foreach (Match m in Regex.Matches(header, @"\b(os_\w+)\s*\(([^()]*)\)\s*;"))
+            {
+                string args = m.Groups[2].Value.Trim();
+                inHeader[m.Groups[1].Value] = args == "void" || args == "" ? 0 : args.Split(',').Length;
+            }
+            Assert.That(inHeader.Count, Is.GreaterThanOrEqualTo(25), "functions found in the header");
+            Type native = typeof(OpenStackDestination).Assembly.GetType("OpenStackDest.Native", true);
+            int checkedCount = 0;
+            foreach (var method in native.GetMethods(System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic))
+            {
+                if (!method.Name.StartsWith("os_", StringComparison.Ordinal))
+                    continue;
+                Assert.That(inHeader.ContainsKey(method.Name), Is.True, method.Name + " is not in the header");
+                Assert.That(method.GetParameters().Length, Is.EqualTo(inHeader[method.Name]), "parameters of " + method.Name);
+                checkedCount++;
+            }
+            Assert.That(checkedCount, Is.GreaterThanOrEqualTo(20), "P/Invoke declarations found");
+        }
+
         [Test]
         public void VersionIsReported()
         {

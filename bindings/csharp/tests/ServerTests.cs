@@ -1,4 +1,7 @@
-// Tests against the real Swift + Keystone v3 of the test bed (tests/openstack/testbed.sh).
+// The binding against the real Swift + Keystone v3 of the test bed (tests/openstack/testbed.sh):
+// every method and its Async form, RemoteEntry/QuotaInfo values, exceptions mapped from statuses,
+// streams and callbacks that throw or cancel, threads. Swift's semantics (names, paging, prefixes,
+// rename, regions, Keystone v2 and domains) are tested once, in Rust (tests/real_swift.rs).
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -217,13 +220,14 @@ namespace OpenStackDest.Tests
             using (var d = new OpenStackDestination(TestEnv.V3Url(container, prefix)))
             {
                 byte[] a = Encoding.UTF8.GetBytes("abc");
+                const string odd = "ünï-名前 #?%+.txt"; // a .NET string out as UTF-8 and back
                 d.Put("a.txt", a);
+                d.Put(odd, a);
                 d.Put("sub/b.txt", new byte[] { 9 });
-                d.Put("sub/deeper/c.txt", new byte[] { 8 });
                 foreach (IList<RemoteEntry> list in new[] { d.List(), d.ListAsync().GetAwaiter().GetResult() })
                 {
                     Assert.That(list.Select(e => e.Name).OrderBy(n => n, StringComparer.Ordinal).ToArray(),
-                        Is.EqualTo(new[] { "a.txt", "sub" }));
+                        Is.EqualTo(new[] { "a.txt", "sub", odd }));
                     RemoteEntry file = list.Single(e => e.Name == "a.txt");
                     Assert.That(file.IsFolder, Is.False);
                     Assert.That(file.Size, Is.EqualTo(3));
@@ -233,30 +237,11 @@ namespace OpenStackDest.Tests
                     Assert.That(folder.IsFolder, Is.True);
                     Assert.That(folder.Size, Is.EqualTo(-1));
                 }
-                using (var sub = new OpenStackDestination(TestEnv.V3Url(container, prefix + "sub")))
-                {
-                    Assert.That(sub.List().Select(e => e.Name + (e.IsFolder ? "/" : "")).OrderBy(n => n, StringComparer.Ordinal).ToArray(),
-                        Is.EqualTo(new[] { "b.txt", "deeper/" }));
-                }
+                Assert.That(d.Get(odd), Is.EqualTo(a));
                 d.Delete("a.txt");
+                d.Delete(odd);
                 d.Delete("sub/b.txt");
-                d.Delete("sub/deeper/c.txt");
                 Assert.That(d.List().Count, Is.EqualTo(0));
-            }
-        }
-
-        [Test]
-        public void ListPagesThroughManyObjects()
-        {
-            string prefix = "many-" + Interlocked.Increment(ref counter) + "/";
-            using (var d = new OpenStackDestination(TestEnv.V3Url(container, prefix)))
-            {
-                const int n = 120;
-                Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => d.Put("o" + i.ToString("D4"), new byte[] { (byte)i }));
-                IList<RemoteEntry> list = d.List();
-                Assert.That(list.Count, Is.EqualTo(n));
-                Assert.That(list.Select(e => e.Name).Distinct().Count(), Is.EqualTo(n));
-                Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => d.Delete("o" + i.ToString("D4")));
             }
         }
 
@@ -363,21 +348,6 @@ namespace OpenStackDest.Tests
         }
 
         [Test]
-        public void SecondRegionWorks()
-        {
-            string url = TestEnv.V3Url(container).Replace("openstack-region=" + TestEnv.Q(TestEnv.Get("OSD_REGION1") ?? "RegionOne"),
-                "openstack-region=" + TestEnv.Q(TestEnv.Get("OSD_REGION2") ?? "RegionTwo"));
-            Assert.That(url, Is.Not.EqualTo(TestEnv.V3Url(container)));
-            string name = NewName("region2");
-            using (var d = new OpenStackDestination(url))
-            {
-                d.Put(name, new byte[] { 4, 2 });
-                Assert.That(dest.Get(name), Is.EqualTo(new byte[] { 4, 2 }));
-                d.Delete(name);
-            }
-        }
-
-        [Test]
         public void LoggerReceivesLinesWithoutSecrets()
         {
             var lines = new List<KeyValuePair<LogLevel, string>>();
@@ -442,8 +412,6 @@ namespace OpenStackDest.Tests
                     Assert.That(show(d.List("", false)), Is.EqualTo("a.txt,dir/,dir2/,e.txt"));
                     Assert.That(show(d.List(null, true)), Is.EqualTo(string.Join(",", names)));
                     Assert.That(show(d.List("dir/")), Is.EqualTo("dir/b.txt,dir/sub/"));
-                    Assert.That(show(d.List("dir", true)), Is.EqualTo("dir/b.txt,dir/sub/c.txt,dir2/d.txt"));
-                    Assert.That(d.List("nothing/", true).Count, Is.EqualTo(0));
                     Assert.That(show(d.ListAsync("dir/sub", true).GetAwaiter().GetResult()), Is.EqualTo("dir/sub/c.txt"));
                     RemoteEntry c1 = d.List("dir/sub/", true).Single();
                     Assert.That(c1.Size, Is.EqualTo(Encoding.UTF8.GetByteCount("dir/sub/c.txt")));
@@ -669,138 +637,6 @@ namespace OpenStackDest.Tests
             foreach (Thread th in threads)
                 th.Join();
             Assert.That(errors, Is.Empty, string.Join("\n", errors.Select(e => e.ToString()).ToArray()));
-        }
-
-        [Test]
-        public void AwkwardNamesRoundTrip()
-        {
-            string prefix = "names-" + Interlocked.Increment(ref counter) + "/";
-            string[] names =
-            {
-                "with space.txt", "plus+sign", "100%25 percent%", "question?mark", "hash#tag", "amp&and=eq",
-                "ünïcödé-名前-😀.bin", "semi;colon,comma", "tilde~'quote'", "a  double  space ",
-            };
-            using (var d = new OpenStackDestination(TestEnv.V3Url(container, prefix)))
-            {
-                foreach (string n in names)
-                    d.Put(n, Encoding.UTF8.GetBytes("content of " + n));
-                d.Put("dir with space/inner+name?#", new byte[] { 1 });
-                var listed = d.List();
-                foreach (string n in names)
-                {
-                    Assert.That(listed.Any(e => e.Name == n && !e.IsFolder), Is.True, "listing lacks " + n);
-                    Assert.That(Encoding.UTF8.GetString(d.Get(n)), Is.EqualTo("content of " + n));
-                    Assert.That(d.Stat(n).Name, Is.EqualTo(n));
-                }
-                Assert.That(listed.Any(e => e.Name == "dir with space" && e.IsFolder), Is.True);
-                Assert.That(listed.Count, Is.EqualTo(names.Length + 1));
-                Assert.That(d.Get("dir with space/inner+name?#"), Is.EqualTo(new byte[] { 1 }));
-                d.Rename("plus+sign", "plus+sign renamed ü");
-                Assert.That(Encoding.UTF8.GetString(d.Get("plus+sign renamed ü")), Is.EqualTo("content of plus+sign"));
-                d.Delete("plus+sign renamed ü");
-                foreach (string n in names.Where(n => n != "plus+sign"))
-                    d.Delete(n);
-                d.Delete("dir with space/inner+name?#");
-                Assert.That(d.List().Count, Is.EqualTo(0));
-            }
-        }
-
-        [Test]
-        public void SixtyFourMebibytesStreamedAndComparedByHash()
-        {
-            string name = NewName("big");
-            const long size = 64L * 1024 * 1024;
-            var source = new PatternStream(size, false, 777);
-            dest.Put(name, source);
-            Assert.That(source.TotalRead, Is.EqualTo(size));
-            Assert.That(dest.Stat(name).Size, Is.EqualTo(size));
-            var target = new HashingStream();
-            dest.Get(name, target);
-            Assert.That(target.Count, Is.EqualTo(size));
-            Assert.That(target.Finish(), Is.EqualTo(PatternStream.Sha256Of(size, 777)));
-            dest.Delete(name);
-        }
-    }
-
-    /// <summary>Keystone v2.0 (through the test bed's v2 front end): password and API key.</summary>
-    [TestFixture]
-    public class V2Tests
-    {
-        private string container;
-
-        [OneTimeSetUp]
-        public void StartFixture()
-        {
-            TestEnv.RequireServer();
-            TestEnv.Require("OSD_AUTH_V2");
-            container = TestEnv.UniqueContainer("v2");
-        }
-
-        [OneTimeTearDown]
-        public void EndFixture()
-        {
-            if (container != null)
-                SwiftAdmin.DeleteContainer(container);
-        }
-
-        private static void Exercise(OpenStackDestination d, string name)
-        {
-            d.CreateFolder();
-            d.Test();
-            byte[] data = TestEnv.RandomBytes(50000);
-            d.Put(name, data);
-            Assert.That(d.Get(name), Is.EqualTo(data));
-            var ms = new MemoryStream();
-            d.Get(name, ms);
-            Assert.That(ms.ToArray(), Is.EqualTo(data));
-            Assert.That(d.List().Any(e => e.Name == name && e.Size == data.Length), Is.True);
-            Assert.That(d.Stat(name).ETag, Is.EqualTo(TestEnv.Md5Hex(data)));
-            d.Rename(name, name + ".moved");
-            d.Delete(name + ".moved");
-            Assert.Throws<FileMissingException>(() => d.Stat(name + ".moved"));
-            Assert.That(d.Quota().BytesUsed, Is.GreaterThanOrEqualTo(0));
-        }
-
-        [Test]
-        public void PasswordAuthentication()
-        {
-            using (var d = new OpenStackDestination(TestEnv.V2PasswordUrl(container)))
-                Exercise(d, "v2-password.bin");
-        }
-
-        [Test]
-        public void ApiKeyAuthentication()
-        {
-            using (var d = new OpenStackDestination(TestEnv.V2ApiKeyUrl(container)))
-                Exercise(d, "v2-apikey.bin");
-        }
-
-        [Test]
-        public void WrongApiKeyIsAuthError()
-        {
-            string wrong = "wrongkey-" + Guid.NewGuid().ToString("N");
-            string url = TestEnv.V2ApiKeyUrl(container).Replace("openstack-apikey=" + TestEnv.Q(TestEnv.Require("OSD_APIKEY")), "openstack-apikey=" + wrong);
-            OpenStackException e = Assert.Throws<OpenStackException>(() =>
-            {
-                using (var d = new OpenStackDestination(url))
-                    d.Test();
-            });
-            Assert.That(e.Status, Is.EqualTo(OpenStackStatus.Auth));
-            TextAssert.NotContains(e.Message, wrong);
-        }
-
-        [Test]
-        public void WrongPasswordIsAuthError()
-        {
-            string wrong = "wrongpw-" + Guid.NewGuid().ToString("N");
-            string url = TestEnv.V2PasswordUrl(container).Replace("auth-password=" + TestEnv.Q(TestEnv.Require("OSD_PASSWORD")), "auth-password=" + wrong);
-            OpenStackException e = Assert.Throws<OpenStackException>(() =>
-            {
-                using (var d = new OpenStackDestination(url))
-                    d.Test();
-            });
-            Assert.That(e.Status, Is.EqualTo(OpenStackStatus.Auth));
-            TextAssert.NotContains(e.Message, wrong);
         }
     }
 }

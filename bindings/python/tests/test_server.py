@@ -1,6 +1,10 @@
-"""Tests against the real Swift + Keystone of the test bed (tests/openstack/testbed.sh).
+"""The binding against the real Swift + Keystone of the test bed (tests/openstack/testbed.sh).
 
-Without the test bed these are skipped with a reason, unless CI or OSD_REQUIRE_SERVER is set.
+Skipped, with the reason, when tests/openstack/server-env.sh found no test bed (see conftest.py).
+These test the Python layer: every method and argument type, Entry/Quota values, exceptions
+mapped from statuses, callbacks (reader, writer, progress, entries) that raise or cancel,
+threads, close(). Swift's semantics (names, listing paging and prefixes, rename, regions,
+Keystone v2 and domains) are tested once, in Rust (tests/real_swift.rs, tests/faults.rs).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any, Callable, Iterator, List, Optional, Tuple
 
 import pytest
 
-from conftest import Server, remove_container, unique
+from conftest import Server
 
 from openstack_dest import (
     AuthError,
@@ -196,8 +200,10 @@ def test_prefix_and_folders(server: Server, container: str) -> None:
         with Destination(server.v3_url(container, "backups/2024")) as d:
             d.put("a.txt", b"A")
             d.put("sub/b.txt", b"BB")
+            d.put("ünï-文件 #?%+.txt", b"U")  # str names go out and come back as UTF-8
             entries = by_name(d.list())
-            assert set(entries) == {"a.txt", "sub"}
+            assert set(entries) == {"a.txt", "sub", "ünï-文件 #?%+.txt"}
+            assert d.get("ünï-文件 #?%+.txt") == b"U"
             assert entries["sub"].is_folder and entries["sub"].size is None
             assert d.stat("sub/b.txt").size == 2
         top = by_name(root.list())
@@ -220,62 +226,6 @@ def test_options_mapping(server: Server, container: str) -> None:
         assert d.get("x") == b"y"
 
 
-def test_second_region(server: Server, container: str) -> None:
-    region2 = server.get("region2")
-    if not region2:
-        pytest.fail("the test bed did not export OSD_REGION2")
-    with Destination(server.v3_url(container, region=region2)) as d:
-        d.create_container()
-        d.put("r2", b"region two")
-    with Destination(server.v3_url(container)) as d:  # same rings behind both proxies
-        assert d.get("r2") == b"region two"
-
-
-# ---- Keystone v2 and a second domain ----------------------------------------------------------
-
-
-@pytest.mark.parametrize("apikey", [False, True], ids=["password", "apikey"])
-def test_v2(server: Server, container: str, apikey: bool) -> None:
-    with Destination(server.v2_url(container, apikey=apikey)) as d:
-        d.create_container()
-        d.test()
-        d.put("v2.txt", b"through keystone v2")
-        assert d.get("v2.txt") == b"through keystone v2"
-        assert [e.name for e in d.list()] == ["v2.txt"]
-        assert d.stat("v2.txt").size == len(b"through keystone v2")
-        d.delete("v2.txt")
-        assert d.list() == []
-
-
-def test_v2_wrong_apikey_is_auth_error(server: Server, container: str) -> None:
-    url = server.v2_url(container, apikey=True).replace(server.apikey, "wrong-" + server.apikey[:4])
-    with Destination(url) as d, pytest.raises(AuthError) as info:
-        d.test()
-    assert server.apikey not in str(info.value)
-
-
-def test_second_domain(server: Server) -> None:
-    name = unique()
-    url = server.v3_url(
-        name,
-        user=server.user2,
-        password=server.password2,
-        project=server.project2,
-        domain=server.domain2,
-    )
-    try:
-        with Destination(url) as d:
-            d.create_container()
-            d.put("d2.txt", b"second domain")
-            assert d.get("d2.txt") == b"second domain"
-            assert [e.name for e in d.list()] == ["d2.txt"]
-        # Not visible in the first user's project.
-        with Destination(server.v3_url(name)) as d1, pytest.raises(ContainerNotFoundError):
-            d1.list()
-    finally:
-        remove_container(url, name)
-
-
 # ---- errors -------------------------------------------------------------------------------------
 
 
@@ -288,9 +238,6 @@ def test_wrong_password_is_auth_error_without_secret(server: Server, container: 
     assert err.status == Status.AUTH
     assert err.http_status == 401
     assert wrong not in str(err) and server.password not in str(err)
-    with Destination(server.v2_url(container).replace(server.password, wrong)) as d:
-        with pytest.raises(AuthError):
-            d.list()
 
 
 def test_missing_container(server: Server, container: str) -> None:
@@ -327,46 +274,7 @@ def test_reader_cannot_write(server: Server, container: str, dest: Destination) 
             reader.put("new", b"x")
         assert info.value.http_status == 403
         assert server.reader_password not in str(info.value)
-        with pytest.raises(ForbiddenError):
-            reader.delete("existing")
     assert dest.get("existing") == b"data"
-
-
-# ---- names --------------------------------------------------------------------------------------
-
-ODD_NAMES = [
-    "with space.txt",
-    "plus+sign",
-    "100%",
-    "percent%20not-decoded",
-    "question?mark=1&x",
-    "hash#tag",
-    "ünïcødé-файл-文件-🙂.bin",
-    "  leading and trailing  ",
-    "dir with space/inner+file #1?.txt",
-]
-
-
-def test_odd_names_round_trip(server: Server, container: str, dest: Destination) -> None:
-    for i, name in enumerate(ODD_NAMES):
-        dest.put(name, f"content {i}".encode())
-    for i, name in enumerate(ODD_NAMES):
-        assert dest.get(name) == f"content {i}".encode(), name
-        assert dest.stat(name).size == len(f"content {i}"), name
-    entries = by_name(dest.list())
-    expected_top = {n for n in ODD_NAMES if "/" not in n} | {"dir with space"}
-    assert set(entries) == expected_top
-    assert entries["dir with space"].is_folder
-    with Destination(server.v3_url(container, "dir with space")) as sub:
-        assert [e.name for e in sub.list()] == ["inner+file #1?.txt"]
-        assert sub.get("inner+file #1?.txt") == f"content {len(ODD_NAMES) - 1}".encode()
-    dest.rename("hash#tag", "ren?amed #2 ü")
-    assert dest.get("ren?amed #2 ü") == f"content {ODD_NAMES.index('hash#tag')}".encode()
-    for name in ODD_NAMES:
-        if name != "hash#tag":
-            dest.delete(name)
-    dest.delete("ren?amed #2 ü")
-    assert dest.list() == []
 
 
 # ---- threads ----------------------------------------------------------------------------------
@@ -543,7 +451,7 @@ def _reset_peak() -> bool:
 def test_large_file_streams_in_bounded_memory(dest: Destination, tmp_path: Path) -> None:
     if not os.path.exists("/proc/self/status"):
         pytest.skip("needs /proc/self/status to measure peak memory")
-    size = 512 * MiB + 12345
+    size = 160 * MiB + 12345  # more than the 64 MiB allowed growth: holding it would show
     src = tmp_path / "large.bin"
     digest = hashlib.sha256()
     md = hashlib.md5()
@@ -605,8 +513,6 @@ def test_list_each_and_delete_container(server: Server, container: str) -> None:
         assert rec["dir/sub/c.txt"].size == len(b"dir/sub/c.txt") and not rec["dir/sub/c.txt"].is_folder
         assert rec["a.txt"].etag == md5(b"a.txt") and rec["a.txt"].last_modified is not None
         assert [(e.name, e.is_folder) for e in d.list("dir/")] == [("dir/b.txt", False), ("dir/sub", True)]
-        assert [e.name for e in d.list("dir", recursive=True)] == ["dir/b.txt", "dir/sub/c.txt", "dir2/d.txt"]
-        assert d.list("nothing-here/", recursive=True) == []
         # The generator: the same entries; leaving early stops the listing.
         assert list(d.iter_entries(recursive=True)) == d.list(recursive=True)
         assert list(d.iter_entries()) == top
@@ -659,8 +565,6 @@ def test_list_each_prefix_is_relative_to_the_destination_prefix(server: Server, 
         d.create_container()
         d.put("x/1.txt", b"1")
         d.put("x/2/3.txt", b"3")
-        d.put("y.txt", b"y")
-        assert [e.name for e in d.list("x", recursive=True)] == ["x/1.txt", "x/2/3.txt"]
         assert [e.name for e in d.iter_entries("x/")] == ["x/1.txt", "x/2"]
         with pytest.raises(InvalidArgumentError):
             d.list("bad\0prefix")
