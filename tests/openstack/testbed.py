@@ -254,6 +254,9 @@ default = yes
 # Lower than Swift's default (10000), so that listing tests cross page boundaries with a few
 # hundred objects and a client that asks for more than the cluster allows is caught (412).
 container_listing_limit = 200
+# Far lower than Swift's default (5 GiB + 2), so that objects "larger than the cluster allows"
+# (stored as segmented large objects with no option given) take seconds: 32 MiB.
+max_file_size = 33554432
 """
 
 SERVER_COMMON = """[DEFAULT]

@@ -1,0 +1,455 @@
+//! Large objects against the real Swift of the test bed, whose `max_file_size` is 32 MiB:
+//! segmented uploads with no option given, explicit segment sizes, parallel segments, failures
+//! and cancels that leave nothing, resumed uploads, overwrites both ways, ranged reads, and
+//! interop with python-swiftclient's `swift` CLI (its SLO and DLO objects, and ours read by it).
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+use openstack_dest::log::{self, Level};
+use openstack_dest::{Destination, ErrorKind, ListOptions, UploadSource};
+use support::real::{testbed, unique_container, var, Testbed};
+
+const MIB: usize = 1024 * 1024;
+
+fn payload(n: usize, seed: u32) -> Vec<u8> {
+    (0..n)
+        .map(|i| ((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 13) as u8)
+        .collect()
+}
+
+fn md5_hex(data: &[u8]) -> String {
+    use md5::Digest;
+    md5::Md5::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("osd-large-{tag}-{}", fastrand::u64(..)));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn open(tb: &Testbed, container: &str, options: &str) -> Destination {
+    let d = Destination::open(&format!(
+        "{}{options}",
+        tb.v3(container, "", &var("OSD_REGION1"))
+    ))
+    .unwrap();
+    d.create_container().unwrap();
+    d
+}
+
+/// The object names in a container, through our own listing of another destination.
+fn names_in(tb: &Testbed, container: &str) -> Vec<String> {
+    let d = Destination::open(&tb.v3(container, "", &var("OSD_REGION1"))).unwrap();
+    let mut names = Vec::new();
+    match d.list_with(
+        &ListOptions {
+            prefix: String::new(),
+            recursive: true,
+        },
+        |e| {
+            names.push(e.name);
+            true
+        },
+    ) {
+        Ok(()) => names,
+        Err(e) if e.kind() == ErrorKind::ContainerNotFound => names,
+        Err(e) => panic!("listing {container}: {e}"),
+    }
+}
+
+/// python-swiftclient's `swift` CLI, logged in as the test bed's member user (secrets in the
+/// environment, not on the command line).
+fn swift_cli(args: &[&str], dir: &Path) -> String {
+    let out = Command::new("swift")
+        .current_dir(dir)
+        .env("OS_AUTH_URL", var("OSD_AUTH_V3"))
+        .env("OS_IDENTITY_API_VERSION", "3")
+        .env("OS_USERNAME", var("OSD_USER"))
+        .env("OS_PASSWORD", var("OSD_PASSWORD"))
+        .env("OS_PROJECT_NAME", var("OSD_PROJECT"))
+        .env("OS_USER_DOMAIN_NAME", "Default")
+        .env("OS_PROJECT_DOMAIN_NAME", "Default")
+        .env("OS_REGION_NAME", var("OSD_REGION1"))
+        .args(args)
+        .output()
+        .expect("the swift CLI (python3-swiftclient) runs");
+    assert!(
+        out.status.success(),
+        "swift {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Collects the library's log lines that mention `needle`.
+fn capture_log(needle: &str) -> Arc<Mutex<Vec<String>>> {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let (l, needle) = (lines.clone(), needle.to_string());
+    log::set_sink(
+        Some(Arc::new(move |_: Level, m: &str| {
+            if m.contains(&needle) {
+                l.lock().unwrap().push(m.to_string());
+            }
+        })),
+        Level::Info,
+    );
+    lines
+}
+
+#[test]
+fn a_file_larger_than_the_cluster_allows_is_stored_and_restored_with_no_option() {
+    let Some(tb) = testbed() else { return };
+    let c = unique_container("slo");
+    let d = open(&tb, &c, "");
+    let dir = temp_dir("big");
+    let data = payload(100 * MIB + 12_345, 7);
+    let src = dir.join("dump.bin");
+    std::fs::write(&src, &data).unwrap();
+
+    let mut reports = Vec::new();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s2 = seen.clone();
+    d.put_file_with(
+        "db/dump.bin",
+        &src,
+        Some(Box::new(move |done, total| {
+            s2.lock().unwrap().push((done, total));
+            true
+        })),
+    )
+    .unwrap();
+    reports.extend(seen.lock().unwrap().iter().copied());
+    let (last_done, last_total) = *reports.last().unwrap();
+    assert_eq!(last_total, Some(data.len() as u64));
+    assert_eq!(
+        last_done,
+        data.len() as u64,
+        "progress covers every segment"
+    );
+
+    // Four segments of the cluster's 32 MiB, in <container>_segments.
+    let segments = names_in(&tb, &format!("{c}_segments"));
+    assert_eq!(segments.len(), 4, "{segments:?}");
+    assert!(segments.iter().all(|s| s.starts_with("db/dump.bin/slo/")));
+
+    let st = d.stat("db/dump.bin").unwrap();
+    assert_eq!(st.size, Some(data.len() as u64));
+    let listed = d.list_with(
+        &ListOptions {
+            prefix: "db/".into(),
+            recursive: true,
+        },
+        |e| {
+            assert_eq!(e.size, Some(data.len() as u64));
+            assert_eq!(e.etag, st.etag, "listing and stat give the same ETag");
+            true
+        },
+    );
+    listed.unwrap();
+
+    // Restored byte for byte: into a file (segments in parallel) and into memory (in order).
+    let back = dir.join("restored.bin");
+    d.get_file("db/dump.bin", &back).unwrap();
+    assert!(std::fs::read(&back).unwrap() == data);
+    assert!(d.get_bytes("db/dump.bin").unwrap() == data);
+
+    // Ranged reads, across a segment boundary too; past the end is an error.
+    let at = 32 * MIB as u64 - 10;
+    assert_eq!(
+        d.get_range("db/dump.bin", at, 20).unwrap(),
+        data[at as usize..at as usize + 20]
+    );
+    assert_eq!(d.get_range("db/dump.bin", 0, 3).unwrap(), data[..3]);
+    let end = data.len() as u64;
+    assert_eq!(
+        d.get_range("db/dump.bin", end - 5, 5).unwrap(),
+        data[data.len() - 5..]
+    );
+    let e = d.get_range("db/dump.bin", end - 5, 6).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    assert!(e.message().contains("past the end"), "{e}");
+    let e = d.get_range("db/dump.bin", end + 100, 1).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+
+    // python-swiftclient reads our object byte for byte.
+    swift_cli(&["download", "-o", "by-swift.bin", &c, "db/dump.bin"], &dir);
+    assert_eq!(
+        md5_hex(&std::fs::read(dir.join("by-swift.bin")).unwrap()),
+        md5_hex(&data)
+    );
+
+    // Renaming copies the manifest, not 100 MiB: the segments stay, the data reads the same.
+    d.rename("db/dump.bin", "db/renamed.bin").unwrap();
+    assert_eq!(
+        d.stat("db/dump.bin").unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(names_in(&tb, &format!("{c}_segments")).len(), 4);
+    assert_eq!(
+        md5_hex(&d.get_bytes("db/renamed.bin").unwrap()),
+        md5_hex(&data)
+    );
+
+    // Deleting removes the segments too.
+    d.delete("db/renamed.bin").unwrap();
+    assert!(names_in(&tb, &format!("{c}_segments")).is_empty());
+    assert!(names_in(&tb, &c).is_empty());
+    d.delete_container(true).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn explicit_segments_overwrites_both_ways_and_streams() {
+    let Some(tb) = testbed() else { return };
+    let c = unique_container("seg");
+    let d = open(
+        &tb,
+        &c,
+        "&openstack-segment-size=1MiB&openstack-segment-threads=3&openstack-segment-container=segs-here",
+    );
+    let segs = |tb: &Testbed| names_in(tb, "segs-here");
+    let before = segs(&tb).len();
+
+    // Bytes from memory, 5.5 MiB in 1 MiB segments.
+    let big = payload(5 * MIB + MIB / 2, 1);
+    d.put_bytes("v", &big).unwrap();
+    assert_eq!(segs(&tb).len(), before + 6);
+    assert!(d.get_bytes("v").unwrap() == big);
+
+    // A small object replaces it: the old segments go once the new object is in place.
+    d.put_bytes("v", b"small now").unwrap();
+    assert_eq!(d.get_bytes("v").unwrap(), b"small now");
+    assert_eq!(segs(&tb).len(), before);
+
+    // A stream of known size, segmented in order; then a segmented object replaces another.
+    let streamed = payload(3 * MIB + 7, 2);
+    d.put_stream(
+        "v",
+        Box::new(openstack_dest::ReadOnce(std::io::Cursor::new(
+            streamed.clone(),
+        ))),
+        Some(streamed.len() as u64),
+        None,
+    )
+    .unwrap();
+    assert!(d.get_bytes("v").unwrap() == streamed);
+    assert_eq!(segs(&tb).len(), before + 4);
+    let other = payload(2 * MIB + 1, 3);
+    d.put_bytes("v", &other).unwrap();
+    assert!(d.get_bytes("v").unwrap() == other);
+    assert_eq!(
+        segs(&tb).len(),
+        before + 3,
+        "the replaced object's segments are gone"
+    );
+
+    // A stream that breaks its size promise in its third segment: an error, nothing stored,
+    // the object in place untouched, the new segments removed.
+    let e = d
+        .put_stream(
+            "v",
+            Box::new(support::Yields { left: 2 * MIB + 5 }),
+            Some(4 * MIB as u64),
+            None,
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::LocalIo, "{e}");
+    assert!(d.get_bytes("v").unwrap() == other);
+    assert_eq!(segs(&tb).len(), before + 3);
+
+    d.delete("v").unwrap();
+    assert_eq!(segs(&tb).len(), before);
+    d.delete_container(true).unwrap();
+}
+
+/// A source that fails after `fail_at` bytes.
+struct FailsAt {
+    data: Vec<u8>,
+    pos: usize,
+    fail_at: usize,
+}
+
+impl UploadSource for FailsAt {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos >= self.fail_at {
+            return Err(std::io::Error::other("the disk went away"));
+        }
+        let n = buf
+            .len()
+            .min(self.fail_at - self.pos)
+            .min(self.data.len() - self.pos);
+        buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+    fn rewind(&mut self) -> std::io::Result<bool> {
+        Ok(false)
+    }
+    fn can_rewind(&self) -> bool {
+        false
+    }
+}
+
+#[test]
+fn failures_and_cancels_leave_no_object_and_an_interrupted_upload_resumes() {
+    let Some(tb) = testbed() else { return };
+    let c = unique_container("resume");
+    let d = open(&tb, &c, "&openstack-segment-size=1MiB");
+    let segc = format!("{c}_segments");
+
+    // A source failing in the middle: no object, no segment left.
+    let data = payload(6 * MIB, 4);
+    let e = d
+        .put_stream(
+            "broken",
+            Box::new(FailsAt {
+                data: data.clone(),
+                pos: 0,
+                fail_at: 3 * MIB + 17,
+            }),
+            Some(data.len() as u64),
+            None,
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::LocalIo, "{e}");
+    assert_eq!(d.stat("broken").unwrap_err().kind(), ErrorKind::NotFound);
+    assert!(names_in(&tb, &segc).is_empty());
+
+    // A cancel halfway through a parallel upload stops every worker and cleans up.
+    let dir = temp_dir("resume");
+    let src = dir.join("vol.bin");
+    let data = payload(12 * MIB + 3, 5);
+    std::fs::write(&src, &data).unwrap();
+    let half = |limit: u64| -> openstack_dest::Progress { Box::new(move |done, _| done < limit) };
+    let e = d
+        .put_file_with("vol.bin", &src, Some(half(6 * MIB as u64)))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Cancelled, "{e}");
+    assert_eq!(d.stat("vol.bin").unwrap_err().kind(), ErrorKind::NotFound);
+    assert!(
+        names_in(&tb, &segc).is_empty(),
+        "a cancel removes the segments"
+    );
+
+    // Interrupted with the segments left (as a killed process leaves them): the next upload of
+    // the same file sends only the segments that are missing.
+    let keep = Destination::open(&format!(
+        "{}&openstack-segment-size=1MiB&openstack-leave-segments=true&openstack-segment-threads=1",
+        tb.v3(&c, "", &var("OSD_REGION1"))
+    ))
+    .unwrap();
+    let e = keep
+        .put_file_with("vol.bin", &src, Some(half(5 * MIB as u64)))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Cancelled);
+    let left = names_in(&tb, &segc).len();
+    assert!((4..13).contains(&left), "{left} segments left");
+    let lines = capture_log("segments of 'vol.bin'");
+    d.put_file("vol.bin", &src).unwrap();
+    log::set_sink(None, Level::Error);
+    let lines = lines.lock().unwrap().clone();
+    let summary = lines
+        .iter()
+        .find(|l| l.starts_with("uploaded the 13 segments"))
+        .unwrap_or_else(|| panic!("{lines:?}"));
+    assert!(
+        summary.ends_with(&format!(": {} sent, {left} already stored", 13 - left)),
+        "{summary} (left {left})"
+    );
+    assert!(d.get_bytes("vol.bin").unwrap() == data);
+    assert_eq!(names_in(&tb, &segc).len(), 13);
+
+    // The same file again while it is in place: new names, the object stays readable, and
+    // afterwards only the new segments remain.
+    d.put_file("vol.bin", &src).unwrap();
+    assert!(d.get_bytes("vol.bin").unwrap() == data);
+    assert_eq!(names_in(&tb, &segc).len(), 13);
+    d.delete("vol.bin").unwrap();
+    assert!(names_in(&tb, &segc).is_empty());
+    d.delete_container(true).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn large_objects_written_by_python_swiftclient_are_read_sized_and_deleted() {
+    let Some(tb) = testbed() else { return };
+    let c = unique_container("peer");
+    let d = open(&tb, &c, "");
+    let dir = temp_dir("peer");
+    let data = payload(3 * MIB + MIB / 3, 6);
+    std::fs::write(dir.join("slo.bin"), &data).unwrap();
+    std::fs::write(dir.join("dlo.bin"), &data).unwrap();
+    swift_cli(
+        &[
+            "upload",
+            "--segment-size",
+            "1048576",
+            "--use-slo",
+            &c,
+            "slo.bin",
+        ],
+        &dir,
+    );
+    // Without --use-slo, swift 4.1 makes a Dynamic Large Object.
+    swift_cli(
+        &["upload", "--segment-size", "1048576", &c, "dlo.bin"],
+        &dir,
+    );
+    assert_eq!(names_in(&tb, &format!("{c}_segments")).len(), 8);
+
+    for name in ["slo.bin", "dlo.bin"] {
+        assert_eq!(
+            d.stat(name).unwrap().size,
+            Some(data.len() as u64),
+            "{name}"
+        );
+        assert!(d.get_bytes(name).unwrap() == data, "{name}");
+        let back = dir.join(format!("{name}.restored"));
+        d.get_file(name, &back).unwrap();
+        assert!(std::fs::read(&back).unwrap() == data, "{name}");
+        let at = MIB as u64 - 3;
+        assert_eq!(
+            d.get_range(name, at, 6).unwrap(),
+            data[at as usize..at as usize + 6]
+        );
+    }
+    // The listing gives the DLO its real size (Swift lists it as 0 bytes), unless asked not to.
+    let sizes: Vec<(String, Option<u64>)> = d
+        .list()
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.name, e.size))
+        .collect();
+    assert!(
+        sizes.iter().all(|(_, s)| *s == Some(data.len() as u64)),
+        "{sizes:?}"
+    );
+    let plain = Destination::open(&format!(
+        "{}&openstack-list-large-object-sizes=false",
+        tb.v3(&c, "", &var("OSD_REGION1"))
+    ))
+    .unwrap();
+    let dlo = plain
+        .list()
+        .unwrap()
+        .into_iter()
+        .find(|e| e.name == "dlo.bin")
+        .unwrap();
+    assert_eq!(dlo.size, Some(0));
+
+    d.delete("slo.bin").unwrap();
+    assert_eq!(names_in(&tb, &format!("{c}_segments")).len(), 4);
+    d.delete("dlo.bin").unwrap();
+    assert!(names_in(&tb, &format!("{c}_segments")).is_empty());
+    assert!(names_in(&tb, &c).is_empty());
+    d.delete_container(true).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
