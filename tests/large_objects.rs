@@ -445,6 +445,12 @@ fn large_objects_written_by_python_swiftclient_are_read_sized_and_deleted() {
         .unwrap();
     assert_eq!(dlo.size, Some(0));
 
+    // Renaming a DLO copies its manifest; the segments stay and read the same.
+    d.rename("dlo.bin", "dlo-renamed.bin").unwrap();
+    assert!(d.get_bytes("dlo-renamed.bin").unwrap() == data);
+    assert_eq!(names_in(&tb, &format!("{c}_segments")).len(), 8);
+    d.rename("dlo-renamed.bin", "dlo.bin").unwrap();
+
     d.delete("slo.bin").unwrap();
     assert_eq!(names_in(&tb, &format!("{c}_segments")).len(), 4);
     d.delete("dlo.bin").unwrap();
