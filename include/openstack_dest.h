@@ -345,7 +345,40 @@ enum os_status os_put_stream(struct os_dest *dest,
 enum os_status os_get(struct os_dest *dest, const char *name, uint8_t **data, size_t *len);
 
 /**
- * Frees bytes from os_get; NULL is a no-op.
+ * Reads `length` bytes of `name` from `offset` into memory (across the segments of a large
+ * object too). On success `*data` and `*len` receive exactly `length` bytes (free them with
+ * os_bytes_free; `*data` is NULL when `length` is 0). A range that goes past the end of the
+ * object fails with OS_ERR_INVALID_ARGUMENT; it is never a short read.
+ *
+ * # Safety
+ * `dest` is NULL or a live handle; `name` NULL or a NUL-terminated string; `data` and `len`
+ * NULL or writable.
+ */
+enum os_status os_get_range(struct os_dest *dest,
+                            const char *name,
+                            uint64_t offset,
+                            uint64_t length,
+                            uint8_t **data,
+                            size_t *len);
+
+/**
+ * Reads `length` bytes of `name` from `offset` through the `write` callback, streamed. A
+ * range that goes past the end of the object fails with OS_ERR_INVALID_ARGUMENT before any
+ * byte is written.
+ *
+ * # Safety
+ * `dest` is NULL or a live handle; `name` NULL or a NUL-terminated string; `write` NULL or
+ * callable with `ctx` during the call.
+ */
+enum os_status os_get_range_stream(struct os_dest *dest,
+                                   const char *name,
+                                   uint64_t offset,
+                                   uint64_t length,
+                                   os_write_cb write,
+                                   void *ctx);
+
+/**
+ * Frees bytes from os_get or os_get_range; NULL is a no-op.
  *
  * # Safety
  * `data` and `len` are exactly what os_get returned, not freed yet.

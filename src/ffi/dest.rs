@@ -227,7 +227,75 @@ pub unsafe extern "C" fn os_get(
     })
 }
 
-/// Frees bytes from os_get; NULL is a no-op.
+/// Reads `length` bytes of `name` from `offset` into memory (across the segments of a large
+/// object too). On success `*data` and `*len` receive exactly `length` bytes (free them with
+/// os_bytes_free; `*data` is NULL when `length` is 0). A range that goes past the end of the
+/// object fails with OS_ERR_INVALID_ARGUMENT; it is never a short read.
+///
+/// # Safety
+/// `dest` is NULL or a live handle; `name` NULL or a NUL-terminated string; `data` and `len`
+/// NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn os_get_range(
+    dest: *mut os_dest,
+    name: *const c_char,
+    offset: u64,
+    length: u64,
+    data: *mut *mut u8,
+    len: *mut libc::size_t,
+) -> os_status {
+    guard(|| {
+        let d = dest_arg(dest)?;
+        let name = str_arg(name, "the name")?;
+        out_arg(data, "data")?;
+        out_arg(len, "len")?;
+        if usize::try_from(length).is_err() {
+            return Err(Error::invalid_argument(
+                "the length does not fit in memory: use os_get_range_stream",
+            ));
+        }
+        let bytes = d.get_range(name, offset, length)?;
+        let n = bytes.len();
+        *data = if n == 0 {
+            std::ptr::null_mut()
+        } else {
+            Box::into_raw(bytes.into_boxed_slice()).cast::<u8>()
+        };
+        *len = n;
+        Ok(())
+    })
+}
+
+/// Reads `length` bytes of `name` from `offset` through the `write` callback, streamed. A
+/// range that goes past the end of the object fails with OS_ERR_INVALID_ARGUMENT before any
+/// byte is written.
+///
+/// # Safety
+/// `dest` is NULL or a live handle; `name` NULL or a NUL-terminated string; `write` NULL or
+/// callable with `ctx` during the call.
+#[no_mangle]
+pub unsafe extern "C" fn os_get_range_stream(
+    dest: *mut os_dest,
+    name: *const c_char,
+    offset: u64,
+    length: u64,
+    write: os_write_cb,
+    ctx: *mut c_void,
+) -> os_status {
+    guard(|| {
+        let d = dest_arg(dest)?;
+        let name = str_arg(name, "the name")?;
+        let write = write.ok_or_else(|| Error::invalid_argument("the write callback is NULL"))?;
+        let mut sink = CallbackSink {
+            write,
+            ctx: HostPtr(ctx),
+        };
+        d.get_range_to_sink(name, offset, length, &mut sink, ErrorKind::Callback)
+            .map(|_| ())
+    })
+}
+
+/// Frees bytes from os_get or os_get_range; NULL is a no-op.
 ///
 /// # Safety
 /// `data` and `len` are exactly what os_get returned, not freed yet.
