@@ -4,7 +4,8 @@
 # Idempotent and non-interactive.
 set -euo pipefail
 need=()
-for pkg in build-essential pkg-config valgrind python3-venv; do
+# rclone: a peer the large-object tests check interop with (it reads our SLOs, we read its DLOs).
+for pkg in build-essential pkg-config valgrind python3-venv rclone; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
