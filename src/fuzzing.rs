@@ -42,6 +42,29 @@ pub fn listing_page(json: &[u8], prefix: &str) -> Option<usize> {
         .map(|page| page.entries.len())
 }
 
+/// Reads a body as Swift's large-object answers: a Static Large Object manifest
+/// (`?multipart-manifest=get`) and the cluster's `/info`, then plans uploads of a few sizes with
+/// those limits. Returns the manifest's segment count when it parses; checks what a segment
+/// the library would fetch by itself looks like (a container and an object, no dot segment).
+pub fn large_object_answers(json: &[u8]) -> Option<usize> {
+    let limits = crate::swift::large::parse_info(json);
+    for size in [0, 1, limits.max_file_size, u64::MAX / 3, u64::MAX] {
+        if let Ok(Some(plan)) = crate::swift::large::plan(size, Some(1 << 20), &limits) {
+            assert!(plan.count <= limits.max_segments, "{plan:?} for {size}");
+            assert!(plan.segment_size <= limits.max_file_size, "{plan:?}");
+        }
+    }
+    let segments = crate::swift::large::parse_manifest(json).ok()?;
+    for s in &segments {
+        assert!(!s.container.is_empty() && !s.name.is_empty());
+        if s.whole {
+            assert!(!s.name.split('/').any(|p| p == "." || p == ".."));
+            assert_eq!(s.hash.len(), 32);
+        }
+    }
+    Some(segments.len())
+}
+
 /// Runs every header parser on a set of headers given as name/value bytes (pairs that are not
 /// valid HTTP headers are skipped, as the HTTP stack would refuse them).
 pub fn headers(pairs: &[(&[u8], &[u8])]) {

@@ -13,7 +13,8 @@
 //! - `token_answers`: header lines `region: R`, `subject-token: T` (or `no-subject-token`), an
 //!   empty line, then the JSON body, read as a v2 and as a v3 answer. Without an empty line the
 //!   whole input is the body.
-//! - `listing`: header line `prefix: P`, an empty line, then one JSON listing page.
+//! - `listing`: header line `prefix: P`, an empty line, then one JSON listing page (read also as
+//!   a large object's manifest and as `/info`).
 //! - `headers`: `Name: value` lines, as in an HTTP answer (`\r\n` or `\n`).
 
 use openstack_dest::fuzzing;
@@ -79,6 +80,14 @@ pub fn listing(data: &[u8]) {
     if let Some(n) = fuzzing::listing_page(body, prefix) {
         // Every entry comes from a row, and a row takes at least `{}` plus a comma.
         assert!(n <= body.len() / 2, "{n} entries from {} bytes", body.len());
+    }
+    // The same bytes as a large object's manifest and as the cluster's /info.
+    if let Some(n) = fuzzing::large_object_answers(body) {
+        assert!(
+            n <= body.len() / 2,
+            "{n} segments from {} bytes",
+            body.len()
+        );
     }
 }
 

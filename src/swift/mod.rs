@@ -1,7 +1,7 @@
 //! The Swift destination: the operations a backup program needs on one container and prefix.
 
 mod download;
-mod large;
+pub(crate) mod large;
 pub(crate) mod listing;
 pub mod names;
 mod request;
