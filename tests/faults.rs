@@ -127,7 +127,7 @@ fn rate_limiting_honours_retry_after() {
 }
 
 #[test]
-fn a_stream_that_cannot_rewind_is_not_resent_but_a_seekable_one_is() {
+fn a_stream_that_cannot_rewind_is_not_resent_but_a_seekable_or_short_one_is() {
     let n = Arc::new(AtomicUsize::new(0));
     let n2 = n.clone();
     let f = fake(move |_, _| {
@@ -141,11 +141,17 @@ fn a_stream_that_cannot_rewind_is_not_resent_but_a_seekable_one_is() {
         }
     });
     let d = Destination::open(&v3_url(&f, "c", "pw", "")).unwrap();
+    // Sent as it is read: a failed try cannot be repeated.
+    let once = ReadOnce(std::io::Cursor::new(b"stream data".to_vec()));
     let e = d
-        .put_reader("once", std::io::Cursor::new(b"stream data".to_vec()))
+        .put_stream("once", Box::new(once), Some(11), None)
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Server);
     assert_eq!(f.count("PUT", "/v1/"), 1);
+    // Of unknown size and short: read ahead into memory, so it can be sent again.
+    let short = std::io::Cursor::new(b"stream data".to_vec());
+    assert_eq!(d.put_reader("short", short).unwrap(), 11);
+    assert_eq!(f.count("PUT", "/v1/"), 3);
     let src = Rewindable::new(std::io::Cursor::new(b"stream data".to_vec())).unwrap();
     assert_eq!(
         d.put_stream("twice", Box::new(src), None, None).unwrap(),
@@ -159,8 +165,9 @@ fn a_stream_that_cannot_rewind_is_not_resent_but_a_seekable_one_is() {
         .filter(|r| r.method == "PUT")
         .cloned()
         .collect();
-    assert_eq!(puts.len(), 3);
+    assert_eq!(puts.len(), 4);
     assert_eq!(puts[2].body, b"stream data");
+    assert_eq!(puts[3].body, b"stream data");
 }
 
 #[test]

@@ -533,3 +533,64 @@ fn rclone_reads_our_large_objects_and_we_read_its() {
     d.delete_container(true).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn streams_of_unknown_size_are_segmented_as_they_come() {
+    let Some(tb) = testbed() else { return };
+    let c = unique_container("unknown");
+    let d = open(&tb, &c, "");
+    let small_segments = Destination::open(&format!(
+        "{}&openstack-segment-size=1MiB",
+        tb.v3(&c, "", &var("OSD_REGION1"))
+    ))
+    .unwrap();
+    let segc = format!("{c}_segments");
+    let reader = |data: &[u8]| std::io::Cursor::new(data.to_vec());
+
+    // Larger than the cluster allows, size unknown: 32 MiB + 8 MiB segments, in order.
+    let big = payload(40 * MIB + 5, 9);
+    assert_eq!(d.put_reader("big", reader(&big)).unwrap(), big.len() as u64);
+    assert_eq!(names_in(&tb, &segc).len(), 2);
+    assert!(d.get_bytes("big").unwrap() == big);
+
+    // Past the read-ahead but within one segment: an ordinary object in the end, no segment.
+    let mid = payload(6 * MIB + 1, 10);
+    d.put_reader("mid", reader(&mid)).unwrap();
+    assert_eq!(
+        d.stat("mid").unwrap().etag.as_deref(),
+        Some(md5_hex(&mid).as_str())
+    );
+    assert_eq!(names_in(&tb, &segc).len(), 2);
+
+    // With 1 MiB segments: within the read-ahead (from memory, in parallel) and beyond it.
+    let short = payload(2 * MIB + 3, 11);
+    small_segments.put_reader("short", reader(&short)).unwrap();
+    let long = payload(7 * MIB + 5, 12);
+    small_segments.put_reader("long", reader(&long)).unwrap();
+    assert_eq!(names_in(&tb, &segc).len(), 2 + 3 + 8);
+    assert!(d.get_bytes("short").unwrap() == short);
+    assert!(d.get_bytes("long").unwrap() == long);
+
+    // A stream that fails in its sixth segment: no object, its segments removed.
+    let e = small_segments
+        .put_stream(
+            "fails",
+            Box::new(FailsAt {
+                data: long.clone(),
+                pos: 0,
+                fail_at: 5 * MIB + 3,
+            }),
+            None,
+            None,
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::LocalIo, "{e}");
+    assert_eq!(d.stat("fails").unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(names_in(&tb, &segc).len(), 13);
+
+    for name in ["big", "mid", "short", "long"] {
+        d.delete(name).unwrap();
+    }
+    assert!(names_in(&tb, &segc).is_empty());
+    d.delete_container(true).unwrap();
+}

@@ -79,6 +79,92 @@ impl UploadSource for StreamPart {
     }
 }
 
+/// Bytes read ahead of a stream, then the rest of it. Rewinding rewinds the stream, which gives
+/// the read-ahead bytes again, so they are dropped.
+pub(crate) struct Chain {
+    head: Vec<u8>,
+    pos: usize,
+    source: Box<dyn UploadSource>,
+}
+
+impl Chain {
+    fn new(head: Vec<u8>, source: Box<dyn UploadSource>) -> Self {
+        Chain {
+            head,
+            pos: 0,
+            source,
+        }
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos < self.head.len() {
+            let n = buf.len().min(self.head.len() - self.pos);
+            buf[..n].copy_from_slice(&self.head[self.pos..self.pos + n]);
+            self.pos += n;
+            return Ok(n);
+        }
+        loop {
+            match self.source.read(buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                other => return other,
+            }
+        }
+    }
+
+    /// Whether another byte follows (it stays to be read).
+    fn peek(&mut self) -> std::io::Result<bool> {
+        let mut byte = [0u8; 1];
+        if self.read(&mut byte)? == 0 {
+            return Ok(false);
+        }
+        if self.pos > 0 && self.pos <= self.head.len() {
+            self.pos -= 1;
+            self.head[self.pos] = byte[0];
+        } else {
+            self.head.drain(..self.pos.min(self.head.len()));
+            self.head.insert(0, byte[0]);
+            self.pos = 0;
+        }
+        Ok(true)
+    }
+}
+
+/// A [`Chain`] shared by the segments of one stream.
+struct ChainHandle(Arc<Mutex<Chain>>);
+
+impl UploadSource for ChainHandle {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).read(buf)
+    }
+    fn rewind(&mut self) -> std::io::Result<bool> {
+        let mut c = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if !c.source.rewind()? {
+            return Ok(false);
+        }
+        c.head.clear();
+        c.pos = 0;
+        Ok(true)
+    }
+    fn can_rewind(&self) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .source
+            .can_rewind()
+    }
+    fn failure_kind(&self) -> ErrorKind {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .source
+            .failure_kind()
+    }
+}
+
+/// A stream of unknown size is read this far ahead: one that ends within it is uploaded from
+/// memory, with its MD5 known.
+const LOOKAHEAD: usize = 4 * 1024 * 1024;
+
 /// A stamp no other upload has, for data that cannot be recognised again.
 fn unique_stamp() -> String {
     let now = std::time::SystemTime::now()
@@ -131,11 +217,14 @@ impl Swift {
             log::info!("could not tell whether '{full}' is a large object ({e}); its segments, if any, stay");
             None
         });
-        let (sent, keep) = match (plan, size) {
-            (Some(plan), Some(size)) => {
+        let (sent, keep) = match (plan, size, body) {
+            (Some(plan), Some(size), body) => {
                 self.upload_segmented(full, body, size, plan, old.as_ref(), progress)?
             }
-            _ => (self.upload_simple(full, body, progress)?, HashSet::new()),
+            (_, None, UploadBody::Stream(source, None)) => {
+                self.upload_unknown_size(full, source, old.as_ref(), progress)?
+            }
+            (_, _, body) => (self.upload_simple(full, body, progress)?, HashSet::new()),
         };
         if let Some(old) = old {
             self.remove_parts(old, &keep);
@@ -209,23 +298,159 @@ impl Swift {
                 self.put_parallel(full, &prefix, plan, size, &open, None, &existing, progress)
             }
             UploadBody::Stream(source, _) => {
-                self.put_in_order(full, &prefix, plan, size, source, progress)
+                let chain = Arc::new(Mutex::new(Chain::new(Vec::new(), source)));
+                self.put_in_order(
+                    full,
+                    &prefix,
+                    plan.segment_size,
+                    Some(size),
+                    chain,
+                    progress,
+                )
+                .map(|rows| rows.into_iter().map(|r| r.1).collect())
             }
         };
-        let md5s = match result.and_then(|md5s| {
-            self.put_manifest(full, &container, &prefix, plan, size, &md5s)
-                .map(|()| md5s)
-        }) {
-            Ok(md5s) => md5s,
-            Err(e) => {
-                self.discard_segments(&prefix, old);
-                return Err(e);
-            }
-        };
-        let keep = (0..md5s.len() as u64)
-            .map(|i| (container.clone(), segment_name(&prefix, i)))
-            .collect();
+        let rows = result.map(|md5s| {
+            md5s.into_iter()
+                .enumerate()
+                .map(|(i, md5)| {
+                    let i = i as u64;
+                    (segment_name(&prefix, i), md5, plan.segment(i, size).1)
+                })
+                .collect::<Vec<_>>()
+        });
+        self.finish_segmented(full, &prefix, rows, old)
+    }
+
+    /// Puts the manifest for `rows` (segment name, MD5, size) once the segments are in; on any
+    /// failure removes them. Returns the bytes stored and the segments the object is made of.
+    fn finish_segmented(
+        &self,
+        full: &str,
+        prefix: &str,
+        rows: Result<Vec<(String, String, u64)>>,
+        old: Option<&Parts>,
+    ) -> Result<(u64, HashSet<(String, String)>)> {
+        let container = self.config.large.segment_container.clone();
+        let rows =
+            match rows.and_then(|rows| self.put_manifest(full, &container, &rows).map(|()| rows)) {
+                Ok(rows) => rows,
+                Err(e) => {
+                    self.discard_segments(prefix, old);
+                    return Err(e);
+                }
+            };
+        let size = rows.iter().map(|r| r.2).sum();
+        let keep = rows.into_iter().map(|r| (container.clone(), r.0)).collect();
         Ok((size, keep))
+    }
+
+    /// Uploads a stream of unknown size. Up to [`LOOKAHEAD`] bytes are read first: a stream that
+    /// ends within them is uploaded from memory (its MD5 known up front, retried like bytes).
+    /// A longer one is cut into segments in order as it comes; if it then ends within the first
+    /// segment, that segment is copied (server side) to the object's name and removed, so an
+    /// object no larger than the segment size stays an ordinary object.
+    fn upload_unknown_size(
+        &self,
+        full: &str,
+        mut source: Box<dyn UploadSource>,
+        old: Option<&Parts>,
+        progress: Option<Progress>,
+    ) -> Result<(u64, HashSet<(String, String)>)> {
+        let what = format!("uploading '{full}'");
+        let kind = source.failure_kind();
+        let mut head = Vec::new();
+        let mut buf = vec![0u8; 256 * 1024];
+        while head.len() <= LOOKAHEAD {
+            match source.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Err(Error::new(
+                        kind,
+                        format!("{what}: reading the data failed: {e}"),
+                    ))
+                }
+            }
+        }
+        drop(buf);
+        let filled = head.len();
+        if filled <= LOOKAHEAD {
+            let size = filled as u64;
+            let bytes = bytes::Bytes::from(head);
+            return match self.plan(size)? {
+                Some(plan) => {
+                    self.upload_segmented(full, UploadBody::Bytes(bytes), size, plan, old, progress)
+                }
+                None => Ok((
+                    self.upload_simple(full, UploadBody::Bytes(bytes), progress)?,
+                    HashSet::new(),
+                )),
+            };
+        }
+        let limits = self.limits()?;
+        let segment_size = self
+            .config
+            .large
+            .segment_size
+            .unwrap_or(limits.max_file_size)
+            .min(limits.max_file_size)
+            .max(limits.min_segment_size);
+        self.ensure_segment_container()?;
+        let prefix = segment_prefix(full, &unique_stamp(), 0, segment_size);
+        let chain = Arc::new(Mutex::new(Chain::new(head, source)));
+        let rows = self.put_in_order(full, &prefix, segment_size, None, chain, progress);
+        if let Ok(rows) = &rows {
+            if rows.len() == 1 {
+                return self.promote_single_segment(full, &prefix, &rows[0], old);
+            }
+        }
+        self.finish_segmented(full, &prefix, rows, old)
+    }
+
+    /// Makes the one segment of a stream that turned out to fit in one object that object: a
+    /// server-side copy, checked against the segment's MD5, then the segment is removed.
+    fn promote_single_segment(
+        &self,
+        full: &str,
+        prefix: &str,
+        row: &(String, String, u64),
+        old: Option<&Parts>,
+    ) -> Result<(u64, HashSet<(String, String)>)> {
+        let (name, md5, size) = row;
+        let what = format!("uploading '{full}' (copying its only segment into place)");
+        let from = format!(
+            "/{}/{}",
+            crate::swift::names::encode_segment(&self.config.large.segment_container),
+            crate::swift::names::encode_path(name)
+        );
+        let copied = self.request(
+            &what,
+            reqwest::Method::PUT,
+            Target::Object(full),
+            self.config.timeouts.list,
+            &[("X-Copy-From", from.as_str()), ("Content-Length", "0")],
+        );
+        let result = match copied {
+            Ok(resp) if resp.status().is_success() => match crate::headers::etag(resp.headers()) {
+                Some(etag) if etag != *md5 => {
+                    let _ = self.delete_object(full);
+                    Err(Error::new(
+                            ErrorKind::Integrity,
+                            format!("{what}: the copy's ETag {etag} differs from the data's MD5 {md5}; the object was deleted"),
+                        ))
+                }
+                _ => Ok(()),
+            },
+            Ok(resp) => Err(self.object_failure(&what, &resp, full)),
+            Err(e) => Err(e),
+        };
+        self.discard_segments(prefix, old);
+        result.map(|()| {
+            log::info!("uploaded '{full}' ({size} bytes)");
+            (*size, HashSet::new())
+        })
     }
 
     /// The segments already stored under `prefix`.
@@ -421,16 +646,18 @@ impl Swift {
             w.plan.count,
             w.full
         );
-        let md5 = self.put_checked_segment(&what, &name, open(offset, len)?, len, {
-            let tx = tx.clone();
-            let abort = w.abort.clone();
-            let mut last = 0u64;
-            Box::new(move |sent, _| {
-                let _ = tx.send(sent as i64 - last as i64);
-                last = sent;
-                !abort.load(Ordering::SeqCst)
-            })
-        })?;
+        let md5 = self
+            .put_checked_segment(&what, &name, open(offset, len)?, Some(len), {
+                let tx = tx.clone();
+                let abort = w.abort.clone();
+                let mut last = 0u64;
+                Box::new(move |sent, _| {
+                    let _ = tx.send(sent as i64 - last as i64);
+                    last = sent;
+                    !abort.load(Ordering::SeqCst)
+                })
+            })?
+            .0;
         w.sent.fetch_add(1, Ordering::SeqCst);
         Ok(md5)
     }
@@ -441,14 +668,14 @@ impl Swift {
         what: &str,
         name: &str,
         source: Box<dyn UploadSource>,
-        len: u64,
+        len: Option<u64>,
         progress: Progress,
-    ) -> Result<String> {
+    ) -> Result<(String, u64)> {
         let stored = self.put(PutRequest {
             what,
             target: self.segment_target(name),
             source,
-            size: Some(len),
+            size: len,
             md5: None,
             headers: Vec::new(),
             progress: Some(progress),
@@ -461,95 +688,106 @@ impl Swift {
                     stored.md5
                 ),
             )),
-            _ => Ok(stored.md5),
+            _ => Ok((stored.md5, stored.sent)),
         }
     }
 
-    /// Uploads a stream of known size in segments, in order, on the calling thread. A segment
-    /// that fails is sent again only when the stream can rewind (it is rewound and read up to
-    /// the segment's start); otherwise the upload fails and its segments are removed.
+    /// Uploads a stream in segments of `segment_size`, in order, on the calling thread, until
+    /// `size` bytes (a promise: the stream must end there) or, for a stream of unknown size,
+    /// its end. A segment that fails is sent again only when the stream can rewind (it is
+    /// rewound and read up to the segment's start); otherwise the upload fails. Returns the
+    /// segments (name, MD5, size).
     fn put_in_order(
         &self,
         full: &str,
         prefix: &str,
-        plan: Plan,
-        size: u64,
-        source: Box<dyn UploadSource>,
+        segment_size: u64,
+        size: Option<u64>,
+        chain: Arc<Mutex<Chain>>,
         progress: Option<Progress>,
-    ) -> Result<Vec<String>> {
-        let can_rewind = source.can_rewind();
-        let failure_kind = source.failure_kind();
-        let parent = Arc::new(Mutex::new(source));
+    ) -> Result<Vec<(String, String, u64)>> {
+        let (can_rewind, failure_kind) = {
+            let c = chain.lock().unwrap_or_else(|e| e.into_inner());
+            (c.source.can_rewind(), c.source.failure_kind())
+        };
+        let read_failed = |e: std::io::Error| {
+            Error::new(
+                failure_kind,
+                format!("uploading '{full}': reading the data failed: {e}"),
+            )
+        };
         let progress = Arc::new(Mutex::new(progress));
-        let mut md5s = Vec::new();
-        for index in 0..plan.count {
-            let (offset, len) = plan.segment(index, size);
+        let mut rows = Vec::new();
+        let mut offset = 0u64;
+        loop {
+            let index = rows.len() as u64;
+            let len = size.map(|s| segment_size.min(s - offset));
+            let parent: Arc<Mutex<Box<dyn UploadSource>>> =
+                Arc::new(Mutex::new(Box::new(ChainHandle(chain.clone()))));
             let part = StreamPart {
-                parent: parent.clone(),
+                parent,
                 offset,
-                len,
-                left: len,
+                len: len.unwrap_or(segment_size),
+                left: len.unwrap_or(segment_size),
                 can_rewind,
                 failure_kind,
             };
-            let what = format!(
-                "uploading segment {} of {} of '{full}'",
-                index + 1,
-                plan.count
-            );
+            let what = match size {
+                Some(s) => format!(
+                    "uploading segment {} of {} of '{full}'",
+                    index + 1,
+                    s.div_ceil(segment_size)
+                ),
+                None => format!("uploading segment {} of '{full}'", index + 1),
+            };
             let shared = progress.clone();
             let report: Progress = Box::new(move |sent, _| {
                 match shared.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
-                    Some(p) => p(offset + sent, Some(size)),
+                    Some(p) => p(offset + sent, size),
                     None => true,
                 }
             });
             let name = segment_name(prefix, index);
-            md5s.push(self.put_checked_segment(&what, &name, Box::new(part), len, report)?);
+            let (md5, sent) =
+                self.put_checked_segment(&what, &name, Box::new(part), len, report)?;
+            rows.push((name, md5, sent));
+            offset += sent;
+            // A short segment of a stream of unknown size is its end.
+            if size.is_none() && sent < segment_size {
+                break;
+            }
+            // Otherwise one more byte tells whether the stream goes on.
+            let more = chain
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .peek()
+                .map_err(read_failed)?;
+            match size {
+                Some(s) if offset >= s && more => {
+                    return Err(Error::new(
+                        failure_kind,
+                        format!("uploading '{full}': the data goes on past the {s} bytes its size promised; nothing was stored"),
+                    ))
+                }
+                Some(s) if offset >= s => break,
+                // Ended early: the next segment's promise reports how far it got.
+                Some(_) => {}
+                None if !more => break,
+                None => {}
+            }
         }
-        // The size was a promise: the stream must end here.
-        let mut probe = [0u8; 1];
-        let more = parent
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .read(&mut probe)
-            .map_err(|e| {
-                Error::new(
-                    failure_kind,
-                    format!("uploading '{full}': reading the data failed: {e}"),
-                )
-            })?;
-        if more > 0 {
-            return Err(Error::new(
-                failure_kind,
-                format!("uploading '{full}': the data goes on past the {size} bytes its size promised; nothing was stored"),
-            ));
-        }
-        Ok(md5s)
+        Ok(rows)
     }
 
-    /// PUTs the manifest that makes the segments one object, and checks Swift's ETag for it.
+    /// PUTs the manifest that makes the segments `rows` (name, MD5, size) one object, and
+    /// checks Swift's ETag for it.
     fn put_manifest(
         &self,
         full: &str,
         container: &str,
-        prefix: &str,
-        plan: Plan,
-        size: u64,
-        md5s: &[String],
+        rows: &[(String, String, u64)],
     ) -> Result<()> {
-        let rows: Vec<(String, String, u64)> = md5s
-            .iter()
-            .enumerate()
-            .map(|(i, md5)| {
-                let i = i as u64;
-                (
-                    segment_name(prefix, i),
-                    md5.clone(),
-                    plan.segment(i, size).1,
-                )
-            })
-            .collect();
+        let size: u64 = rows.iter().map(|r| r.2).sum();
         let body = manifest_body(container, &rows);
         let len = body.len() as u64;
         let what = format!("storing the manifest of '{full}'");
@@ -566,7 +804,7 @@ impl Swift {
             headers: Vec::new(),
             progress: None,
         })?;
-        let expected = slo_etag(md5s.iter().map(String::as_str));
+        let expected = slo_etag(rows.iter().map(|r| r.1.as_str()));
         if let Some(etag) = stored.etag {
             if etag != expected {
                 let _ = self.delete_object(full);
@@ -578,7 +816,7 @@ impl Swift {
         }
         log::info!(
             "uploaded '{full}' ({size} bytes in {} segments)",
-            md5s.len()
+            rows.len()
         );
         Ok(())
     }
