@@ -788,7 +788,7 @@ impl Swift {
         rows: &[(String, String, u64)],
     ) -> Result<()> {
         let size: u64 = rows.iter().map(|r| r.2).sum();
-        let body = manifest_body(container, &rows);
+        let body = manifest_body(container, rows);
         let len = body.len() as u64;
         let what = format!("storing the manifest of '{full}'");
         let stored = self.put(PutRequest {
