@@ -35,6 +35,15 @@ fn temp_dir(tag: &str) -> PathBuf {
     d
 }
 
+/// The tests that give no segment size count on the test bed's limit of 32 MiB.
+fn assert_cluster_limit_is_32_mib() {
+    let limit = var("OSD_MAX_FILE_SIZE");
+    assert_eq!(
+        limit, "33554432",
+        "the test bed runs with max_file_size={limit} (left so by make bench?): run `bash tests/openstack/testbed.sh start` without OSD_MAX_FILE_SIZE and source its env.sh again"
+    );
+}
+
 fn open(tb: &Testbed, container: &str, options: &str) -> Destination {
     let d = Destination::open(&format!(
         "{}{options}",
@@ -107,6 +116,7 @@ fn capture_log(needle: &str) -> Arc<Mutex<Vec<String>>> {
 #[test]
 fn a_file_larger_than_the_cluster_allows_is_stored_and_restored_with_no_option() {
     let Some(tb) = testbed() else { return };
+    assert_cluster_limit_is_32_mib();
     let c = unique_container("slo");
     let d = open(&tb, &c, "");
     let dir = temp_dir("big");
@@ -537,6 +547,7 @@ fn rclone_reads_our_large_objects_and_we_read_its() {
 #[test]
 fn streams_of_unknown_size_are_segmented_as_they_come() {
     let Some(tb) = testbed() else { return };
+    assert_cluster_limit_is_32_mib();
     let c = unique_container("unknown");
     let d = open(&tb, &c, "");
     let small_segments = Destination::open(&format!(

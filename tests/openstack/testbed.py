@@ -227,6 +227,13 @@ def token_expiration():
     return int(raw)
 
 
+def max_file_size():
+    raw = os.environ.get('OSD_MAX_FILE_SIZE', '33554432')
+    if not raw.isdigit() or int(raw) < 1048576:
+        raise Fail('OSD_MAX_FILE_SIZE must be a number of bytes, at least 1048576, not %r' % raw)
+    return int(raw)
+
+
 def env_text(creds, expiration):
     exports = [
         ('OSD_STATE_DIR', STATE), ('OSD_AUTH_V3', KEYSTONE_URL), ('OSD_AUTH_V2', V2_URL),
@@ -237,7 +244,8 @@ def env_text(creds, expiration):
         ('OSD_PASSWORD2', creds['user2_password']), ('OSD_PROJECT2', PROJECT2),
         ('OSD_READER_USER', READER), ('OSD_READER_PASSWORD', creds['reader_password']),
         ('OSD_ADMIN_USER', ADMIN), ('OSD_ADMIN_PASSWORD', creds['admin_password']),
-        ('OSD_ADMIN_PROJECT', 'admin'), ('OSD_TOKEN_EXPIRATION', str(expiration))]
+        ('OSD_ADMIN_PROJECT', 'admin'), ('OSD_TOKEN_EXPIRATION', str(expiration)),
+        ('OSD_MAX_FILE_SIZE', str(max_file_size()))]
     return ('# written by tests/openstack/testbed.sh; source it to reach the test bed\n'
             + ''.join('export %s=%s\n' % (k, shlex.quote(v)) for k, v in exports))
 
@@ -255,8 +263,10 @@ default = yes
 # hundred objects and a client that asks for more than the cluster allows is caught (412).
 container_listing_limit = 200
 # Far lower than Swift's default (5 GiB + 2), so that objects "larger than the cluster allows"
-# (stored as segmented large objects with no option given) take seconds: 32 MiB.
-max_file_size = 33554432
+# (stored as segmented large objects with no option given) take seconds: 32 MiB unless
+# OSD_MAX_FILE_SIZE says otherwise (make bench raises it, so that curl can send a large object
+# whole; the next start without it brings the tests' limit back).
+max_file_size = {max_file_size}
 """
 
 SERVER_COMMON = """[DEFAULT]
@@ -334,7 +344,8 @@ def swift_configs(creds, expiration):
                   devices=DEVICES, state=STATE)
     filters = lambda names: ''.join('\n[filter:%s]\nuse = egg:swift#%s\n' % (n, n.replace('-', '_'))
                                     for n in names)
-    c = {'swift.conf': SWIFT_CONF.format(suffix=creds['hash_suffix'])}
+    c = {'swift.conf': SWIFT_CONF.format(suffix=creds['hash_suffix'],
+                                         max_file_size=max_file_size())}
     for kind in ('account', 'container', 'object'):
         c[kind + '-server.conf'] = SERVER_COMMON.format(
             port=PORT[kind], name=kind + '-server', pipeline='healthcheck %s-server' % kind,
