@@ -605,3 +605,37 @@ fn streams_of_unknown_size_are_segmented_as_they_come() {
     assert!(names_in(&tb, &segc).is_empty());
     d.delete_container(true).unwrap();
 }
+
+#[test]
+fn a_dynamic_manifest_whose_prefix_is_not_a_folder_deletes_only_itself() {
+    let Some(tb) = testbed() else { return };
+    let c = unique_container("dloprefix");
+    let d = open(&tb, &c, "");
+    let dir = temp_dir("dloprefix");
+    d.put_bytes("backup-2025", b"another backup").unwrap();
+    d.put_bytes("backup/1", b"part").unwrap();
+    std::fs::write(dir.join("empty"), b"").unwrap();
+    // A DLO whose segments are "every object starting with 'backup'": other files match too.
+    let manifest = format!("X-Object-Manifest: {c}/backup");
+    swift_cli(
+        &[
+            "upload",
+            "--header",
+            &manifest,
+            "--object-name",
+            "dlo",
+            &c,
+            "empty",
+        ],
+        &dir,
+    );
+    assert_eq!(
+        d.stat("dlo").unwrap().size,
+        Some(("another backup".len() + "part".len()) as u64)
+    );
+    d.delete("dlo").unwrap();
+    assert_eq!(d.get_bytes("backup-2025").unwrap(), b"another backup");
+    assert_eq!(d.get_bytes("backup/1").unwrap(), b"part");
+    d.delete_container(true).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -5,6 +5,9 @@
 #   BENCH_SMALL   number of small objects (default 300), BENCH_SMALL_BYTES their size (16384)
 #   BENCH_THREADS parallel uploads for the small objects (default 8)
 #   BENCH_PROFILE cargo profile of our side (default release)
+#   BENCH_SEG_MIB segment size of the large-object comparison (default 64), BENCH_RUNS its runs (3)
+# The test bed is started with a 5 GiB max_file_size for the run (so that curl can send the large
+# object whole) and brought back to the tests' 32 MiB at the end.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -18,12 +21,14 @@ bash scripts/install-deps.sh >/dev/null
 echo "building the benchmark ($PROFILE profile)…"
 cargo build --profile "$PROFILE" --example bench 2>&1 | tail -1
 BIN="$ROOT/target/$([ "$PROFILE" = dev ] && echo debug || echo "$PROFILE")/examples/bench"
-bash tests/openstack/testbed.sh start >/dev/null
+SEG=${BENCH_SEG_MIB:-64}
+RUNS=${BENCH_RUNS:-3}
+OSD_MAX_FILE_SIZE=5368709122 bash tests/openstack/testbed.sh start >/dev/null
 # shellcheck disable=SC1091
 source "${OSD_STATE_DIR:-/tmp/openstack-dest-testbed}/env.sh"
 
 work=$(mktemp -d /tmp/osd-bench.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf "$work"; env -u OSD_MAX_FILE_SIZE bash tests/openstack/testbed.sh start >/dev/null' EXIT
 head -c $((MIB * 1048576)) /dev/urandom > "$work/large.bin"
 mkdir -p "$work/small"
 for i in $(seq 1 "$COUNT"); do head -c "$SMALL" /dev/zero > "$work/small/f$i"; done
@@ -78,3 +83,45 @@ printf '%-34s %8s %8s\n' "small uploads, sequential" "$(ratio "$(get small_put_s
 printf '%-34s %8s %8s\n' "small uploads, $THREADS in parallel" "$(ratio "$(get small_put_par_seconds)" "$curl_par")" "$(ratio "$(get small_put_par_seconds)" "$sc_par")"
 
 for c in "$c_sc" "$c_curl" "$c_ours"; do swift delete "$c" >/dev/null 2>&1 || true; done
+
+# ---- A large object over the segment size: ours (the C CLI, segments in parallel) against curl
+# sending it whole and python-swiftclient's segmented upload, medians of $RUNS runs, each a whole
+# process timed with its peak memory by /usr/bin/time.
+echo
+echo "large object in $SEG MiB segments (ours: examples/c/oscli.c on the $PROFILE library, 4 threads; swift: --use-slo --segment-threads 4), medians of $RUNS runs:"
+cargo build --profile "$PROFILE" --lib 2>&1 | tail -1
+LIBDIR="$ROOT/target/$([ "$PROFILE" = dev ] && echo debug || echo "$PROFILE")"
+mkdir -p "$work/lib"
+ln -sf "$LIBDIR/libopenstack_dest.so" "$work/lib/libopenstack_dest.so.0"
+ln -sf "$LIBDIR/libopenstack_dest.so" "$work/lib/libopenstack_dest.so"
+cc -O2 -Iinclude examples/c/oscli.c -L"$work/lib" -lopenstack_dest -Wl,-rpath,"$work/lib" -o "$work/oscli"
+c_seg="bench-seg-$$"
+SEG_URL="openstack://$c_seg/?auth-username=$OSD_USER&auth-password=$OSD_PASSWORD&openstack-tenant-name=$OSD_PROJECT&openstack-domain-name=Default&openstack-authuri=$OSD_AUTH_V3&openstack-segment-size=${SEG}MiB&openstack-segment-threads=4"
+OPENSTACK_DEST_URL=$SEG_URL "$work/oscli" mkcontainer
+curl -sf -X PUT -H "$H" "$STORAGE/$c_seg" -o /dev/null
+# measure NAME CMD...: appends "seconds peak_kib" of one run to $work/m-NAME
+measure() { local name=$1; shift; /usr/bin/time -f "%e %M" -o "$work/t" "$@" >/dev/null 2>&1 || { echo "bench: $name failed" >&2; exit 1; }; cat "$work/t" >> "$work/m-$name"; }
+median() { awk -v col="$2" '{ print $col }' "$work/m-$1" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+cd "$work"
+for _ in $(seq 1 "$RUNS"); do
+  measure ours_put env OPENSTACK_DEST_URL="$SEG_URL" "$work/oscli" put big large.bin
+  measure ours_get env OPENSTACK_DEST_URL="$SEG_URL" "$work/oscli" get big "$work/ours.big"
+  measure curl_put curl -sf -H "$H" -T large.bin "$STORAGE/$c_seg/whole"
+  measure curl_get curl -sf -H "$H" "$STORAGE/$c_seg/whole" -o "$work/curl.big"
+  measure swift_put swift upload --use-slo --segment-size "${SEG}M" --segment-threads 4 --object-name sc "$c_seg" large.bin
+  measure swift_get swift download "$c_seg" sc -o "$work/sc.big"
+done
+cd "$ROOT"
+cmp -s "$work/ours.big" "$work/large.bin" && cmp -s "$work/sc.big" "$work/large.bin" || { echo "bench: a download differs from the file" >&2; exit 1; }
+printf '%-26s %10s %10s %12s %12s\n' "" "wall s" "peak MiB" "ours/curl" "ours/swift"
+for op in put get; do
+  for who in ours curl swift; do
+    printf '%-26s %10s %10s' "$who $op" "$(median "${who}_$op" 1)" "$(awk -v k="$(median "${who}_$op" 2)" 'BEGIN { printf "%.1f", k / 1024 }')"
+    if [ "$who" = ours ]; then
+      printf ' %12s %12s' "$(ratio "$(median ours_$op 1)" "$(median curl_$op 1)")" "$(ratio "$(median ours_$op 1)" "$(median swift_$op 1)")"
+    fi
+    echo
+  done
+done
+swift delete "$c_seg" >/dev/null 2>&1 || true
+swift delete "${c_seg}_segments" >/dev/null 2>&1 || true

@@ -418,8 +418,11 @@ impl Swift {
                 doomed.extend(refs.into_iter().map(|r| (r.container, r.name)));
             }
             Parts::Dynamic { container, prefix } => {
-                if prefix.is_empty() {
-                    log::warning!("the old dynamic large object names every object of '{container}' as its segments; none were deleted");
+                // Its segments are whatever the prefix matches: only a prefix that is a folder
+                // of its own (`x_segments/name/...`, as swiftclient and rclone write them) is
+                // taken as segments; `backup` would also match `backup-2025`, another backup.
+                if prefix.is_empty() || !prefix.ends_with('/') {
+                    log::warning!("the dynamic large object's segments are every object of '{container}' starting with '{prefix}', which may be other files: none were deleted");
                     return;
                 }
                 let listed = self.list_pages_in(&container, &prefix, "", true, |page| {

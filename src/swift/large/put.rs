@@ -227,6 +227,9 @@ impl Swift {
             (_, _, body) => (self.upload_simple(full, body, progress)?, HashSet::new()),
         };
         if let Some(old) = old {
+            let mut keep = keep;
+            // A dynamic manifest's prefix may cover the object's own name.
+            keep.insert((self.config.container.clone(), full.to_string()));
             self.remove_parts(old, &keep);
         }
         Ok(sent)
