@@ -47,6 +47,8 @@ struct Feed {
     progress: Option<Progress>,
     failure: Option<Error>,
     label: String,
+    /// Whether the progress callback has been called (an empty sized body is never read).
+    reported: bool,
 }
 
 impl Feed {
@@ -81,6 +83,7 @@ impl Feed {
         self.keep_promise(n)?;
         // Every chunk is reported, and an empty source once, so the host always sees the end.
         if n > 0 || self.sent == 0 {
+            self.reported = true;
             if let Some(p) = self.progress.as_mut() {
                 if !p(self.sent, self.total) {
                     return Err(self.fail(
@@ -449,6 +452,7 @@ impl Swift {
             progress: req.progress,
             failure: None,
             label: req.what.to_string(),
+            reported: false,
         }));
         let deadline = self
             .config
@@ -479,6 +483,14 @@ impl Swift {
         )?;
         let etag = crate::headers::etag(resp.headers());
         let mut f = feed.lock().unwrap_or_else(|e| e.into_inner());
+        if !f.reported {
+            // An empty body is not read, but the host still sees the end (a cancel comes too
+            // late to matter: nothing was sent).
+            let (sent, total) = (f.sent, f.total);
+            if let Some(p) = f.progress.as_mut() {
+                let _ = p(sent, total);
+            }
+        }
         let md5 = match f.md5.take() {
             Some(m) => hex(&m.finalize()),
             None => req.md5.clone().unwrap_or_default(),

@@ -418,20 +418,32 @@ impl Swift {
                 doomed.extend(refs.into_iter().map(|r| (r.container, r.name)));
             }
             Parts::Dynamic { container, prefix } => {
-                // Its segments are whatever the prefix matches: only a prefix that is a folder
-                // of its own (`x_segments/name/...`, as swiftclient and rclone write them) is
-                // taken as segments; `backup` would also match `backup-2025`, another backup.
-                if prefix.is_empty() || !prefix.ends_with('/') {
-                    log::warning!("the dynamic large object's segments are every object of '{container}' starting with '{prefix}', which may be other files: none were deleted");
+                // Its segments are whatever the prefix matches. Only names in a folder of the
+                // prefix's own are taken as segments (`x_segments/name/1`, as swiftclient and
+                // rclone write them): `backup` would also match `backup-2025`, another file.
+                if prefix.is_empty() {
+                    log::warning!("the dynamic large object's segments are every object of '{container}': none were deleted");
                     return;
                 }
+                let folder =
+                    |name: &str| prefix.ends_with('/') || name[prefix.len()..].starts_with('/');
+                let mut skipped = 0usize;
                 let listed = self.list_pages_in(&container, &prefix, "", true, |page| {
-                    doomed.extend(page.into_iter().map(|e| (container.clone(), e.name)));
+                    for e in page {
+                        if folder(&e.name) {
+                            doomed.push((container.clone(), e.name));
+                        } else {
+                            skipped += 1;
+                        }
+                    }
                     Ok(true)
                 });
                 if let Err(e) = listed {
                     log::warning!("the old segments under '{container}/{prefix}' could not be listed, so they were left: {e}");
                     return;
+                }
+                if skipped > 0 {
+                    log::warning!("{skipped} objects of '{container}' start with the segment prefix '{prefix}' but are not in its folder: they were left");
                 }
             }
         }
