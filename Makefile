@@ -47,7 +47,9 @@ testbed-start:
 testbed-stop:
 	bash tests/openstack/testbed.sh stop
 
-install: $(PROFILE)
+# The installed library carries its versioned SONAME (builds in the checkout have none).
+install:
+	OPENSTACK_DEST_SONAME=1 cargo build $(if $(filter release,$(PROFILE)),--release,)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR)/pkgconfig
 	install -m 0755 target/$(PROFILE)/libopenstack_dest.so $(DESTDIR)$(LIBDIR)/libopenstack_dest.so.$(VERSION)
 	ln -sf libopenstack_dest.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libopenstack_dest.so.$(MAJOR)

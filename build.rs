@@ -37,7 +37,14 @@ fn main() {
         .unwrap_or_else(|e| panic!("cbindgen could not generate the header: {e}"))
         .write_to_file(out.join("openstack_dest.h"));
 
-    if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
+    // The versioned SONAME is for installed copies (`make install` sets OPENSTACK_DEST_SONAME).
+    // A build in the checkout has none, so a program linked with `-Ltarget/debug
+    // -lopenstack_dest` asks for `libopenstack_dest.so`, the file cargo writes, and runs from the
+    // checkout (`-Wl,-rpath` or LD_LIBRARY_PATH) with no link of its own.
+    println!("cargo:rerun-if-env-changed=OPENSTACK_DEST_SONAME");
+    if env::var_os("OPENSTACK_DEST_SONAME").is_some()
+        && env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux")
+    {
         println!(
             "cargo:rustc-cdylib-link-arg=-Wl,-soname,libopenstack_dest.so.{}",
             numbers[0]

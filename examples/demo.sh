@@ -37,13 +37,10 @@ stamp=$(date +%Y%m%d-%H%M%S)
 base="auth-username=$OSD_USER&openstack-tenant-name=$OSD_PROJECT&openstack-domain-name=Default&openstack-authuri=$OSD_AUTH_V3&openstack-region=$OSD_REGION2"
 
 step "C: examples/c/backup_dir backs up, restores and compares (through $OSD_REGION2)"
-# Programs linked with -lopenstack_dest ask for the SONAME (libopenstack_dest.so.0), which cargo
-# does not create; `make install` does. Here a link beside the demo programs stands in for it.
-soname=$(objdump -p "$LIB" | awk '$1 == "SONAME" { print $2 }')
-ln -sfn "$LIB" "target/demo/$soname"
+# Built against the checkout the way README says: the library is found through the rpath.
 for prog in backup_dir oscli; do
   cc -std=c99 -Wall -Wextra -Werror -I include "examples/c/$prog.c" -L target/debug -lopenstack_dest \
-    -Wl,-rpath,"$ROOT/target/demo" -o "target/demo/$prog"
+    -Wl,-rpath,"$ROOT/target/debug" -o "target/demo/$prog"
 done
 export OPENSTACK_DEST_URL="openstack://demo-c-$stamp/backup?$base&auth-password=$OSD_PASSWORD"
 target/demo/oscli mkcontainer

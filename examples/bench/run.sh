@@ -91,10 +91,7 @@ echo
 echo "large object in $SEG MiB segments (ours: examples/c/oscli.c on the $PROFILE library, 4 threads; swift: --use-slo --segment-threads 4), medians of $RUNS runs:"
 cargo build --profile "$PROFILE" --lib 2>&1 | tail -1
 LIBDIR="$ROOT/target/$([ "$PROFILE" = dev ] && echo debug || echo "$PROFILE")"
-mkdir -p "$work/lib"
-ln -sf "$LIBDIR/libopenstack_dest.so" "$work/lib/libopenstack_dest.so.0"
-ln -sf "$LIBDIR/libopenstack_dest.so" "$work/lib/libopenstack_dest.so"
-cc -O2 -Iinclude examples/c/oscli.c -L"$work/lib" -lopenstack_dest -Wl,-rpath,"$work/lib" -o "$work/oscli"
+cc -O2 -Iinclude examples/c/oscli.c -L"$LIBDIR" -lopenstack_dest -Wl,-rpath,"$LIBDIR" -o "$work/oscli"
 c_seg="bench-seg-$$"
 SEG_URL="openstack://$c_seg/?auth-username=$OSD_USER&auth-password=$OSD_PASSWORD&openstack-tenant-name=$OSD_PROJECT&openstack-domain-name=Default&openstack-authuri=$OSD_AUTH_V3&openstack-segment-size=${SEG}MiB&openstack-segment-threads=4"
 OPENSTACK_DEST_URL=$SEG_URL "$work/oscli" mkcontainer
