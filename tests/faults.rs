@@ -772,3 +772,108 @@ fn retries_of_authentication_and_the_request_share_one_budget() {
     assert_eq!(posts.load(Ordering::SeqCst), 3);
     assert_eq!(f.count("GET", "/v1/"), 2);
 }
+
+/// A Swift for segmented uploads: segments are kept in memory, listed and deleted; `etag` gives
+/// the ETag answered for a stored segment (by its name and body); manifests get `manifest`.
+type Segments = Arc<Mutex<std::collections::BTreeMap<String, Vec<u8>>>>;
+
+fn segment_store(
+    etag: impl Fn(&str, &[u8]) -> String + Send + Sync + 'static,
+    manifest: u16,
+) -> (Fake, Segments) {
+    let store: Segments = Arc::default();
+    let s2 = store.clone();
+    let seg = "/v1/AUTH_p/c_segments";
+    let f = fake(move |r, _| {
+        let path = r.path.as_str();
+        let segment = path.strip_prefix(seg).and_then(|p| p.strip_prefix('/'));
+        match (r.method.as_str(), segment) {
+            ("PUT", Some(name)) => {
+                let tag = etag(name, &r.body);
+                s2.lock().unwrap().insert(name.to_string(), r.body.clone());
+                Action::Respond {
+                    status: 201,
+                    headers: vec![("Etag".into(), tag)],
+                    body: vec![],
+                }
+            }
+            ("DELETE", Some(name)) => {
+                s2.lock().unwrap().remove(name);
+                Action::status(204)
+            }
+            ("GET", None) if path.starts_with(&format!("{seg}?")) => {
+                let rows: Vec<serde_json::Value> = if path.contains("marker=") {
+                    Vec::new()
+                } else {
+                    s2.lock()
+                        .unwrap()
+                        .iter()
+                        .map(|(n, b)| serde_json::json!({"name": n, "bytes": b.len(), "hash": md5_hex(b)}))
+                        .collect()
+                };
+                Action::Respond {
+                    status: 200,
+                    headers: vec![],
+                    body: serde_json::to_vec(&rows).unwrap(),
+                }
+            }
+            ("PUT", None) if path.contains("multipart-manifest=put") => Action::status(manifest),
+            ("PUT" | "HEAD", None) => Action::status(201),
+            _ => Action::status(404),
+        }
+    });
+    (f, store)
+}
+
+#[test]
+fn a_segment_swift_stored_differently_fails_the_upload_and_leaves_nothing() {
+    // Swift's ETag for the second segment is not the MD5 of what was sent: corrupted on the way.
+    let (f, store) = segment_store(
+        |name, body| {
+            if name.ends_with("00000001") {
+                "0".repeat(32)
+            } else {
+                md5_hex(body)
+            }
+        },
+        201,
+    );
+    let d = Destination::open(&v3_url(
+        &f,
+        "c",
+        "pw",
+        "&openstack-segment-size=10&openstack-segment-threads=2",
+    ))
+    .unwrap();
+    let e = d.put_bytes("obj", &[7u8; 35]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Integrity, "{e}");
+    assert!(e.message().contains("segment 2 of 4"), "{e}");
+    assert_eq!(
+        f.count("PUT", "/v1/AUTH_p/c/pre/obj"),
+        0,
+        "no manifest was sent"
+    );
+    assert!(
+        store.lock().unwrap().is_empty(),
+        "{:?}",
+        store.lock().unwrap().keys()
+    );
+}
+
+#[test]
+fn a_manifest_swift_refuses_leaves_no_segment_unless_asked() {
+    let manifests = |f: &Fake| f.count("PUT", "/v1/AUTH_p/c/pre/obj?multipart-manifest=put");
+    let (f, store) = segment_store(|_, body| md5_hex(body), 400);
+    let d = Destination::open(&v3_url(&f, "c", "pw", "&openstack-segment-size=10")).unwrap();
+    let e = d.put_bytes("obj", &[1u8; 25]).unwrap_err();
+    assert_eq!(e.http_status(), Some(400), "{e}");
+    assert_eq!(manifests(&f), 1);
+    assert!(store.lock().unwrap().is_empty());
+
+    // With openstack-leave-segments they stay, for the next upload of the same data to reuse.
+    let (f, store) = segment_store(|_, body| md5_hex(body), 400);
+    let opts = "&openstack-segment-size=10&openstack-leave-segments=true";
+    let d = Destination::open(&v3_url(&f, "c", "pw", opts)).unwrap();
+    assert!(d.put_bytes("obj", &[1u8; 25]).is_err());
+    assert_eq!(store.lock().unwrap().len(), 3);
+}
