@@ -144,10 +144,12 @@ def unique(prefix: str = "pyosd") -> str:
 
 @pytest.fixture
 def container(server: Server) -> Iterator[str]:
-    """A unique container name (created by the test through the binding); removed afterwards."""
+    """A unique container name (created by the test through the binding); removed afterwards, with
+    the container that holds its large objects' segments by default (<name>_segments)."""
     name = unique()
     yield name
     remove_container(server.v3_url(name), name)
+    remove_container(server.v3_url(name + "_segments"), name + "_segments")
 
 
 def remove_container(url: str, name: str) -> None:

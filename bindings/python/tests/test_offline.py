@@ -212,6 +212,13 @@ def test_argument_checks(offline: Destination, tmp_path: Path) -> None:
         offline.put("a", f)  # type: ignore[arg-type]
     with open(text, "w") as f, pytest.raises(TypeError, match="binary"):
         offline.get("a", f)  # type: ignore[call-overload]
+    # get_range: a negative or too large offset or length would wrap in ctypes' uint64_t.
+    for offset, length in ((-1, 1), (0, -1), (2**64, 1), (0, 2**64)):
+        with pytest.raises(InvalidArgumentError, match="negative|over"):
+            offline.get_range("a", offset, length)
+    for offset, length in ((1.5, 1), (0, "1"), (True, 1)):
+        with pytest.raises(TypeError):
+            offline.get_range("a", offset, length)  # type: ignore[arg-type]
 
 
 def test_nul_in_any_name_or_path_is_refused_before_the_library(offline: Destination, tmp_path: Path) -> None:
@@ -234,6 +241,7 @@ def test_nul_in_any_name_or_path_is_refused_before_the_library(offline: Destinat
         "get(stream)": lambda: offline.get("keep\0x", sink),
         "get(path)": lambda: offline.get("keep", bad_path),
         "get(PathLike)": lambda: offline.get("keep", Path(bad_path)),
+        "get_range": lambda: offline.get_range("keep\0x", 0, 1),
         "stat": lambda: offline.stat("keep\0x"),
         "delete": lambda: offline.delete("keep\0x"),
         "rename(old)": lambda: offline.rename("keep\0x", "b"),

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import logging
 import os
 import threading
 import time
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -448,12 +450,27 @@ def _reset_peak() -> bool:
 
 
 @pytest.mark.large
-def test_large_file_streams_in_bounded_memory(dest: Destination, tmp_path: Path) -> None:
+def slo_etag(segment_md5s: List[str]) -> str:
+    """Swift's ETag of a Static Large Object: the MD5 of its segments' MD5 hex digests."""
+    return md5("".join(segment_md5s).encode("ascii"))
+
+
+def swift_max_file_size(server: Server) -> int:
+    with urllib.request.urlopen(server.swift1.rstrip("/") + "/info", timeout=30) as resp:
+        return int(json.load(resp)["swift"]["max_file_size"])
+
+
+def test_large_file_streams_in_bounded_memory(server: Server, dest: Destination, tmp_path: Path) -> None:
     if not os.path.exists("/proc/self/status"):
         pytest.skip("needs /proc/self/status to measure peak memory")
     size = 160 * MiB + 12345  # more than the 64 MiB allowed growth: holding it would show
+    # Over the cluster's max_file_size (32 MiB in the test bed) the upload is a Static Large
+    # Object in segments of that size (the default), and Swift's ETag is the SLO one.
+    segment = swift_max_file_size(server)
+    assert 4 * MiB <= segment and segment % (4 * MiB) == 0, segment
     src = tmp_path / "large.bin"
     digest = hashlib.sha256()
+    segment_md5s: List[str] = []
     md = hashlib.md5()
     block = os.urandom(4 * MiB)
     with open(src, "wb") as f:
@@ -467,7 +484,11 @@ def test_large_file_streams_in_bounded_memory(dest: Destination, tmp_path: Path)
             md.update(chunk)
             written += len(chunk)
             i += 1
+            if written % segment == 0 or written == size:
+                segment_md5s.append(md.hexdigest())
+                md = hashlib.md5()
     del block
+    assert len(segment_md5s) > 1
 
     base = _vm_kib("VmRSS") if _reset_peak() else _vm_kib("VmHWM")
     progress: List[int] = []
@@ -476,7 +497,7 @@ def test_large_file_streams_in_bounded_memory(dest: Destination, tmp_path: Path)
     assert progress and progress[-1] == size
     entry = dest.stat("large.bin")
     assert entry.size == size
-    assert entry.etag == md.hexdigest()
+    assert entry.etag == slo_etag(segment_md5s)
 
     out = tmp_path / "large.out"
     back = hashlib.sha256()
@@ -570,3 +591,91 @@ def test_list_each_prefix_is_relative_to_the_destination_prefix(server: Server, 
             d.list("bad\0prefix")
         with pytest.raises(InvalidArgumentError):
             d.iter_entries("bad\0prefix")
+
+
+# ---- ranged reads and large (segmented) objects -------------------------------------------------
+
+
+def test_get_range_exact_bytes_and_past_the_end(dest: Destination) -> None:
+    data = os.urandom(100_000)
+    dest.put("r.bin", data)
+    assert dest.get_range("r.bin", 0, len(data)) == data
+    assert dest.get_range("r.bin", 12_345, 777) == data[12_345 : 12_345 + 777]
+    assert dest.get_range("r.bin", len(data) - 1, 1) == data[-1:]
+    got = dest.get_range("r.bin", 1, 2)
+    assert type(got) is bytes and got == data[1:3]
+    # Length 0 reads nothing, at the start or at the very end.
+    assert dest.get_range("r.bin", 0, 0) == b""
+    assert dest.get_range("r.bin", len(data), 0) == b""
+    # Past the end is an error, never a short read.
+    for offset, length in ((len(data) - 1, 2), (0, len(data) + 1), (len(data), 1), (10 * MiB, 1)):
+        with pytest.raises(InvalidArgumentError, match="past the end") as info:
+            dest.get_range("r.bin", offset, length)
+        assert info.value.status == Status.INVALID_ARGUMENT
+    with pytest.raises(NotFoundError):
+        dest.get_range("missing.bin", 0, 1)
+    with pytest.raises(InvalidArgumentError, match="NUL"):
+        dest.get_range("r.bin\0x", 0, 1)
+
+
+def test_segmented_round_trip_progress_on_the_calling_thread(
+    server: Server, container: str, tmp_path: Path
+) -> None:
+    size = 5 * MiB + 4321  # five full 1 MiB segments and a short sixth
+    data = os.urandom(size)
+    src = tmp_path / "big.bin"
+    src.write_bytes(data)
+    caller = threading.get_ident()
+    seen: List[Tuple[int, Optional[int], int]] = []
+
+    def progress(done: int, total: Optional[int]) -> None:
+        seen.append((done, total, threading.get_ident()))
+
+    segments = container + "_segments"  # the default segment container (removed by the fixture)
+    with Destination(server.v3_url(container), {"openstack-segment-size": "1MiB"}) as d:
+        d.create_container()
+        d.put("big.bin", src, progress=progress)
+        assert seen, "no progress reported"
+        assert {t for _, _, t in seen} == {caller}, "progress ran on a worker thread"
+        assert seen[-1][:2] == (size, size)
+        assert all(total == size for _, total, _ in seen)
+        done = [n for n, _, _ in seen]
+        assert done == sorted(done) and done[-1] == size
+        entry = d.stat("big.bin")
+        assert entry.size == size
+        assert entry.etag == slo_etag([md5(data[i : i + MiB]) for i in range(0, size, MiB)])
+        with Destination(server.v3_url(segments)) as seg:
+            assert [e.size for e in seg.list(recursive=True)] == [MiB] * 5 + [4321]
+
+        # A range across the first segment boundary, and the whole object back.
+        assert d.get_range("big.bin", MiB - 3, 6) == data[MiB - 3 : MiB + 3]
+        assert d.get_range("big.bin", size - 10, 10) == data[-10:]
+        with pytest.raises(InvalidArgumentError, match="past the end"):
+            d.get_range("big.bin", size - 10, 11)
+        back = tmp_path / "back.bin"
+        d.get("big.bin", back)
+        assert md5(back.read_bytes()) == md5(data) and back.read_bytes() == data
+
+        # delete removes the manifest and its segments.
+        d.delete("big.bin")
+        with pytest.raises(NotFoundError):
+            d.stat("big.bin")
+        with Destination(server.v3_url(segments)) as seg:
+            assert seg.list(recursive=True) == []
+
+        # Cancelling (progress returns False) stops the upload and leaves no segment.
+        calls: List[int] = []
+
+        def cancel(done: int, total: Optional[int]) -> bool:
+            calls.append(threading.get_ident())
+            return done < 2 * MiB
+
+        with pytest.raises(CancelledError) as info:
+            d.put("cancelled.bin", src, progress=cancel)
+        assert info.value.status == Status.CANCELLED
+        assert calls and set(calls) == {caller}
+        with pytest.raises(NotFoundError):
+            d.stat("cancelled.bin")
+        assert d.list() == []
+        with Destination(server.v3_url(segments)) as seg:
+            assert seg.list(recursive=True) == []

@@ -135,6 +135,8 @@ FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
     'os_put_file_ex': (c_int, [c_void_p, c_char_p, c_char_p, PROGRESS_CB, c_void_p]),
     'os_put_stream': (c_int, [c_void_p, c_char_p, READ_CB, REWIND_CB, c_void_p, c_int64, PROGRESS_CB, c_void_p]),
     'os_get': (c_int, [c_void_p, c_char_p, POINTER(c_void_p), POINTER(c_size_t)]),
+    'os_get_range': (c_int, [c_void_p, c_char_p, c_uint64, c_uint64, POINTER(c_void_p), POINTER(c_size_t)]),
+    'os_get_range_stream': (c_int, [c_void_p, c_char_p, c_uint64, c_uint64, WRITE_CB, c_void_p]),
     'os_bytes_free': (None, [c_void_p, c_size_t]),
     'os_get_file': (c_int, [c_void_p, c_char_p, c_char_p]),
     'os_get_file_ex': (c_int, [c_void_p, c_char_p, c_char_p, PROGRESS_CB, c_void_p]),

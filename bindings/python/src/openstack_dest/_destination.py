@@ -346,6 +346,22 @@ def _path(value: PathType, what: str = "path") -> bytes:
     return raw
 
 
+_U64_MAX = 2**64 - 1
+
+
+def _count(value: int, what: str) -> int:
+    """A byte offset or length for a uint64_t parameter: an int (not a bool), 0 to 2**64-1; ctypes
+    would silently wrap a negative or too large number into another valid one."""
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    number = value.__index__()
+    if number < 0:
+        raise _invalid(f"{what} must not be negative ({number})")
+    if number > _U64_MAX:
+        raise _invalid(f"{what} is over 2**64-1 ({number})")
+    return number
+
+
 def _option_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -609,6 +625,25 @@ class Destination:
             "target must be None, a path (str or os.PathLike) or a binary file object, "
             f"not {type(target).__name__}"
         )
+
+    def get_range(self, name: str, offset: int, length: int) -> bytes:
+        """Exactly ``length`` bytes of ``name`` from ``offset`` (across the segments of a large
+        object too); ``b""`` when ``length`` is 0. A range that goes past the end of the object
+        raises :class:`InvalidArgumentError` (never a short read), as does a negative offset or
+        length."""
+        raw_name = _text(name, "the object name")
+        start = _count(offset, "offset")
+        count = _count(length, "length")
+        data = c_void_p()
+        size = c_size_t()
+        with self._use() as h:
+            self._check(lib.os_get_range(h, raw_name, start, count, byref(data), byref(size)))
+        try:
+            if not data.value or not size.value:
+                return b""
+            return ctypes.string_at(data.value, size.value)
+        finally:
+            lib.os_bytes_free(data, size)
 
     def _get_stream(self, raw_name: bytes, sink: Any, progress: Optional[ProgressCallback]) -> None:
         state = _CallState(progress)
