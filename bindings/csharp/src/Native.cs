@@ -126,6 +126,14 @@ namespace OpenStackDest
             byte[] name, out IntPtr data, out UIntPtr len);
 
         [DllImport(Lib, CallingConvention = CC)]
+        internal static extern OpenStackStatus os_get_range(DestinationHandle dest,
+            byte[] name, ulong offset, ulong length, out IntPtr data, out UIntPtr len);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern OpenStackStatus os_get_range_stream(DestinationHandle dest,
+            byte[] name, ulong offset, ulong length, NativeWriteCallback write, IntPtr ctx);
+
+        [DllImport(Lib, CallingConvention = CC)]
         internal static extern void os_bytes_free(IntPtr data, UIntPtr len);
 
         [DllImport(Lib, CallingConvention = CC)]

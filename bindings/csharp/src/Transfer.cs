@@ -126,7 +126,8 @@ namespace OpenStackDest
 
         private int OnWrite(IntPtr ctx, IntPtr buf, UIntPtr len)
         {
-            if (Failed)
+            // The token is checked here too: os_get_range_stream has no progress callback.
+            if (Failed || token.IsCancellationRequested)
                 return 1;
             try
             {
@@ -180,6 +181,9 @@ namespace OpenStackDest
             ExceptionDispatchInfo caught = Volatile.Read(ref failure);
             if (caught != null)
                 caught.Throw();
+            // A write callback that stopped for the token makes the call fail with OS_ERR_CALLBACK.
+            if (status == OpenStackStatus.Callback && token.IsCancellationRequested)
+                throw new OperationCanceledException(error.Message, token);
             throw error;
         }
     }

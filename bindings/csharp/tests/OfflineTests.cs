@@ -166,6 +166,9 @@ namespace OpenStackDest.Tests
                 Assert.Throws<ArgumentNullException>(() => d.Put("x", (Stream)null));
                 Assert.Throws<ArgumentNullException>(() => d.Get(null));
                 Assert.Throws<ArgumentNullException>(() => d.Get("x", (Stream)null));
+                Assert.Throws<ArgumentNullException>(() => d.GetRange(null, 0, 1));
+                Assert.Throws<ArgumentNullException>(() => d.GetRange("x", 0, 1, null));
+                Assert.Throws<ArgumentNullException>(() => d.GetRangeAsync(null, 0, 1));
                 Assert.Throws<ArgumentNullException>(() => d.Rename("x", null));
                 Assert.Throws<ArgumentNullException>(() => d.Stat(null));
                 Assert.Throws<ArgumentNullException>(() => d.Delete(null));
@@ -181,6 +184,28 @@ namespace OpenStackDest.Tests
                 Assert.That(e.Status, Is.EqualTo(OpenStackStatus.InvalidArgument));
                 e = Assert.Throws<OpenStackException>(() => d.Put(new string('n', 1025), new byte[] { 1 }));
                 Assert.That(e.Status, Is.EqualTo(OpenStackStatus.InvalidArgument));
+            }
+        }
+
+        /// <summary>A negative offset or length is refused by the binding (a ulong would wrap it), synchronously
+        /// by the Async forms too; so is a range that cannot fit a byte array.</summary>
+        [Test]
+        public void GetRangeChecksOffsetAndLength()
+        {
+            using (var d = new OpenStackDestination(Url("container")))
+            {
+                var target = new MemoryStream();
+                ArgumentOutOfRangeException e = Assert.Throws<ArgumentOutOfRangeException>(() => d.GetRange("a", -1, 1));
+                Assert.That(e.ParamName, Is.EqualTo("offset"));
+                e = Assert.Throws<ArgumentOutOfRangeException>(() => d.GetRange("a", 0, -1));
+                Assert.That(e.ParamName, Is.EqualTo("length"));
+                e = Assert.Throws<ArgumentOutOfRangeException>(() => d.GetRange("a", 0, (long)int.MaxValue + 1));
+                Assert.That(e.ParamName, Is.EqualTo("length"));
+                Assert.Throws<ArgumentOutOfRangeException>(() => d.GetRange("a", long.MinValue, 1, target));
+                Assert.Throws<ArgumentOutOfRangeException>(() => d.GetRange("a", 0, -5, target));
+                Assert.Throws<ArgumentOutOfRangeException>(() => d.GetRangeAsync("a", -1, 1));
+                Assert.Throws<ArgumentOutOfRangeException>(() => d.GetRangeAsync("a", 0, -1, target));
+                Assert.That(target.Length, Is.EqualTo(0));
             }
         }
 
@@ -224,6 +249,9 @@ namespace OpenStackDest.Tests
                     AssertInvalidArgument(() => d.PutFile("a", file + "\0.bak"), "PutFile(path)");
                     AssertInvalidArgument(() => d.Get("a\0b"), "Get(name)");
                     AssertInvalidArgument(() => d.Get("a\0b", target), "Get(stream)");
+                    AssertInvalidArgument(() => d.GetRange("a\0b", 0, 1), "GetRange");
+                    AssertInvalidArgument(() => d.GetRange("a\0b", 0, 1, target), "GetRange(stream)");
+                    AssertInvalidArgument(() => d.GetRangeAsync("a\0b", 0, 1).GetAwaiter().GetResult(), "GetRangeAsync");
                     AssertInvalidArgument(() => d.GetFile("a\0b", file), "GetFile(name)");
                     AssertInvalidArgument(() => d.GetFile("a", file + "\0.bak"), "GetFile(path)");
                     AssertInvalidArgument(() => d.Stat("keep\0x"), "Stat");

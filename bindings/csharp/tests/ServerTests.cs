@@ -596,6 +596,160 @@ namespace OpenStackDest.Tests
             dest.Delete(name);
         }
 
+        // ---------------------------------------------------------------- ranges and large objects
+
+        private static void AssertPastTheEnd(TestDelegate call, string what)
+        {
+            OpenStackException e = null;
+            try
+            {
+                call();
+            }
+            catch (OpenStackException caught)
+            {
+                e = caught;
+            }
+            Assert.That(e, Is.Not.Null, what + ": no OpenStackException");
+            Assert.That(e.Status, Is.EqualTo(OpenStackStatus.InvalidArgument), what + ": " + e.Message);
+            TextAssert.Contains(e.Message, "past the end");
+        }
+
+        private static byte[] Slice(byte[] data, long offset, int length)
+        {
+            var part = new byte[length];
+            Array.Copy(data, offset, part, 0, length);
+            return part;
+        }
+
+        [Test]
+        public void GetRangeReturnsExactBytesAndRefusesPastTheEnd()
+        {
+            string name = NewName("range");
+            byte[] data = TestEnv.RandomBytes(100 * 1000);
+            dest.Put(name, data);
+            Assert.That(dest.GetRange(name, 0, data.Length), Is.EqualTo(data));
+            Assert.That(dest.GetRange(name, 12345, 777), Is.EqualTo(Slice(data, 12345, 777)));
+            Assert.That(dest.GetRange(name, data.Length - 1, 1), Is.EqualTo(Slice(data, data.Length - 1, 1)));
+            Assert.That(dest.GetRange(name, 0, 0), Is.Empty);
+            Assert.That(dest.GetRange(name, data.Length, 0), Is.Empty);
+            Assert.That(dest.GetRangeAsync(name, 5, 10).GetAwaiter().GetResult(), Is.EqualTo(Slice(data, 5, 10)));
+            using (var cts = new CancellationTokenSource())
+                Assert.That(dest.GetRangeAsync(name, 50000, 4000, cts.Token).GetAwaiter().GetResult(), Is.EqualTo(Slice(data, 50000, 4000)));
+            var ms = new MemoryStream();
+            dest.GetRange(name, 99000, 1000, ms);
+            Assert.That(ms.ToArray(), Is.EqualTo(Slice(data, 99000, 1000)));
+
+            // Past the end is the invalid-argument error, never a short read; the stream gets nothing.
+            AssertPastTheEnd(() => dest.GetRange(name, data.Length - 1, 2), "GetRange(last byte + 1)");
+            AssertPastTheEnd(() => dest.GetRange(name, 0, data.Length + 1), "GetRange(size + 1)");
+            AssertPastTheEnd(() => dest.GetRange(name, data.Length, 1), "GetRange(at the end)");
+            AssertPastTheEnd(() => dest.GetRangeAsync(name, 10L * 1024 * 1024, 1).GetAwaiter().GetResult(), "GetRangeAsync");
+            var untouched = new MemoryStream();
+            AssertPastTheEnd(() => dest.GetRange(name, data.Length - 10, 11, untouched), "GetRange(stream)");
+            Assert.That(untouched.Length, Is.EqualTo(0), "bytes written before the past-the-end error");
+            Assert.Throws<FileMissingException>(() => dest.GetRange(NewName("missing"), 0, 1));
+            dest.Delete(name);
+        }
+
+        [Test]
+        public void ExceptionFromRangeTargetIsRethrownAndCancellationStopsIt()
+        {
+            string name = NewName("range-stream");
+            dest.Put(name, new PatternStream(4 * 1024 * 1024, true));
+            var boom = new IOException("target broke");
+            var failing = new FailingStream(64 * 1024, boom);
+            IOException caught = Assert.Throws<IOException>(() => dest.GetRange(name, 0, 4 * 1024 * 1024, failing));
+            Assert.That(caught, Is.SameAs(boom));
+            using (var cts = new CancellationTokenSource())
+            {
+                var target = new CancellingStream(cts);
+                Task t = dest.GetRangeAsync(name, 1, 4 * 1024 * 1024 - 1, target, cts.Token);
+                OperationCanceledException e = Assert.Catch<OperationCanceledException>(() => t.GetAwaiter().GetResult());
+                Assert.That(e.CancellationToken, Is.EqualTo(cts.Token));
+                Assert.That(target.Length, Is.LessThan(4 * 1024 * 1024 - 1));
+            }
+            dest.Delete(name);
+        }
+
+        /// <summary>
+        /// A 5 MiB file in 1 MiB segments (openstack-segment-size): progress on the calling thread up to
+        /// (size, size), a range across a segment boundary, the file back byte for byte, delete with its
+        /// segments, and a cancelled upload that leaves neither object nor segment.
+        /// </summary>
+        [Test]
+        public void SegmentedRoundTripReportsProgressOnTheCallingThread()
+        {
+            string c = TestEnv.UniqueContainer("slo");
+            string segments = c + "_segments";
+            string src = Path.GetTempFileName();
+            string dst = Path.GetTempFileName();
+            const int MiB = 1024 * 1024;
+            try
+            {
+                const int size = 5 * MiB + 4321;
+                byte[] data = TestEnv.RandomBytes(size);
+                File.WriteAllBytes(src, data);
+                var options = new Dictionary<string, string> { { "openstack-segment-size", "1MiB" } };
+                using (var d = new OpenStackDestination(TestEnv.V3Url(c), options))
+                using (var seg = new OpenStackDestination(TestEnv.V3Url(segments)))
+                {
+                    d.CreateFolder();
+                    int caller = Thread.CurrentThread.ManagedThreadId;
+                    var threads = new HashSet<int>();
+                    var seen = new List<long[]>();
+                    d.PutFile("big.bin", src, CancellationToken.None, (done, total) =>
+                    {
+                        threads.Add(Thread.CurrentThread.ManagedThreadId);
+                        seen.Add(new[] { done, total });
+                    });
+                    Assert.That(seen.Count, Is.GreaterThan(0), "no progress reported");
+                    Assert.That(threads, Is.EquivalentTo(new[] { caller }), "progress ran on another thread");
+                    Assert.That(seen.Last(), Is.EqualTo(new long[] { size, size }));
+                    for (int i = 1; i < seen.Count; i++)
+                        Assert.That(seen[i][0], Is.GreaterThanOrEqualTo(seen[i - 1][0]));
+                    Assert.That(seen.All(p => p[1] == size), Is.True, "a total other than the object's size");
+                    Assert.That(d.Stat("big.bin").Size, Is.EqualTo(size));
+                    Assert.That(seg.List("", true).Select(e => e.Size).ToArray(),
+                        Is.EqualTo(new long[] { MiB, MiB, MiB, MiB, MiB, 4321 }));
+
+                    Assert.That(d.GetRange("big.bin", MiB - 3, 6), Is.EqualTo(Slice(data, MiB - 3, 6)));
+                    Assert.That(d.GetRangeAsync("big.bin", 3L * MiB - 1, MiB + 2).GetAwaiter().GetResult(),
+                        Is.EqualTo(Slice(data, 3L * MiB - 1, MiB + 2)));
+                    AssertPastTheEnd(() => d.GetRange("big.bin", size - 10, 11), "GetRange of the large object");
+                    d.GetFile("big.bin", dst);
+                    Assert.That(File.ReadAllBytes(dst), Is.EqualTo(data));
+
+                    d.Delete("big.bin");
+                    Assert.Throws<FileMissingException>(() => d.Stat("big.bin"));
+                    Assert.That(seg.List("", true), Is.Empty, "segments left after Delete");
+
+                    using (var cts = new CancellationTokenSource())
+                    {
+                        var cancelThreads = new HashSet<int>();
+                        OperationCanceledException e = Assert.Catch<OperationCanceledException>(() =>
+                            d.PutFile("cancelled.bin", src, cts.Token, (done, total) =>
+                            {
+                                cancelThreads.Add(Thread.CurrentThread.ManagedThreadId);
+                                if (done >= 2 * MiB)
+                                    cts.Cancel();
+                            }));
+                        Assert.That(e.CancellationToken, Is.EqualTo(cts.Token));
+                        Assert.That(cancelThreads, Is.EquivalentTo(new[] { caller }));
+                    }
+                    Assert.Throws<FileMissingException>(() => d.Stat("cancelled.bin"));
+                    Assert.That(d.List(), Is.Empty);
+                    Assert.That(seg.List("", true), Is.Empty, "segments left after a cancelled upload");
+                }
+            }
+            finally
+            {
+                File.Delete(src);
+                File.Delete(dst);
+                SwiftAdmin.DeleteContainer(c);
+                SwiftAdmin.DeleteContainer(segments);
+            }
+        }
+
         // ---------------------------------------------------------------- concurrency, names, size
 
         [Test]

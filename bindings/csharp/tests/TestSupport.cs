@@ -7,6 +7,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
+using System.Threading;
 using NUnit.Framework;
 
 namespace OpenStackDest.Tests
@@ -233,6 +234,23 @@ namespace OpenStackDest.Tests
         {
             sha.TransformFinalBlock(new byte[0], 0, 0);
             return TestEnv.Hex(sha.Hash);
+        }
+    }
+
+    /// <summary>A memory stream that cancels a token source once it has received its first bytes.</summary>
+    internal sealed class CancellingStream : MemoryStream
+    {
+        private readonly CancellationTokenSource cts;
+
+        internal CancellingStream(CancellationTokenSource cts)
+        {
+            this.cts = cts;
+        }
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            base.Write(buffer, offset, count);
+            cts.Cancel();
         }
     }
 
