@@ -58,6 +58,8 @@ static const struct h_test TESTS[] = {
     {"read_callback_abort", t_read_callback_abort, 1},
     {"write_callback_abort", t_write_callback_abort, 1},
     {"progress_cancel", t_progress_cancel, 1},
+    {"get_range", t_get_range, 1},
+    {"get_range_segmented", t_get_range_segmented, 1},
     {"secret_sweep", t_secret_sweep, 1},
 };
 
