@@ -27,6 +27,19 @@ pub(crate) fn etag(h: &HeaderMap) -> Option<String> {
     (!v.is_empty()).then_some(v)
 }
 
+/// The `X-Object-Meta-Mtime` of an object: seconds since the epoch with a fraction
+/// (`1700000000.123456` from python-swiftclient, nine digits from rclone).
+pub(crate) fn meta_mtime(h: &HeaderMap) -> Option<SystemTime> {
+    text(h, "x-object-meta-mtime").and_then(unix_seconds)
+}
+
+/// The `X-Object-Meta-Mtime` value for `t`: seconds with six decimals, as python-swiftclient
+/// writes it.
+pub(crate) fn mtime_value(t: SystemTime) -> Option<String> {
+    let d = t.duration_since(std::time::UNIX_EPOCH).ok()?;
+    Some(format!("{}.{:06}", d.as_secs(), d.subsec_micros()))
+}
+
 /// Whether the header `name` says true (`True`, `true`, `1`, `yes`), as Swift writes flags.
 pub(crate) fn is_true(h: &HeaderMap, name: &str) -> bool {
     text(h, name).is_some_and(|v| {
@@ -67,11 +80,20 @@ pub(crate) fn retry_after(h: &HeaderMap, now: SystemTime) -> Option<Duration> {
 /// A Unix time in seconds with a fraction, as Swift's `X-Timestamp` and python-swiftclient's
 /// `X-Object-Meta-Mtime` hold it. Negative, infinite, NaN or absurdly large values are `None`.
 pub(crate) fn unix_seconds(v: &str) -> Option<SystemTime> {
-    let secs: f64 = v.trim().parse().ok()?;
-    if !secs.is_finite() || secs < 0.0 {
+    // Read as decimal digits, not as a float, so that `1600000000.123456` is exact.
+    let v = v.trim();
+    let (whole, fraction) = v.split_once('.').unwrap_or((v, ""));
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !all_digits(whole) || !all_digits(fraction) {
         return None;
     }
-    UNIX_EPOCH.checked_add(Duration::try_from_secs_f64(secs).ok()?)
+    let secs: u64 = whole.parse().ok()?;
+    let nanos = fraction
+        .bytes()
+        .chain(std::iter::repeat(b'0'))
+        .take(9)
+        .fold(0u32, |n, b| n * 10 + u32::from(b - b'0'));
+    UNIX_EPOCH.checked_add(Duration::new(secs, nanos))
 }
 
 /// The modification time of an object: `X-Timestamp`, else `Last-Modified`.
@@ -129,6 +151,23 @@ mod tests {
         }
         let t = unix_seconds("1700000000.25").unwrap();
         assert_eq!(crate::time::to_unix_ms(t), 1_700_000_000_250);
+        // Exact to the nanosecond, as python-swiftclient (6 digits) and rclone (9) write them;
+        // digits past nanoseconds and huge values are no panic.
+        let exact = |v: &str| unix_seconds(v).map(|t| t.duration_since(UNIX_EPOCH).unwrap());
+        assert_eq!(
+            exact("1600000000.123456"),
+            Some(Duration::new(1_600_000_000, 123_456_000))
+        );
+        assert_eq!(
+            exact("1600000000.123456789123"),
+            Some(Duration::new(1_600_000_000, 123_456_789))
+        );
+        assert_eq!(exact("12"), Some(Duration::from_secs(12)));
+        for odd in ["1.2.3", ".5", "1e3", "+1", "99999999999999999999999"] {
+            assert_eq!(unix_seconds(odd), None, "{odd}");
+        }
+        let t = UNIX_EPOCH + Duration::new(1_600_000_000, 123_456_789);
+        assert_eq!(mtime_value(t).as_deref(), Some("1600000000.123456"));
         // A bad X-Timestamp falls back to Last-Modified.
         let h = map(&[
             ("x-timestamp", "inf"),

@@ -639,3 +639,57 @@ fn a_dynamic_manifest_deletes_only_the_segments_in_its_prefixs_folder() {
     d.delete_container(true).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+fn mtime_of(path: &Path) -> std::time::SystemTime {
+    std::fs::metadata(path).unwrap().modified().unwrap()
+}
+
+#[test]
+fn file_times_are_kept_both_ways_with_python_swiftclient() {
+    let Some(tb) = testbed() else { return };
+    let c = unique_container("mtime");
+    let d = open(&tb, &c, "&openstack-segment-size=1MiB");
+    let dir = temp_dir("mtime");
+    let when = std::time::UNIX_EPOCH + std::time::Duration::from_micros(1_600_000_000_123_456);
+    for (name, size) in [("small.txt", 10usize), ("large.bin", 2 * MIB + 1)] {
+        let src = dir.join(name);
+        std::fs::write(&src, payload(size, 13)).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&src)
+            .unwrap()
+            .set_modified(when)
+            .unwrap();
+        d.put_file(name, &src).unwrap();
+        assert_eq!(d.stat(name).unwrap().mtime, Some(when), "{name}");
+        let back = dir.join(format!("{name}.ours"));
+        d.get_file(name, &back).unwrap();
+        assert_eq!(mtime_of(&back), when, "{name}: restored by us");
+        let theirs = format!("{name}.swift");
+        swift_cli(&["download", "-o", &theirs, &c, name], &dir);
+        // python-swiftclient sets the time through a float: equal to the microsecond.
+        let got = mtime_of(&dir.join(&theirs));
+        let off = got.duration_since(when).unwrap_or_else(|e| e.duration());
+        assert!(
+            off < std::time::Duration::from_micros(1),
+            "{name}: swift restored {got:?}"
+        );
+    }
+    // And what swift uploads, we restore with its time.
+    let src = dir.join("by-swift.txt");
+    std::fs::write(&src, b"uploaded by swift").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&src)
+        .unwrap()
+        .set_modified(when)
+        .unwrap();
+    swift_cli(&["upload", &c, "by-swift.txt"], &dir);
+    let back = dir.join("by-swift.back");
+    d.get_file("by-swift.txt", &back).unwrap();
+    assert_eq!(mtime_of(&back), when);
+    d.delete_container(true).unwrap();
+    let _ = Destination::open(&tb.v3(&format!("{c}_segments"), "", &var("OSD_REGION1")))
+        .and_then(|s| s.delete_container(true));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

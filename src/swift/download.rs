@@ -57,6 +57,8 @@ pub(crate) struct Download<'a> {
     range: Option<(u64, u64)>,
     /// Progress is reported as `base + received` of `total` (a segment of a larger object).
     report: Option<(u64, u64)>,
+    /// The object's `X-Object-Meta-Mtime`, from the first answer.
+    pub(crate) mtime: Option<std::time::SystemTime>,
 }
 
 impl<'a> Download<'a> {
@@ -83,6 +85,7 @@ impl<'a> Download<'a> {
             expected: None,
             range: None,
             report: None,
+            mtime: None,
         }
     }
 
@@ -95,18 +98,27 @@ impl<'a> Download<'a> {
     }
 
     /// Sends the exchange (a GET) until the data is in or the retries are spent, and checks it.
-    pub(crate) fn run(mut self) -> Result<(Fetched, Option<Progress>)> {
+    pub(crate) fn run(self) -> Result<(Fetched, Option<Progress>)> {
+        Ok(self.run_keeping_mtime()?.0)
+    }
+
+    /// [`Download::run`], also giving the object's `X-Object-Meta-Mtime`.
+    #[allow(clippy::type_complexity)]
+    fn run_keeping_mtime(
+        mut self,
+    ) -> Result<((Fetched, Option<Progress>), Option<std::time::SystemTime>)> {
         let what = self.what;
         let target = self.target;
         let fetched = self
             .swift
             .send(what, Method::GET, target, None, &mut self)?;
+        let mtime = self.mtime;
         match fetched {
             Fetched::Data => {
                 let progress = self.verify()?;
-                Ok((Fetched::Data, progress))
+                Ok(((Fetched::Data, progress), mtime))
             }
-            other => Ok((other, self.progress.take())),
+            other => Ok(((other, self.progress.take()), mtime)),
         }
     }
 
@@ -279,6 +291,9 @@ impl Exchange for Download<'_> {
     fn answer(&mut self, resp: Response, _attempt: u32) -> Result<Fetched, TryError> {
         let status = resp.status().as_u16();
         let first = self.announced.is_none();
+        if first && (200..300).contains(&status) {
+            self.mtime = crate::headers::meta_mtime(resp.headers());
+        }
         if first && self.detect_manifest && (200..300).contains(&status) {
             let h = resp.headers();
             if crate::headers::is_true(h, "x-static-large-object") {
@@ -359,7 +374,8 @@ impl Download<'_> {
 impl Swift {
     /// Downloads the object `full` into `sink`; a failing `sink` is reported as `sink_kind`.
     /// With `file` (the file behind `sink`, nothing written yet), the segments of a large
-    /// object are written into it in parallel at their offsets. Returns the byte count.
+    /// object are written into it in parallel at their offsets. Returns the byte count and
+    /// the object's `X-Object-Meta-Mtime`.
     pub(crate) fn download(
         &self,
         full: &str,
@@ -367,7 +383,7 @@ impl Swift {
         sink_kind: ErrorKind,
         progress: Option<Progress>,
         file: Option<&std::fs::File>,
-    ) -> Result<u64> {
+    ) -> Result<(u64, Option<std::time::SystemTime>)> {
         let what = format!("downloading '{full}'");
         let target = Target::In {
             container: &self.config.container,
@@ -378,11 +394,13 @@ impl Swift {
         let mut first = Download::new(self, &what, target, &mut counted, sink_kind);
         first.detect_manifest = true;
         first.progress = progress;
-        let (fetched, progress) = first.run()?;
+        let ((fetched, progress), mtime) = first.run_keeping_mtime()?;
         match fetched {
             Fetched::Data => {}
             Fetched::Manifest(body) => {
-                return self.get_segmented(full, &body, &mut counted, sink_kind, progress, file)
+                return self
+                    .get_segmented(full, &body, &mut counted, sink_kind, progress, file)
+                    .map(|n| (n, mtime))
             }
             Fetched::Dynamic => {
                 let mut whole =
@@ -392,7 +410,7 @@ impl Swift {
             }
         }
         log::info!("downloaded '{full}' ({} bytes)", counted.1);
-        Ok(counted.1)
+        Ok((counted.1, mtime))
     }
 
     /// Downloads `length` bytes of the object `full` from `offset` into `sink`. A range that

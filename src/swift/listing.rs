@@ -40,6 +40,7 @@ fn to_entry(row: Row, prefix: &str) -> Option<Entry> {
             last_modified: None,
             is_folder: true,
             etag: None,
+            mtime: None,
         });
     }
     let name = row.name?;
@@ -59,6 +60,7 @@ fn to_entry(row: Row, prefix: &str) -> Option<Entry> {
             .slo_etag
             .or(row.hash)
             .map(|h| h.trim_matches('"').to_ascii_lowercase()),
+        mtime: None,
     })
 }
 

@@ -141,7 +141,8 @@ impl Destination {
             .map(|_| ())
     }
 
-    /// Uploads a local file (its MD5 is computed first and sent as `ETag`).
+    /// Uploads a local file (its MD5 is computed first and sent as `ETag`), with its
+    /// modification time as `X-Object-Meta-Mtime`.
     pub fn put_file(&self, name: &str, path: &Path) -> Result<()> {
         self.put_file_with(name, path, None)
     }
@@ -233,10 +234,13 @@ impl Destination {
         let full = self.full(name)?;
         self.swift
             .download(&full, writer, sink_kind, progress, None)
+            .map(|(n, _)| n)
     }
 
     /// Downloads an object to a local file. The data goes to a temporary file beside it, which
     /// replaces `path` only once length and MD5 are verified: a failed download leaves nothing.
+    /// The file gets the modification time the object was uploaded with
+    /// (`X-Object-Meta-Mtime`), when it has one.
     pub fn get_file(&self, name: &str, path: &Path) -> Result<()> {
         self.get_file_with(name, path, None)
     }
@@ -250,10 +254,17 @@ impl Destination {
         let (tmp, file) = create_partial(path, file_name)?;
         let result = (|| {
             let mut w = BufWriter::with_capacity(256 * 1024, &file);
-            self.swift
-                .download(&full, &mut w, ErrorKind::LocalIo, progress, Some(&file))?;
+            let (_, mtime) =
+                self.swift
+                    .download(&full, &mut w, ErrorKind::LocalIo, progress, Some(&file))?;
             w.into_inner()
                 .map_err(|e| Error::local_io(&format!("writing '{}'", tmp.display()), e.error()))?;
+            // The file's own modification time, as it was uploaded (X-Object-Meta-Mtime).
+            if let Some(t) = mtime {
+                file.set_modified(t).map_err(|e| {
+                    Error::local_io(&format!("setting the time of '{}'", tmp.display()), &e)
+                })?;
+            }
             file.sync_all()
                 .map_err(|e| Error::local_io(&format!("writing '{}'", tmp.display()), &e))?;
             fs::rename(&tmp, path)
@@ -287,6 +298,7 @@ impl Destination {
             last_modified: headers::last_modified(h),
             is_folder: false,
             etag: headers::etag(h),
+            mtime: headers::meta_mtime(h),
         })
     }
 

@@ -18,6 +18,10 @@ pub struct Entry {
     pub is_folder: bool,
     /// The ETag Swift reports (the MD5 hex for ordinary objects).
     pub etag: Option<String>,
+    /// The modification time of the file the object was uploaded from (`X-Object-Meta-Mtime`,
+    /// as python-swiftclient and rclone write it too), when a stat found one; listings do not
+    /// carry it.
+    pub mtime: Option<SystemTime>,
 }
 
 /// What [`crate::Destination::list_with`] lists.

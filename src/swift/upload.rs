@@ -419,6 +419,20 @@ pub(crate) fn hex(digest: &[u8]) -> String {
 }
 
 impl UploadBody<'_> {
+    /// The headers an upload of this body stores with the object: a file's modification time
+    /// as `X-Object-Meta-Mtime`.
+    pub(crate) fn metadata(&self) -> Vec<(&'static str, String)> {
+        match self {
+            UploadBody::File(path) => std::fs::metadata(path)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(crate::headers::mtime_value)
+                .map(|v| vec![("X-Object-Meta-Mtime", v)])
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The size of the body, when known before sending.
     pub(crate) fn size(&self) -> Result<Option<u64>> {
         Ok(match self {
@@ -510,6 +524,7 @@ impl Swift {
         progress: Option<Progress>,
     ) -> Result<u64> {
         let what = format!("uploading '{full}'");
+        let metadata = body.metadata();
         // Memory and files have their MD5 (and length) up front; streams have neither.
         let (source, size, md5): (Box<dyn UploadSource>, Option<u64>, Option<String>) = match body {
             UploadBody::Bytes(b) => {
@@ -531,7 +546,7 @@ impl Swift {
             source,
             size,
             md5,
-            headers: Vec::new(),
+            headers: metadata,
             progress,
         })?;
         if let Some(r) = stored.etag {

@@ -248,6 +248,7 @@ impl Swift {
     ) -> Result<(u64, HashSet<(String, String)>)> {
         self.ensure_segment_container()?;
         let container = self.config.large.segment_container.clone();
+        let metadata = body.metadata();
         let stamp = match &body {
             UploadBody::File(path) => file_stamp(path).unwrap_or_else(unique_stamp),
             _ => unique_stamp(),
@@ -322,7 +323,7 @@ impl Swift {
                 })
                 .collect::<Vec<_>>()
         });
-        self.finish_segmented(full, &prefix, rows, old)
+        self.finish_segmented(full, &prefix, rows, old, metadata)
     }
 
     /// Puts the manifest for `rows` (segment name, MD5, size) once the segments are in; on any
@@ -333,16 +334,19 @@ impl Swift {
         prefix: &str,
         rows: Result<Vec<(String, String, u64)>>,
         old: Option<&Parts>,
+        metadata: Vec<(&'static str, String)>,
     ) -> Result<(u64, HashSet<(String, String)>)> {
         let container = self.config.large.segment_container.clone();
-        let rows =
-            match rows.and_then(|rows| self.put_manifest(full, &container, &rows).map(|()| rows)) {
-                Ok(rows) => rows,
-                Err(e) => {
-                    self.discard_segments(prefix, old);
-                    return Err(e);
-                }
-            };
+        let rows = match rows.and_then(|rows| {
+            self.put_manifest(full, &container, &rows, metadata)
+                .map(|()| rows)
+        }) {
+            Ok(rows) => rows,
+            Err(e) => {
+                self.discard_segments(prefix, old);
+                return Err(e);
+            }
+        };
         let size = rows.iter().map(|r| r.2).sum();
         let keep = rows.into_iter().map(|r| (container.clone(), r.0)).collect();
         Ok((size, keep))
@@ -409,7 +413,7 @@ impl Swift {
                 return self.promote_single_segment(full, &prefix, &rows[0], old);
             }
         }
-        self.finish_segmented(full, &prefix, rows, old)
+        self.finish_segmented(full, &prefix, rows, old, Vec::new())
     }
 
     /// Makes the one segment of a stream that turned out to fit in one object that object: a
@@ -789,6 +793,7 @@ impl Swift {
         full: &str,
         container: &str,
         rows: &[(String, String, u64)],
+        metadata: Vec<(&'static str, String)>,
     ) -> Result<()> {
         let size: u64 = rows.iter().map(|r| r.2).sum();
         let body = manifest_body(container, rows);
@@ -804,7 +809,7 @@ impl Swift {
             source: bytes_source(body.into()),
             size: Some(len),
             md5: None,
-            headers: Vec::new(),
+            headers: metadata,
             progress: None,
         })?;
         let expected = slo_etag(rows.iter().map(|r| r.1.as_str()));
