@@ -188,6 +188,12 @@ fn a_file_larger_than_the_cluster_allows_is_stored_and_restored_with_no_option()
     assert!(e.message().contains("past the end"), "{e}");
     let e = d.get_range("db/dump.bin", end + 100, 1).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    // An empty range is checked too: the object must exist and the offset be within it.
+    assert_eq!(d.get_range("db/dump.bin", end, 0).unwrap(), b"");
+    let e = d.get_range("db/dump.bin", end + 1, 0).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    let e = d.get_range("db/missing", 0, 0).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
 
     // python-swiftclient reads our object byte for byte.
     swift_cli(&["download", "-o", "by-swift.bin", &c, "db/dump.bin"], &dir);
@@ -212,7 +218,20 @@ fn a_file_larger_than_the_cluster_allows_is_stored_and_restored_with_no_option()
     d.delete("db/renamed.bin").unwrap();
     assert!(names_in(&tb, &format!("{c}_segments")).is_empty());
     assert!(names_in(&tb, &c).is_empty());
+
+    // Emptying the container deletes the segments of its large objects, and the segment
+    // container once it is empty.
+    d.put_file("again.bin", &src).unwrap();
+    d.put_bytes("small", b"x").unwrap();
+    assert_eq!(names_in(&tb, &format!("{c}_segments")).len(), 4);
     d.delete_container(true).unwrap();
+    let segs =
+        Destination::open(&tb.v3(&format!("{c}_segments"), "", &var("OSD_REGION1"))).unwrap();
+    assert_eq!(
+        segs.test().unwrap_err().kind(),
+        ErrorKind::ContainerNotFound
+    );
+    assert_eq!(d.test().unwrap_err().kind(), ErrorKind::ContainerNotFound);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

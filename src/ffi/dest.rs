@@ -230,7 +230,8 @@ pub unsafe extern "C" fn os_get(
 /// Reads `length` bytes of `name` from `offset` into memory (across the segments of a large
 /// object too). On success `*data` and `*len` receive exactly `length` bytes (free them with
 /// os_bytes_free; `*data` is NULL when `length` is 0). A range that goes past the end of the
-/// object fails with OS_ERR_INVALID_ARGUMENT; it is never a short read.
+/// object fails with OS_ERR_INVALID_ARGUMENT; it is never a short read. A length of 0 still
+/// checks that the object exists and that `offset` is at most its size.
 ///
 /// # Safety
 /// `dest` is NULL or a live handle; `name` NULL or a NUL-terminated string; `data` and `len`

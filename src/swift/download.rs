@@ -423,15 +423,23 @@ impl Swift {
         sink: &mut dyn Write,
         sink_kind: ErrorKind,
     ) -> Result<u64> {
-        if length == 0 {
-            return Ok(0);
-        }
+        let what = format!("reading {length} bytes of '{full}' from offset {offset}");
         if offset.checked_add(length).is_none() {
             return Err(Error::invalid_argument(format!(
-                "reading '{full}': offset {offset} plus length {length} overflows"
+                "{what}: the range goes past the end of any object (offset plus length overflows)"
             )));
         }
-        let what = format!("reading {length} bytes of '{full}' from offset {offset}");
+        if length == 0 {
+            // Nothing to read, but the object must exist and the offset be within it.
+            let resp = self.expect_success(&what, Method::HEAD, Target::Object(full))?;
+            let size = crate::headers::u64_value(resp.headers(), "content-length").unwrap_or(0);
+            if offset > size {
+                return Err(Error::invalid_argument(format!(
+                    "{what}: offset {offset} is past the end of the object (it has {size} bytes)"
+                )));
+            }
+            return Ok(0);
+        }
         let mut counted = Counted(sink, 0);
         let mut d = Download::new(self, &what, Target::Object(full), &mut counted, sink_kind);
         d.range = Some((offset, length));

@@ -41,6 +41,7 @@ fn to_entry(row: Row, prefix: &str) -> Option<Entry> {
             is_folder: true,
             etag: None,
             mtime: None,
+            maybe_large: false,
         });
     }
     let name = row.name?;
@@ -56,6 +57,7 @@ fn to_entry(row: Row, prefix: &str) -> Option<Entry> {
             .as_deref()
             .and_then(crate::time::parse_timestamp),
         is_folder: false,
+        maybe_large: row.slo_etag.is_some() || row.bytes == Some(0),
         etag: row
             .slo_etag
             .or(row.hash)

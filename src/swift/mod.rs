@@ -191,7 +191,8 @@ impl Destination {
 
     /// Reads `length` bytes of an object from `offset` (across the segments of a large object
     /// too). A range that goes past the end of the object is an error
-    /// ([`ErrorKind::InvalidArgument`]), never a short read.
+    /// ([`ErrorKind::InvalidArgument`]), never a short read; a length of 0 still checks that the
+    /// object exists and that `offset` is at most its size.
     pub fn get_range(&self, name: &str, offset: u64, length: u64) -> Result<Vec<u8>> {
         let mut out = Vec::new();
         self.get_range_to_sink(name, offset, length, &mut out, ErrorKind::LocalIo)?;
@@ -299,6 +300,7 @@ impl Destination {
             is_folder: false,
             etag: headers::etag(h),
             mtime: headers::meta_mtime(h),
+            maybe_large: false,
         })
     }
 
@@ -405,14 +407,21 @@ impl Destination {
 
     /// Deletes the container. One that still holds objects is refused
     /// ([`ErrorKind::ContainerNotEmpty`]) unless `empty_first`, which first deletes every object
-    /// in it — all of them, not only those under the prefix.
+    /// in it — all of them, not only those under the prefix — with the segments of its large
+    /// objects (unless `openstack-leave-segments`), and then the segment container too if that
+    /// is left empty.
     pub fn delete_container(&self, empty_first: bool) -> Result<()> {
         let container = &self.swift.config.container;
         if empty_first {
             let mut deleted = 0u64;
             self.swift.list_pages("", "", true, |page| {
                 for entry in page {
-                    match self.swift.delete_object(&entry.name) {
+                    let done = if entry.maybe_large {
+                        self.swift.delete_with_parts(&entry.name)
+                    } else {
+                        self.swift.delete_object(&entry.name)
+                    };
+                    match done {
                         Err(e) if e.kind() != ErrorKind::NotFound => return Err(e),
                         _ => deleted += 1,
                     }
@@ -420,6 +429,7 @@ impl Destination {
                 Ok(true)
             })?;
             log::info!("emptied container '{container}' ({deleted} objects)");
+            self.swift.remove_segment_container_if_empty();
         }
         let what = format!("deleting container '{container}'");
         let mut exchange = request::Plain::new(&[], |resp, attempt| Ok((resp, attempt)));

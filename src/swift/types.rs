@@ -22,6 +22,9 @@ pub struct Entry {
     /// as python-swiftclient and rclone write it too), when a stat found one; listings do not
     /// carry it.
     pub mtime: Option<SystemTime>,
+    /// Whether the listing says the object may be a large object (a Static Large Object, or
+    /// a zero-byte entry, which is how Dynamic Large Objects list).
+    pub(crate) maybe_large: bool,
 }
 
 /// What [`crate::Destination::list_with`] lists.

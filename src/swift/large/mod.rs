@@ -467,6 +467,32 @@ impl Swift {
         }
     }
 
+    /// Deletes the segment container when it holds nothing (any more); otherwise, or when it
+    /// does not exist, leaves it.
+    pub(crate) fn remove_segment_container_if_empty(&self) {
+        let container = &self.config.large.segment_container;
+        let target = Target::In {
+            container,
+            object: None,
+            query: None,
+        };
+        match self.request(
+            "deleting the segment container",
+            Method::DELETE,
+            target,
+            self.config.timeouts.short,
+            &[],
+        ) {
+            Ok(resp) if resp.status().is_success() => {
+                log::info!("deleted the segment container '{container}', left empty")
+            }
+            Ok(resp) if resp.status().as_u16() == 409 => {
+                log::info!("the segment container '{container}' still holds segments: it stays")
+            }
+            _ => {}
+        }
+    }
+
     /// Deletes the object `name` at `target`; a 404 counts as done.
     pub(crate) fn delete_in(&self, target: Target, name: &str) -> Result<()> {
         let what = format!("deleting '{name}'");
