@@ -47,11 +47,14 @@ testbed-start:
 testbed-stop:
 	bash tests/openstack/testbed.sh stop
 
-# The installed library carries its versioned SONAME (builds in the checkout have none).
+# The installed library carries its versioned SONAME; the checkout's copy is linked again
+# without it afterwards (a relink only), so programs built against the checkout keep loading.
+CARGO_PROFILE_FLAG = $(if $(filter release,$(PROFILE)),--release,)
 install:
-	OPENSTACK_DEST_SONAME=1 cargo build $(if $(filter release,$(PROFILE)),--release,)
+	OPENSTACK_DEST_SONAME=1 cargo build --lib $(CARGO_PROFILE_FLAG)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR)/pkgconfig
 	install -m 0755 target/$(PROFILE)/libopenstack_dest.so $(DESTDIR)$(LIBDIR)/libopenstack_dest.so.$(VERSION)
+	cargo build --lib $(CARGO_PROFILE_FLAG)
 	ln -sf libopenstack_dest.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libopenstack_dest.so.$(MAJOR)
 	ln -sf libopenstack_dest.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libopenstack_dest.so
 	install -m 0644 target/$(PROFILE)/libopenstack_dest.a $(DESTDIR)$(LIBDIR)/libopenstack_dest.a
