@@ -39,14 +39,11 @@ summary() {
 
 mkdir -p "$OUT"
 [ -f "$LIB_DIR/libopenstack_dest.so" ] || { echo "run.sh: no $LIB_DIR/libopenstack_dest.so (cargo build)" >&2; exit 1; }
-# Programs load the library by its SONAME, which cargo does not write: a link stands in for it.
-soname=$(objdump -p "$LIB_DIR/libopenstack_dest.so" | awk '$1 == "SONAME" {print $2}')
-mkdir -p "$OUT/lib"
-ln -sfn "$LIB_DIR/libopenstack_dest.so" "$OUT/lib/${soname:-libopenstack_dest.so}"
-export LD_LIBRARY_PATH=$OUT/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+# Linked the way README says for the checkout: the library (no versioned SONAME in the
+# checkout) is found through the rpath.
 WARN=(-std=c99 -Wall -Wextra -Werror)
 # shellcheck disable=SC2054 # the commas belong to -Wl
-LINK=(-L"$LIB_DIR" -Wl,-rpath,"$OUT/lib" -lopenstack_dest)
+LINK=(-L"$LIB_DIR" -Wl,-rpath,"$LIB_DIR" -lopenstack_dest)
 build() { local out=$1; shift; "$CC" "${WARN[@]}" -g -O1 -pthread "$@" -I"$INC" -I"$SRC" \
   "$SRC/test_main.c" "$SRC/util.c" "$SRC/harness.c" "${LINK[@]}" -o "$out"; }
 
