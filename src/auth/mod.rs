@@ -158,6 +158,22 @@ fn authenticate(client: &Client, config: &Config) -> std::result::Result<Token, 
                 describe_user(username, tenant.as_deref(), None),
             )
         }
+        AuthMethod::V3ApplicationCredential {
+            auth_uri,
+            credential,
+            secret,
+        } => {
+            let body = v3::app_credential_body(credential, secret);
+            let (subject, date, json) =
+                post(client, config, &join(auth_uri, "auth/tokens"), &body, "v3")?;
+            let who = match credential {
+                crate::config::AppCredential::Id(id) => format!("application credential {id}"),
+                crate::config::AppCredential::Name { name, username, .. } => {
+                    format!("application credential '{name}' of user '{username}'")
+                }
+            };
+            ((v3::parse_answer(subject.as_deref(), &json)?, date), who)
+        }
         AuthMethod::V3 {
             auth_uri,
             username,

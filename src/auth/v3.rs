@@ -35,6 +35,31 @@ pub fn request_body(
     })
 }
 
+/// The request body for a token from an application credential (scoped by the credential).
+pub fn app_credential_body(credential: &crate::config::AppCredential, secret: &Secret) -> Value {
+    use crate::config::AppCredential;
+    let who = match credential {
+        AppCredential::Id(id) => json!({ "id": id, "secret": secret.expose() }),
+        AppCredential::Name {
+            name,
+            username,
+            user_domain,
+        } => json!({
+            "name": name,
+            "user": { "name": username, "domain": { "name": user_domain } },
+            "secret": secret.expose()
+        }),
+    };
+    json!({
+        "auth": {
+            "identity": {
+                "methods": ["application_credential"],
+                "application_credential": who
+            }
+        }
+    })
+}
+
 /// Reads expiry and catalog from a v3 answer; the token itself comes from `X-Subject-Token`.
 pub fn parse_answer(subject_token: Option<&str>, body: &Value) -> Result<TokenAnswer> {
     let token = subject_token.filter(|t| !t.is_empty()).ok_or_else(|| {

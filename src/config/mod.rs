@@ -5,6 +5,7 @@
 //! a literal `+`, percent-escapes are decoded. Options may also come as a key/value map; the URL
 //! query wins over the map, and the map over the URL's userinfo. Unknown options are ignored.
 
+mod env;
 mod options;
 mod url;
 
@@ -80,12 +81,37 @@ pub enum AuthMethod {
         /// `openstack-project-domain-name` (default: `openstack-domain-name`).
         project_domain: String,
     },
+    /// Keystone v3 with an application credential (the project comes with it: no scope).
+    V3ApplicationCredential {
+        /// The identity URL including `/v3`.
+        auth_uri: Url,
+        /// How the credential is named.
+        credential: AppCredential,
+        /// `openstack-application-credential-secret`.
+        secret: Secret,
+    },
     /// A storage URL and token obtained elsewhere: no Keystone call at all.
     PreAuthenticated {
         /// `openstack-storage-url`, e.g. `https://swift.example/v1/AUTH_abc`.
         storage_url: Url,
         /// `openstack-auth-token`.
         token: Secret,
+    },
+}
+
+/// Which application credential: by its id, or by its name and its user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AppCredential {
+    /// `openstack-application-credential-id`.
+    Id(String),
+    /// `openstack-application-credential-name`, with `auth-username` and the user's domain.
+    Name {
+        /// The credential's name.
+        name: String,
+        /// Its user.
+        username: String,
+        /// The user's domain (`openstack-user-domain-name` or `openstack-domain-name`).
+        user_domain: String,
     },
 }
 
@@ -215,13 +241,16 @@ pub mod keys {
     pub const LEAVE_SEGMENTS: &str = "openstack-leave-segments";
     /// HEAD zero-byte listing entries for their real size.
     pub const LIST_LARGE_OBJECT_SIZES: &str = "openstack-list-large-object-sizes";
+    /// v3 application credential id.
+    pub const APP_CREDENTIAL_ID: &str = "openstack-application-credential-id";
+    /// v3 application credential name (with the user and its domain).
+    pub const APP_CREDENTIAL_NAME: &str = "openstack-application-credential-name";
+    /// v3 application credential secret.
+    pub const APP_CREDENTIAL_SECRET: &str = "openstack-application-credential-secret";
+    /// Fill missing options from the standard `OS_*` environment variables.
+    pub const AUTH_FROM_ENV: &str = "openstack-auth-from-env";
     /// Every option whose value is a secret: never shown, scrubbed from every message.
-    pub const SECRETS: &[&str] = &[
-        PASSWORD,
-        APIKEY,
-        AUTH_TOKEN,
-        "openstack-application-credential-secret",
-    ];
+    pub const SECRETS: &[&str] = &[PASSWORD, APIKEY, AUTH_TOKEN, APP_CREDENTIAL_SECRET];
 }
 
 impl Config {
@@ -256,6 +285,7 @@ impl Config {
         for (k, v) in parts.query {
             merged.insert(k.trim().to_ascii_lowercase(), v);
         }
+        env::fill_from_env(&mut merged, |name| std::env::var(name).ok())?;
         // Known as secrets before any option is judged, so no message can quote them.
         for key in keys::SECRETS {
             if let Some(v) = merged.get(*key) {

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::{keys, AuthMethod, Interface, LargeObjects, RetryPolicy, Timeouts, V2Credential};
+use super::{
+    keys, AppCredential, AuthMethod, Interface, LargeObjects, RetryPolicy, Timeouts, V2Credential,
+};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 
@@ -253,6 +255,44 @@ impl Options {
         }
     }
 
+    /// Which application credential: by id, or by name with its user and the user's domain.
+    fn app_credential(&self) -> Result<AppCredential> {
+        if let Some(id) = self.get(keys::APP_CREDENTIAL_ID) {
+            return Ok(AppCredential::Id(id.trim().to_string()));
+        }
+        let name = self.require(
+            keys::APP_CREDENTIAL_NAME,
+            format!(
+                "an application credential is named by '{}' or by '{}' with '{}'",
+                keys::APP_CREDENTIAL_ID,
+                keys::APP_CREDENTIAL_NAME,
+                keys::USERNAME
+            )
+            .as_str(),
+        )?;
+        let username = self.require(
+            keys::USERNAME,
+            "an application credential given by name needs the user it belongs to",
+        )?;
+        let user_domain = self
+            .get(keys::USER_DOMAIN)
+            .or(self.get(keys::DOMAIN))
+            .ok_or_else(|| {
+                missing(
+                    keys::USER_DOMAIN,
+                    format!(
+                        "an application credential given by name needs the user's domain (or '{}')",
+                        keys::DOMAIN
+                    ),
+                )
+            })?;
+        Ok(AppCredential::Name {
+            name: name.trim().to_string(),
+            username: username.to_string(),
+            user_domain: user_domain.to_string(),
+        })
+    }
+
     /// How to authenticate: a storage URL with a token, Keystone v2 or v3.
     pub(super) fn auth(&self) -> Result<AuthMethod> {
         match (self.get(keys::STORAGE_URL), self.get(keys::AUTH_TOKEN)) {
@@ -316,6 +356,30 @@ impl Options {
                 }
             },
         };
+        if let Some(secret) = self.get(keys::APP_CREDENTIAL_SECRET) {
+            if version != Version::V3 {
+                return Err(bad(
+                    keys::APP_CREDENTIAL_SECRET,
+                    format!(
+                        "works only with Keystone v3: give '{}' a /v3 URL",
+                        keys::AUTHURI
+                    ),
+                ));
+            }
+            return Ok(AuthMethod::V3ApplicationCredential {
+                auth_uri,
+                credential: self.app_credential()?,
+                secret: Secret::new(secret),
+            });
+        }
+        if self.get(keys::APP_CREDENTIAL_ID).is_some()
+            || self.get(keys::APP_CREDENTIAL_NAME).is_some()
+        {
+            return Err(missing(
+                keys::APP_CREDENTIAL_SECRET,
+                "an application credential needs its secret",
+            ));
+        }
         let username = self
             .require(keys::USERNAME, "set it to the OpenStack user name")?
             .to_string();

@@ -1,0 +1,157 @@
+//! `openstack-auth-from-env=true`: the options the URL and the map leave out, from the standard
+//! `OS_*` variables of an openrc file, as the OpenStack command-line tools read them.
+
+use std::collections::HashMap;
+
+use super::keys;
+use crate::error::{Error, Result};
+
+/// Each variable and the option it fills.
+const FROM_ENV: &[(&str, &str)] = &[
+    ("OS_AUTH_URL", keys::AUTHURI),
+    ("OS_USERNAME", keys::USERNAME),
+    ("OS_PASSWORD", keys::PASSWORD),
+    ("OS_PROJECT_NAME", keys::TENANT),
+    ("OS_TENANT_NAME", keys::TENANT),
+    ("OS_USER_DOMAIN_NAME", keys::USER_DOMAIN),
+    ("OS_PROJECT_DOMAIN_NAME", keys::PROJECT_DOMAIN),
+    ("OS_DOMAIN_NAME", keys::DOMAIN),
+    ("OS_REGION_NAME", keys::REGION),
+    ("OS_INTERFACE", keys::INTERFACE),
+    ("OS_IDENTITY_API_VERSION", keys::VERSION),
+    ("OS_APPLICATION_CREDENTIAL_ID", keys::APP_CREDENTIAL_ID),
+    ("OS_APPLICATION_CREDENTIAL_NAME", keys::APP_CREDENTIAL_NAME),
+    (
+        "OS_APPLICATION_CREDENTIAL_SECRET",
+        keys::APP_CREDENTIAL_SECRET,
+    ),
+    ("OS_STORAGE_URL", keys::STORAGE_URL),
+    ("OS_AUTH_TOKEN", keys::AUTH_TOKEN),
+];
+
+/// Whether `key` belongs to the kind of authentication `OS_AUTH_TYPE` names (all do when it is
+/// not set): an openrc for an application credential may still carry a password, and the other
+/// way round.
+fn wanted(auth_type: Option<&str>, key: &str) -> bool {
+    let app = [
+        keys::APP_CREDENTIAL_ID,
+        keys::APP_CREDENTIAL_NAME,
+        keys::APP_CREDENTIAL_SECRET,
+    ];
+    match auth_type.map(|t| t.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("") => true,
+        Some("v3applicationcredential") => !matches!(key, keys::PASSWORD | keys::TENANT),
+        Some(_) => !app.contains(&key),
+    }
+}
+
+/// Fills the options `merged` lacks from `var` (the process environment) when
+/// `openstack-auth-from-env` is true; what the URL and the map give wins.
+pub(super) fn fill_from_env(
+    merged: &mut HashMap<String, String>,
+    var: impl Fn(&str) -> Option<String>,
+) -> Result<()> {
+    let asked = match merged
+        .get(keys::AUTH_FROM_ENV)
+        .map(|v| v.trim().to_ascii_lowercase())
+    {
+        None => false,
+        Some(v) => match v.as_str() {
+            "true" | "1" | "yes" | "on" => true,
+            "" | "false" | "0" | "no" | "off" => false,
+            _ => {
+                return Err(Error::invalid_url(format!(
+                    "option '{}' must be true or false, got '{v}'",
+                    keys::AUTH_FROM_ENV
+                )))
+            }
+        },
+    };
+    if !asked {
+        return Ok(());
+    }
+    let auth_type = var("OS_AUTH_TYPE");
+    for (name, key) in FROM_ENV {
+        let present = merged.get(*key).is_some_and(|v| !v.is_empty());
+        if present || !wanted(auth_type.as_deref(), key) {
+            continue;
+        }
+        let Some(mut value) = var(name).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        if *key == keys::VERSION && !value.starts_with('v') {
+            value = format!("v{value}");
+        }
+        merged.insert(key.to_string(), value);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(given: &[(&str, &str)], env: &[(&str, &str)]) -> Result<HashMap<String, String>> {
+        let mut m: HashMap<String, String> = given
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        fill_from_env(&mut m, |n| {
+            env.iter()
+                .find(|(k, _)| *k == n)
+                .map(|(_, v)| v.to_string())
+        })?;
+        Ok(m)
+    }
+
+    const OPENRC: &[(&str, &str)] = &[
+        ("OS_AUTH_URL", "https://ks.example/v3"),
+        ("OS_USERNAME", "alice"),
+        ("OS_PASSWORD", "env-pw"),
+        ("OS_PROJECT_NAME", "proj"),
+        ("OS_USER_DOMAIN_NAME", "Default"),
+        ("OS_PROJECT_DOMAIN_NAME", "Default"),
+        ("OS_REGION_NAME", "RegionTwo"),
+        ("OS_IDENTITY_API_VERSION", "3"),
+    ];
+
+    #[test]
+    fn only_when_asked_and_only_what_is_missing() {
+        let m = run(&[], OPENRC).unwrap();
+        assert!(m.is_empty(), "not asked: {m:?}");
+        let m = run(
+            &[(keys::AUTH_FROM_ENV, "true"), (keys::USERNAME, "bob")],
+            OPENRC,
+        )
+        .unwrap();
+        assert_eq!(m[keys::USERNAME], "bob", "the URL and the map win");
+        assert_eq!(m[keys::PASSWORD], "env-pw");
+        assert_eq!(m[keys::TENANT], "proj");
+        assert_eq!(m[keys::VERSION], "v3");
+        assert_eq!(m[keys::REGION], "RegionTwo");
+        let e = run(&[(keys::AUTH_FROM_ENV, "perhaps")], OPENRC).unwrap_err();
+        assert!(e.message().contains(keys::AUTH_FROM_ENV), "{e}");
+    }
+
+    #[test]
+    fn the_auth_type_picks_the_credential() {
+        let env = [
+            ("OS_AUTH_TYPE", "v3applicationcredential"),
+            ("OS_APPLICATION_CREDENTIAL_ID", "id-1"),
+            ("OS_APPLICATION_CREDENTIAL_SECRET", "s-1"),
+            ("OS_PASSWORD", "pw"),
+            ("OS_PROJECT_NAME", "p"),
+        ];
+        let m = run(&[(keys::AUTH_FROM_ENV, "1")], &env).unwrap();
+        assert_eq!(m[keys::APP_CREDENTIAL_ID], "id-1");
+        assert!(!m.contains_key(keys::PASSWORD) && !m.contains_key(keys::TENANT));
+        let env = [
+            ("OS_AUTH_TYPE", "password"),
+            ("OS_APPLICATION_CREDENTIAL_ID", "id-1"),
+            ("OS_PASSWORD", "pw"),
+        ];
+        let m = run(&[(keys::AUTH_FROM_ENV, "1")], &env).unwrap();
+        assert!(!m.contains_key(keys::APP_CREDENTIAL_ID));
+        assert_eq!(m[keys::PASSWORD], "pw");
+    }
+}
