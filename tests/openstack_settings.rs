@@ -1,6 +1,6 @@
 //! The OpenStack settings users already have, against the real Keystone of the test bed: an
-//! application credential (by id, and by name with its user), and an openrc's `OS_*` variables
-//! with `openstack-auth-from-env=true`. One test, so that setting the process environment
+//! application credential (by id, and by name with its user), a clouds.yaml with secure.yaml,
+//! and an openrc's `OS_*` variables with `openstack-auth-from-env=true`. One test, so that setting the process environment
 //! races with nothing.
 
 mod support;
@@ -82,6 +82,38 @@ fn application_credentials_and_openrc_variables_reach_swift() {
     let e = wrong.test().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Auth, "{e}");
     assert!(!e.to_string().contains("Wrong-Secret-123"), "{e}");
+
+    // A clouds.yaml (found through OS_CLIENT_CONFIG_FILE) with the password in secure.yaml.
+    let dir = std::env::temp_dir().join(format!("osd-clouds-{}", fastrand::u64(..)));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("clouds.yaml"),
+        format!(
+            "clouds:\n  testbed:\n    auth:\n      auth_url: {}\n      username: {}\n      project_name: {}\n      user_domain_name: Default\n      project_domain_name: Default\n    region_name: {}\n    identity_api_version: 3\n",
+            var("OSD_AUTH_V3"),
+            var("OSD_USER"),
+            var("OSD_PROJECT"),
+            var("OSD_REGION1")
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("secure.yaml"),
+        format!(
+            "clouds:\n  testbed:\n    auth:\n      password: {}\n",
+            var("OSD_PASSWORD")
+        ),
+    )
+    .unwrap();
+    std::env::set_var("OS_CLIENT_CONFIG_FILE", dir.join("clouds.yaml"));
+    std::env::set_var("OS_CLIENT_SECURE_FILE", dir.join("secure.yaml"));
+    let cloud = Destination::open(&format!("openstack://{c}/?openstack-cloud=testbed")).unwrap();
+    assert_eq!(cloud.get_bytes("a").unwrap(), b"by id");
+    let e = Destination::open(&format!("openstack://{c}/?openstack-cloud=elsewhere")).unwrap_err();
+    assert!(e.message().contains("testbed"), "{e}");
+    std::env::remove_var("OS_CLIENT_CONFIG_FILE");
+    std::env::remove_var("OS_CLIENT_SECURE_FILE");
+    std::fs::remove_dir_all(&dir).unwrap();
 
     // An openrc's variables, with nothing but the container and the switch in the URL.
     let openrc = [

@@ -5,6 +5,7 @@
 //! a literal `+`, percent-escapes are decoded. Options may also come as a key/value map; the URL
 //! query wins over the map, and the map over the URL's userinfo. Unknown options are ignored.
 
+mod clouds;
 mod env;
 mod options;
 mod url;
@@ -247,6 +248,8 @@ pub mod keys {
     pub const APP_CREDENTIAL_NAME: &str = "openstack-application-credential-name";
     /// v3 application credential secret.
     pub const APP_CREDENTIAL_SECRET: &str = "openstack-application-credential-secret";
+    /// Fill missing options from a cloud of clouds.yaml.
+    pub const CLOUD: &str = "openstack-cloud";
     /// Fill missing options from the standard `OS_*` environment variables.
     pub const AUTH_FROM_ENV: &str = "openstack-auth-from-env";
     /// Every option whose value is a secret: never shown, scrubbed from every message.
@@ -285,6 +288,8 @@ impl Config {
         for (k, v) in parts.query {
             merged.insert(k.trim().to_ascii_lowercase(), v);
         }
+        // The URL and the map first, then the named cloud, then the environment.
+        clouds::fill_from_cloud(&mut merged, |name| std::env::var(name).ok())?;
         env::fill_from_env(&mut merged, |name| std::env::var(name).ok())?;
         // Known as secrets before any option is judged, so no message can quote them.
         for key in keys::SECRETS {
