@@ -1,12 +1,18 @@
-/* oscli — a small command-line client for an OpenStack Swift destination, over libopenstack_dest.
+/* oscli — a command-line client for an OpenStack Swift destination, over libopenstack_dest.
  *
- *   oscli [-v] URL COMMAND [ARGS]     or, with OPENSTACK_DEST_URL set:   oscli [-v] COMMAND [ARGS]
+ *   oscli [OPTIONS] [URL] COMMAND [ARGS]
+ *
+ * The destination is, in this order: the openstack:// URL argument; with --container, the
+ * OpenStack environment (OS_AUTH_URL, OS_USERNAME, ... as for the `swift` CLI, or --os-cloud);
+ * the environment variable OPENSTACK_DEST_URL. Run `oscli --help` for the commands and exit
+ * codes, `oscli COMMAND --help` for one command.
  *
  * Build: cc -std=c99 -Wall -Wextra -Werror -I include examples/c/oscli.c \
- *           -L target/debug -lopenstack_dest -o oscli
- * Run `oscli -h` for the commands and exit codes. */
+ *           -L target/debug -Wl,-rpath,target/debug -lopenstack_dest -o oscli
+ * (`make install` installs it as $(PREFIX)/bin/oscli.) */
 #define _POSIX_C_SOURCE 200809L
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,41 +25,98 @@
 #include "openstack_dest.h"
 
 #define EXIT_USAGE 2
-#define EXIT_LOCAL 3 /* a local problem outside the library (e.g. writing to stdout failed) */
+#define EXIT_LOCAL 3 /* a local problem outside the library (a directory, stdout, a refused name) */
 
 static const char *prog = "oscli";
+static int quiet; /* -q: no progress bar */
+
+/* ---- help ---- */
+struct command {
+  const char *name;
+  const char *synopsis;
+  const char *help;
+  const char *flags; /* the single-letter options it takes */
+  int min, max;      /* operands; max -1: any number */
+};
+
+static const struct command commands[] = {
+    {"ls", "ls [-r] [PREFIX]",
+     "List size, last modified (UTC) and name of the objects whose names start with PREFIX\n"
+     "(a plain name prefix: 'ls photos/' lists the folder photos, 'ls vol' every name starting\n"
+     "with 'vol'). Without -r, the objects directly under it and its sub-folders (ending in '/');\n"
+     "with -r, every object at any depth and no folder entries. Streamed: any size of listing.\n",
+     "r", 0, 1},
+    {"put", "put [-r] NAME [FILE|DIR|-]",
+     "Upload FILE as the object NAME, or standard input when '-' or left out.\n"
+     "  -r   upload every regular file under the directory DIR as NAME/relative/path\n"
+     "       (symbolic links and other special files are skipped; NAME may be '' for the top).\n",
+     "r", 1, 2},
+    {"get", "get [-r] NAME [FILE|DIR|-]",
+     "Download the object NAME to FILE, or to standard output when '-' or left out.\n"
+     "A file is replaced only once the download is complete and verified.\n"
+     "  -r   download every object under NAME/ into DIR (default: ./ plus the last segment of\n"
+     "       NAME, or . when NAME is ''), creating sub-directories. Names that would leave DIR\n"
+     "       (a '..' or '.' segment, a leading '/', an empty segment) are refused (exit 3).\n",
+     "r", 1, 2},
+    {"rm", "rm NAME...", "Delete the objects; every name is tried, the exit code is that of the first failure.\n",
+     "", 1, -1},
+    {"mv", "mv FROM TO", "Rename an object (a server-side copy, then the delete of FROM).\n", "", 2, 2},
+    {"stat", "stat NAME", "Show size, last modified and ETag of one object.\n", "", 1, 1},
+    {"quota", "quota", "Show the account's bytes used, quota, object and container counts.\n", "", 0, 0},
+    {"test", "test", "Check the credentials, the endpoint and that the container exists; prints 'ok'.\n", "",
+     0, 0},
+    {"mkcontainer", "mkcontainer", "Create the container (no error if it exists).\n", "", 0, 0},
+    {"rmcontainer", "rmcontainer [-f]",
+     "Delete the container; one that holds objects is refused (exit 28) unless\n"
+     "  -f   which first deletes EVERY object in the container, not only those under the prefix.\n",
+     "f", 0, 0},
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static const struct command *find_command(const char *name) {
+  size_t i;
+  for (i = 0; i < NCOMMANDS; i++)
+    if (strcmp(commands[i].name, name) == 0) return &commands[i];
+  return NULL;
+}
 
 static void usage(FILE *to) {
+  size_t i;
   fprintf(to,
-          "usage: %s [-v] [URL] COMMAND [ARGS]\n"
+          "usage: %s [OPTIONS] [URL] COMMAND [ARGS]\n"
           "\n"
-          "URL is an openstack:// destination URL, e.g.\n"
-          "  'openstack://CONTAINER/PREFIX?auth-username=U&auth-password=P&openstack-tenant-name=T"
-          "&openstack-authuri=https://keystone:5000/v3'\n"
-          "It may be left out when the environment variable OPENSTACK_DEST_URL holds it.\n"
+          "The destination, in this order:\n"
+          "  URL         an openstack:// destination URL, e.g.\n"
+          "              'openstack://CONTAINER/PREFIX?auth-username=U&auth-password=P"
+          "&openstack-tenant-name=T&openstack-authuri=https://keystone:5000/v3'\n"
+          "  --container CONTAINER[/PREFIX]\n"
+          "              credentials from the OpenStack environment like the swift CLI: OS_AUTH_URL,\n"
+          "              OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME, OS_USER_DOMAIN_NAME, OS_REGION_NAME, ...\n"
+          "              (or a clouds.yaml cloud with --os-cloud)\n"
+          "  OPENSTACK_DEST_URL   the environment variable, holding a URL\n"
           "\n"
-          "commands (NAME is relative to the URL's prefix):\n"
-          "  test                  check credentials and that the container exists\n"
-          "  mkcontainer           create the container (no error if it exists)\n"
-          "  ls                    list: size, last modified (UTC), name (folders end with '/')\n"
-          "  stat NAME             show size, last modified and ETag of one object\n"
-          "  put NAME [FILE|-]     upload FILE, or standard input when '-' or left out\n"
-          "  get NAME [FILE|-]     download to FILE, or standard output when '-' or left out\n"
-          "  rm NAME               delete an object\n"
-          "  mv FROM TO            rename an object\n"
-          "  quota                 show the account's usage and quota\n"
+          "commands (NAME is relative to the prefix; '%s COMMAND --help' for one):\n",
+          prog, prog);
+  for (i = 0; i < NCOMMANDS; i++) fprintf(to, "  %s\n", commands[i].synopsis);
+  fprintf(to,
           "\n"
           "options:\n"
-          "  -v    log what the library does to standard error (-vv: more detail)\n"
-          "  -h    show this help\n"
+          "  --container C[/P]  the container (and prefix) when the credentials come from OS_*\n"
+          "  --os-cloud NAME    take what is missing from cloud NAME of clouds.yaml / secure.yaml\n"
+          "  -q                 no progress bar (it is shown only when standard error is a terminal)\n"
+          "  -v                 log what the library does to standard error (-vv: more detail)\n"
+          "  -h, --help         show this help\n"
           "\n"
           "exit status: 0 success; 2 bad usage; 3 local error outside the library;\n"
           "  10 + the library's status otherwise, e.g. 11 invalid argument, 12 invalid URL,\n"
           "  13 authentication failed, 14 forbidden, 15 object not found, 16 container not found,\n"
           "  17 no object-store endpoint, 18 too large, 19 integrity, 20 network, 21 timeout,\n"
           "  22 server error, 23 local file error, 24 cancelled, 25 internal error, 26 callback,\n"
-          "  27 other HTTP error.\n",
-          prog);
+          "  27 other HTTP error, 28 container not empty.\n");
+}
+
+static void command_usage(const struct command *c, FILE *to) {
+  fprintf(to, "usage: %s [OPTIONS] [URL] %s\n\n%s", prog, c->synopsis, c->help);
 }
 
 /* Prints `oscli: <status name>: <message>` and returns the exit code for st. */
@@ -71,11 +134,28 @@ static void log_line(void *ctx, os_log_level level, const char *message) {
   fprintf(stderr, "%s: [%s] %s\n", prog, (int)level >= 1 && (int)level <= 4 ? names[level] : "?", message);
 }
 
-/* ---- progress on stderr, when stderr is a terminal ---- */
+static char *join(const char *a, const char *b) { /* "a/b", or b when a is empty; NULL if out of memory */
+  size_t la = strlen(a), lb = strlen(b);
+  char *s = malloc(la + lb + 2);
+  if (!s) return NULL;
+  if (la) {
+    memcpy(s, a, la);
+    s[la++] = '/';
+  }
+  memcpy(s + la, b, lb + 1);
+  return s;
+}
+
+static int out_of_memory(void) {
+  fprintf(stderr, "%s: out of memory\n", prog);
+  return EXIT_LOCAL;
+}
+
+/* ---- progress bar on stderr, when stderr is a terminal ---- */
 struct progress {
   const char *what;
-  double last;
-  int shown;
+  double start, last;
+  int enabled, shown;
   uint64_t done;
   int64_t total;
 };
@@ -86,12 +166,40 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void progress_show(struct progress *p) {
+static void progress_init(struct progress *p, const char *what, int enabled) {
+  memset(p, 0, sizeof *p);
+  p->what = what;
+  p->enabled = enabled && !quiet;
+  p->total = -1;
+  p->start = now_s();
+}
+
+static void format_secs(double s, char *out, size_t cap) {
+  long t = s < 0 ? 0 : s > 359999 ? 359999 : (long)(s + 0.5);
+  if (t >= 3600) snprintf(out, cap, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+  else snprintf(out, cap, "%ld:%02ld", t / 60, t % 60);
+}
+
+static void progress_show(struct progress *p, int final) {
+  double el = now_s() - p->start, rate = el > 0 ? (double)p->done / el : 0;
+  const char *what = p->what;
+  size_t wl = strlen(what);
+  char tail[32] = "ETA --:--", secs[16];
+  if (wl > 32) what += wl - 32; /* the end of a long name */
+  if (final) {
+    format_secs(el, secs, sizeof secs);
+    snprintf(tail, sizeof tail, "in %s", secs);
+  } else if (p->total > 0 && rate > 0 && (int64_t)p->done <= p->total) {
+    format_secs((double)((uint64_t)p->total - p->done) / rate, secs, sizeof secs);
+    snprintf(tail, sizeof tail, "ETA %s", secs);
+  }
   if (p->total > 0)
-    fprintf(stderr, "\r%s: %.1f / %.1f MiB (%3d%%)", p->what, (double)p->done / 1048576.0,
-            (double)p->total / 1048576.0, (int)((double)p->done * 100.0 / (double)p->total));
+    fprintf(stderr, "\r%s  %.1f / %.1f MiB  %3d%%  %.1f MiB/s  %s\033[K", what, (double)p->done / 1048576.0,
+            (double)p->total / 1048576.0, (int)((double)p->done * 100.0 / (double)p->total), rate / 1048576.0,
+            tail);
   else
-    fprintf(stderr, "\r%s: %.1f MiB", p->what, (double)p->done / 1048576.0);
+    fprintf(stderr, "\r%s  %.1f MiB  %.1f MiB/s  %s\033[K", what, (double)p->done / 1048576.0, rate / 1048576.0,
+            final ? tail : "");
   fflush(stderr);
 }
 
@@ -100,16 +208,16 @@ static int on_progress(void *ctx, uint64_t done, int64_t total) {
   double t = now_s();
   p->done = done;
   p->total = total;
-  if (p->shown && t - p->last < 0.2) return 0; /* at most 5 updates a second */
+  if (!p->enabled || (p->shown && t - p->last < 0.2)) return 0; /* at most 5 redraws a second */
   p->last = t;
   p->shown = 1;
-  progress_show(p);
+  progress_show(p, 0);
   return 0;
 }
 
 static void progress_end(struct progress *p) {
   if (!p->shown) return;
-  progress_show(p); /* the final state, which throttling may have skipped */
+  progress_show(p, 1); /* the final state, which throttling may have skipped */
   fputc('\n', stderr);
 }
 
@@ -171,19 +279,24 @@ static int print_quota(os_dest *d) {
   return 0;
 }
 
-static int do_ls(os_dest *d) {
-  os_entry *es = NULL;
-  size_t n = 0, i;
-  os_status st = os_list(d, &es, &n);
+/* ---- ls ---- */
+static int ls_entry(void *ctx, const os_entry *e) {
+  char when[32];
+  (void)ctx;
+  format_time(e->is_folder ? -1 : e->last_modified_ms, when, sizeof when);
+  if (e->is_folder || e->size < 0) printf("%14s  %s  %s%s\n", "-", when, e->name, e->is_folder ? "/" : "");
+  else printf("%14lld  %s  %s\n", (long long)e->size, when, e->name);
+  return ferror(stdout) ? 1 : 0; /* stop when standard output fails */
+}
+
+static int do_ls(os_dest *d, const char *prefix, int recursive) {
+  os_status st = os_list_each(d, prefix, recursive, ls_entry, NULL);
   if (st != OS_OK) return fail(st);
-  for (i = 0; i < n; i++) {
-    char when[32];
-    format_time(es[i].is_folder ? -1 : es[i].last_modified_ms, when, sizeof when);
-    if (es[i].is_folder || es[i].size < 0) printf("%14s  %s  %s%s\n", "-", when, es[i].name, es[i].is_folder ? "/" : "");
-    else printf("%14lld  %s  %s\n", (long long)es[i].size, when, es[i].name);
+  if (fflush(stdout) != 0 || ferror(stdout)) {
+    fprintf(stderr, "%s: writing standard output: %s\n", prog, strerror(errno));
+    return EXIT_LOCAL;
   }
-  os_entries_free(es, n);
-  return fflush(stdout) == 0 ? 0 : EXIT_LOCAL;
+  return 0;
 }
 
 static int do_stat(os_dest *d, const char *name) {
@@ -200,9 +313,11 @@ static int do_stat(os_dest *d, const char *name) {
   return 0;
 }
 
-static int do_put(os_dest *d, const char *name, const char *file, int show_progress) {
-  struct progress p = {name, 0, 0, 0, -1};
+/* ---- put ---- */
+static int put_one(os_dest *d, const char *name, const char *file, int show) {
+  struct progress p;
   os_status st;
+  progress_init(&p, name, show);
   if (strcmp(file, "-") == 0) {
     struct stat sb;
     int64_t hint = -1;
@@ -213,8 +328,8 @@ static int do_put(os_dest *d, const char *name, const char *file, int show_progr
       seekable = pos == 0;
     }
     st = os_put_stream(d, name, read_stdin, seekable ? rewind_stdin : NULL, NULL, hint,
-                       show_progress ? on_progress : NULL, &p);
-  } else if (show_progress) {
+                       p.enabled ? on_progress : NULL, &p);
+  } else if (p.enabled) {
     st = os_put_file_ex(d, name, file, on_progress, &p);
   } else {
     st = os_put_file(d, name, file);
@@ -223,12 +338,104 @@ static int do_put(os_dest *d, const char *name, const char *file, int show_progr
   return st == OS_OK ? 0 : fail(st);
 }
 
-static int do_get(os_dest *d, const char *name, const char *file, int show_progress) {
-  struct progress p = {name, 0, 0, 0, -1};
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Uploads every regular file under `path` (the directory for object name prefix `name`), sorted
+ * by name; stops at the first failure. Memory: one directory's names at a time per level. */
+static int put_tree(os_dest *d, const char *name, const char *path, int show) {
+  DIR *dir = opendir(path);
+  struct dirent *de;
+  char **names = NULL;
+  size_t n = 0, cap = 0, i;
+  int rc = 0;
+  if (!dir) {
+    fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
+    return EXIT_LOCAL;
+  }
+  errno = 0;
+  while ((de = readdir(dir)) != NULL) {
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+    if (n == cap) {
+      char **more = realloc(names, (cap = cap ? cap * 2 : 16) * sizeof *names);
+      if (!more) {
+        rc = out_of_memory();
+        break;
+      }
+      names = more;
+    }
+    if (!(names[n] = strdup(de->d_name))) {
+      rc = out_of_memory();
+      break;
+    }
+    n++;
+    errno = 0;
+  }
+  if (rc == 0 && errno != 0) {
+    fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
+    rc = EXIT_LOCAL;
+  }
+  closedir(dir);
+  if (n) qsort(names, n, sizeof *names, cmp_str);
+  for (i = 0; i < n && rc == 0; i++) {
+    char *child = join(path, names[i]), *child_name = join(name, names[i]);
+    struct stat sb;
+    if (!child || !child_name) rc = out_of_memory();
+    else if (lstat(child, &sb) != 0) {
+      fprintf(stderr, "%s: %s: %s\n", prog, child, strerror(errno));
+      rc = EXIT_LOCAL;
+    } else if (S_ISDIR(sb.st_mode)) {
+      rc = put_tree(d, child_name, child, show);
+    } else if (S_ISREG(sb.st_mode)) {
+      rc = put_one(d, child_name, child, show);
+    } else {
+      fprintf(stderr, "%s: skipping %s: not a regular file\n", prog, child);
+    }
+    free(child);
+    free(child_name);
+  }
+  for (i = 0; i < n; i++) free(names[i]);
+  free(names);
+  return rc;
+}
+
+/* NAME without its trailing slashes (a copy). */
+static char *trim_slashes(const char *name) {
+  char *s = strdup(name);
+  size_t l;
+  if (!s) return NULL;
+  for (l = strlen(s); l > 0 && s[l - 1] == '/'; l--) s[l - 1] = 0;
+  return s;
+}
+
+static int do_put(os_dest *d, const char *name, const char *file, int recursive) {
+  struct stat sb;
+  int show = isatty(STDERR_FILENO), rc;
+  char *top;
+  if (!recursive) {
+    if (strcmp(file, "-") != 0 && stat(file, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+      fprintf(stderr, "%s: %s is a directory (put -r uploads a directory)\n", prog, file);
+      return EXIT_USAGE;
+    }
+    return put_one(d, name, file, show);
+  }
+  if (strcmp(file, "-") == 0 || stat(file, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+    fprintf(stderr, "%s: put -r: %s is not a directory\n", prog, file);
+    return strcmp(file, "-") == 0 ? EXIT_USAGE : EXIT_LOCAL;
+  }
+  if (!(top = trim_slashes(name))) return out_of_memory();
+  rc = put_tree(d, top, file, show);
+  free(top);
+  return rc;
+}
+
+/* ---- get ---- */
+static int get_one(os_dest *d, const char *name, const char *file, int show) {
+  struct progress p;
   os_status st;
+  progress_init(&p, name, show);
   if (strcmp(file, "-") == 0) {
-    st = os_get_stream(d, name, write_stdout, NULL, show_progress ? on_progress : NULL, &p);
-  } else if (show_progress) {
+    st = os_get_stream(d, name, write_stdout, NULL, p.enabled ? on_progress : NULL, &p);
+  } else if (p.enabled) {
     st = os_get_file_ex(d, name, file, on_progress, &p);
   } else {
     st = os_get_file(d, name, file);
@@ -237,111 +444,368 @@ static int do_get(os_dest *d, const char *name, const char *file, int show_progr
   return st == OS_OK ? 0 : fail(st);
 }
 
-static int need(int have, int min, int max) {
-  if (have < min || have > max) {
-    usage(stderr);
-    return 0;
+struct names {
+  char **v;
+  size_t n, cap;
+  int oom;
+};
+
+static int collect_name(void *ctx, const os_entry *e) {
+  struct names *ns = ctx;
+  if (ns->n == ns->cap) {
+    char **more = realloc(ns->v, (ns->cap = ns->cap ? ns->cap * 2 : 64) * sizeof *ns->v);
+    if (!more) return ns->oom = 1;
+    ns->v = more;
+  }
+  if (!(ns->v[ns->n] = strdup(e->name))) return ns->oom = 1;
+  ns->n++;
+  return 0;
+}
+
+/* Whether `rel` (a name below NAME/) is safe as a path below the target directory: relative,
+ * no empty, '.' or '..' segment. A trailing '/' (a folder marker) is allowed. */
+static int safe_relative(const char *rel) {
+  const char *s = rel;
+  if (*s == 0 || *s == '/') return 0;
+  while (*s) {
+    const char *e = strchr(s, '/');
+    size_t l = e ? (size_t)(e - s) : strlen(s);
+    if (l == 0 || (l == 1 && s[0] == '.') || (l == 2 && s[0] == '.' && s[1] == '.')) return 0;
+    if (!e) break;
+    s = e + 1;
   }
   return 1;
 }
 
+/* Creates `dir` when missing; an existing one must be a directory (a symbolic link is refused
+ * below the target, so that no name leads outside it). */
+static int make_dir(const char *dir, int allow_link) {
+  struct stat sb;
+  if (mkdir(dir, 0777) == 0) return 0;
+  if (errno == EEXIST && (allow_link ? stat(dir, &sb) : lstat(dir, &sb)) == 0 && S_ISDIR(sb.st_mode)) return 0;
+  if (errno == EEXIST) fprintf(stderr, "%s: %s exists and is not a directory\n", prog, dir);
+  else fprintf(stderr, "%s: %s: %s\n", prog, dir, strerror(errno));
+  return EXIT_LOCAL;
+}
+
+/* Creates every directory of `rel` below `top` up to its last '/' (all of them when it ends in '/'). */
+static int make_parents(const char *top, const char *rel) {
+  char *path = join(top, rel), *s;
+  int rc = 0;
+  if (!path) return out_of_memory();
+  for (s = path + strlen(top) + 1; rc == 0 && (s = strchr(s, '/')) != NULL; s++) {
+    *s = 0;
+    rc = make_dir(path, 0);
+    *s = '/';
+  }
+  free(path);
+  return rc;
+}
+
+static int do_get_tree(os_dest *d, const char *name, const char *to) {
+  struct names ns = {NULL, 0, 0, 0};
+  char *top = trim_slashes(name), *prefix = NULL, *deflt = NULL;
+  const char *dir = to;
+  size_t i, plen;
+  int rc = 0, refused = 0, show = isatty(STDERR_FILENO);
+  os_status st;
+  if (!top || !(prefix = join(top, ""))) {
+    free(top);
+    return out_of_memory();
+  }
+  plen = strlen(prefix);
+  if (!dir) { /* ./<last segment of NAME>, or . */
+    const char *last = strrchr(top, '/');
+    last = last ? last + 1 : top;
+    if (*last == 0 || strcmp(last, "..") == 0) deflt = strdup(".");
+    else deflt = strdup(last);
+    if (!deflt) rc = out_of_memory();
+    dir = deflt;
+  }
+  if (rc == 0) {
+    st = os_list_each(d, plen ? prefix : NULL, true, collect_name, &ns);
+    if (ns.oom) rc = out_of_memory();
+    else if (st != OS_OK) rc = fail(st);
+    else if (ns.n == 0) {
+      fprintf(stderr, "%s: OS_ERR_NOT_FOUND: no object under '%s'\n", prog, plen ? prefix : "");
+      rc = 10 + OS_ERR_NOT_FOUND;
+    }
+  }
+  if (rc == 0) rc = make_dir(dir, 1);
+  for (i = 0; i < ns.n && rc == 0; i++) {
+    const char *rel = ns.v[i] + plen;
+    size_t rl = strlen(rel);
+    char *path;
+    if (strncmp(ns.v[i], prefix, plen) != 0 || !safe_relative(rel)) {
+      fprintf(stderr, "%s: refusing '%s': it would leave %s\n", prog, ns.v[i], dir);
+      refused = 1;
+      continue;
+    }
+    if ((rc = make_parents(dir, rel)) != 0) break;
+    if (rel[rl - 1] == '/') continue; /* a folder marker: the directory is made */
+    if (!(path = join(dir, rel))) {
+      rc = out_of_memory();
+      break;
+    }
+    rc = get_one(d, ns.v[i], path, show);
+    free(path);
+  }
+  for (i = 0; i < ns.n; i++) free(ns.v[i]);
+  free(ns.v);
+  free(top);
+  free(prefix);
+  free(deflt);
+  return rc ? rc : refused ? EXIT_LOCAL : 0;
+}
+
+static int do_get(os_dest *d, const char *name, const char *to, int recursive) {
+  int show;
+  if (recursive) {
+    if (to && strcmp(to, "-") == 0) {
+      fprintf(stderr, "%s: get -r needs a directory, not '-'\n", prog);
+      return EXIT_USAGE;
+    }
+    return do_get_tree(d, name, to);
+  }
+  if (!to) to = "-";
+  /* Progress and data would mix on one terminal: no progress when stdout is stderr's tty. */
+  show = isatty(STDERR_FILENO) && !(strcmp(to, "-") == 0 && isatty(STDOUT_FILENO));
+  return get_one(d, name, to, show);
+}
+
+static int do_rm(os_dest *d, char **names, int n) {
+  int i, rc = 0;
+  for (i = 0; i < n; i++) {
+    os_status st = os_delete(d, names[i]);
+    if (st != OS_OK) {
+      int r = fail(st);
+      if (rc == 0) rc = r;
+    }
+  }
+  return rc;
+}
+
+/* ---- the destination ---- */
+/* Appends `s` percent-encoded (all but unreserved characters, and '/' when keep_slash). */
+static int url_append(char *out, size_t cap, size_t *len, const char *s, int keep_slash) {
+  static const char hex[] = "0123456789ABCDEF";
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    int plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                c == '_' || c == '.' || c == '~' || (keep_slash && c == '/');
+    if (*len + 4 > cap) return -1;
+    if (plain) out[(*len)++] = (char)c;
+    else {
+      out[(*len)++] = '%';
+      out[(*len)++] = hex[c >> 4];
+      out[(*len)++] = hex[c & 15];
+    }
+  }
+  out[*len] = 0;
+  return 0;
+}
+
+/* openstack://CONTAINER/PREFIX from --container CONTAINER[/PREFIX]. */
+static int container_url(const char *spec, char *out, size_t cap) {
+  const char *slash = strchr(spec, '/');
+  size_t len = 0, clen = slash ? (size_t)(slash - spec) : strlen(spec);
+  char container[OS_MAX_CONTAINER_NAME + 1];
+  if (clen == 0 || clen > OS_MAX_CONTAINER_NAME) return -1;
+  memcpy(container, spec, clen);
+  container[clen] = 0;
+  snprintf(out, cap, "openstack://");
+  len = strlen(out);
+  if (url_append(out, cap, &len, container, 0) != 0) return -1;
+  if (len + 2 > cap) return -1;
+  out[len++] = '/';
+  out[len] = 0;
+  return slash ? url_append(out, cap, &len, slash + 1, 1) : 0;
+}
+
+/* The value of a long option given as "--opt VALUE" or "--opt=VALUE"; NULL when argv[*i] is
+ * another option. Sets *missing when the value is missing. */
+static const char *long_value(int argc, char **argv, int *i, const char *opt, int *missing) {
+  size_t l = strlen(opt);
+  if (strncmp(argv[*i], opt, l) != 0) return NULL;
+  if (argv[*i][l] == '=') return argv[*i] + l + 1;
+  if (argv[*i][l] != 0) return NULL;
+  if (*i + 1 >= argc) {
+    *missing = 1;
+    return NULL;
+  }
+  return argv[++*i];
+}
+
 int main(int argc, char **argv) {
-  int verbose = 0, i = 1, nargs, rc;
-  const char *url, *cmd, *env_url = getenv("OPENSTACK_DEST_URL");
-  char **args;
+  int verbose = 0, i = 1, nargs, rc, recursive = 0, force = 0, missing = 0;
+  const char *url = NULL, *container = NULL, *cloud = NULL, *env_url = getenv("OPENSTACK_DEST_URL");
+  const struct command *c;
+  char **args, built_url[4 * OS_MAX_OBJECT_NAME + 64];
+  const char *keys[2], *values[2];
+  size_t nopts = 0;
   os_dest *d = NULL;
   os_status st;
 
-  for (; i < argc && argv[i][0] == '-' && argv[i][1] != 0; i++) {
-    const char *o = argv[i] + 1;
-    if (strcmp(argv[i], "--") == 0) {
+  /* Global options, and the URL, before the command. */
+  for (; i < argc; i++) {
+    const char *a = argv[i], *v;
+    if (strcmp(a, "--") == 0) {
       i++;
       break;
-    }
-    if (strcmp(argv[i], "--help") == 0) {
+    } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
       usage(stdout);
       return 0;
-    }
-    for (; *o; o++) {
-      if (*o == 'v') verbose++;
-      else if (*o == 'h') {
-        usage(stdout);
-        return 0;
-      } else {
-        fprintf(stderr, "%s: unknown option -%c\n", prog, *o);
-        usage(stderr);
-        return EXIT_USAGE;
+    } else if ((v = long_value(argc, argv, &i, "--container", &missing)) != NULL) {
+      container = v;
+    } else if ((v = long_value(argc, argv, &i, "--os-cloud", &missing)) != NULL) {
+      cloud = v;
+    } else if (missing) {
+      fprintf(stderr, "%s: option %s needs a value\n", prog, a);
+      return EXIT_USAGE;
+    } else if (!url && strncmp(a, "openstack://", 12) == 0) {
+      url = a;
+    } else if (a[0] == '-' && a[1] != 0 && a[1] != '-') {
+      const char *o;
+      for (o = a + 1; *o; o++) {
+        if (*o == 'v') verbose++;
+        else if (*o == 'q') quiet = 1;
+        else if (*o == 'h') {
+          usage(stdout);
+          return 0;
+        } else {
+          fprintf(stderr, "%s: unknown option -%c (%s --help for help)\n", prog, *o, prog);
+          return EXIT_USAGE;
+        }
       }
+    } else if (a[0] == '-' && a[1] == '-') {
+      fprintf(stderr, "%s: unknown option %s (%s --help for help)\n", prog, a, prog);
+      return EXIT_USAGE;
+    } else {
+      break;
     }
-  }
-  /* The URL comes first unless the environment has it and the first word is not a URL. */
-  if (i < argc && strncmp(argv[i], "openstack://", 12) == 0) {
-    url = argv[i++];
-  } else if (env_url && *env_url) {
-    url = env_url;
-  } else {
-    if (i < argc) fprintf(stderr, "%s: no openstack:// URL given and OPENSTACK_DEST_URL is not set\n", prog);
-    usage(stderr);
-    return EXIT_USAGE;
   }
   if (i >= argc) {
     usage(stderr);
     return EXIT_USAGE;
   }
-  cmd = argv[i++];
+  if (strcmp(argv[i], "help") == 0) { /* oscli help [COMMAND] */
+    if (i + 1 < argc && (c = find_command(argv[i + 1])) != NULL) command_usage(c, stdout);
+    else if (i + 1 < argc) {
+      fprintf(stderr, "%s: unknown command '%s'\n", prog, argv[i + 1]);
+      return EXIT_USAGE;
+    } else usage(stdout);
+    return 0;
+  }
+  if (!(c = find_command(argv[i]))) {
+    fprintf(stderr, "%s: unknown command '%s' (%s --help for the commands)\n", prog, argv[i], prog);
+    return EXIT_USAGE;
+  }
+  i++;
+
+  /* The command's options, then its operands; all checked before anything touches the network. */
+  for (; i < argc && argv[i][0] == '-' && argv[i][1] != 0; i++) {
+    const char *o;
+    if (strcmp(argv[i], "--") == 0) {
+      i++;
+      break;
+    }
+    if (strcmp(argv[i], "--help") == 0) {
+      command_usage(c, stdout);
+      return 0;
+    }
+    if (argv[i][1] == '-') {
+      fprintf(stderr, "%s: %s: unknown option %s\n", prog, c->name, argv[i]);
+      command_usage(c, stderr);
+      return EXIT_USAGE;
+    }
+    for (o = argv[i] + 1; *o; o++) {
+      if (*o == 'h') {
+        command_usage(c, stdout);
+        return 0;
+      } else if (*o != '-' && strchr(c->flags, *o)) {
+        if (*o == 'r') recursive = 1;
+        else force = 1;
+      } else {
+        fprintf(stderr, "%s: %s: unknown option -%c\n", prog, c->name, *o);
+        command_usage(c, stderr);
+        return EXIT_USAGE;
+      }
+    }
+  }
   args = argv + i;
   nargs = argc - i;
-
-  /* Check the command's arguments before anything touches the network. */
-  if (strcmp(cmd, "test") == 0 || strcmp(cmd, "mkcontainer") == 0 || strcmp(cmd, "ls") == 0 ||
-      strcmp(cmd, "quota") == 0) {
-    if (!need(nargs, 0, 0)) return EXIT_USAGE;
-  } else if (strcmp(cmd, "stat") == 0 || strcmp(cmd, "rm") == 0) {
-    if (!need(nargs, 1, 1)) return EXIT_USAGE;
-  } else if (strcmp(cmd, "put") == 0 || strcmp(cmd, "get") == 0) {
-    if (!need(nargs, 1, 2)) return EXIT_USAGE;
-  } else if (strcmp(cmd, "mv") == 0) {
-    if (!need(nargs, 2, 2)) return EXIT_USAGE;
-  } else {
-    fprintf(stderr, "%s: unknown command '%s'\n", prog, cmd);
-    usage(stderr);
+  if (nargs < c->min || (c->max >= 0 && nargs > c->max)) {
+    fprintf(stderr, "%s: %s: wrong number of arguments\n", prog, c->name);
+    command_usage(c, stderr);
+    return EXIT_USAGE;
+  }
+  if (strcmp(c->name, "put") == 0 && recursive && nargs < 2) {
+    fprintf(stderr, "%s: put -r: give the directory to upload\n", prog);
+    command_usage(c, stderr);
     return EXIT_USAGE;
   }
 
+  /* The destination: URL argument, --container with the OpenStack environment, OPENSTACK_DEST_URL. */
+  if (url && container) {
+    fprintf(stderr, "%s: give either a URL or --container, not both\n", prog);
+    return EXIT_USAGE;
+  }
+  if (!url && container) {
+    if (container_url(container, built_url, sizeof built_url) != 0) {
+      fprintf(stderr, "%s: --container: give CONTAINER or CONTAINER/PREFIX (at most %d bytes of container)\n",
+              prog, OS_MAX_CONTAINER_NAME);
+      return EXIT_USAGE;
+    }
+    url = built_url;
+    keys[nopts] = "openstack-auth-from-env";
+    values[nopts++] = "true";
+  } else if (!url && env_url && *env_url) {
+    url = env_url;
+  } else if (!url) {
+    fprintf(stderr,
+            "%s: no destination: give an openstack:// URL, set OPENSTACK_DEST_URL, or use --container\n"
+            "  with the OpenStack environment (OS_AUTH_URL, OS_USERNAME, ...) or --os-cloud\n",
+            prog);
+    return EXIT_USAGE;
+  }
+  if (cloud) {
+    keys[nopts] = "openstack-cloud";
+    values[nopts++] = cloud;
+  }
+
   if (verbose) os_set_log_callback(log_line, NULL, verbose > 1 ? OS_LOG_DEBUG : OS_LOG_INFO);
-  st = os_open_with(url, NULL, NULL, 0, &d);
+  st = os_open_with(url, nopts ? keys : NULL, nopts ? values : NULL, nopts, &d);
   if (st != OS_OK) {
     rc = fail(st);
     os_set_log_callback(NULL, NULL, OS_LOG_ERROR);
     return rc;
   }
 
-  if (strcmp(cmd, "test") == 0) {
+  if (strcmp(c->name, "test") == 0) {
     st = os_test(d);
     rc = st == OS_OK ? 0 : fail(st);
     if (rc == 0) printf("ok\n");
-  } else if (strcmp(cmd, "mkcontainer") == 0) {
+  } else if (strcmp(c->name, "mkcontainer") == 0) {
     st = os_create_container(d);
     rc = st == OS_OK ? 0 : fail(st);
-  } else if (strcmp(cmd, "ls") == 0) {
-    rc = do_ls(d);
-  } else if (strcmp(cmd, "quota") == 0) {
-    rc = print_quota(d);
-  } else if (strcmp(cmd, "stat") == 0) {
-    rc = do_stat(d, args[0]);
-  } else if (strcmp(cmd, "rm") == 0) {
-    st = os_delete(d, args[0]);
+  } else if (strcmp(c->name, "rmcontainer") == 0) {
+    st = os_delete_container(d, force);
     rc = st == OS_OK ? 0 : fail(st);
-  } else if (strcmp(cmd, "mv") == 0) {
+  } else if (strcmp(c->name, "ls") == 0) {
+    rc = do_ls(d, nargs ? args[0] : NULL, recursive);
+  } else if (strcmp(c->name, "quota") == 0) {
+    rc = print_quota(d);
+  } else if (strcmp(c->name, "stat") == 0) {
+    rc = do_stat(d, args[0]);
+  } else if (strcmp(c->name, "rm") == 0) {
+    rc = do_rm(d, args, nargs);
+  } else if (strcmp(c->name, "mv") == 0) {
     st = os_rename(d, args[0], args[1]);
     rc = st == OS_OK ? 0 : fail(st);
-  } else if (strcmp(cmd, "put") == 0) {
-    rc = do_put(d, args[0], nargs > 1 ? args[1] : "-", isatty(STDERR_FILENO));
+  } else if (strcmp(c->name, "put") == 0) {
+    rc = do_put(d, args[0], nargs > 1 ? args[1] : "-", recursive);
   } else { /* get */
-    const char *to = nargs > 1 ? args[1] : "-";
-    /* Progress and data would mix on one terminal: no progress when stdout is stderr's tty. */
-    int show = isatty(STDERR_FILENO) && !(strcmp(to, "-") == 0 && isatty(STDOUT_FILENO));
-    rc = do_get(d, args[0], to, show);
+    rc = do_get(d, args[0], nargs > 1 ? args[1] : NULL, recursive);
   }
   os_free(d);
   os_set_log_callback(NULL, NULL, OS_LOG_ERROR);
