@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # C layer: checks the header (C99, C++), builds the C examples and the C test program against
 # include/ and the library, runs the program plain, under valgrind and under ASan+UBSan, and runs
-# the oscli and backup_dir examples once against the real server. Prints the lines
+# the oscli and backup_dir examples once against the real server, and oscli's own tests (cli.sh),
+# in the plain mode. Prints the lines
 #   c: N passed, N failed     c-valgrind: N passed, N failed     c-asan: N passed, N failed
 # usage: tests/c/run.sh [plain] [valgrind] [asan] [-- TEST...]   (no mode: all three)
 # Library: $OSD_LIB_DIR (default target/debug). Output: target/c/. Real server or not is decided by
@@ -103,6 +104,9 @@ examples() {
   rm -rf "$t"
 }
 
+# shellcheck source-path=SCRIPTDIR source=cli.sh
+. "$SRC/cli.sh"
+
 # A C++ program links with the library and runs (the declarations are extern "C").
 cxx_link() { "$CXX" -Wall -Wextra -Werror -I"$INC" "$SRC/header_cxx.cpp" "${LINK[@]}" -o "$OUT/header_cxx" && "$OUT/header_cxx"; }
 
@@ -118,7 +122,7 @@ mode_plain() {
   check "header-coverage${missing:+ (untested:$missing)}" test -z "$missing"
   for f in oscli backup_dir; do check "example-$f" "$CC" "${WARN[@]}" -I"$INC" "$ROOT/examples/c/$f.c" "${LINK[@]}" -o "$OUT/$f"; done
   if build "$OUT/osd_c_tests"; then run_program "$OUT/plain.log" "$OUT/osd_c_tests"; else bad build; fi
-  [ ${#tests[@]} -eq 0 ] && examples
+  if [ ${#tests[@]} -eq 0 ]; then examples; cli_tests "$OUT/oscli"; fi
   summary c
 }
 
