@@ -1,7 +1,7 @@
 # libopenstack_dest — the commands a newcomer needs.
 #   make demo     start a local Swift + Keystone and back up / restore real files through the library
 #   make test     every test of every layer (Rust, C, Python, C#) against the real test bed
-#   make install  PREFIX=/usr/local: the .so, the .a, the header and a pkg-config file
+#   make install  PREFIX=/usr/local: the .so, the .a, the header, a pkg-config file and bin/oscli
 #                 (PROFILE=debug installs the debug build instead of building a release)
 #   make header   regenerate include/openstack_dest.h from src/ffi after changing the C ABI
 #   make bench    throughput of the library against curl and python-swiftclient on the test bed
@@ -11,6 +11,7 @@ PREFIX ?= /usr/local
 PROFILE ?= release
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
+BINDIR ?= $(PREFIX)/bin
 FUZZ_SECONDS ?= 60
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 MAJOR := $(firstword $(subst ., ,$(VERSION)))
@@ -64,7 +65,12 @@ install:
 	  'Version: $(VERSION)' 'Libs: -L$${libdir} -lopenstack_dest' \
 	  'Libs.private: -lpthread -ldl -lm' 'Cflags: -I$${includedir}' \
 	  > $(DESTDIR)$(LIBDIR)/pkgconfig/openstack_dest.pc
+	$(CC) -std=c99 -O2 -Wall -Wextra -I$(DESTDIR)$(INCLUDEDIR) examples/c/oscli.c \
+	  -L$(DESTDIR)$(LIBDIR) -Wl,-rpath,$(LIBDIR) -lopenstack_dest -o target/oscli-installed
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 target/oscli-installed $(DESTDIR)$(BINDIR)/oscli
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libopenstack_dest.so* $(DESTDIR)$(LIBDIR)/libopenstack_dest.a \
-	  $(DESTDIR)$(INCLUDEDIR)/openstack_dest.h $(DESTDIR)$(LIBDIR)/pkgconfig/openstack_dest.pc
+	  $(DESTDIR)$(INCLUDEDIR)/openstack_dest.h $(DESTDIR)$(LIBDIR)/pkgconfig/openstack_dest.pc \
+	  $(DESTDIR)$(BINDIR)/oscli

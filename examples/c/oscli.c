@@ -184,7 +184,7 @@ static void progress_show(struct progress *p, int final) {
   double el = now_s() - p->start, rate = el > 0 ? (double)p->done / el : 0;
   const char *what = p->what;
   size_t wl = strlen(what);
-  char tail[32] = "ETA --:--", secs[16];
+  char tail[48] = "ETA --:--", secs[32];
   if (wl > 32) what += wl - 32; /* the end of a long name */
   if (final) {
     format_secs(el, secs, sizeof secs);
