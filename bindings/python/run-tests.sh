@@ -51,6 +51,10 @@ vpy="$venv/bin/python"
 if ! "$vpy" -c 'import pytest' >/dev/null 2>&1; then
     "$vpy" -m pip install -q 'pytest>=7'
 fi
+# mypy --strict checks the package's type hints (test_package.py); without it CI would skip that.
+if ! "$vpy" -c 'import mypy' >/dev/null 2>&1; then
+    "$vpy" -m pip install -q 'mypy>=1'
+fi
 
 # Reinstall every time so the bundled library is the one just built.
 "$vpy" -m pip install -q --force-reinstall --no-deps "$here"

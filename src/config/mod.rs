@@ -298,15 +298,20 @@ impl Config {
             }
         }
         let opts = Options::new(merged);
+        // Plain values first, the authentication (which depends on several) last: a bad value
+        // is named even when the credentials are incomplete too.
         let large = opts.large_objects(&parts.container)?;
+        let interface = opts.interface()?;
+        let timeouts = opts.timeouts()?;
+        let retry = opts.retry_policy()?;
         Ok(Config {
             container: parts.container,
             prefix: parts.prefix,
             auth: opts.auth()?,
             region: opts.get(keys::REGION).map(str::to_string),
-            interface: opts.interface()?,
-            timeouts: opts.timeouts()?,
-            retry: opts.retry_policy()?,
+            interface,
+            timeouts,
+            retry,
             large,
         })
     }
@@ -511,6 +516,38 @@ mod tests {
         assert!(err(&format!("{V2}&list-timeout=0"))
             .message()
             .contains("list-timeout"));
+    }
+
+    #[test]
+    fn application_credentials_by_id_or_by_name() {
+        let base = "openstack://c/?openstack-authuri=http://h/v3";
+        let c = Config::from_url(&format!("{base}&openstack-application-credential-id=I&openstack-application-credential-secret=S1")).unwrap();
+        match &c.auth {
+            AuthMethod::V3ApplicationCredential {
+                credential, secret, ..
+            } => {
+                assert_eq!(*credential, AppCredential::Id("I".into()));
+                assert_eq!(*secret, Secret::new("S1"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(!format!("{c:?}").contains("S1"));
+        let c = Config::from_url(&format!("{base}&openstack-application-credential-name=N&auth-username=u&openstack-domain-name=D&openstack-application-credential-secret=S")).unwrap();
+        assert!(
+            matches!(&c.auth, AuthMethod::V3ApplicationCredential { credential: AppCredential::Name { name, username, user_domain }, .. } if name == "N" && username == "u" && user_domain == "D")
+        );
+        for (extra, names) in [
+            ("&openstack-application-credential-id=I", "openstack-application-credential-secret"),
+            ("&openstack-application-credential-name=N&openstack-application-credential-secret=S", "auth-username"),
+            ("&openstack-application-credential-name=N&auth-username=u&openstack-application-credential-secret=S", "openstack-user-domain-name"),
+            // The secret alone names no credential: the password flow asks for its password.
+            ("&auth-username=u&openstack-tenant-name=t&openstack-domain-name=D&openstack-application-credential-secret=S", "auth-password"),
+        ] {
+            let e = err(&format!("{base}{extra}"));
+            assert!(e.message().contains(names), "{extra}: {e}");
+        }
+        let e = err("openstack://c/?openstack-authuri=http://h/v2.0&openstack-application-credential-id=I&openstack-application-credential-secret=S");
+        assert!(e.message().contains("v3"), "{e}");
     }
 
     #[test]

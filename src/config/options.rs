@@ -356,7 +356,15 @@ impl Options {
                 }
             },
         };
-        if let Some(secret) = self.get(keys::APP_CREDENTIAL_SECRET) {
+        // An application credential is named by its id or its name; its secret alone names none
+        // (and then the user's password is what counts).
+        let app_named = self.get(keys::APP_CREDENTIAL_ID).is_some()
+            || self.get(keys::APP_CREDENTIAL_NAME).is_some();
+        if app_named {
+            let secret = self.require(
+                keys::APP_CREDENTIAL_SECRET,
+                "an application credential needs its secret",
+            )?;
             if version != Version::V3 {
                 return Err(bad(
                     keys::APP_CREDENTIAL_SECRET,
@@ -371,14 +379,6 @@ impl Options {
                 credential: self.app_credential()?,
                 secret: Secret::new(secret),
             });
-        }
-        if self.get(keys::APP_CREDENTIAL_ID).is_some()
-            || self.get(keys::APP_CREDENTIAL_NAME).is_some()
-        {
-            return Err(missing(
-                keys::APP_CREDENTIAL_SECRET,
-                "an application credential needs its secret",
-            ));
         }
         let username = self
             .require(keys::USERNAME, "set it to the OpenStack user name")?

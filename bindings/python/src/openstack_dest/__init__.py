@@ -20,6 +20,7 @@ from ._destination import (
     Quota,
     SupportsRead,
     SupportsWrite,
+    sync_log_level,
     version,
 )
 from .errors import (
@@ -59,6 +60,7 @@ __all__ = [
     "LogLevel",
     "library_path",
     "version",
+    "sync_log_level",
     "error_for",
     "OpenStackError",
     "InvalidArgumentError",

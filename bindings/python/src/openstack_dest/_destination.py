@@ -108,7 +108,35 @@ def _log_line(_ctx: Optional[int], level: int, message: Optional[bytes]) -> None
 
 # Kept alive at module level for as long as the library may call it.
 _LOG_CALLBACK = LOG_CB(_log_line)
-lib.os_set_log_callback(_LOG_CALLBACK, None, int(LogLevel.DEBUG))
+_native_log_level: Optional[int] = None
+
+
+def _native_level_for(py_level: int) -> int:
+    """The library's level that passes exactly what the logger's effective level lets through."""
+    if py_level <= logging.DEBUG:
+        return int(LogLevel.DEBUG)
+    if py_level <= logging.INFO:
+        return int(LogLevel.INFO)
+    if py_level <= logging.WARNING:
+        return int(LogLevel.WARN)
+    return int(LogLevel.ERROR)
+
+
+def sync_log_level() -> None:
+    """Makes the library send only the lines the ``openstack_dest`` logger would keep.
+
+    Called at import and whenever a Destination opens; call it after changing the logger's level
+    (or its parents') for the change to reach destinations already open. Lines below the level
+    are then dropped inside the library, never formatted or passed into Python.
+    """
+    global _native_log_level
+    level = _native_level_for(logger.getEffectiveLevel())
+    if level != _native_log_level:
+        lib.os_set_log_callback(_LOG_CALLBACK, None, level)
+        _native_log_level = level
+
+
+sync_log_level()
 
 
 def _stop_logging() -> None:
@@ -419,6 +447,7 @@ class Destination:
     """
 
     def __init__(self, url: str, options: Optional[Mapping[str, str]] = None) -> None:
+        sync_log_level()
         self._handle: Optional[int] = None
         self._cond = threading.Condition()
         self._active = 0
