@@ -3,15 +3,15 @@
 # codes, the OS_* and clouds.yaml settings, the progress bar (only on a terminal) and that no
 # password appears in any output. Sourced by tests/c/run.sh, which provides check, ok, bad, skip
 # and the OSD_* variables; cli_tests BINARY runs them (BINARY: the oscli to test).
-# shellcheck disable=SC2317,SC2329 # helpers called through check
+# shellcheck disable=SC2317,SC2329,SC2016 # helpers called through check; bash -c scripts
 
 cli_tests() {
-  local cli=$1 run=$$-$RANDOM t q c url u f cmd want
+  local cli=$1 run=$$-$RANDOM t q c url cmd osenv
   if [ -n "${OSD_SERVER_SKIP:-}" ]; then echo "skip cli: $OSD_SERVER_SKIP"; skip=$((skip + 1)); return; fi
   t=$(mktemp -d)
   q="auth-username=$OSD_USER&auth-password=$OSD_PASSWORD&openstack-tenant-name=$OSD_PROJECT&openstack-domain-name=Default&openstack-authuri=$OSD_AUTH_V3&openstack-region=$OSD_REGION1"
   c=osdc-cli-$run            # a container of its own: rmcontainer -f deletes it at the end
-  url="openstack://$c/cli?$q" u="openstack://$c/?$q"
+  url="openstack://$c/cli?$q"
   : > "$t/all"
   # run WANT CMD...: runs CMD with stdout in $t/out and stderr in $t/err (both also kept in $t/all),
   # no OPENSTACK_DEST_URL nor OS_* variable; fails unless it exits with WANT.
