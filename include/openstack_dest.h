@@ -194,6 +194,11 @@ typedef struct os_entry {
    * The MD5 hex as Swift reports it, NULL if none.
    */
   const char *etag;
+  /**
+   * The modification time of the file the object was uploaded from (X-Object-Meta-Mtime),
+   * Unix time in milliseconds; -1 if unknown (always in listings, which do not carry it).
+   */
+  int64_t mtime_ms;
 } os_entry;
 
 /**

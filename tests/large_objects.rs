@@ -712,3 +712,65 @@ fn file_times_are_kept_both_ways_with_python_swiftclient() {
         .and_then(|s| s.delete_container(true));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Sends `method` with `body` to `path` below the storage URL exactly as written (`..`
+/// included), as another tool may: reqwest, like every URL library, would fold the dot segments
+/// away. Returns the status line.
+fn raw(d: &Destination, method: &str, path: &str, body: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let s = d.session().unwrap();
+    let url = s.storage_url.strip_prefix("http://").unwrap();
+    let (host, base) = url.split_at(url.find('/').unwrap());
+    let mut conn = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        conn,
+        "{method} {base}/{path} HTTP/1.1\r\nHost: {host}\r\nX-Auth-Token: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        s.token.expose(),
+        body.len()
+    )
+    .unwrap();
+    conn.write_all(body).unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    answer.lines().next().unwrap_or("").to_string()
+}
+
+#[test]
+fn names_with_dot_segments_from_a_server_answer_reach_no_other_object() {
+    let Some(tb) = testbed() else { return };
+    let c = unique_container("dotnames");
+    let d = open(&tb, &c, "");
+    d.put_bytes("victim", b"keep me").unwrap();
+    d.put_bytes("seg/1", b"part").unwrap();
+    // Another tool stored a "segment" whose name folds onto "victim" in a URL.
+    let put = raw(&d, "PUT", &format!("{c}/seg/../victim"), b"hostile");
+    assert!(put.starts_with("HTTP/1.1 201"), "{put}");
+    let dir = temp_dir("dotnames");
+    std::fs::write(dir.join("empty"), b"").unwrap();
+    let manifest = format!("X-Object-Manifest: {c}/seg/");
+    swift_cli(
+        &[
+            "upload",
+            "--header",
+            &manifest,
+            "--object-name",
+            "dlo",
+            &c,
+            "empty",
+        ],
+        &dir,
+    );
+    // Deleting the DLO deletes its reachable segment, and never "victim".
+    d.delete("dlo").unwrap();
+    assert_eq!(d.get_bytes("victim").unwrap(), b"keep me");
+    assert_eq!(d.stat("seg/1").unwrap_err().kind(), ErrorKind::NotFound);
+    // Emptying the container deletes every object it can reach; the dot-named one no URL
+    // reaches, so the container stays, with an error that says why.
+    let e = d.delete_container(true).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ContainerNotEmpty, "{e}");
+    assert!(e.message().contains("'..'"), "{e}");
+    let del = raw(&d, "DELETE", &format!("{c}/seg/../victim"), b"");
+    assert!(del.starts_with("HTTP/1.1 204"), "{del}");
+    d.delete_container(true).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -410,6 +410,7 @@ fn entry_to_c(e: &Entry) -> os_entry {
             .as_deref()
             .map(|t| to_cstring(t).into_raw() as *const c_char)
             .unwrap_or(std::ptr::null()),
+        mtime_ms: e.mtime.map(to_unix_ms).unwrap_or(-1),
     }
 }
 

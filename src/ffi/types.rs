@@ -45,6 +45,9 @@ pub struct os_entry {
     pub is_folder: bool,
     /// The MD5 hex as Swift reports it, NULL if none.
     pub etag: *const c_char,
+    /// The modification time of the file the object was uploaded from (X-Object-Meta-Mtime),
+    /// Unix time in milliseconds; -1 if unknown (always in listings, which do not carry it).
+    pub mtime_ms: i64,
 }
 
 /// Account usage, from os_quota.

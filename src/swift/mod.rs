@@ -412,6 +412,7 @@ impl Destination {
     /// is left empty.
     pub fn delete_container(&self, empty_first: bool) -> Result<()> {
         let container = &self.swift.config.container;
+        let mut unreachable = 0u64;
         if empty_first {
             let mut deleted = 0u64;
             self.swift.list_pages("", "", true, |page| {
@@ -422,6 +423,11 @@ impl Destination {
                         self.swift.delete_object(&entry.name)
                     };
                     match done {
+                        // Written by another tool with a '.' or '..' segment: no URL reaches it.
+                        Err(e) if e.kind() == ErrorKind::InvalidArgument => {
+                            log::warning!("{e}");
+                            unreachable += 1;
+                        }
                         Err(e) if e.kind() != ErrorKind::NotFound => return Err(e),
                         _ => deleted += 1,
                     }
@@ -444,6 +450,12 @@ impl Destination {
             200..=299 => {}
             // A retry that finds it gone: an earlier try deleted it.
             404 if attempt > 1 => {}
+            409 if unreachable > 0 => {
+                return Err(Error::new(
+                    ErrorKind::ContainerNotEmpty,
+                    format!("{what}: {unreachable} objects are left whose names have a '.' or '..' path segment (written by another tool), which no URL can reach: the container stays"),
+                ))
+            }
             status => {
                 return Err(crate::http::answer::swift_error(
                     &what,

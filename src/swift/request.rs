@@ -42,6 +42,27 @@ pub(crate) fn info_url(storage_url: &str) -> String {
     url
 }
 
+/// Refuses a target whose container or object name has a `.` or `..` segment. URLs fold such
+/// segments away, so the request would reach another object: names from the host are refused
+/// earlier ([`super::names::object_name`]), and this catches names a server answer brought
+/// (a listing, a manifest) before anything is sent for them.
+fn addressable(what: &str, target: Target) -> Result<()> {
+    let (container, object) = match target {
+        Target::In {
+            container, object, ..
+        } => (Some(container), object),
+        Target::Object(name) => (None, Some(name)),
+        _ => (None, None),
+    };
+    let dots = |p: &str| p.split('/').any(|s| s == "." || s == "..");
+    if container.is_some_and(|c| c.contains('/') || dots(c)) || object.is_some_and(dots) {
+        return Err(Error::invalid_argument(format!(
+            "{what}: the name has a '.' or '..' path segment, which a URL cannot carry (it would reach another object): it cannot be reached through Swift's API as it is"
+        )));
+    }
+    Ok(())
+}
+
 /// What a request is about.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Target<'a> {
@@ -191,6 +212,7 @@ impl Swift {
         timeout: Option<Duration>,
         exchange: &mut E,
     ) -> Result<E::Output> {
+        addressable(what, target)?;
         let given_token = matches!(self.config.auth, AuthMethod::PreAuthenticated { .. });
         let mut reauthenticated = false;
         http::with_retries(&self.config.retry, what, |attempt| {

@@ -89,7 +89,7 @@ namespace OpenStackDest
         internal static RemoteEntry ToEntry(NativeEntry e)
         {
             return new RemoteEntry(FromUtf8(e.Name) ?? string.Empty, e.Size, FromUnixMs(e.LastModifiedMs),
-                e.IsFolder != 0, FromUtf8(e.ETag));
+                e.IsFolder != 0, FromUtf8(e.ETag), FromUnixMs(e.MtimeMs));
         }
 
         /// <summary>

@@ -13,6 +13,7 @@ namespace OpenStackDest
         public long LastModifiedMs;
         public byte IsFolder;
         public IntPtr ETag;
+        public long MtimeMs;
     }
 
     [StructLayout(LayoutKind.Sequential)]

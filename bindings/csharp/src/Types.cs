@@ -39,12 +39,19 @@ namespace OpenStackDest
     public sealed class RemoteEntry
     {
         public RemoteEntry(string name, long size, DateTime lastModified, bool isFolder, string etag)
+            : this(name, size, lastModified, isFolder, etag, DateTime.MinValue)
+        {
+        }
+
+        public RemoteEntry(string name, long size, DateTime lastModified, bool isFolder, string etag,
+            DateTime fileTime)
         {
             Name = name;
             Size = size;
             LastModified = lastModified;
             IsFolder = isFolder;
             ETag = etag;
+            FileTime = fileTime;
         }
 
         /// <summary>Name relative to the URL's prefix; folders carry no trailing '/'.</summary>
@@ -60,6 +67,12 @@ namespace OpenStackDest
 
         /// <summary>MD5 hex as Swift reports it, null if none.</summary>
         public string ETag { get; private set; }
+
+        /// <summary>
+        /// The modification time of the file the object was uploaded from (X-Object-Meta-Mtime), UTC,
+        /// from Stat; <see cref="DateTime.MinValue"/> if unknown (always in listings).
+        /// </summary>
+        public DateTime FileTime { get; private set; }
 
         public override string ToString()
         {

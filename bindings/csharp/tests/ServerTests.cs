@@ -183,6 +183,31 @@ namespace OpenStackDest.Tests
         }
 
         [Test]
+        public void FileTimesRoundTrip()
+        {
+            string name = NewName("time");
+            string src = Path.GetTempFileName();
+            string dst = Path.GetTempFileName();
+            try
+            {
+                File.WriteAllBytes(src, TestEnv.RandomBytes(1000));
+                var when = new DateTime(2020, 9, 13, 12, 26, 40, 123, DateTimeKind.Utc);
+                File.SetLastWriteTimeUtc(src, when);
+                dest.PutFile(name, src);
+                Assert.That(dest.Stat(name).FileTime, Is.EqualTo(when));
+                Assert.That(dest.List().First(e => e.Name == name).FileTime, Is.EqualTo(DateTime.MinValue));
+                dest.GetFile(name, dst);
+                Assert.That(File.GetLastWriteTimeUtc(dst), Is.EqualTo(when));
+                dest.Delete(name);
+            }
+            finally
+            {
+                File.Delete(src);
+                File.Delete(dst);
+            }
+        }
+
+        [Test]
         public void PutFileAndGetFile()
         {
             string name = NewName("file");

@@ -196,6 +196,22 @@ def test_every_method_v3(server: Server, container: str, tmp_path: Path) -> None
         assert q.quota_bytes is None or q.quota_bytes >= 0
 
 
+def test_file_times_round_trip(dest: Destination, tmp_path: Path) -> None:
+    src = tmp_path / "timed.txt"
+    src.write_bytes(b"with a time")
+    when = 1_600_000_000.123
+    os.utime(src, (when, when))
+    dest.put("timed.txt", src)
+    st = dest.stat("timed.txt")
+    assert st.mtime is not None and abs(st.mtime.timestamp() - when) < 0.001
+    listed = [e for e in dest.list() if e.name == "timed.txt"]
+    assert listed and listed[0].mtime is None
+    back = tmp_path / "back.txt"
+    dest.get("timed.txt", back)
+    assert abs(back.stat().st_mtime - when) < 0.001
+    dest.delete("timed.txt")
+
+
 def test_prefix_and_folders(server: Server, container: str) -> None:
     with Destination(server.v3_url(container)) as root:
         root.create_container()

@@ -101,6 +101,7 @@ class OsEntry(Structure):
         ('last_modified_ms', c_int64),
         ('is_folder', c_bool),
         ('etag', c_char_p),
+        ('mtime_ms', c_int64),
     ]
 
 

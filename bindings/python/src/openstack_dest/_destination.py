@@ -162,6 +162,9 @@ class Entry:
     last_modified: Optional[datetime]
     is_folder: bool
     etag: Optional[str]
+    #: The modification time of the file the object was uploaded from (``X-Object-Meta-Mtime``),
+    #: from ``stat``; ``None`` when unknown (always in listings, which do not carry it).
+    mtime: Optional[datetime] = None
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,7 @@ def _entry_from(raw: OsEntry) -> Entry:
         last_modified=last_modified,
         is_folder=bool(raw.is_folder),
         etag=raw.etag.decode("utf-8", "replace") if raw.etag else None,
+        mtime=_EPOCH + timedelta(milliseconds=int(raw.mtime_ms)) if raw.mtime_ms >= 0 else None,
     )
 
 
