@@ -171,11 +171,8 @@ pub(super) fn fill_from_cloud(
         if app && matches!(*key, keys::PASSWORD | keys::TENANT) {
             continue;
         }
-        if let Some(mut value) = field(&layers, *in_auth, name) {
-            if *key == keys::VERSION && !value.starts_with('v') {
-                value = format!("v{value}");
-            }
-            merged.insert(key.to_string(), value);
+        if let Some(value) = field(&layers, *in_auth, name) {
+            super::fill(merged, key, value);
         }
     }
     Ok(())

@@ -76,13 +76,9 @@ pub(super) fn fill_from_env(
         if present || !wanted(auth_type.as_deref(), key) {
             continue;
         }
-        let Some(mut value) = var(name).filter(|v| !v.is_empty()) else {
-            continue;
-        };
-        if *key == keys::VERSION && !value.starts_with('v') {
-            value = format!("v{value}");
+        if let Some(value) = var(name).filter(|v| !v.is_empty()) {
+            super::fill(merged, key, value);
         }
-        merged.insert(key.to_string(), value);
     }
     Ok(())
 }

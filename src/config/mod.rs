@@ -194,6 +194,18 @@ pub struct Config {
     pub large: LargeObjects,
 }
 
+/// Fills `key` with `value` from a settings source (clouds.yaml, the environment), written as
+/// the URL would write it (`identity_api_version: 3` and `OS_IDENTITY_API_VERSION=3` mean
+/// `openstack-version=v3`).
+fn fill(merged: &mut HashMap<String, String>, key: &str, value: String) {
+    let value = if key == keys::VERSION && !value.starts_with('v') {
+        format!("v{value}")
+    } else {
+        value
+    };
+    merged.insert(key.to_string(), value);
+}
+
 /// Option names, as hosts pass them.
 pub mod keys {
     /// User name.

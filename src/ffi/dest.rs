@@ -216,13 +216,7 @@ pub unsafe extern "C" fn os_get(
         out_arg(data, "data")?;
         out_arg(len, "len")?;
         let bytes = d.get_bytes(name)?;
-        let n = bytes.len();
-        *data = if n == 0 {
-            std::ptr::null_mut()
-        } else {
-            Box::into_raw(bytes.into_boxed_slice()).cast::<u8>()
-        };
-        *len = n;
+        give_bytes(bytes, data, len);
         Ok(())
     })
 }
@@ -256,13 +250,7 @@ pub unsafe extern "C" fn os_get_range(
             ));
         }
         let bytes = d.get_range(name, offset, length)?;
-        let n = bytes.len();
-        *data = if n == 0 {
-            std::ptr::null_mut()
-        } else {
-            Box::into_raw(bytes.into_boxed_slice()).cast::<u8>()
-        };
-        *len = n;
+        give_bytes(bytes, data, len);
         Ok(())
     })
 }
@@ -294,6 +282,21 @@ pub unsafe extern "C" fn os_get_range_stream(
         d.get_range_to_sink(name, offset, length, &mut sink, ErrorKind::Callback)
             .map(|_| ())
     })
+}
+
+/// Hands `bytes` to the host through the out-pointers (NULL data for no bytes); os_bytes_free
+/// takes them back.
+///
+/// # Safety
+/// `data` and `len` are writable (checked by the caller).
+unsafe fn give_bytes(bytes: Vec<u8>, data: *mut *mut u8, len: *mut libc::size_t) {
+    let n = bytes.len();
+    *data = if n == 0 {
+        std::ptr::null_mut()
+    } else {
+        Box::into_raw(bytes.into_boxed_slice()).cast::<u8>()
+    };
+    *len = n;
 }
 
 /// Frees bytes from os_get or os_get_range; NULL is a no-op.
