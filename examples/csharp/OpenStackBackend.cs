@@ -1,4 +1,7 @@
-// The whole adapter: IStreamingBackend on top of the OpenStackDest binding.
+// The whole adapter: Duplicati 2's backend contract (Backend.cs) on top of the OpenStackDest binding.
+// Every member hands the engine's CancellationToken to the binding, which stops a transfer in progress
+// (the task ends Canceled and a cancelled upload leaves no object). FileMissingException and
+// FolderMissingException come from the binding unchanged.
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -8,7 +11,7 @@ using System.Threading.Tasks;
 
 namespace OpenStackDest.Examples
 {
-    public sealed class OpenStackBackend : IStreamingBackend
+    public sealed class OpenStackBackend : IStreamingBackend, IRenameEnabledBackend, IQuotaEnabledBackend
     {
         private sealed class Entry : IFileEntry
         {
@@ -17,29 +20,60 @@ namespace OpenStackDest.Examples
                 Name = e.Name;
                 Size = e.Size;
                 LastModification = e.LastModified;
+                LastAccess = e.LastModified; // Swift keeps no access time
                 IsFolder = e.IsFolder;
             }
 
             public string Name { get; private set; }
             public long Size { get; private set; }
+            public DateTime LastAccess { get; private set; }
             public DateTime LastModification { get; private set; }
             public bool IsFolder { get; private set; }
         }
 
+        private sealed class Quota : IQuotaInfo
+        {
+            internal Quota(QuotaInfo q)
+            {
+                TotalQuotaSpace = q.QuotaBytes; // -1: the account has no quota
+                FreeQuotaSpace = q.FreeBytes;   // -1 likewise
+            }
+
+            public long TotalQuotaSpace { get; private set; }
+            public long FreeQuotaSpace { get; private set; }
+        }
+
         private readonly OpenStackDestination dest;
 
+        /// <summary>Like Duplicati's backends: the URL (openstack://container/prefix?...) and the engine's options.</summary>
         public OpenStackBackend(string url, IDictionary<string, string> options = null)
         {
             dest = new OpenStackDestination(url, options);
         }
 
         public string DisplayName { get { return "OpenStack Swift (libopenstack_dest " + OpenStackDestination.Version + ")"; } }
-        public IEnumerable<IFileEntry> List() { return dest.List().Select(e => (IFileEntry)new Entry(e)); }
+        public string ProtocolKey { get { return "openstack"; } }
+
+        public async Task<IList<IFileEntry>> ListAsync(CancellationToken cancelToken)
+        {
+            IList<RemoteEntry> entries = await dest.ListAsync(cancelToken).ConfigureAwait(false);
+            return entries.Select(e => (IFileEntry)new Entry(e)).ToList();
+        }
+
         public Task PutAsync(string remotename, Stream stream, CancellationToken cancelToken) { return dest.PutAsync(remotename, stream, cancelToken); }
         public Task GetAsync(string remotename, Stream stream, CancellationToken cancelToken) { return dest.GetAsync(remotename, stream, cancelToken); }
-        public void Delete(string remotename) { dest.Delete(remotename); }
-        public void CreateFolder() { dest.CreateFolder(); }
-        public void Test() { dest.Test(); }
+        public Task PutAsync(string remotename, string filename, CancellationToken cancelToken) { return dest.PutFileAsync(remotename, filename, cancelToken); }
+        public Task GetAsync(string remotename, string filename, CancellationToken cancelToken) { return dest.GetFileAsync(remotename, filename, cancelToken); }
+        public Task DeleteAsync(string remotename, CancellationToken cancelToken) { return dest.DeleteAsync(remotename, cancelToken); }
+        public Task RenameAsync(string oldname, string newname, CancellationToken cancelToken) { return dest.RenameAsync(oldname, newname, cancelToken); }
+        public Task TestAsync(CancellationToken cancelToken) { return dest.TestAsync(cancelToken); }
+        public Task CreateFolderAsync(CancellationToken cancelToken) { return dest.CreateFolderAsync(cancelToken); }
+
+        public async Task<IQuotaInfo> GetQuotaInfoAsync(CancellationToken cancelToken)
+        {
+            return new Quota(await dest.QuotaAsync(cancelToken).ConfigureAwait(false));
+        }
+
         public void Dispose() { dest.Dispose(); }
     }
 }

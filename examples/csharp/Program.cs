@@ -1,5 +1,7 @@
-// Backs up a directory to an openstack:// URL through IStreamingBackend, then restores it and checks
-// every file against the SHA-256 recorded in a manifest uploaded with the backup.
+// Backs up a directory to an openstack:// URL through the Duplicati-style backend contract (Backend.cs),
+// the way Duplicati's engine drives a backend: TestAsync, CreateFolderAsync when the folder is missing,
+// PutAsync per file, ListAsync, GetAsync; then restores and checks every file against the SHA-256
+// recorded in a manifest uploaded with the backup, and reports the quota.
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -59,17 +61,23 @@ system loader (LD_LIBRARY_PATH).";
                     stdout.WriteLine("destination: " + backend.DisplayName);
                     try
                     {
-                        backend.Test();
+                        Wait(backend.TestAsync(CancellationToken.None));
                     }
                     catch (FolderMissingException)
                     {
                         stdout.WriteLine("container missing: creating it");
-                        backend.CreateFolder();
-                        backend.Test();
+                        Wait(backend.CreateFolderAsync(CancellationToken.None));
+                        Wait(backend.TestAsync(CancellationToken.None));
                     }
                     int files = Backup(backend, source, stdout);
                     int restored = Restore(backend, restore, stdout);
                     stdout.WriteLine("backed up " + files + " files, restored and verified " + restored + " into " + restore);
+                    var quotaBackend = backend as IQuotaEnabledBackend;
+                    if (quotaBackend != null)
+                    {
+                        IQuotaInfo q = quotaBackend.GetQuotaInfoAsync(CancellationToken.None).GetAwaiter().GetResult();
+                        stdout.WriteLine("quota: " + (q.TotalQuotaSpace < 0 ? "none" : q.TotalQuotaSpace + " bytes, " + q.FreeQuotaSpace + " free"));
+                    }
                     return 0;
                 }
             }
@@ -82,6 +90,11 @@ system loader (LD_LIBRARY_PATH).";
                 stderr.WriteLine("error: " + e.Message);
             }
             return 1;
+        }
+
+        private static void Wait(System.Threading.Tasks.Task t)
+        {
+            t.GetAwaiter().GetResult(); // rethrows the task's own exception (not an AggregateException)
         }
 
         private static string Sha256(string path)
@@ -99,23 +112,23 @@ system loader (LD_LIBRARY_PATH).";
             {
                 string name = path.Substring(source.Length).TrimStart(Path.DirectorySeparatorChar).Replace(Path.DirectorySeparatorChar, '/');
                 using (var f = File.OpenRead(path))
-                    backend.PutAsync(name, f, CancellationToken.None).GetAwaiter().GetResult();
+                    Wait(backend.PutAsync(name, f, CancellationToken.None));
                 manifest.Append(Sha256(path)).Append('\t').Append(new FileInfo(path).Length.ToString(CultureInfo.InvariantCulture))
                     .Append('\t').Append(name).Append('\n');
                 stdout.WriteLine("  put " + name);
                 count++;
             }
             using (var m = new MemoryStream(Encoding.UTF8.GetBytes(manifest.ToString())))
-                backend.PutAsync(Manifest, m, CancellationToken.None).GetAwaiter().GetResult();
+                Wait(backend.PutAsync(Manifest, m, CancellationToken.None));
             return count;
         }
 
         private static int Restore(IStreamingBackend backend, string target, TextWriter stdout)
         {
-            if (!backend.List().Any(e => e.Name == Manifest && !e.IsFolder))
+            if (!backend.ListAsync(CancellationToken.None).GetAwaiter().GetResult().Any(e => e.Name == Manifest && !e.IsFolder))
                 throw new InvalidOperationException("no " + Manifest + " at the destination");
             var m = new MemoryStream();
-            backend.GetAsync(Manifest, m, CancellationToken.None).GetAwaiter().GetResult();
+            Wait(backend.GetAsync(Manifest, m, CancellationToken.None));
             int count = 0;
             foreach (string line in Encoding.UTF8.GetString(m.ToArray()).Split(new[] { '\n' }, StringSplitOptions.RemoveEmptyEntries))
             {
@@ -123,8 +136,8 @@ system loader (LD_LIBRARY_PATH).";
                 string name = parts[2];
                 string path = Path.Combine(target, name.Replace('/', Path.DirectorySeparatorChar));
                 Directory.CreateDirectory(Path.GetDirectoryName(path));
-                using (var f = File.Create(path))
-                    backend.GetAsync(name, f, CancellationToken.None).GetAwaiter().GetResult();
+                // the file form of GetAsync (IBackend); the streaming form is used for the manifest
+                Wait(backend.GetAsync(name, path, CancellationToken.None));
                 if (Sha256(path) != parts[0] || new FileInfo(path).Length.ToString(CultureInfo.InvariantCulture) != parts[1])
                     throw new InvalidDataException("restored " + name + " differs from the backup");
                 stdout.WriteLine("  got " + name + " (verified)");
