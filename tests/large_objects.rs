@@ -98,6 +98,25 @@ fn swift_cli(args: &[&str], dir: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Makes `name` in `container` a Dynamic Large Object of `manifest` (`container/prefix`) with
+/// python-swiftclient, as another tool would.
+fn dlo_by_swift(dir: &Path, container: &str, name: &str, manifest: &str) {
+    std::fs::write(dir.join("empty"), b"").unwrap();
+    let header = format!("X-Object-Manifest: {manifest}");
+    swift_cli(
+        &[
+            "upload",
+            "--header",
+            &header,
+            "--object-name",
+            name,
+            container,
+            "empty",
+        ],
+        dir,
+    );
+}
+
 /// Collects the library's log lines that mention `needle`.
 fn capture_log(needle: &str) -> Arc<Mutex<Vec<String>>> {
     let lines = Arc::new(Mutex::new(Vec::new()));
@@ -633,21 +652,8 @@ fn a_dynamic_manifest_deletes_only_the_segments_in_its_prefixs_folder() {
     let dir = temp_dir("dloprefix");
     d.put_bytes("backup-2025", b"another backup").unwrap();
     d.put_bytes("backup/1", b"part").unwrap();
-    std::fs::write(dir.join("empty"), b"").unwrap();
     // A DLO whose segments are "every object starting with 'backup'": another file matches too.
-    let manifest = format!("X-Object-Manifest: {c}/backup");
-    swift_cli(
-        &[
-            "upload",
-            "--header",
-            &manifest,
-            "--object-name",
-            "dlo",
-            &c,
-            "empty",
-        ],
-        &dir,
-    );
+    dlo_by_swift(&dir, &c, "dlo", &format!("{c}/backup"));
     assert_eq!(
         d.stat("dlo").unwrap().size,
         Some(("another backup".len() + "part".len()) as u64)
@@ -746,20 +752,7 @@ fn names_with_dot_segments_from_a_server_answer_reach_no_other_object() {
     let put = raw(&d, "PUT", &format!("{c}/seg/../victim"), b"hostile");
     assert!(put.starts_with("HTTP/1.1 201"), "{put}");
     let dir = temp_dir("dotnames");
-    std::fs::write(dir.join("empty"), b"").unwrap();
-    let manifest = format!("X-Object-Manifest: {c}/seg/");
-    swift_cli(
-        &[
-            "upload",
-            "--header",
-            &manifest,
-            "--object-name",
-            "dlo",
-            &c,
-            "empty",
-        ],
-        &dir,
-    );
+    dlo_by_swift(&dir, &c, "dlo", &format!("{c}/seg/"));
     // Deleting the DLO deletes its reachable segment, and never "victim".
     d.delete("dlo").unwrap();
     assert_eq!(d.get_bytes("victim").unwrap(), b"keep me");

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::keys;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Each variable and the option it fills.
 const FROM_ENV: &[(&str, &str)] = &[
@@ -51,23 +51,8 @@ pub(super) fn fill_from_env(
     merged: &mut HashMap<String, String>,
     var: impl Fn(&str) -> Option<String>,
 ) -> Result<()> {
-    let asked = match merged
-        .get(keys::AUTH_FROM_ENV)
-        .map(|v| v.trim().to_ascii_lowercase())
-    {
-        None => false,
-        Some(v) => match v.as_str() {
-            "true" | "1" | "yes" | "on" => true,
-            "" | "false" | "0" | "no" | "off" => false,
-            _ => {
-                return Err(Error::invalid_url(format!(
-                    "option '{}' must be true or false, got '{v}'",
-                    keys::AUTH_FROM_ENV
-                )))
-            }
-        },
-    };
-    if !asked {
+    let given = merged.get(keys::AUTH_FROM_ENV).map(String::as_str);
+    if !super::options::boolean(keys::AUTH_FROM_ENV, given, false)? {
         return Ok(());
     }
     let auth_type = var("OS_AUTH_TYPE");

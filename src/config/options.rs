@@ -49,6 +49,20 @@ pub(super) fn parse_size(value: &str) -> Option<u64> {
     number.checked_mul(factor)
 }
 
+/// A boolean option's value (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`); `default` when
+/// absent or empty.
+pub(super) fn boolean(key: &str, value: Option<&str>, default: bool) -> Result<bool> {
+    let v = value
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    match v.as_str() {
+        "" => Ok(default),
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(bad(key, format!("must be true or false, got '{v}'"))),
+    }
+}
+
 /// An option with an unusable value: "option 'KEY' PROBLEM".
 fn bad(key: &str, problem: impl std::fmt::Display) -> Error {
     Error::invalid_url(format!("option '{key}' {problem}"))
@@ -184,14 +198,7 @@ impl Options {
     }
 
     fn boolean(&self, key: &str, default: bool) -> Result<bool> {
-        match self.get(key).map(|v| v.trim().to_ascii_lowercase()) {
-            None => Ok(default),
-            Some(v) => match v.as_str() {
-                "true" | "1" | "yes" | "on" => Ok(true),
-                "false" | "0" | "no" | "off" => Ok(false),
-                _ => Err(bad(key, format!("must be true or false, got '{v}'"))),
-            },
-        }
+        boolean(key, self.get(key), default)
     }
 
     /// `openstack-segment-size`, `-segment-container`, `-segment-threads`, `-leave-segments`,

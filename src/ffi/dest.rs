@@ -274,11 +274,7 @@ pub unsafe extern "C" fn os_get_range_stream(
     guard(|| {
         let d = dest_arg(dest)?;
         let name = str_arg(name, "the name")?;
-        let write = write.ok_or_else(|| Error::invalid_argument("the write callback is NULL"))?;
-        let mut sink = CallbackSink {
-            write,
-            ctx: HostPtr(ctx),
-        };
+        let mut sink = CallbackSink::new(write, ctx)?;
         d.get_range_to_sink(name, offset, length, &mut sink, ErrorKind::Callback)
             .map(|_| ())
     })
@@ -362,11 +358,7 @@ pub unsafe extern "C" fn os_get_stream(
     guard(|| {
         let d = dest_arg(dest)?;
         let name = str_arg(name, "the name")?;
-        let write = write.ok_or_else(|| Error::invalid_argument("the write callback is NULL"))?;
-        let mut sink = CallbackSink {
-            write,
-            ctx: HostPtr(ctx),
-        };
+        let mut sink = CallbackSink::new(write, ctx)?;
         d.get_to_sink(
             name,
             &mut sink,

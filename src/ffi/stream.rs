@@ -91,6 +91,21 @@ pub(crate) struct CallbackSink {
     pub(crate) ctx: HostPtr,
 }
 
+impl CallbackSink {
+    /// The sink of a call's `write` callback and its `ctx`; a NULL callback is refused.
+    pub(crate) fn new(
+        write: crate::ffi::types::os_write_cb,
+        ctx: *mut c_void,
+    ) -> crate::error::Result<Self> {
+        let write = write
+            .ok_or_else(|| crate::error::Error::invalid_argument("the write callback is NULL"))?;
+        Ok(CallbackSink {
+            write,
+            ctx: HostPtr(ctx),
+        })
+    }
+}
+
 impl Write for CallbackSink {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         if buf.is_empty() {

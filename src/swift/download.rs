@@ -315,22 +315,11 @@ impl Exchange for Download<'_> {
                 return Err(TryError::Fail(self.past_the_end(&resp, offset, len)));
             }
             _ => {
-                return Err(TryError::Fail(match self.target {
-                    Target::Object(full) => self.swift.object_failure(self.what, &resp, full),
-                    Target::In {
-                        container,
-                        object: Some(full),
-                        ..
-                    } if container == self.swift.config.container => {
-                        self.swift.object_failure(self.what, &resp, full)
-                    }
-                    target => answer::swift_error(
-                        self.what,
-                        status,
-                        resp.headers(),
-                        self.swift.about(target),
-                    ),
-                }))
+                return Err(TryError::Fail(self.swift.failure(
+                    self.what,
+                    &resp,
+                    self.target,
+                )))
             }
         };
         if first {

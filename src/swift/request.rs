@@ -291,15 +291,26 @@ impl Swift {
         if resp.status().is_success() {
             return Ok(resp);
         }
-        Err(match target {
-            Target::Object(full) => self.object_failure(what, &resp, full),
+        Err(self.failure(what, &resp, target))
+    }
+
+    /// The error for an unexpected answer about `target`. For an object of the destination's
+    /// container this is [`Swift::object_failure`], which tells a missing container apart.
+    pub(crate) fn failure(&self, what: &str, resp: &Response, target: Target) -> Error {
+        match target {
+            Target::Object(full) => self.object_failure(what, resp, full),
+            Target::In {
+                container,
+                object: Some(full),
+                ..
+            } if container == self.config.container => self.object_failure(what, resp, full),
             _ => answer::swift_error(
                 what,
                 resp.status().as_u16(),
                 resp.headers(),
                 self.about(target),
             ),
-        })
+        }
     }
 
     /// The error for an unexpected answer about the object `full`. On a 404 the operation first

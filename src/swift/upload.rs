@@ -312,15 +312,11 @@ impl Exchange for Upload<'_> {
         if resp.status().is_success() {
             return Ok(resp);
         }
-        Err(TryError::Fail(match self.target {
-            Target::Object(full) => self.swift.object_failure(self.what, &resp, full),
-            target => crate::http::answer::swift_error(
-                self.what,
-                resp.status().as_u16(),
-                resp.headers(),
-                self.swift.about(target),
-            ),
-        }))
+        Err(TryError::Fail(self.swift.failure(
+            self.what,
+            &resp,
+            self.target,
+        )))
     }
 
     fn can_resend(&self) -> bool {

@@ -505,12 +505,7 @@ impl Swift {
         )?;
         match resp.status().as_u16() {
             200..=299 | 404 => Ok(()),
-            status => Err(answer::swift_error(
-                &what,
-                status,
-                resp.headers(),
-                self.about(target),
-            )),
+            _ => Err(self.failure(&what, &resp, target)),
         }
     }
 
