@@ -6,6 +6,8 @@
 #   make header   regenerate include/openstack_dest.h from src/ffi after changing the C ABI
 #   make bench    throughput of the library against curl and python-swiftclient on the test bed
 #   make fuzz     coverage-guided fuzzing of the parsers, FUZZ_SECONDS (default 60) per target
+#   make soak     8 threads of mixed operations under random connection resets on the test bed,
+#                 SOAK_SECONDS (default 300); the test command runs it for 20 s
 
 PREFIX ?= /usr/local
 PROFILE ?= release
@@ -13,10 +15,11 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/bin
 FUZZ_SECONDS ?= 60
+SOAK_SECONDS ?= 300
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 MAJOR := $(firstword $(subst ., ,$(VERSION)))
 
-.PHONY: all build debug release header test demo bench install uninstall testbed-start testbed-stop
+.PHONY: all build debug release header test demo bench install uninstall testbed-start testbed-stop soak
 
 all: build
 
@@ -41,6 +44,10 @@ bench:
 
 fuzz:
 	bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
+soak:
+	bash tests/openstack/testbed.sh start >/dev/null
+	. $${OSD_STATE_DIR:-/tmp/openstack-dest-testbed}/env.sh && OSD_REQUIRE_SERVER=1 OSD_SOAK_SECONDS=$(SOAK_SECONDS) cargo test --test soak -- --nocapture
 
 testbed-start:
 	bash tests/openstack/testbed.sh start

@@ -767,3 +767,27 @@ fn names_with_dot_segments_from_a_server_answer_reach_no_other_object() {
     d.delete_container(true).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn renaming_onto_a_large_object_removes_its_segments_and_keeps_the_sources() {
+    let Some(tb) = testbed() else { return };
+    let c = unique_container("rename-large");
+    let d = open(&tb, &c, "&openstack-segment-size=1MiB");
+    d.create_container().unwrap();
+    let (a, b) = (payload(3 << 20, 1), payload((5 << 20) / 2, 2));
+    d.put_bytes("a", &a).unwrap();
+    d.put_bytes("b", &b).unwrap();
+    assert_eq!(support::real::orphan_segments(&c).0, 6);
+    // b's three segments go; a's three now belong to b.
+    d.rename("a", "b").unwrap();
+    assert!(d.get_bytes("b").unwrap() == a);
+    let (segments, orphans) = support::real::orphan_segments(&c);
+    assert_eq!((segments, orphans.len()), (3, 0), "{orphans:?}");
+    // Renamed back, and then a small object renamed onto it: its segments go too.
+    d.rename("b", "a").unwrap();
+    assert!(d.get_bytes("a").unwrap() == a);
+    d.put_bytes("small", b"not large").unwrap();
+    d.rename("small", "a").unwrap();
+    assert_eq!(support::real::orphan_segments(&c), (0, vec![]));
+    assert_eq!(d.get_bytes("a").unwrap(), b"not large");
+}

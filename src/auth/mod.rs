@@ -191,8 +191,12 @@ fn authenticate(client: &Client, config: &Config) -> std::result::Result<Token, 
             )
         }
     };
-    let url =
-        catalog::choose_endpoint(&answer.catalog, config.region.as_deref(), config.interface)?;
+    let url = match &config.storage_url_override {
+        Some(url) => url.as_str().to_string(),
+        None => {
+            catalog::choose_endpoint(&answer.catalog, config.region.as_deref(), config.interface)?
+        }
+    };
     log::info!("authenticated {who}; Swift endpoint {url}");
     let now = SystemTime::now();
     Ok(Token {

@@ -186,6 +186,9 @@ pub struct Config {
     pub region: Option<String>,
     /// `openstack-interface`.
     pub interface: Interface,
+    /// `openstack-storage-url` with credentials: the Swift account URL to use instead of the
+    /// catalog's endpoint (region and interface then choose nothing).
+    pub storage_url_override: Option<Url>,
     /// Time limits.
     pub timeouts: Timeouts,
     /// Retry policy.
@@ -230,7 +233,8 @@ pub mod keys {
     pub const REGION: &str = "openstack-region";
     /// Endpoint interface.
     pub const INTERFACE: &str = "openstack-interface";
-    /// Pre-authenticated storage URL.
+    /// Swift account URL: with `openstack-auth-token`, no Keystone at all; with credentials,
+    /// used instead of the catalog's endpoint.
     pub const STORAGE_URL: &str = "openstack-storage-url";
     /// Pre-authenticated token.
     pub const AUTH_TOKEN: &str = "openstack-auth-token";
@@ -321,6 +325,7 @@ impl Config {
             prefix: parts.prefix,
             auth: opts.auth()?,
             region: opts.get(keys::REGION).map(str::to_string),
+            storage_url_override: opts.storage_url_override()?,
             interface,
             timeouts,
             retry,
@@ -510,6 +515,16 @@ mod tests {
         assert!(!format!("{c:?}").contains("tok-123"));
         let e = err("openstack://c?openstack-storage-url=http://127.0.0.1:8080/v1/AUTH_x");
         assert!(e.message().contains("openstack-auth-token"), "{e}");
+        // With credentials the storage URL replaces the catalog's endpoint.
+        let c = Config::from_url(&format!(
+            "{V3}&openstack-storage-url=http://127.0.0.1:9/v1/AUTH_y"
+        ))
+        .unwrap();
+        assert!(matches!(c.auth, AuthMethod::V3 { .. }));
+        assert_eq!(
+            c.storage_url_override.as_ref().map(Url::as_str),
+            Some("http://127.0.0.1:9/v1/AUTH_y")
+        );
     }
 
     #[test]

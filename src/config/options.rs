@@ -300,6 +300,15 @@ impl Options {
         })
     }
 
+    /// `openstack-storage-url` given with credentials (not with a token): the Swift account URL
+    /// used instead of the catalog's endpoint, as the `swift` CLI's `--os-storage-url`.
+    pub(super) fn storage_url_override(&self) -> Result<Option<Url>> {
+        match (self.get(keys::STORAGE_URL), self.get(keys::AUTH_TOKEN)) {
+            (Some(s), None) => Ok(Some(self.http_url(keys::STORAGE_URL, s)?)),
+            _ => Ok(None),
+        }
+    }
+
     /// How to authenticate: a storage URL with a token, Keystone v2 or v3.
     pub(super) fn auth(&self) -> Result<AuthMethod> {
         match (self.get(keys::STORAGE_URL), self.get(keys::AUTH_TOKEN)) {
@@ -309,12 +318,15 @@ impl Options {
                     token: Secret::new(t),
                 })
             }
+            // With credentials, the storage URL replaces the catalog's endpoint (below).
+            (Some(_), None) if self.get(keys::AUTHURI).is_some() => {}
             (Some(_), None) => {
                 return Err(missing(
                     keys::AUTH_TOKEN,
                     format!(
-                        "'{}' needs the token that goes with the storage URL",
-                        keys::STORAGE_URL
+                        "'{}' needs the token that goes with the storage URL, or credentials and '{}' to get one from Keystone",
+                        keys::STORAGE_URL,
+                        keys::AUTHURI
                     ),
                 ))
             }

@@ -315,6 +315,12 @@ impl Destination {
             return Ok(());
         }
         let source = self.stat(from)?;
+        // A large object the copy replaces leaves its segments behind unless they are removed
+        // afterwards (all but those the source is made of, which the copy now uses).
+        let replaced = self.swift.parts_of(&dst, false).unwrap_or_else(|e| {
+            log::info!("could not tell whether '{dst}' is a large object ({e}); its segments, if any, stay");
+            None
+        });
         let what = format!("copying '{src}' to '{dst}'");
         let copy_from = format!(
             "/{}/{}",
@@ -351,7 +357,23 @@ impl Destination {
                 ),
             ));
         }
-        self.swift.delete_object(&src)
+        let now = match &replaced {
+            None => None,
+            Some(_) => match self.swift.parts_of(&dst, true) {
+                Ok(now) => Some(now),
+                Err(e) => {
+                    log::info!("could not read what '{dst}' is made of now ({e}); the segments of the object it replaced stay");
+                    None
+                }
+            },
+        };
+        self.swift.delete_object(&src)?;
+        if let (Some(old), Some(now)) = (replaced, now) {
+            if let Some(keep) = large::still_used(&old, now.as_ref()) {
+                self.swift.remove_parts(old, &keep);
+            }
+        }
+        Ok(())
     }
 
     /// The Swift account URL and the token this destination uses, authenticating first when

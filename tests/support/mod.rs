@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 pub mod fake;
 pub mod real;
+pub mod relay;
+pub mod servers;
 
 /// An upload source that yields `left` bytes (at most 1000 per read), whatever size was
 /// promised for it, and cannot rewind: for the size-promise tests.

@@ -3,7 +3,11 @@
 
 #![allow(dead_code)]
 
+use std::collections::HashMap;
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+use openstack_dest::Destination;
 
 /// The test bed's settings, or None when it is not configured. Under CI (or with
 /// OSD_REQUIRE_SERVER set) a missing test bed fails the test instead of skipping it.
@@ -84,4 +88,88 @@ impl Testbed {
             var("OSD_AUTH_V2")
         )
     }
+}
+
+/// `host:port` of the test bed's RegionOne Swift proxy.
+pub fn swift_hostport() -> String {
+    var("OSD_SWIFT1").trim_start_matches("http://").to_string()
+}
+
+/// The account path of the member user (`/v1/AUTH_<project id>`), from a real login.
+pub fn account_path(container: &str) -> String {
+    let direct = Destination::open(&Testbed.v3(container, "", &var("OSD_REGION1"))).unwrap();
+    let url = direct.session().unwrap().storage_url;
+    url[url.find("/v1/").expect("a /v1/ storage URL")..].to_string()
+}
+
+/// A destination that logs in to the real Keystone (`auth` URL, or the test bed's) and sends
+/// its Swift requests to `swift` (`http://host:port`) instead of the catalog's endpoint.
+pub fn destination_via(
+    swift: &str,
+    auth: Option<&str>,
+    container: &str,
+    options: &[(&str, &str)],
+) -> Destination {
+    let mut url = Testbed.v3(container, "", &var("OSD_REGION1"));
+    if let Some(auth) = auth {
+        url = url.replace(&var("OSD_AUTH_V3"), auth);
+    }
+    let storage = format!("{swift}{}", account_path(container));
+    let mut all: Vec<(&str, &str)> = vec![("openstack-storage-url", &storage)];
+    all.extend_from_slice(options);
+    let d = Destination::open_with(&url, all).unwrap();
+    d.create_container().unwrap();
+    d
+}
+
+/// What Swift holds under `container`, by python-swiftclient: name -> (bytes, MD5).
+pub fn inventory(container: &str) -> HashMap<String, (u64, String)> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/openstack/inventory.py");
+    let out = Command::new("/usr/bin/python3")
+        .args([script, container])
+        .output()
+        .expect("python3 runs the inventory");
+    assert!(
+        out.status.success(),
+        "inventory of {container}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v.as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, o)| {
+            (
+                k.clone(),
+                (
+                    o["bytes"].as_u64().unwrap(),
+                    o["md5"].as_str().unwrap().to_string(),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// The segments of `<container>_segments` that no Static Large Object of `container` lists,
+/// by python-swiftclient: (segments in all, the orphans' names).
+pub fn orphan_segments(container: &str) -> (usize, Vec<String>) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/openstack/inventory.py");
+    let out = Command::new("/usr/bin/python3")
+        .args([script, "--orphans", container])
+        .output()
+        .expect("python3 runs the inventory");
+    assert!(
+        out.status.success(),
+        "orphans of {container}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names = v["orphans"].as_array().unwrap();
+    (
+        v["segments"].as_u64().unwrap() as usize,
+        names
+            .iter()
+            .map(|n| n.as_str().unwrap().to_string())
+            .collect(),
+    )
 }

@@ -187,6 +187,34 @@ pub(crate) enum Parts {
     },
 }
 
+/// Which of `old`'s segments (container, name) an object now made of `now` still uses, so
+/// that removing `old`'s parts spares them; `None` when `old` cannot be removed safely at all
+/// (both are dynamic with overlapping prefixes: the same segments, maybe).
+pub(crate) fn still_used(old: &Parts, now: Option<&Parts>) -> Option<HashSet<(String, String)>> {
+    let overlaps = |a: &str, b: &str| a.starts_with(b) || b.starts_with(a);
+    match (old, now) {
+        (_, None) => Some(HashSet::new()),
+        (_, Some(Parts::Static(refs))) => Some(
+            refs.iter()
+                .map(|r| (r.container.clone(), r.name.clone()))
+                .collect(),
+        ),
+        (Parts::Static(refs), Some(Parts::Dynamic { container, prefix })) => Some(
+            refs.iter()
+                .filter(|r| &r.container == container && r.name.starts_with(prefix.as_str()))
+                .map(|r| (r.container.clone(), r.name.clone()))
+                .collect(),
+        ),
+        (
+            Parts::Dynamic { container, prefix },
+            Some(Parts::Dynamic {
+                container: c2,
+                prefix: p2,
+            }),
+        ) => (container != c2 || !overlaps(prefix, p2)).then(HashSet::new),
+    }
+}
+
 /// Per-destination knowledge about large objects.
 #[derive(Default)]
 pub(crate) struct LargeState {

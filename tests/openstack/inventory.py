@@ -1,0 +1,80 @@
+#!/usr/bin/python3
+"""What Swift holds in a container, told by python-swiftclient rather than by the library:
+one JSON object {name: {"bytes": n, "md5": hex of the downloaded body}} on stdout.
+
+Usage: inventory.py CONTAINER [PREFIX]
+       inventory.py --orphans CONTAINER
+The second form prints {"segments": n, "orphans": [names]}: the objects of CONTAINER_segments
+that no Static Large Object of CONTAINER lists in its manifest (space a leak would cost).
+Logs in as the test bed's member user (OSD_* from the test bed's env.sh). Each object is
+downloaded whole (large objects through their manifest) and hashed here, so a manifest that
+points at missing or wrong segments shows as an error or a wrong MD5. A missing container is
+an empty inventory.
+"""
+import hashlib
+import json
+import os
+import sys
+
+from swiftclient import client
+from swiftclient.exceptions import ClientException
+
+
+def connection():
+    env = os.environ
+    return client.Connection(
+        authurl=env['OSD_AUTH_V3'], user=env['OSD_USER'], key=env['OSD_PASSWORD'],
+        auth_version='3', retries=2,
+        os_options={'project_name': env['OSD_PROJECT'], 'user_domain_name': 'Default',
+                    'project_domain_name': 'Default', 'region_name': env['OSD_REGION1']})
+
+
+def orphans(conn, container):
+    used = set()
+    _, listing = conn.get_container(container, full_listing=True)
+    for entry in listing:
+        headers, body = conn.get_object(container, entry['name'],
+                                        query_string='multipart-manifest=get')
+        if headers.get('x-static-large-object', '').lower() == 'true':
+            used.update(seg['name'].lstrip('/') for seg in json.loads(body))
+    segments = container + '_segments'
+    try:
+        _, listing = conn.get_container(segments, full_listing=True)
+    except ClientException as e:
+        if e.http_status != 404:
+            raise
+        listing = []
+    names = [segments + '/' + e['name'] for e in listing]
+    print(json.dumps({'segments': len(names), 'orphans': [n for n in names if n not in used]}))
+
+
+def main():
+    if sys.argv[1] == '--orphans':
+        orphans(connection(), sys.argv[2])
+        return
+    container = sys.argv[1]
+    prefix = sys.argv[2] if len(sys.argv) > 2 else None
+    conn = connection()
+    try:
+        _, listing = conn.get_container(container, prefix=prefix, full_listing=True)
+    except ClientException as e:
+        if e.http_status == 404:
+            print('{}')
+            return
+        raise
+    found = {}
+    for entry in listing:
+        name = entry['name']
+        headers, body = conn.get_object(container, name, resp_chunk_size=1 << 20)
+        md5, size = hashlib.md5(), 0
+        for chunk in body:
+            md5.update(chunk)
+            size += len(chunk)
+        if 'content-length' in headers and int(headers['content-length']) != size:
+            raise SystemExit('%s: got %d bytes of %s' % (name, size, headers['content-length']))
+        found[name] = {'bytes': size, 'md5': md5.hexdigest()}
+    print(json.dumps(found))
+
+
+if __name__ == '__main__':
+    main()
