@@ -208,6 +208,8 @@ fn a_proxy_killed_during_an_upload_leaves_nothing_partial() {
     let opts = [("number-of-retries", "8"), ("retry-delay", "500ms")];
     let d = Arc::new(destination_via(&relay.url(), None, &c, &opts));
     let data = Arc::new(random_bytes(12 * MIB));
+    let put = format!("PUT {}/{c}/big ", account_path(&c));
+    relay.watch(&put);
     let (d2, data2) = (d.clone(), data.clone());
     let upload = std::thread::spawn(move || d2.put_bytes("big", &data2));
     std::thread::sleep(Duration::from_millis(1200));
@@ -226,7 +228,11 @@ fn a_proxy_killed_during_an_upload_leaves_nothing_partial() {
             assert!(!held.contains_key("big"), "a failed upload left {held:?}");
         }
     }
-    eprintln!("upload across the kill: {result:?}");
+    eprintln!(
+        "upload across the kill: {result:?} after {} PUTs",
+        relay.seen(&put)
+    );
+    assert!(relay.seen(&put) >= 2, "the kill interrupted the upload");
     relay.set_rate(0);
     d.put_bytes("big", &data).unwrap();
     assert_holds(&c, "big", &data);

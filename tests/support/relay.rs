@@ -71,8 +71,10 @@ struct Shared {
     rules: Mutex<Vec<Rule>>,
     chaos: Mutex<Option<Chaos>>,
     latency: Mutex<Duration>,
-    /// Bytes per second per direction and connection; 0 for no limit.
+    /// Bytes per second each way, shared by all connections (one link); 0 for no limit.
     rate: AtomicU64,
+    /// When each direction's link is free again ([Up, Down]).
+    link_free: [Mutex<Option<Instant>>; 2],
     fired: AtomicUsize,
     connections: AtomicUsize,
     stop: AtomicBool,
@@ -88,12 +90,17 @@ impl Relay {
     /// Listens on a free port of 127.0.0.1 and relays every connection to `upstream`
     /// (`host:port`, loopback only).
     pub fn start(upstream: &str) -> Relay {
+        Relay::start_on(0, upstream)
+    }
+
+    /// [`Relay::start`] on `port` of 127.0.0.1 (0: a free one).
+    pub fn start_on(port: u16, upstream: &str) -> Relay {
         let upstream: SocketAddr = upstream.parse().expect("upstream is host:port");
         assert!(
             upstream.ip().is_loopback(),
             "the relay only reaches loopback"
         );
-        let listener = TcpListener::bind("127.0.0.1:0").expect("a free port on 127.0.0.1");
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("a free port on 127.0.0.1");
         let addr = listener.local_addr().unwrap();
         let shared = Arc::new(Shared::default());
         let s = shared.clone();
@@ -166,7 +173,7 @@ impl Relay {
         *self.shared.latency.lock().unwrap() = latency;
     }
 
-    /// Limits each direction of each connection to `bytes_per_second` (0: no limit).
+    /// Limits each direction to `bytes_per_second`, all connections together (0: no limit).
     pub fn set_rate(&self, bytes_per_second: u64) {
         self.shared.rate.store(bytes_per_second, Ordering::SeqCst);
     }
@@ -400,20 +407,27 @@ impl Connection {
         let piece = if rate == 0 {
             data.len().max(1)
         } else {
-            (rate as usize / 50).max(1) // about 20 ms of bytes at a time
+            (rate as usize / 100).clamp(1, 64 * 1024) // at most about 10 ms of the link
         };
         for part in data.chunks(piece) {
-            let started = Instant::now();
+            if rate > 0 {
+                // Take the link for this part's time after whoever has it now.
+                let cost = Duration::from_secs_f64(part.len() as f64 / rate as f64);
+                let done = {
+                    let mut free = self.shared.link_free[dir as usize].lock().unwrap();
+                    let now = Instant::now();
+                    let start = free.filter(|f| *f > now).unwrap_or(now);
+                    *free = Some(start + cost);
+                    start + cost
+                };
+                if let Some(wait) = done.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(wait);
+                }
+            }
             if self.sink(dir).write_all(part).is_err() {
                 return false;
             }
             self.delivered[dir as usize].fetch_add(part.len() as u64, Ordering::SeqCst);
-            if rate > 0 {
-                let due = Duration::from_secs_f64(part.len() as f64 / rate as f64);
-                if let Some(wait) = due.checked_sub(started.elapsed()) {
-                    std::thread::sleep(wait);
-                }
-            }
         }
         true
     }
