@@ -9,7 +9,7 @@ pub mod v3;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use reqwest::blocking::Client;
+use crate::http::driver::Client;
 use serde_json::Value;
 
 use crate::config::{AuthMethod, Config};
@@ -256,13 +256,18 @@ fn post(
         .map(str::to_string);
     let date = crate::headers::date(resp.headers());
     let json: Value = resp.json().map_err(|e| {
-        Error::new(
+        if let crate::http::driver::SendError::Body(io) = &e {
+            if io.kind() != std::io::ErrorKind::InvalidData {
+                return TryError::Retry(answer::transport_error(&what, &e), None);
+            }
+        }
+        TryError::Fail(Error::new(
             ErrorKind::Auth,
             format!(
                 "{what}: the answer is not the JSON Keystone sends ({}): check openstack-authuri",
                 answer::cause_chain(&e)
             ),
-        )
+        ))
     })?;
     Ok((subject, date, json))
 }

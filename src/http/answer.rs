@@ -6,6 +6,7 @@ use std::error::Error as StdError;
 
 use reqwest::header::HeaderMap;
 
+use super::driver::SendError;
 use crate::error::{Error, ErrorKind};
 use crate::headers;
 
@@ -54,14 +55,15 @@ const CONNECT_HINT: &str =
     " (could not connect: check the host, the port and that the server runs)";
 
 /// A request that got no answer: it could not connect, the connection broke, or time ran out.
-pub(crate) fn transport_error(what: &str, err: &reqwest::Error) -> Error {
+pub(crate) fn transport_error(what: &str, err: &SendError) -> Error {
     let chain = cause_chain(err);
-    if is_timeout(err) {
+    let connect = matches!(err, SendError::Http(e) if e.is_connect());
+    if matches!(err, SendError::TimedOut(_)) || is_timeout(err) {
         Error::new(
             ErrorKind::Timeout,
             format!("{what} failed: {chain}{TIMEOUT_HINT}"),
         )
-    } else if err.is_connect() {
+    } else if connect {
         Error::new(
             ErrorKind::Network,
             format!("{what} failed: {chain}{CONNECT_HINT}"),

@@ -2,18 +2,17 @@
 
 use std::time::Duration;
 
-use reqwest::blocking::Client;
+use super::driver::Client;
 
 use super::answer;
 use crate::config::Timeouts;
 use crate::error::{Error, ErrorKind, Result};
 
 /// Builds the pooled client of one destination. Its default timeout is the read/write timeout:
-/// reqwest's blocking client applies it to the wait for the answer's head and to each read of
-/// the body, so a download may take as long as it keeps moving.
+/// it bounds the wait for the answer's head and each read of the body, so a download may take
+/// as long as it keeps moving.
 pub(crate) fn build(timeouts: &Timeouts) -> Result<Client> {
-    Client::builder()
-        .timeout(timeouts.read_write)
+    let builder = reqwest::Client::builder()
         .connect_timeout(timeouts.short)
         .tcp_keepalive(Duration::from_secs(30))
         .pool_idle_timeout(Duration::from_secs(60))
@@ -21,15 +20,14 @@ pub(crate) fn build(timeouts: &Timeouts) -> Result<Client> {
         // Keystone and Swift never answer with a redirect; following one could carry the
         // password or the token to another host, so a 3xx comes back as an error instead.
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("libopenstack_dest/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| {
-            Error::new(
-                ErrorKind::Network,
-                format!(
-                    "could not set up the HTTP client: {}",
-                    answer::cause_chain(&e)
-                ),
-            )
-        })
+        .user_agent(concat!("libopenstack_dest/", env!("CARGO_PKG_VERSION")));
+    Client::build(builder, timeouts.read_write).map_err(|e| {
+        Error::new(
+            ErrorKind::Network,
+            format!(
+                "could not set up the HTTP client: {}",
+                answer::cause_chain(&e)
+            ),
+        )
+    })
 }

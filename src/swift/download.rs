@@ -4,8 +4,8 @@
 
 use std::io::{Read, Write};
 
+use crate::http::driver::{RequestBuilder, Response};
 use md5::{Digest, Md5};
-use reqwest::blocking::{RequestBuilder, Response};
 use reqwest::Method;
 
 use super::request::{Exchange, Swift, Target};

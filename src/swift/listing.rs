@@ -4,7 +4,7 @@
 //! No `limit` is sent: Swift then answers with its own `container_listing_limit`, whatever the
 //! cluster set it to (a fixed limit above it is refused with 412).
 
-use reqwest::blocking::Response;
+use crate::http::driver::Response;
 use reqwest::Method;
 use serde::Deserialize;
 

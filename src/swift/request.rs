@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use reqwest::blocking::{Client, RequestBuilder, Response};
+use crate::http::driver::{Client, RequestBuilder, Response};
 use reqwest::Method;
 
 use super::names::request_path;

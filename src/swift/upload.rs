@@ -7,9 +7,9 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::http::driver::{Body, RequestBuilder, Response};
 use bytes::Bytes;
 use md5::{Digest, Md5};
-use reqwest::blocking::{Body, RequestBuilder, Response};
 use reqwest::Method;
 
 use super::request::{Exchange, Swift, Target};

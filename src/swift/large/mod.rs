@@ -232,7 +232,7 @@ impl Swift {
             return Ok(*l);
         }
         let what = "reading the cluster's limits (/info)";
-        let mut exchange = Plain::new(&[], |resp: reqwest::blocking::Response, _| {
+        let mut exchange = Plain::new(&[], |resp: crate::http::driver::Response, _| {
             if !resp.status().is_success() {
                 log::info!(
                     "{what}: HTTP {}; assuming Swift's defaults",
@@ -403,7 +403,7 @@ impl Swift {
     pub(crate) fn manifest_of(&self, full: &str) -> Result<Vec<SegmentRef>> {
         let what = format!("reading the manifest of '{full}'");
         let query = "multipart-manifest=get";
-        let mut exchange = Plain::new(&[], |resp: reqwest::blocking::Response, _| {
+        let mut exchange = Plain::new(&[], |resp: crate::http::driver::Response, _| {
             if !resp.status().is_success() {
                 return Err(crate::http::TryError::Fail(
                     self.object_failure(&what, &resp, full),
@@ -551,23 +551,15 @@ impl Swift {
 
 /// Reads a body of at most `limit` bytes.
 pub(crate) fn read_bounded(
-    resp: reqwest::blocking::Response,
+    resp: crate::http::driver::Response,
     limit: u64,
-) -> std::result::Result<Vec<u8>, reqwest::Error> {
+) -> std::result::Result<Vec<u8>, crate::http::driver::SendError> {
     use std::io::Read;
     let mut out = Vec::new();
-    let mut taken = resp.take(limit);
-    match taken.read_to_end(&mut out) {
-        Ok(_) => Ok(out),
-        Err(e) => match e
-            .into_inner()
-            .map(|inner| inner.downcast::<reqwest::Error>())
-        {
-            Some(Ok(re)) => Err(*re),
-            // Not a reqwest error: reading a body fails only through reqwest; keep what came.
-            _ => Ok(out),
-        },
-    }
+    resp.take(limit)
+        .read_to_end(&mut out)
+        .map_err(crate::http::driver::SendError::Body)?;
+    Ok(out)
 }
 
 #[cfg(test)]
