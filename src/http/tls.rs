@@ -172,6 +172,15 @@ pub(crate) fn pinned_config(pins: &[[u8; 32]]) -> Result<rustls::ClientConfig> {
     Ok(config)
 }
 
+/// A name from rustls's list of the names a certificate presents, which spells them as
+/// `DnsName("host")` or `IpAddress(..)`: the quoted part when there is one.
+fn shown_name(presented: &str) -> &str {
+    match (presented.find('"'), presented.rfind('"')) {
+        (Some(a), Some(b)) if b > a => &presented[a + 1..b],
+        _ => presented,
+    }
+}
+
 /// Why a certificate failed, and what helps: one clause for the message.
 pub(crate) fn describe(err: &CertificateError, host: &str) -> String {
     const CA_HINT: &str = "give the CA's certificate (PEM) in openstack-ca-file, or to the whole process in SSL_CERT_FILE; for a self-signed server, pin its certificate with openstack-tls-fingerprint";
@@ -191,7 +200,11 @@ pub(crate) fn describe(err: &CertificateError, host: &str) -> String {
             if presented.is_empty() {
                 "nothing".to_string()
             } else {
-                presented.join(", ")
+                presented
+                    .iter()
+                    .map(|p| shown_name(p))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             }
         ),
         CertificateError::Expired => {
@@ -273,6 +286,11 @@ mod tests {
         assert!(unknown.contains("SSL_CERT_FILE"));
         let name = describe(&CertificateError::NotValidForName, "h.example");
         assert!(name.contains("name mismatch") && name.contains("'h.example'"));
+        let name = CertificateError::NotValidForNameContext {
+            expected: ServerName::try_from("h.example").unwrap(),
+            presented: vec![r#"DnsName("other.invalid")"#.into(), "odd".into()],
+        };
+        assert!(describe(&name, "h.example").contains("it names other.invalid, odd)"));
         assert!(describe(&CertificateError::Expired, "h").contains("expired"));
         let pin = CertificateError::Other(OtherError(Arc::new(PinMismatch {
             presented: [0xab; 32],
