@@ -166,7 +166,7 @@ fn a_bad_ca_file_fails_the_open_naming_the_option() {
             &var("OSD_REGION_TLS"),
             &format!("&openstack-ca-file={}", path.display()),
         );
-        let e = Destination::open(&url).err().expect("open must fail");
+        let e = Destination::open(&url).expect_err("open must fail");
         assert_eq!(e.kind(), ErrorKind::InvalidUrl, "{e}");
         assert!(e.message().contains("openstack-ca-file"), "{e}");
         assert!(e.message().contains(&path.display().to_string()), "{e}");
