@@ -337,6 +337,33 @@ mod tests {
     }
 
     #[test]
+    fn a_certificate_error_is_found_inside_io_errors() {
+        // hyper-rustls hands rustls's error up inside an io::Error, whose source() skips it.
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl std::fmt::Display for Outer {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("connect failed")
+            }
+        }
+        impl StdError for Outer {
+            fn source(&self) -> Option<&(dyn StdError + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let tls = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let e = Outer(std::io::Error::new(std::io::ErrorKind::InvalidData, tls));
+        assert!(matches!(
+            find_cause::<rustls::Error>(&e),
+            Some(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer
+            ))
+        ));
+        let plain = Outer(std::io::Error::other("reset"));
+        assert!(find_cause::<rustls::Error>(&plain).is_none());
+    }
+
+    #[test]
     fn timeouts_are_told_by_type_not_by_text() {
         let e = std::io::Error::new(std::io::ErrorKind::TimedOut, "slow");
         assert!(is_timeout(&e));
