@@ -81,7 +81,7 @@ typedef enum os_status {
    */
   OS_ERR_INTEGRITY = 9,
   /**
-   * The connection failed: refused, reset, name resolution, TLS.
+   * The connection failed: refused, reset, name resolution, or TLS other than certificate verification.
    */
   OS_ERR_NETWORK = 10,
   /**
@@ -116,6 +116,10 @@ typedef enum os_status {
    * The container still holds objects: os_delete_container empties it only when asked to.
    */
   OS_ERR_CONTAINER_NOT_EMPTY = 18,
+  /**
+   * A server's TLS certificate failed verification (unknown CA, wrong host name, expired, not the pinned one); not retried. The message names the host and the option that helps (openstack-ca-file, openstack-tls-fingerprint).
+   */
+  OS_ERR_TLS = 19,
 } os_status;
 
 /**

@@ -23,7 +23,8 @@ pub enum ErrorKind {
     TooLarge,
     /// The data did not match its MD5 or its length.
     Integrity,
-    /// The connection failed: refused, reset, DNS or TLS.
+    /// The connection failed: refused, reset, name resolution, or a TLS failure other than
+    /// certificate verification ([`ErrorKind::Tls`]).
     Network,
     /// No progress within the configured timeout.
     Timeout,
@@ -39,6 +40,9 @@ pub enum ErrorKind {
     Http,
     /// The container still holds objects (deleting it needs them deleted first).
     ContainerNotEmpty,
+    /// A server's TLS certificate failed verification (unknown CA, wrong name, expired, not the
+    /// pinned one). Never retried: waiting does not change a certificate.
+    Tls,
 }
 
 /// An error with a one-line message a user can act on, and the HTTP status and Swift

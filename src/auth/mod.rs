@@ -232,7 +232,7 @@ fn post(
         .timeout(config.timeouts.short)
         .json(body)
         .send()
-        .map_err(|e| TryError::Retry(answer::transport_error(&what, &e), None))?;
+        .map_err(|e| answer::transport_failure(&what, &e))?;
     let status = resp.status().as_u16();
     if answer::is_retryable(status) {
         let after = crate::headers::retry_after(resp.headers(), SystemTime::now());

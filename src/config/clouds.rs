@@ -38,6 +38,7 @@ const FIELDS: &[(bool, &str, &str)] = &[
     (false, "region_name", keys::REGION),
     (false, "interface", keys::INTERFACE),
     (false, "identity_api_version", keys::VERSION),
+    (false, "cacert", keys::CA_FILE),
 ];
 
 /// The places a file of openstacksdk's is looked for, in order.
@@ -202,7 +203,7 @@ mod tests {
         let d = dir();
         std::fs::write(
             d.join("clouds.yaml"),
-            "clouds:\n  mine:\n    auth:\n      auth_url: https://ks.example/v3\n      username: alice\n      project_name: p\n      user_domain_name: Default\n      project_domain_name: Default\n    region_name: RegionTwo\n    identity_api_version: 3\n  other: {}\n",
+            "clouds:\n  mine:\n    auth:\n      auth_url: https://ks.example/v3\n      username: alice\n      project_name: p\n      user_domain_name: Default\n      project_domain_name: Default\n    region_name: RegionTwo\n    identity_api_version: 3\n    cacert: /etc/my-ca.pem\n  other: {}\n",
         )
         .unwrap();
         std::fs::write(
@@ -225,6 +226,7 @@ mod tests {
         assert_eq!(m[keys::AUTHURI], "https://ks.example/v3");
         assert_eq!(m[keys::PASSWORD], "from-secure");
         assert_eq!(m[keys::VERSION], "v3");
+        assert_eq!(m[keys::CA_FILE], "/etc/my-ca.pem", "cacert is the CA file");
         assert_eq!(m[keys::REGION], "FromUrl", "the URL wins");
         let e = run("missing", &env).unwrap_err();
         assert!(

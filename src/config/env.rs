@@ -27,6 +27,7 @@ const FROM_ENV: &[(&str, &str)] = &[
     ),
     ("OS_STORAGE_URL", keys::STORAGE_URL),
     ("OS_AUTH_TOKEN", keys::AUTH_TOKEN),
+    ("OS_CACERT", keys::CA_FILE),
 ];
 
 /// Whether `key` belongs to the kind of authentication `OS_AUTH_TYPE` names (all do when it is
@@ -134,5 +135,15 @@ mod tests {
         let m = run(&[(keys::AUTH_FROM_ENV, "1")], &env).unwrap();
         assert!(!m.contains_key(keys::APP_CREDENTIAL_ID));
         assert_eq!(m[keys::PASSWORD], "pw");
+    }
+
+    #[test]
+    fn os_cacert_fills_the_ca_file() {
+        let on = [(keys::AUTH_FROM_ENV, "true")];
+        let m = run(&on, &[("OS_CACERT", "/etc/ca.pem")]).unwrap();
+        assert_eq!(m[keys::CA_FILE], "/etc/ca.pem");
+        let given = [(keys::AUTH_FROM_ENV, "true"), (keys::CA_FILE, "/mine.pem")];
+        let m = run(&given, &[("OS_CACERT", "/etc/ca.pem")]).unwrap();
+        assert_eq!(m[keys::CA_FILE], "/mine.pem", "the options win");
     }
 }

@@ -173,6 +173,20 @@ pub struct LargeObjects {
     pub list_sizes: bool,
 }
 
+/// How server certificates are checked. Verification is always on: no option turns it off, and
+/// nothing falls back to an unverified connection.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TlsOptions {
+    /// `openstack-ca-file`: a PEM bundle of CA certificates trusted for this destination besides
+    /// the system's roots (and `SSL_CERT_FILE`) and webpki's. Read when the destination opens.
+    pub ca_file: Option<std::path::PathBuf>,
+    /// `openstack-tls-fingerprint`: SHA-256 digests of the DER of accepted server certificates.
+    /// When not empty, a server certificate is accepted exactly when its digest is one of these,
+    /// whoever signed it and whatever names or dates it holds (the handshake signature is still
+    /// checked); the CA roots are not consulted.
+    pub fingerprints: Vec<[u8; 32]>,
+}
+
 /// A validated destination configuration. Its `Debug` output never shows a secret.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -195,6 +209,8 @@ pub struct Config {
     pub retry: RetryPolicy,
     /// Segmented (large) objects.
     pub large: LargeObjects,
+    /// Server certificate verification (`openstack-ca-file`, `openstack-tls-fingerprint`).
+    pub tls: TlsOptions,
 }
 
 /// Fills `key` with `value` from a settings source (clouds.yaml, the environment), written as
@@ -268,6 +284,11 @@ pub mod keys {
     pub const CLOUD: &str = "openstack-cloud";
     /// Fill missing options from the standard `OS_*` environment variables.
     pub const AUTH_FROM_ENV: &str = "openstack-auth-from-env";
+    /// A PEM bundle of CA certificates trusted for this destination (besides the system's).
+    pub const CA_FILE: &str = "openstack-ca-file";
+    /// SHA-256 fingerprints (hex, colons allowed, comma-separated) of accepted server
+    /// certificates: a pin replaces the CA check.
+    pub const TLS_FINGERPRINT: &str = "openstack-tls-fingerprint";
     /// Every option whose value is a secret: never shown, scrubbed from every message.
     pub const SECRETS: &[&str] = &[PASSWORD, APIKEY, AUTH_TOKEN, APP_CREDENTIAL_SECRET];
 }
@@ -320,6 +341,7 @@ impl Config {
         let interface = opts.interface()?;
         let timeouts = opts.timeouts()?;
         let retry = opts.retry_policy()?;
+        let tls = opts.tls()?;
         Ok(Config {
             container: parts.container,
             prefix: parts.prefix,
@@ -330,6 +352,7 @@ impl Config {
             timeouts,
             retry,
             large,
+            tls,
         })
     }
 }
@@ -807,5 +830,61 @@ mod tests {
         assert!(!e.to_string().contains("SuperSecret9"));
         let c = Config::from_url(V2).unwrap();
         assert!(!format!("{c:?}").contains("pw-1"));
+    }
+
+    #[test]
+    fn tls_options_default_and_parse() {
+        let c = Config::from_url(V2).unwrap();
+        assert_eq!(
+            c.tls,
+            TlsOptions::default(),
+            "verification as usual, no pin"
+        );
+        let upper = "F2:81:65:48:6A:5D:A7:1B:C7:59:D0:CD:70:A8:0E:45:C9:99:65:62:9D:8D:12:DF:BC:77:23:68:83:54:19:53";
+        let lower = "e339d0f554d21b95971dc0b8dfaaf645b433b7b3e13b94c4889db7dbd730005c";
+        let c = Config::from_url_and_options(
+            V2,
+            [
+                ("openstack-ca-file", " /etc/ssl/my-ca.pem "),
+                (
+                    "openstack-tls-fingerprint",
+                    format!("{upper}, {lower},").as_str(),
+                ),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            c.tls.ca_file.as_deref(),
+            Some(std::path::Path::new("/etc/ssl/my-ca.pem"))
+        );
+        assert_eq!(c.tls.fingerprints.len(), 2);
+        assert_eq!(c.tls.fingerprints[0][0], 0xf2);
+        assert_eq!(c.tls.fingerprints[0][31], 0x53);
+        assert_eq!(c.tls.fingerprints[1][0], 0xe3);
+        // The same pin in both spellings counts once.
+        let both = format!("{upper},{}", upper.replace(':', "").to_lowercase());
+        assert_eq!(options::parse_fingerprints(&both).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn bad_fingerprints_name_the_option() {
+        let good = "f28165486a5da71bc759d0cd70a80e45c99965629d8d12dfbc77236883541953";
+        for value in [
+            "abc",
+            &good[..62],
+            &format!("{good}00"),
+            &good.replace('f', "g"),
+            "f2:8165486a5da71bc759d0cd70a80e45c99965629d8d12dfbc77236883541953",
+            &format!("{good},nope"),
+            "sha256 f28165486a5da71bc759d0cd70a80e45c99965629d8d12dfbc772368835419",
+        ] {
+            let e = Config::from_url_and_options(V2, [("openstack-tls-fingerprint", value)])
+                .unwrap_err();
+            assert_eq!(e.kind(), crate::error::ErrorKind::InvalidUrl, "{value}");
+            assert!(
+                e.message().contains("openstack-tls-fingerprint") && e.message().contains("64 hex"),
+                "{value}: {e}"
+            );
+        }
     }
 }

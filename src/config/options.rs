@@ -9,7 +9,8 @@ use std::time::Duration;
 use url::Url;
 
 use super::{
-    keys, AppCredential, AuthMethod, Interface, LargeObjects, RetryPolicy, Timeouts, V2Credential,
+    keys, AppCredential, AuthMethod, Interface, LargeObjects, RetryPolicy, Timeouts, TlsOptions,
+    V2Credential,
 };
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -47,6 +48,32 @@ pub(super) fn parse_size(value: &str) -> Option<u64> {
         _ => return None,
     };
     number.checked_mul(factor)
+}
+
+/// Parses `openstack-tls-fingerprint`: SHA-256 digests as 64 hex digits each, case-insensitive,
+/// with or without `:` between the bytes, several separated by commas (empty entries ignored).
+/// None when one of them is not such a digest.
+pub(super) fn parse_fingerprints(value: &str) -> Option<Vec<[u8; 32]>> {
+    let mut pins = Vec::new();
+    for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let hex: Vec<u8> = entry.bytes().filter(|b| *b != b':').collect();
+        if hex.len() != 64 || !hex.iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        // With colons, they must separate bytes ("ab:cd"), not split them ("a:bcd").
+        if entry.contains(':') && entry.split(':').any(|byte| byte.len() != 2) {
+            return None;
+        }
+        let mut pin = [0u8; 32];
+        for (i, pair) in hex.chunks(2).enumerate() {
+            let text = std::str::from_utf8(pair).ok()?;
+            pin[i] = u8::from_str_radix(text, 16).ok()?;
+        }
+        if !pins.contains(&pin) {
+            pins.push(pin);
+        }
+    }
+    Some(pins)
 }
 
 /// A boolean option's value (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`); `default` when
@@ -242,6 +269,30 @@ impl Options {
             threads,
             leave_segments: self.boolean(keys::LEAVE_SEGMENTS, false)?,
             list_sizes: self.boolean(keys::LIST_LARGE_OBJECT_SIZES, true)?,
+        })
+    }
+
+    /// `openstack-ca-file` (the path only: the file is read when the destination opens) and
+    /// `openstack-tls-fingerprint`.
+    pub(super) fn tls(&self) -> Result<TlsOptions> {
+        let ca_file = self
+            .get(keys::CA_FILE)
+            .map(|p| std::path::PathBuf::from(p.trim()));
+        let fingerprints = match self.get(keys::TLS_FINGERPRINT) {
+            None => Vec::new(),
+            Some(v) => parse_fingerprints(v).ok_or_else(|| {
+                bad(
+                    keys::TLS_FINGERPRINT,
+                    format!(
+                        "must be SHA-256 fingerprints of server certificates: 64 hex digits each, colons allowed, several separated by commas (got '{}')",
+                        v.trim()
+                    ),
+                )
+            })?,
+        };
+        Ok(TlsOptions {
+            ca_file,
+            fingerprints,
         })
     }
 

@@ -49,6 +49,69 @@ fn is_timeout(err: &(dyn StdError + 'static)) -> bool {
     false
 }
 
+/// The first error of type `T` among `err` and its causes, looking inside `io::Error`s too
+/// (whose `source()` skips the error they wrap).
+fn find_cause<'a, T: StdError + 'static>(err: &'a (dyn StdError + 'static)) -> Option<&'a T> {
+    let mut cur: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = cur {
+        if let Some(t) = e.downcast_ref::<T>() {
+            return Some(t);
+        }
+        if let Some(inner) = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            if let Some(t) = find_cause::<T>(inner) {
+                return Some(t);
+            }
+        }
+        cur = e.source();
+    }
+    None
+}
+
+/// `host:port` of the request behind a transport error, for messages.
+fn host_of(err: &reqwest::Error) -> String {
+    match err.url() {
+        Some(u) => match (u.host_str(), u.port_or_known_default()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_string(),
+            _ => u.as_str().to_string(),
+        },
+        None => "the server".to_string(),
+    }
+}
+
+/// The error for a failed certificate verification (found among the causes as rustls's
+/// `InvalidCertificate`), or None for any other transport failure.
+fn certificate_failure(what: &str, err: &SendError) -> Option<Error> {
+    // Certificates are checked in the handshake, before any body moves.
+    let SendError::Http(err) = err else {
+        return None;
+    };
+    let rustls::Error::InvalidCertificate(cert) = find_cause::<rustls::Error>(err)? else {
+        return None;
+    };
+    let host = host_of(err);
+    let name = err.url().and_then(|u| u.host_str()).unwrap_or("");
+    Some(Error::new(
+        ErrorKind::Tls,
+        format!(
+            "{what} failed: the TLS certificate of {host} {}",
+            super::tls::describe(cert, name)
+        ),
+    ))
+}
+
+/// How a request that got no answer ends its try: a failed certificate verification is final
+/// (waiting does not change a certificate), anything else is worth another try.
+pub(crate) fn transport_failure(what: &str, err: &SendError) -> super::TryError {
+    match certificate_failure(what, err) {
+        Some(e) => super::TryError::Fail(e),
+        None => super::TryError::Retry(transport_error(what, err), None),
+    }
+}
+
 const TIMEOUT_HINT: &str =
     " (no answer in time: check the server, or raise short-timeout / read-write-timeout)";
 const CONNECT_HINT: &str =
@@ -56,6 +119,9 @@ const CONNECT_HINT: &str =
 
 /// A request that got no answer: it could not connect, the connection broke, or time ran out.
 pub(crate) fn transport_error(what: &str, err: &SendError) -> Error {
+    if let Some(e) = certificate_failure(what, err) {
+        return e;
+    }
     let chain = cause_chain(err);
     let connect = matches!(err, SendError::Http(e) if e.is_connect());
     if matches!(err, SendError::TimedOut(_)) || is_timeout(err) {
@@ -274,6 +340,33 @@ mod tests {
             swift_error("op", 404, &h, About::Object("a")).http_status(),
             Some(404)
         );
+    }
+
+    #[test]
+    fn a_certificate_error_is_found_inside_io_errors() {
+        // hyper-rustls hands rustls's error up inside an io::Error, whose source() skips it.
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl std::fmt::Display for Outer {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("connect failed")
+            }
+        }
+        impl StdError for Outer {
+            fn source(&self) -> Option<&(dyn StdError + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let tls = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let e = Outer(std::io::Error::new(std::io::ErrorKind::InvalidData, tls));
+        assert!(matches!(
+            find_cause::<rustls::Error>(&e),
+            Some(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer
+            ))
+        ));
+        let plain = Outer(std::io::Error::other("reset"));
+        assert!(find_cause::<rustls::Error>(&plain).is_none());
     }
 
     #[test]

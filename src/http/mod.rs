@@ -7,5 +7,6 @@ pub(crate) mod answer;
 pub(crate) mod client;
 pub(crate) mod driver;
 pub(crate) mod retry;
+pub(crate) mod tls;
 
 pub(crate) use retry::{with_retries, TryError};

@@ -298,7 +298,7 @@ impl Exchange for Download<'_> {
             let h = resp.headers();
             if crate::headers::is_true(h, "x-static-large-object") {
                 let body = super::large::read_bounded(resp, super::large::MAX_MANIFEST)
-                    .map_err(|e| TryError::Retry(answer::transport_error(self.what, &e), None))?;
+                    .map_err(|e| answer::transport_failure(self.what, &e))?;
                 return Ok(Fetched::Manifest(body));
             }
             if h.contains_key("x-object-manifest") {

@@ -136,7 +136,7 @@ impl Swift {
                     // A page that breaks off is asked for again (the same marker).
                     let body = resp
                         .bytes()
-                        .map_err(|e| TryError::Retry(answer::transport_error(&what, &e), None))?;
+                        .map_err(|e| answer::transport_failure(&what, &e))?;
                     let page = parse_page(&body, strip).map_err(|e| {
                         Error::new(
                             ErrorKind::Server,

@@ -155,7 +155,7 @@ pub(crate) struct Swift {
 
 impl Swift {
     pub(crate) fn new(config: Config) -> Result<Swift> {
-        let client = http::client::build(&config.timeouts)?;
+        let client = http::client::build(&config.timeouts, &config.tls)?;
         Ok(Swift {
             client,
             config,
@@ -233,7 +233,7 @@ impl Swift {
                 }
                 let resp = match sent {
                     Ok(resp) => resp,
-                    Err(e) => break Err(TryError::Retry(answer::transport_error(what, &e), None)),
+                    Err(e) => break Err(answer::transport_failure(what, &e)),
                 };
                 let status = resp.status().as_u16();
                 if status == 401 {

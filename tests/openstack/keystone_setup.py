@@ -158,6 +158,7 @@ def main():
                                                 ('public', 'internal', 'admin')})
     swift = ensure_service(ks, 'object-store', 'swift')
     for region, url in cfg['object_store'].items():
+        ensure_region(ks, region)  # RegionTLS holds object-store endpoints only
         ensure_endpoints(ks, swift, region, {i: url for i in ('public', 'internal', 'admin')})
 
     roles = {}

@@ -167,6 +167,28 @@ else
     bad "swift CLI (python3-swiftclient) not installed"
 fi
 
+# ---- TLS: stunnel4 with the test CA in front of Keystone and Swift (RegionTLS)
+if [[ -n "${OSD_CA_FILE:-}" ]]; then
+    CA=(--cacert "$OSD_CA_FILE")
+    check "Keystone over https (test CA)" 200 "$(code "${CA[@]}" "$OSD_AUTH_V3_TLS")"
+    v3_token "$OSD_USER" "$OSD_PASSWORD" "$OSD_PROJECT" Default  # the catalog of OSD_USER again
+    UT="$(v3_url "$OSD_REGION_TLS")"
+    check "catalog RegionTLS object-store endpoint" "$OSD_SWIFT_TLS/v1/AUTH_" "${UT%AUTH_*}AUTH_"
+    check "GET container over https (RegionTLS)" 200 "$(code "${CA[@]}" -H "X-Auth-Token: $T1" "$UT/$C1")"
+    check "https without the test CA is refused" 000 "$(code "$OSD_SWIFT_TLS/healthcheck" 2>/dev/null)"
+    check "https by IP address (in the SAN)" 200 "$(code "${CA[@]}" "${OSD_SWIFT_TLS/localhost/127.0.0.1}/healthcheck")"
+    check "wrong-name certificate refused by name" 000 "$(code "${CA[@]}" "$OSD_SWIFT_TLS_OTHER_HOST/healthcheck" 2>/dev/null)"
+    check "wrong-name certificate valid for $OSD_TLS_OTHER_HOSTNAME" 200 "$(code "${CA[@]}" \
+        --resolve "$OSD_TLS_OTHER_HOSTNAME:${OSD_SWIFT_TLS_OTHER_HOST##*:}:127.0.0.1" \
+        "https://$OSD_TLS_OTHER_HOSTNAME:${OSD_SWIFT_TLS_OTHER_HOST##*:}/healthcheck")"
+    check "expired certificate refused" 000 "$(code "${CA[@]}" "$OSD_SWIFT_TLS_EXPIRED/healthcheck" 2>/dev/null)"
+    FP="$(openssl s_client -connect "127.0.0.1:${OSD_SWIFT_TLS##*:}" -servername localhost </dev/null 2>/dev/null \
+        | openssl x509 -outform DER | sha256sum | cut -d' ' -f1)"
+    check "OSD_TLS_FINGERPRINT is the :${OSD_SWIFT_TLS##*:} certificate's" "$OSD_TLS_FINGERPRINT" "$FP"
+else
+    bad "no TLS settings (OSD_CA_FILE unset): start the test bed from a checkout that has them"
+fi
+
 # ---- clean up
 for o in "$C1/dir/a%20b+c.bin" "$C1/v2obj" "$C1/keyobj" "$C2/x"; do
     check "DELETE $o" 204 "$(code -X DELETE -H "X-Auth-Token: $T1" "$U1/$o")"

@@ -49,6 +49,25 @@ ORDER = ['memcached', 'account', 'container', 'object', 'container-updater', 'pr
          'keystone', 'v2']
 T0 = time.time()
 
+# ---- TLS (issue 13): stunnel4 terminators in front of Keystone and Swift, with a test CA made
+# by the openssl CLI under $OSD_STATE_DIR/tls. Kept in blocks of their own (search "TLS").
+TLS_DIR = os.path.join(STATE, 'tls')
+TLS_HOST = 'localhost'           # the name in the good certificate (SAN DNS:localhost, IP:127.0.0.1)
+TLS_OTHER_HOST = 'other.invalid'  # the name in the certificate of the name-mismatch port
+REGION_TLS = 'RegionTLS'          # object-store endpoints over https only (no identity endpoint)
+# name: (port, backend port, certificate)
+TLS_SERVICES = {'tls-keystone': (5443, PORT['keystone'], 'localhost'),
+                'tls-swift': (8443, PORT['proxy1'], 'localhost'),
+                'tls-swift-other': (8444, PORT['proxy1'], 'other'),
+                'tls-swift-expired': (8445, PORT['proxy1'], 'expired')}
+PORT.update({name: ports[0] for name, ports in TLS_SERVICES.items()})
+KEYSTONE_TLS_URL = 'https://%s:%d/v3' % (TLS_HOST, PORT['tls-keystone'])
+SWIFT_TLS = 'https://%s:%d' % (TLS_HOST, PORT['tls-swift'])
+SWIFT_TLS_OTHER = 'https://%s:%d' % (TLS_HOST, PORT['tls-swift-other'])
+SWIFT_TLS_EXPIRED = 'https://%s:%d' % (TLS_HOST, PORT['tls-swift-expired'])
+ORDER += list(TLS_SERVICES)
+# ---- end TLS
+
 
 class Fail(Exception):
     pass
@@ -246,6 +265,7 @@ def env_text(creds, expiration):
         ('OSD_ADMIN_USER', ADMIN), ('OSD_ADMIN_PASSWORD', creds['admin_password']),
         ('OSD_ADMIN_PROJECT', 'admin'), ('OSD_TOKEN_EXPIRATION', str(expiration)),
         ('OSD_MAX_FILE_SIZE', str(max_file_size()))]
+    exports += tls_exports()  # TLS
     return ('# written by tests/openstack/testbed.sh; source it to reach the test bed\n'
             + ''.join('export %s=%s\n' % (k, shlex.quote(v)) for k, v in exports))
 
@@ -404,7 +424,9 @@ def keystone_setup_doc(creds):
         'keystone': KEYSTONE_URL, 'admin_user': ADMIN, 'admin_password': creds['admin_password'],
         'admin_project': 'admin', 'regions': [REGION1, REGION2],
         'object_store': {REGION1: SWIFT1 + '/v1/AUTH_$(project_id)s',
-                         REGION2: SWIFT2 + '/v1/AUTH_$(project_id)s'},
+                         REGION2: SWIFT2 + '/v1/AUTH_$(project_id)s',
+                         # TLS: object-store only (no identity endpoint in this region)
+                         REGION_TLS: SWIFT_TLS + '/v1/AUTH_$(project_id)s'},
         'users': [user('swift', 'swift_password', 'service', ['admin', 'service']),
                   user(USER, 'user_password', PROJECT, ['member']),
                   user(READER, 'reader_password', PROJECT, ['reader']),
@@ -503,6 +525,7 @@ def services():
         PY, os.path.join(HERE, 'v2_frontend.py'), '--listen', '%s:%d' % (HOST, PORT['v2']),
         '--keystone', KEYSTONE_URL, '--keys', KEYS_FILE], [os.path.join(HERE, 'v2_frontend.py')],
         lambda: http_ok(V2_URL)))
+    svcs += tls_services()  # TLS
     return {s.name: s for s in svcs}
 
 
@@ -668,6 +691,172 @@ def end_to_end_check(creds):
             st, log_tail(os.path.join(LOGS, 'v2.log'))))
 
 
+# ------------------------------------------------------------------------------------ TLS
+
+TLS_CA_CONF = """[ca]
+default_ca = testca
+
+[testca]
+dir = {d}/ca-db
+database = $dir/index.txt
+new_certs_dir = $dir
+serial = $dir/serial
+default_md = sha256
+policy = anything
+unique_subject = no
+copy_extensions = none
+
+[anything]
+commonName = supplied
+"""
+# what each server certificate holds: (common name, subjectAltName, dates for `openssl ca`)
+TLS_CERTS = {'localhost': (TLS_HOST, 'DNS:%s,IP:%s' % (TLS_HOST, HOST), ['-days', '3650']),
+             'other': (TLS_OTHER_HOST, 'DNS:%s' % TLS_OTHER_HOST, ['-days', '3650']),
+             'expired': (TLS_HOST, 'DNS:%s,IP:%s' % (TLS_HOST, HOST),
+                         ['-startdate', '20200101000000Z', '-enddate', '20210101000000Z'])}
+TLS_VERSION = 'v1 ec-p256 ' + json.dumps(TLS_CERTS, sort_keys=True)
+
+
+def openssl(*args):
+    p = subprocess.run(['openssl'] + list(args), stdin=subprocess.DEVNULL, capture_output=True,
+                       cwd=TLS_DIR)
+    if p.returncode != 0:
+        raise Fail('openssl %s failed: %s' % (args[0], p.stderr.decode('utf-8', 'replace')[-800:]))
+
+
+def make_tls_certs():
+    """The test CA and the server certificates, made once (again when TLS_CERTS changes)."""
+    marker = os.path.join(TLS_DIR, 'made')
+    names = ['ca.crt', 'ca.key'] + ['%s.%s' % (n, e) for n in TLS_CERTS for e in ('crt', 'key')]
+    try:
+        with open(marker) as f:
+            if f.read() == TLS_VERSION and all(os.path.exists(os.path.join(TLS_DIR, n))
+                                               for n in names):
+                return
+    except OSError:
+        pass
+    shutil.rmtree(TLS_DIR, ignore_errors=True)
+    os.makedirs(os.path.join(TLS_DIR, 'ca-db'), mode=0o700)
+    os.chmod(TLS_DIR, 0o755)
+    ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes']
+    openssl('req', '-x509', *ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '3650',
+            '-subj', '/CN=openstack-dest test bed CA',
+            '-addext', 'basicConstraints=critical,CA:TRUE',
+            '-addext', 'keyUsage=critical,keyCertSign,cRLSign')
+    write(os.path.join(TLS_DIR, 'ca.conf'), TLS_CA_CONF.format(d=TLS_DIR))
+    write(os.path.join(TLS_DIR, 'ca-db', 'index.txt'), '')
+    write(os.path.join(TLS_DIR, 'ca-db', 'serial'), '1000\n')
+    for name, (cn, san, dates) in TLS_CERTS.items():
+        write(os.path.join(TLS_DIR, name + '.ext'), (
+            'subjectAltName = %s\nbasicConstraints = CA:FALSE\n'
+            'keyUsage = critical, digitalSignature, keyEncipherment\n'
+            'extendedKeyUsage = serverAuth\n' % san))
+        openssl('req', '-new', *ec, '-keyout', name + '.key', '-out', name + '.csr',
+                '-subj', '/CN=' + cn)
+        openssl('ca', '-batch', '-notext', '-config', 'ca.conf', '-cert', 'ca.crt',
+                '-keyfile', 'ca.key', '-in', name + '.csr', '-out', name + '.crt',
+                '-extfile', name + '.ext', *dates)
+    for n in os.listdir(TLS_DIR):
+        if n.endswith('.key'):
+            os.chmod(os.path.join(TLS_DIR, n), 0o600)
+    write(marker, TLS_VERSION)
+    say('made the test CA and server certificates in %s' % TLS_DIR)
+
+
+def tls_fingerprint(name):
+    """SHA-256 of the DER of a server certificate, lowercase hex."""
+    import ssl
+    with open(os.path.join(TLS_DIR, name + '.crt')) as f:
+        return hashlib.sha256(ssl.PEM_cert_to_DER_cert(f.read())).hexdigest()
+
+
+STUNNEL_CONF = """; written by tests/openstack/testbed.py: TLS in front of 127.0.0.1:{backend}
+foreground = yes
+pid =
+syslog = no
+debug = notice
+
+[{name}]
+accept = {host}:{port}
+connect = {host}:{backend}
+cert = {d}/{cert}.crt
+key = {d}/{cert}.key
+sslVersionMin = TLSv1.2
+"""
+
+
+def tls_configs():
+    """{path: text} of the stunnel configurations."""
+    return {os.path.join(TLS_DIR, name + '.stunnel.conf'): STUNNEL_CONF.format(
+        name=name, host=HOST, port=port, backend=backend, d=TLS_DIR, cert=cert)
+        for name, (port, backend, cert) in TLS_SERVICES.items()}
+
+
+def tls_context(check='full'):
+    """'full': the test CA and the host name; 'chain': the CA only; 'none': no verification
+    (used only to see that the expired certificate's port answers)."""
+    import ssl
+    if check == 'none':
+        return ssl._create_unverified_context()
+    ctx = ssl.create_default_context(cafile=os.path.join(TLS_DIR, 'ca.crt'))
+    ctx.check_hostname = check == 'full'
+    return ctx
+
+
+def tls_get_ok(url, check):
+    try:
+        with urllib.request.urlopen(url, timeout=2, context=tls_context(check)) as r:
+            return r.status == 200
+    except Exception:
+        return False
+
+
+def tls_services():
+    stunnel = '/usr/bin/stunnel4'
+    svcs = []
+    for name, (port, backend, cert) in TLS_SERVICES.items():
+        conf = os.path.join(TLS_DIR, name + '.stunnel.conf')
+        path = '/v3' if backend == PORT['keystone'] else '/healthcheck'
+        check = {'localhost': 'full', 'other': 'chain', 'expired': 'none'}[cert]
+        url = 'https://%s:%d%s' % (TLS_HOST, port, path)
+        svcs.append(Service(name, [stunnel, conf], [conf, os.path.join(TLS_DIR, cert + '.crt')],
+                            lambda url=url, check=check: tls_get_ok(url, check)))
+    return svcs
+
+
+def tls_check(creds):
+    """A token from Keystone over https opens the account on Swift over https (RegionTLS)."""
+    body = json.dumps({'auth': {
+        'identity': {'methods': ['password'], 'password': {'user': {
+            'name': USER, 'domain': {'id': 'default'}, 'password': creds['user_password']}}},
+        'scope': {'project': {'name': PROJECT, 'domain': {'id': 'default'}}}}}).encode()
+    req = urllib.request.Request(KEYSTONE_TLS_URL + '/auth/tokens', data=body, method='POST',
+                                 headers={'Content-Type': 'application/json'})
+    try:
+        with urllib.request.urlopen(req, timeout=30, context=tls_context()) as r:
+            token, doc = r.headers['X-Subject-Token'], json.loads(r.read())
+        urls = [e['url'] for s in doc['token']['catalog'] if s['type'] == 'object-store'
+                for e in s['endpoints'] if e['region_id'] == REGION_TLS and e['interface'] == 'public']
+        req = urllib.request.Request(urls[0], method='HEAD', headers={'X-Auth-Token': token})
+        with urllib.request.urlopen(req, timeout=30, context=tls_context()) as r:
+            if r.status not in (200, 204):
+                raise Fail('HTTP %d' % r.status)
+    except (Fail, OSError, ValueError, KeyError, IndexError) as e:
+        raise Fail('Keystone over https with Swift over https (%s) failed: %s; logs in %s'
+                   % (REGION_TLS, e, LOGS))
+
+
+def tls_exports():
+    return [('OSD_CA_FILE', os.path.join(TLS_DIR, 'ca.crt')),
+            ('OSD_AUTH_V3_TLS', KEYSTONE_TLS_URL), ('OSD_REGION_TLS', REGION_TLS),
+            ('OSD_SWIFT_TLS', SWIFT_TLS), ('OSD_SWIFT_TLS_OTHER_HOST', SWIFT_TLS_OTHER),
+            ('OSD_TLS_OTHER_HOSTNAME', TLS_OTHER_HOST),
+            ('OSD_SWIFT_TLS_EXPIRED', SWIFT_TLS_EXPIRED),
+            ('OSD_TLS_FINGERPRINT', tls_fingerprint('localhost')),
+            ('OSD_TLS_FINGERPRINT_OTHER_HOST', tls_fingerprint('other'))]
+# ---- end TLS
+
+
 # ------------------------------------------------------------------------------------ commands
 
 def check_xattr():
@@ -696,6 +885,9 @@ def cmd_start():
     write(os.path.join(KS_DIR, 'keystone.conf'), KEYSTONE_CONF.format(
         ks=KS_DIR, exp=expiration, host=HOST, mc=PORT['memcached']))
     write(KEYS_FILE, json.dumps(apikeys_doc(creds), indent=1) + '\n')
+    make_tls_certs()  # TLS
+    for path, text in tls_configs().items():
+        write(path, text)
     build_rings()
     svcs = services()
     decisions = {name: prepare(svcs[name]) for name in ORDER}
@@ -713,6 +905,7 @@ def cmd_start():
     wait_healthy([svcs[n] for n in ORDER if decisions[n] == 'start'])
     setup_keystone(creds)
     end_to_end_check(creds)
+    tls_check(creds)  # TLS
     write(ENV_FILE, env_text(creds, expiration))
     say('test bed ready in %.1f s; settings in %s' % (time.time() - T0, ENV_FILE))
     sys.stdout.write(env_text(creds, expiration))
@@ -745,7 +938,7 @@ def cmd_env():
 def cmd_clean():
     """stop, then remove what this test bed wrote in the state directory (and nothing else)."""
     cmd_stop()
-    for name in ('etc', 'srv', 'cache', 'keystone', 'run', 'log', 'credentials.json',
+    for name in ('etc', 'srv', 'cache', 'keystone', 'run', 'log', 'tls', 'credentials.json',
                  'apikeys.json', 'env.sh', 'apt-install.log', '.xattr-check'):
         path = os.path.join(STATE, name)
         if os.path.isdir(path) and not os.path.islink(path):

@@ -11,7 +11,8 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export OSD_STATE_DIR="${OSD_STATE_DIR:-/tmp/openstack-dest-testbed}"
 PACKAGES=(python3-swift python3-swiftclient python3-keystone python3-keystonemiddleware
           python3-keystoneclient python3-openstackclient uwsgi-core uwsgi-plugin-python3
-          memcached curl)
+          memcached curl
+          stunnel4 openssl)  # stunnel4, openssl: the TLS terminators and their test CA
 
 die() { echo "testbed: ERROR: $*" >&2; exit 1; }
 missing() { local p; for p in "${PACKAGES[@]}"; do

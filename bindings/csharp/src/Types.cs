@@ -24,6 +24,8 @@ namespace OpenStackDest
         Callback = 16,
         Http = 17,
         ContainerNotEmpty = 18,
+        /// <summary>A server's TLS certificate failed verification (not retried).</summary>
+        Tls = 19,
     }
 
     /// <summary>Level of a library log line (os_log_level).</summary>

@@ -57,6 +57,7 @@ EXPECTED_CLASSES = {
     Status.CALLBACK: "CallbackError",
     Status.HTTP: "HttpError",
     Status.CONTAINER_NOT_EMPTY: "ContainerNotEmptyError",
+    Status.TLS: "TlsError",
 }
 
 
@@ -73,6 +74,12 @@ def test_one_class_per_status() -> None:
         assert str(err) == "boom"
         seen.add(cls)
     assert len(seen) == len(EXPECTED_CLASSES)
+
+
+def test_tls_error_is_a_network_error() -> None:
+    # Certificate failures were NetworkError before they had a status: `except NetworkError` stays.
+    err = errors_mod.error_for(int(Status.TLS), "bad certificate")
+    assert isinstance(err, openstack_dest.TlsError) and isinstance(err, openstack_dest.NetworkError)
 
 
 def test_unknown_status_is_a_plain_openstack_error() -> None:

@@ -240,9 +240,8 @@ impl Swift {
                 );
                 return Ok(Limits::default());
             }
-            let body = read_bounded(resp, 1 << 20).map_err(|e| {
-                crate::http::TryError::Retry(answer::transport_error(what, &e), None)
-            })?;
+            let body =
+                read_bounded(resp, 1 << 20).map_err(|e| answer::transport_failure(what, &e))?;
             Ok(parse_info(&body))
         });
         let limits = self.send(
@@ -410,7 +409,7 @@ impl Swift {
                 ));
             }
             read_bounded(resp, manifest::MAX_MANIFEST)
-                .map_err(|e| crate::http::TryError::Retry(answer::transport_error(&what, &e), None))
+                .map_err(|e| answer::transport_failure(&what, &e))
         });
         let body = self.send(
             &what,

@@ -42,6 +42,7 @@ from .errors import (
     OpenStackError,
     OpenStackTimeoutError,
     ServerError,
+    TlsError,
     TooLargeError,
     error_for,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "TooLargeError",
     "IntegrityError",
     "NetworkError",
+    "TlsError",
     "OpenStackTimeoutError",
     "ServerError",
     "LocalIOError",

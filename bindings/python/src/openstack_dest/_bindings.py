@@ -37,7 +37,7 @@ class Status(enum.IntEnum):
     INTEGRITY = 9
     """Data did not match its MD5 or length; nothing corrupt was kept."""
     NETWORK = 10
-    """The connection failed: refused, reset, name resolution, TLS."""
+    """The connection failed: refused, reset, name resolution, or TLS other than certificate verification."""
     TIMEOUT = 11
     """No progress within the configured timeout."""
     SERVER = 12
@@ -54,6 +54,8 @@ class Status(enum.IntEnum):
     """Any other unexpected HTTP answer (e.g. 409, 416, a redirect)."""
     CONTAINER_NOT_EMPTY = 18
     """The container still holds objects: os_delete_container empties it only when asked to."""
+    TLS = 19
+    """A server's TLS certificate failed verification (unknown CA, wrong host name, expired, not the pinned one); not retried. The message names the host and the option that helps (openstack-ca-file, openstack-tls-fingerprint)."""
 
 
 class LogLevel(enum.IntEnum):
@@ -89,6 +91,7 @@ STATUS_C_NAMES: Dict[int, str] = {
     16: 'OS_ERR_CALLBACK',
     17: 'OS_ERR_HTTP',
     18: 'OS_ERR_CONTAINER_NOT_EMPTY',
+    19: 'OS_ERR_TLS',
 }
 
 

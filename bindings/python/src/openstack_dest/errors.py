@@ -107,6 +107,13 @@ class ContainerNotEmptyError(OpenStackError):
     """``delete_container()`` without ``empty_first``: the container still holds objects."""
 
 
+class TlsError(NetworkError):
+    """A server's TLS certificate failed verification (unknown CA, wrong host name, expired, not
+    the pinned one); never retried. The message names the host and the option that helps
+    (``openstack-ca-file``, ``openstack-tls-fingerprint``). A :class:`NetworkError`, as such
+    failures were before they had a status of their own."""
+
+
 class InternalError(OpenStackError):
     """An internal bug of the library, caught at its boundary (a Rust panic)."""
 
@@ -130,6 +137,7 @@ ERROR_CLASSES: Dict[int, Type[OpenStackError]] = {
     Status.CALLBACK: CallbackError,
     Status.HTTP: HttpError,
     Status.CONTAINER_NOT_EMPTY: ContainerNotEmptyError,
+    Status.TLS: TlsError,
 }
 
 
