@@ -5,11 +5,14 @@
 //! large upload costs a fraction of the wake-ups and the hashing of the next chunk overlaps
 //! the sending of the last.
 //!
-//! Timeouts are the blocking client's: a request's timeout bounds sending it (its body
-//! included) and waiting for the answer's head, and each read of the answer's body.
+//! Timeouts: a request's timeout bounds sending it (its body included) and waiting for the
+//! answer's head, and each read of the answer's body. Within it, an upload also ends when the
+//! server takes none of its body, or sends no answer after the body's end, for the client's
+//! read/write timeout: a stalled upload is given up after that, not only at its deadline.
 
 use std::io::{self, Read};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -203,17 +206,28 @@ impl RequestBuilder {
                 if let Some(len) = len {
                     inner = inner.header(CONTENT_LENGTH, len);
                 }
+                let aborted = Arc::new(AtomicBool::new(false));
                 let pending = inner
-                    .body(reqwest::Body::wrap(ChannelBody { rx, len }))
+                    .body(reqwest::Body::wrap(ChannelBody {
+                        rx,
+                        len,
+                        aborted: aborted.clone(),
+                    }))
                     .send();
+                let stall = client.timeout;
                 let exchange = async {
-                    let pump = std::pin::pin!(pump(&mut *reader, len, tx));
+                    let pump = std::pin::pin!(pump(&mut *reader, len, tx, &aborted, stall));
                     let pending = std::pin::pin!(pending);
                     match futures_util::future::select(pump, pending).await {
                         // The server may answer (a refusal) before it has the whole body.
                         Either::Right((answer, _)) => answer.map_err(SendError::Http),
                         Either::Left((Err(e), _)) => Err(SendError::Body(e)),
-                        Either::Left((Ok(()), pending)) => pending.await.map_err(SendError::Http),
+                        Either::Left((Ok(()), pending)) => {
+                            match tokio::time::timeout(stall, pending).await {
+                                Ok(answer) => answer.map_err(SendError::Http),
+                                Err(_) => Err(SendError::TimedOut(stall)),
+                            }
+                        }
                     }
                 };
                 handle
@@ -234,12 +248,16 @@ impl RequestBuilder {
 }
 
 /// Reads `reader` on the calling thread into chunks for the connection thread: up to `len`
-/// bytes when known. A failed read goes to the connection as an error, so the request is
-/// aborted rather than ended early (a chunked body that simply ended would be complete).
+/// bytes when known. On a failed read, or when the connection takes no chunk for `stall`, it
+/// sets `aborted` before it lets go of the channel, so the body ends with an error and the
+/// request is aborted rather than ended early (a chunked body that simply ended would be a
+/// complete, truncated object).
 async fn pump(
     reader: &mut (dyn Read + Send),
     len: Option<u64>,
-    tx: tokio::sync::mpsc::Sender<io::Result<Bytes>>,
+    tx: tokio::sync::mpsc::Sender<Bytes>,
+    aborted: &AtomicBool,
+    stall: Duration,
 ) -> io::Result<()> {
     let mut buf = vec![0u8; BODY_CHUNK];
     let mut sent = 0u64;
@@ -256,25 +274,35 @@ async fn pump(
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => {
-                let _ = tx.send(Err(io::Error::new(e.kind(), e.to_string()))).await;
+                aborted.store(true, Ordering::SeqCst);
                 return Err(e);
             }
         };
         sent += n as u64;
-        if tx
-            .send(Ok(Bytes::copy_from_slice(&buf[..n])))
-            .await
-            .is_err()
-        {
-            return Ok(()); // the request ended: its answer tells how
+        let chunk = Bytes::copy_from_slice(&buf[..n]);
+        match tokio::time::timeout(stall, tx.send(chunk)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return Ok(()), // the request ended: its answer tells how
+            Err(_) => {
+                aborted.store(true, Ordering::SeqCst);
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "the server took none of the body for {} s",
+                        stall.as_secs_f64()
+                    ),
+                ));
+            }
         }
     }
 }
 
 /// An upload's body as the connection thread sees it: the chunks the calling thread sends.
 struct ChannelBody {
-    rx: tokio::sync::mpsc::Receiver<io::Result<Bytes>>,
+    rx: tokio::sync::mpsc::Receiver<Bytes>,
     len: Option<u64>,
+    /// Set by the calling thread before it gives up: the end of the chunks is then an error.
+    aborted: Arc<AtomicBool>,
 }
 
 impl http_body::Body for ChannelBody {
@@ -285,9 +313,14 @@ impl http_body::Body for ChannelBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<http_body::Frame<Bytes>, io::Error>>> {
-        self.rx
-            .poll_recv(cx)
-            .map(|chunk| chunk.map(|r| r.map(http_body::Frame::data)))
+        match self.rx.poll_recv(cx) {
+            Poll::Ready(Some(chunk)) => Poll::Ready(Some(Ok(http_body::Frame::data(chunk)))),
+            Poll::Ready(None) if self.aborted.load(Ordering::SeqCst) => Poll::Ready(Some(Err(
+                io::Error::other("the upload was given up before the end of its body"),
+            ))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
     }
 
     fn size_hint(&self) -> http_body::SizeHint {
