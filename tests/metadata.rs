@@ -168,6 +168,15 @@ fn metadata_and_expiry_round_trip_and_swiftclient_agrees() {
         stat.contains("Meta B: 3") && stat.contains("Meta Mtime:"),
         "{stat}"
     );
+    // A rename (a server-side copy) keeps metadata, file time and expiry.
+    let before = d.stat("f.txt").unwrap();
+    d.rename("f.txt", "renamed.txt").unwrap();
+    let after = d.stat("renamed.txt").unwrap();
+    assert_eq!(
+        (&after.metadata, after.mtime, after.delete_at),
+        (&before.metadata, before.mtime, before.delete_at)
+    );
+    d.rename("renamed.txt", "f.txt").unwrap();
     assert_eq!(
         d.update_metadata("missing", &PutOptions::new().meta("a", "1"))
             .unwrap_err()
