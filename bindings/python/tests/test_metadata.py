@@ -130,6 +130,7 @@ def test_metadata_and_expiry_round_trip(dest: Destination, server: Server, conta
     # Listings carry neither.
     listed = {x.name: x for x in dest.list()}
     assert listed["a"].metadata == {} and listed["a"].delete_at is None
+    assert len({e, dest.stat("a")}) >= 1  # entries stay hashable
 
 
 def test_what_swiftclient_sets_is_read(dest: Destination, server: Server, container: str, tmp_path: Path) -> None:

@@ -193,7 +193,7 @@ class Entry:
     mtime: Optional[datetime] = None
     #: The host's own metadata (``X-Object-Meta-*`` but the library's ``mtime``), keys in lower
     #: case, from ``stat``; empty in listings, which do not carry it.
-    metadata: Dict[str, str] = field(default_factory=dict)
+    metadata: Dict[str, str] = field(default_factory=dict, hash=False)
     #: When Swift deletes the object (``X-Delete-At``), from ``stat``; ``None`` when it does not
     #: expire (always in listings).
     delete_at: Optional[datetime] = None
