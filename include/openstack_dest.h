@@ -151,6 +151,13 @@ typedef enum os_log_level {
 typedef struct os_dest os_dest;
 
 /**
+ * Opaque options of a put or a metadata update: the host's own metadata and an expiry. From
+ * os_put_options_new, freed with os_put_options_free; one thread at a time may change it, any
+ * number may use it in puts at once.
+ */
+typedef struct os_put_options os_put_options;
+
+/**
  * Progress callback: bytes done so far and the total (-1 if unknown); return 0 to go on,
  * non-zero to cancel (the call then returns OS_ERR_CANCELLED).
  */
@@ -203,6 +210,11 @@ typedef struct os_entry {
    * Unix time in milliseconds; -1 if unknown (always in listings, which do not carry it).
    */
   int64_t mtime_ms;
+  /**
+   * When Swift deletes the object (X-Delete-At), Unix time in milliseconds; -1 if it does
+   * not expire or is unknown (always in listings, which do not carry it).
+   */
+  int64_t delete_at_ms;
 } os_entry;
 
 /**
@@ -232,6 +244,12 @@ typedef struct os_quota_info {
    */
   int64_t container_count;
 } os_quota_info;
+
+/**
+ * Metadata callback of os_stat_meta: one key (lower case) and its value, UTF-8, borrowed for
+ * the call only; return 0 to go on, non-zero to skip the rest.
+ */
+typedef int (*os_meta_cb)(void *ctx, const char *key, const char *value);
 
 /**
  * Log callback: one line of UTF-8, valid for the call only. May be called from any thread.
@@ -303,6 +321,20 @@ enum os_status os_create_container(struct os_dest *dest);
 enum os_status os_put(struct os_dest *dest, const char *name, const uint8_t *data, size_t len);
 
 /**
+ * os_put with options (may be NULL for none): the host's metadata and an expiry. Options
+ * the cluster would refuse (too many or too long keys or values, an expiry in the past) fail
+ * with OS_ERR_INVALID_ARGUMENT before any object request.
+ *
+ * # Safety
+ * As os_put; `options` is NULL or a live handle from os_put_options_new.
+ */
+enum os_status os_put_opts(struct os_dest *dest,
+                           const char *name,
+                           const uint8_t *data,
+                           size_t len,
+                           const struct os_put_options *options);
+
+/**
  * Uploads the local file `path` as `name`, streamed; its MD5 is computed first and sent.
  *
  * # Safety
@@ -321,6 +353,20 @@ enum os_status os_put_file_ex(struct os_dest *dest,
                               const char *path,
                               os_progress_cb progress,
                               void *progress_ctx);
+
+/**
+ * os_put_file_ex with options (may be NULL for none): the host's metadata and an expiry,
+ * stored besides the file time. Bad options fail as in os_put_opts.
+ *
+ * # Safety
+ * As os_put_file_ex; `options` is NULL or a live handle from os_put_options_new.
+ */
+enum os_status os_put_file_opts(struct os_dest *dest,
+                                const char *name,
+                                const char *path,
+                                const struct os_put_options *options,
+                                os_progress_cb progress,
+                                void *progress_ctx);
 
 /**
  * Uploads as `name` what `read` yields, streamed through a bounded buffer (chunked transfer;
@@ -342,6 +388,23 @@ enum os_status os_put_stream(struct os_dest *dest,
                              int64_t size,
                              os_progress_cb progress,
                              void *progress_ctx);
+
+/**
+ * os_put_stream with options (may be NULL for none): the host's metadata and an expiry. Bad
+ * options fail as in os_put_opts, before the read callback is called.
+ *
+ * # Safety
+ * As os_put_stream; `options` is NULL or a live handle from os_put_options_new.
+ */
+enum os_status os_put_stream_opts(struct os_dest *dest,
+                                  const char *name,
+                                  os_read_cb read,
+                                  os_rewind_cb rewind,
+                                  void *ctx,
+                                  int64_t size,
+                                  os_progress_cb progress,
+                                  void *progress_ctx,
+                                  const struct os_put_options *options);
 
 /**
  * Downloads `name` into memory. On success `*data` and `*len` receive the bytes (free them with
@@ -520,6 +583,97 @@ void os_entries_free(struct os_entry *entries, size_t count);
 enum os_status os_quota(struct os_dest *dest, struct os_quota_info *out);
 
 /**
+ * New, empty put options (no metadata; the destination's expiry, `openstack-delete-after`).
+ * Free them with os_put_options_free; a put does not take them over, so one set of options
+ * may serve many puts.
+ */
+struct os_put_options *os_put_options_new(void);
+
+/**
+ * Frees options from os_put_options_new; NULL is a no-op.
+ *
+ * # Safety
+ * `options` is NULL or a live handle, not in use by another call.
+ */
+void os_put_options_free(struct os_put_options *options);
+
+/**
+ * Sets the metadata key `key` (stored as X-Object-Meta-<key>) to `value`, replacing an earlier
+ * value of the same key (keys do not depend on case). Keys are letters, digits and
+ * !#$%&'*+-.^`|~ (no '_', which Swift turns into '-'); "mtime" is the library's own (the file
+ * time) and refused. Values are UTF-8 without control characters or white space at either
+ * end. An empty value stores nothing in a put and removes the key in os_update_metadata.
+ * OS_ERR_INVALID_ARGUMENT says what is wrong; the cluster's limits are checked by the put.
+ *
+ * # Safety
+ * `options` is NULL or a live handle; `key` and `value` NULL or NUL-terminated strings.
+ */
+enum os_status os_put_options_set_meta(struct os_put_options *options,
+                                       const char *key,
+                                       const char *value);
+
+/**
+ * The object expires `seconds` after the put (X-Delete-After; from 1 second to 100 years),
+ * whatever the destination's `openstack-delete-after`. Replaces an expiry set before.
+ *
+ * # Safety
+ * `options` is NULL or a live handle.
+ */
+enum os_status os_put_options_set_delete_after(struct os_put_options *options, uint64_t seconds);
+
+/**
+ * The object expires at `unix_seconds` (X-Delete-At, Unix time in seconds, UTC), whatever the
+ * destination's `openstack-delete-after`; a time that is not in the future fails the put.
+ * Replaces an expiry set before.
+ *
+ * # Safety
+ * `options` is NULL or a live handle.
+ */
+enum os_status os_put_options_set_delete_at(struct os_put_options *options, int64_t unix_seconds);
+
+/**
+ * The object never expires: in a put, whatever the destination's `openstack-delete-after`;
+ * in os_update_metadata, its expiry is removed. Replaces an expiry set before.
+ *
+ * # Safety
+ * `options` is NULL or a live handle.
+ */
+enum os_status os_put_options_set_no_expiry(struct os_put_options *options);
+
+/**
+ * Changes the metadata and expiry of the existing object `name` without its data. Swift's
+ * POST replaces all metadata, so the library reads it first and sends it back changed: each
+ * key set in `options` is set, a key set to "" is removed, every other key stays (the file
+ * time the library stored and keys of other tools included). The expiry stays unless
+ * `options` sets one or removes it (os_put_options_set_no_expiry); the destination's
+ * `openstack-delete-after` does not apply. A large object's segments get the same expiry.
+ * OS_ERR_NOT_FOUND when the object does not exist.
+ *
+ * # Safety
+ * `dest` is NULL or a live handle; `name` NULL or a NUL-terminated string; `options` NULL or
+ * a live handle.
+ */
+enum os_status os_update_metadata(struct os_dest *dest,
+                                  const char *name,
+                                  const struct os_put_options *options);
+
+/**
+ * os_stat that also hands the host's metadata to `cb` (may be NULL): one call per key
+ * (lower case; not the library's own "mtime", which is in the entry) and value, in key order,
+ * with `ctx`, before the call returns, from one request. Values that are not UTF-8 (from
+ * another tool) have U+FFFD in place of the bad bytes. The entry's delete_at_ms is the
+ * object's expiry. On success `*out` receives an entry to free with os_entry_free.
+ *
+ * # Safety
+ * As os_stat; `cb` NULL or callable with `ctx` during the call.
+ */
+enum os_status os_stat_meta(struct os_dest *dest,
+                            const char *name,
+                            struct os_entry **out,
+                            os_meta_cb cb,
+                            void *ctx);
+
+/**
  * The library's version, e.g. "0.1.0" (a static string; do not free it).
  */
 const char *os_version(void);
@@ -548,6 +702,8 @@ int32_t os_last_http_status(void);
  * When this returns, the previous callback is not running on any thread and is never called
  * again, so its `ctx` may be freed (called from inside the log callback itself, it cannot wait
  * for that call; only the later calls are guaranteed to go to the new callback).
+ * It replaces whatever callback another part of the process set: a library or binding that
+ * shares the process should use os_set_log_callback_if instead.
  *
  * # Safety
  * `cb` must stay callable with `ctx` until it is replaced or logging is turned off.
@@ -555,6 +711,28 @@ int32_t os_last_http_status(void);
 void os_set_log_callback(os_log_cb cb,
                          void *ctx,
                          int max_level);
+
+/**
+ * os_set_log_callback, but only when the callback set now is `expected` with `expected_ctx`
+ * (`expected` NULL: only when no callback is set); returns whether it installed `cb` (NULL:
+ * turned logging off). A binding installs its callback with `expected` NULL, changes its
+ * level or removes it with `expected` = its own callback and context, and so never replaces
+ * a callback that another part of the process (the host program, another binding) set.
+ * Callbacks are told apart by their address and context.
+ *
+ * # Safety
+ * As os_set_log_callback.
+ */
+bool os_set_log_callback_if(os_log_cb expected,
+                            void *expected_ctx,
+                            os_log_cb cb,
+                            void *ctx,
+                            int max_level);
+
+/**
+ * Whether a log callback is set (by anyone in the process).
+ */
+bool os_log_callback_is_set(void);
 
 #ifdef __cplusplus
 }  // extern "C"

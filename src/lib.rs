@@ -33,6 +33,7 @@ mod time;
 pub use config::Config;
 pub use error::{Error, ErrorKind, Result};
 pub use secret::Secret;
+pub use swift::meta::PutOptions;
 pub use swift::names::MAX_OBJECT_NAME;
 pub use swift::types::{
     Entry, ListOptions, Progress, Quota, ReadOnce, Rewindable, Session, UploadSource,

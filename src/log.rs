@@ -19,7 +19,14 @@ pub enum Level {
 /// A host's log sink.
 pub type Sink = Arc<dyn Fn(Level, &str) + Send + Sync>;
 
-static SINK: RwLock<Option<(Sink, Level)>> = RwLock::new(None);
+/// Who installed a sink, as the C ABI tells callbacks apart: the callback's address and its
+/// context pointer.
+pub(crate) type SinkId = (usize, usize);
+
+/// The sink, its level, and who installed it (`None` for a sink set from Rust).
+type Installed = (Sink, Level, Option<SinkId>);
+
+static SINK: RwLock<Option<Installed>> = RwLock::new(None);
 
 thread_local! {
     /// How deep this thread is inside calls of a sink (a sink may log, or replace the sink).
@@ -34,9 +41,60 @@ thread_local! {
 pub fn set_sink(sink: Option<Sink>, max_level: Level) {
     let old = {
         let mut guard = SINK.write().unwrap_or_else(|e| e.into_inner());
-        std::mem::replace(&mut *guard, sink.map(|s| (s, max_level)))
+        std::mem::replace(&mut *guard, sink.map(|s| (s, max_level, None)))
     };
-    let Some((old, _)) = old else { return };
+    wait_for(old);
+}
+
+/// Whether a sink is set.
+pub fn sink_is_set() -> bool {
+    SINK.read().unwrap_or_else(|e| e.into_inner()).is_some()
+}
+
+/// Installs `sink` (with who installs it) only when the sink now set is the one `expected`
+/// names — with `expected` `None`, only when no sink is set — and returns whether it did. A
+/// host replaces its own sink this way without replacing one that another part of the process
+/// installed meanwhile. The replaced sink is waited for as in [`set_sink`].
+pub(crate) fn set_sink_if(
+    expected: Option<SinkId>,
+    sink: Option<(Sink, SinkId)>,
+    max_level: Level,
+) -> bool {
+    replace(Some(expected), sink, max_level)
+}
+
+/// [`set_sink`] for a sink whose installer is known (see [`set_sink_if`]).
+pub(crate) fn set_sink_by(sink: Option<(Sink, SinkId)>, max_level: Level) {
+    replace(None, sink, max_level);
+}
+
+/// Replaces the sink when `condition` is `None` or names the sink now set.
+fn replace(
+    condition: Option<Option<SinkId>>,
+    sink: Option<(Sink, SinkId)>,
+    max_level: Level,
+) -> bool {
+    let old = {
+        let mut guard = SINK.write().unwrap_or_else(|e| e.into_inner());
+        let current = guard.as_ref().map(|(_, _, id)| *id);
+        let matches = match (condition, current) {
+            (None, _) => true,
+            (Some(None), None) => true,
+            (Some(Some(e)), Some(Some(id))) => e == id,
+            _ => false,
+        };
+        if !matches {
+            return false;
+        }
+        std::mem::replace(&mut *guard, sink.map(|(s, id)| (s, max_level, Some(id))))
+    };
+    wait_for(old);
+    true
+}
+
+/// Waits until no call of the replaced sink is running (unless called from inside a sink).
+fn wait_for(old: Option<Installed>) {
+    let Some((old, _, _)) = old else { return };
     if IN_SINK.with(|d| d.get()) > 0 {
         return;
     }
@@ -67,7 +125,7 @@ fn env_level() -> Option<Level> {
 pub fn enabled(level: Level) -> bool {
     let guard = SINK.read().unwrap_or_else(|e| e.into_inner());
     match &*guard {
-        Some((_, max)) => level <= *max,
+        Some((_, max, _)) => level <= *max,
         None => env_level().is_some_and(|max| level <= max),
     }
 }
@@ -80,7 +138,7 @@ pub fn emit(level: Level, message: &str) {
         guard.clone()
     };
     match sink {
-        Some((sink, max)) if level <= max => {
+        Some((sink, max, _)) if level <= max => {
             IN_SINK.with(|d| d.set(d.get() + 1));
             sink(level, message);
             IN_SINK.with(|d| d.set(d.get() - 1));

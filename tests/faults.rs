@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use openstack_dest::{Destination, ErrorKind, ReadOnce, Rewindable};
+use openstack_dest::{Destination, ErrorKind, PutOptions, ReadOnce, Rewindable};
 use support::fake::{md5_hex, v3_token_answer, v3_url, Action, Fake, Request};
 
 /// A fake Keystone v3 + Swift; `swift` answers the /v1 requests.
@@ -879,4 +879,71 @@ fn a_manifest_swift_refuses_leaves_no_segment_unless_asked() {
     let d = Destination::open(&v3_url(&f, "c", "pw", opts)).unwrap();
     assert!(d.put_bytes("obj", &[1u8; 25]).is_err());
     assert_eq!(store.lock().unwrap().len(), 3);
+}
+
+#[test]
+fn put_options_go_out_as_headers_and_bad_ones_send_nothing() {
+    let f = fake(|r, _| {
+        if r.path == "/info" {
+            return Action::json(
+                200,
+                serde_json::json!({"swift": {"max_meta_count": 2, "max_meta_value_length": 8}}),
+            );
+        }
+        Action::status(201)
+    });
+    let d = Destination::open(&v3_url(&f, "c", "pw", "&openstack-delete-after=2d")).unwrap();
+    // Bad syntax: refused before any request at all, authentication included.
+    for bad in [
+        PutOptions::new().meta("mtime", "1"),
+        PutOptions::new().meta("k", "a\r\nX-Injected: 1"),
+        PutOptions::new().meta("a_b", "1"),
+        PutOptions::new().delete_after(Duration::ZERO),
+    ] {
+        let e = d.put_bytes_opts("x", b"x", &bad).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+        let e = d.update_metadata("x", &bad).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    }
+    assert_eq!(f.requests.lock().unwrap().len(), 0);
+    // Over the cluster's limits (from /info): only /info is read.
+    let e = d
+        .put_bytes_opts("x", b"x", &PutOptions::new().meta("k", "123456789"))
+        .unwrap_err();
+    assert!(e.message().contains("more than the cluster's 8"), "{e}");
+    let three = PutOptions::new()
+        .meta("a", "1")
+        .meta("b", "2")
+        .meta("c", "3");
+    assert_eq!(
+        d.put_bytes_opts("x", b"x", &three).unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
+    assert_eq!(f.count("PUT", "/v1/"), 0);
+    assert_eq!(f.count("GET", "/info"), 1);
+    // Good options: the metadata as raw UTF-8, the destination's expiry as X-Delete-After.
+    d.put_bytes_opts("x", b"x", &PutOptions::new().meta("Color", "blüe"))
+        .unwrap();
+    let put = f
+        .requests
+        .lock()
+        .unwrap()
+        .iter()
+        .rfind(|r| r.method == "PUT")
+        .cloned()
+        .unwrap();
+    assert_eq!(put.header("x-object-meta-color"), Some("blüe"));
+    assert_eq!(put.header("x-delete-after"), Some("172800"));
+    d.put_bytes_opts("y", b"y", &PutOptions::new().no_expiry())
+        .unwrap();
+    let put = f
+        .requests
+        .lock()
+        .unwrap()
+        .iter()
+        .rfind(|r| r.method == "PUT")
+        .cloned()
+        .unwrap();
+    assert_eq!(put.header("x-delete-after"), None);
+    assert_eq!(put.header("x-delete-at"), None);
 }

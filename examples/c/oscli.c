@@ -61,7 +61,7 @@ static const struct command commands[] = {
     {"rm", "rm NAME...", "Delete the objects; every name is tried, the exit code is that of the first failure.\n",
      "", 1, -1},
     {"mv", "mv FROM TO", "Rename an object (a server-side copy, then the delete of FROM).\n", "", 2, 2},
-    {"stat", "stat NAME", "Show size, last modified and ETag of one object.\n", "", 1, 1},
+    {"stat", "stat NAME", "Show size, last modified, ETag, file time, expiry and metadata of one object.\n", "", 1, 1},
     {"quota", "quota", "Show the account's bytes used, quota, object and container counts.\n", "", 0, 0},
     {"test", "test", "Check the credentials, the endpoint and that the container exists; prints 'ok'.\n", "",
      0, 0},
@@ -299,16 +299,38 @@ static int do_ls(os_dest *d, const char *prefix, int recursive) {
   return 0;
 }
 
+/* os_stat_meta's callback: the host's metadata, one "meta KEY: VALUE" line each, kept for later. */
+static int stat_meta_line(void *ctx, const char *key, const char *value) {
+  fprintf((FILE *)ctx, "meta %s: %s\n", key, value);
+  return 0;
+}
+
 static int do_stat(os_dest *d, const char *name) {
   os_entry *e = NULL;
-  char when[32];
-  os_status st = os_stat(d, name, &e);
-  if (st != OS_OK) return fail(st);
+  char when[32], *meta = NULL;
+  size_t meta_len = 0;
+  FILE *mf = open_memstream(&meta, &meta_len);
+  os_status st = os_stat_meta(d, name, &e, mf ? stat_meta_line : NULL, mf);
+  if (mf) fclose(mf);
+  if (st != OS_OK) {
+    free(meta);
+    return fail(st);
+  }
   format_time(e->last_modified_ms, when, sizeof when);
   printf("name:          %s\n", e->name ? e->name : name);
   printf("size:          %lld\n", (long long)e->size);
   printf("last modified: %s\n", when);
   printf("etag:          %s\n", e->etag ? e->etag : "-");
+  if (e->mtime_ms >= 0) {
+    format_time(e->mtime_ms, when, sizeof when);
+    printf("file time:     %s\n", when);
+  }
+  if (e->delete_at_ms >= 0) {
+    format_time(e->delete_at_ms, when, sizeof when);
+    printf("expires:       %s\n", when);
+  }
+  if (meta) fputs(meta, stdout);
+  free(meta);
   os_entry_free(e);
   return 0;
 }

@@ -211,6 +211,10 @@ pub struct Config {
     pub large: LargeObjects,
     /// Server certificate verification (`openstack-ca-file`, `openstack-tls-fingerprint`).
     pub tls: TlsOptions,
+    /// `openstack-delete-after`: every object put through this destination expires (Swift's
+    /// `X-Delete-After`) this long after its upload, unless the put's options say otherwise.
+    /// None: objects do not expire.
+    pub delete_after: Option<Duration>,
 }
 
 /// Fills `key` with `value` from a settings source (clouds.yaml, the environment), written as
@@ -274,6 +278,8 @@ pub mod keys {
     pub const LEAVE_SEGMENTS: &str = "openstack-leave-segments";
     /// HEAD zero-byte listing entries for their real size.
     pub const LIST_LARGE_OBJECT_SIZES: &str = "openstack-list-large-object-sizes";
+    /// Expiry of every object put (retention), e.g. `30d`.
+    pub const DELETE_AFTER: &str = "openstack-delete-after";
     /// v3 application credential id.
     pub const APP_CREDENTIAL_ID: &str = "openstack-application-credential-id";
     /// v3 application credential name (with the user and its domain).
@@ -342,6 +348,7 @@ impl Config {
         let timeouts = opts.timeouts()?;
         let retry = opts.retry_policy()?;
         let tls = opts.tls()?;
+        let delete_after = opts.delete_after()?;
         Ok(Config {
             container: parts.container,
             prefix: parts.prefix,
@@ -353,6 +360,7 @@ impl Config {
             retry,
             large,
             tls,
+            delete_after,
         })
     }
 }
@@ -653,6 +661,24 @@ mod tests {
                 e.message().contains(bad.split('=').next().unwrap()),
                 "{bad}: {e}"
             );
+        }
+    }
+
+    #[test]
+    fn delete_after_is_a_retention_duration() {
+        assert_eq!(Config::from_url(V2).unwrap().delete_after, None);
+        for (value, secs) in [
+            ("86400", 86400),
+            ("90d", 90 * 86400),
+            ("12h", 43200),
+            ("4w", 4 * 7 * 86400),
+        ] {
+            let c = Config::from_url(&format!("{V2}&openstack-delete-after={value}")).unwrap();
+            assert_eq!(c.delete_after, Some(Duration::from_secs(secs)), "{value}");
+        }
+        for bad in ["0", "soon", "500ms", "200y", "99999999999999999999999"] {
+            let e = err(&format!("{V2}&openstack-delete-after={bad}"));
+            assert!(e.message().contains("openstack-delete-after"), "{bad}: {e}");
         }
     }
 

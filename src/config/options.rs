@@ -172,6 +172,32 @@ impl Options {
         }
     }
 
+    /// `openstack-delete-after`: a whole number of seconds or a duration (`90d`, `12h`, `4w`);
+    /// at least one second, at most 100 years. None when absent or empty.
+    pub(super) fn delete_after(&self) -> Result<Option<Duration>> {
+        let key = keys::DELETE_AFTER;
+        let Some(v) = self.get(key).map(str::trim).filter(|v| !v.is_empty()) else {
+            return Ok(None);
+        };
+        let parsed = if v.bytes().all(|b| b.is_ascii_digit()) {
+            Some(Duration::from_secs(v.parse::<u64>().unwrap_or(u64::MAX)))
+        } else {
+            humantime::parse_duration(v).ok()
+        };
+        match parsed {
+            Some(d) if d > crate::swift::meta::MAX_EXPIRY => Err(bad(
+                key,
+                "is longer than 100 years: give e.g. 30d, 12w or 365d",
+            )),
+            Some(d) if d >= Duration::from_secs(1) => Ok(Some(d)),
+            Some(_) => Err(bad(key, "must be at least one second")),
+            None => Err(bad(
+                key,
+                format!("is not a duration: write e.g. 86400, 30d, 12h or 4w (got '{v}')"),
+            )),
+        }
+    }
+
     /// `short-timeout`, `read-write-timeout`, `list-timeout`.
     pub(super) fn timeouts(&self) -> Result<Timeouts> {
         let d = Timeouts::default();

@@ -72,6 +72,12 @@ pub(crate) fn guard_void(f: impl FnOnce()) {
     let _ = catch_unwind(AssertUnwindSafe(f));
 }
 
+/// Runs a function that returns a plain value behind the panic boundary; a panic gives
+/// `fallback`.
+pub(crate) fn guard_value<T>(fallback: T, f: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or(fallback)
+}
+
 /// A borrowed UTF-8 string argument.
 ///
 /// # Safety

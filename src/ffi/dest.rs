@@ -6,12 +6,12 @@ use std::path::Path;
 use super::boundary::{dest_arg, guard, guard_void, out_arg, str_arg, to_cstring};
 use super::stream::{progress_of, CallbackSink, CallbackSource, HostPtr};
 use super::types::{
-    os_dest, os_entry, os_entry_cb, os_progress_cb, os_quota_info, os_read_cb, os_rewind_cb,
-    os_status, os_write_cb,
+    os_dest, os_entry, os_entry_cb, os_progress_cb, os_put_options, os_quota_info, os_read_cb,
+    os_rewind_cb, os_status, os_write_cb,
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::time::to_unix_ms;
-use crate::{Destination, Entry};
+use crate::{Destination, Entry, PutOptions};
 
 unsafe fn open_impl(
     url: *const c_char,
@@ -114,6 +114,23 @@ pub unsafe extern "C" fn os_put(
     data: *const u8,
     len: libc::size_t,
 ) -> os_status {
+    os_put_opts(dest, name, data, len, std::ptr::null())
+}
+
+/// os_put with options (may be NULL for none): the host's metadata and an expiry. Options
+/// the cluster would refuse (too many or too long keys or values, an expiry in the past) fail
+/// with OS_ERR_INVALID_ARGUMENT before any object request.
+///
+/// # Safety
+/// As os_put; `options` is NULL or a live handle from os_put_options_new.
+#[no_mangle]
+pub unsafe extern "C" fn os_put_opts(
+    dest: *mut os_dest,
+    name: *const c_char,
+    data: *const u8,
+    len: libc::size_t,
+    options: *const os_put_options,
+) -> os_status {
     guard(|| {
         let d = dest_arg(dest)?;
         let name = str_arg(name, "the name")?;
@@ -122,8 +139,20 @@ pub unsafe extern "C" fn os_put(
             (true, _) => return Err(Error::invalid_argument("data is NULL while len is not 0")),
             (false, _) => std::slice::from_raw_parts(data, len),
         };
-        d.put_bytes(name, bytes)
+        d.put_bytes_opts(name, bytes, &options_arg(options))
     })
+}
+
+/// The options a put uses: the host's, or none.
+///
+/// # Safety
+/// `options` is NULL or a live handle.
+pub(super) unsafe fn options_arg(options: *const os_put_options) -> PutOptions {
+    if options.is_null() {
+        PutOptions::default()
+    } else {
+        (*options).inner.clone()
+    }
 }
 
 /// Uploads the local file `path` as `name`, streamed; its MD5 is computed first and sent.
@@ -151,11 +180,33 @@ pub unsafe extern "C" fn os_put_file_ex(
     progress: os_progress_cb,
     progress_ctx: *mut c_void,
 ) -> os_status {
+    os_put_file_opts(dest, name, path, std::ptr::null(), progress, progress_ctx)
+}
+
+/// os_put_file_ex with options (may be NULL for none): the host's metadata and an expiry,
+/// stored besides the file time. Bad options fail as in os_put_opts.
+///
+/// # Safety
+/// As os_put_file_ex; `options` is NULL or a live handle from os_put_options_new.
+#[no_mangle]
+pub unsafe extern "C" fn os_put_file_opts(
+    dest: *mut os_dest,
+    name: *const c_char,
+    path: *const c_char,
+    options: *const os_put_options,
+    progress: os_progress_cb,
+    progress_ctx: *mut c_void,
+) -> os_status {
     guard(|| {
         let d = dest_arg(dest)?;
         let name = str_arg(name, "the name")?;
         let path = str_arg(path, "the path")?;
-        d.put_file_with(name, Path::new(path), progress_of(progress, progress_ctx))
+        d.put_file_opts(
+            name,
+            Path::new(path),
+            progress_of(progress, progress_ctx),
+            &options_arg(options),
+        )
     })
 }
 
@@ -181,17 +232,49 @@ pub unsafe extern "C" fn os_put_stream(
     progress: os_progress_cb,
     progress_ctx: *mut c_void,
 ) -> os_status {
+    os_put_stream_opts(
+        dest,
+        name,
+        read,
+        rewind,
+        ctx,
+        size,
+        progress,
+        progress_ctx,
+        std::ptr::null(),
+    )
+}
+
+/// os_put_stream with options (may be NULL for none): the host's metadata and an expiry. Bad
+/// options fail as in os_put_opts, before the read callback is called.
+///
+/// # Safety
+/// As os_put_stream; `options` is NULL or a live handle from os_put_options_new.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn os_put_stream_opts(
+    dest: *mut os_dest,
+    name: *const c_char,
+    read: os_read_cb,
+    rewind: os_rewind_cb,
+    ctx: *mut c_void,
+    size: i64,
+    progress: os_progress_cb,
+    progress_ctx: *mut c_void,
+    options: *const os_put_options,
+) -> os_status {
     guard(|| {
         let d = dest_arg(dest)?;
         let name = str_arg(name, "the name")?;
         let read = read.ok_or_else(|| Error::invalid_argument("the read callback is NULL"))?;
         let source = CallbackSource::new(read, rewind, ctx);
         let size = u64::try_from(size).ok();
-        d.put_stream(
+        d.put_stream_opts(
             name,
             Box::new(source),
             size,
             progress_of(progress, progress_ctx),
+            &options_arg(options),
         )
         .map(|_| ())
     })
@@ -394,7 +477,7 @@ pub unsafe extern "C" fn os_rename(
     })
 }
 
-fn entry_to_c(e: &Entry) -> os_entry {
+pub(super) fn entry_to_c(e: &Entry) -> os_entry {
     os_entry {
         name: to_cstring(&e.name).into_raw(),
         size: e.size.and_then(|s| i64::try_from(s).ok()).unwrap_or(-1),
@@ -406,11 +489,12 @@ fn entry_to_c(e: &Entry) -> os_entry {
             .map(|t| to_cstring(t).into_raw() as *const c_char)
             .unwrap_or(std::ptr::null()),
         mtime_ms: e.mtime.map(to_unix_ms).unwrap_or(-1),
+        delete_at_ms: e.delete_at.map(to_unix_ms).unwrap_or(-1),
     }
 }
 
 /// Frees the strings of one entry.
-unsafe fn free_entry_strings(e: &os_entry) {
+pub(super) unsafe fn free_entry_strings(e: &os_entry) {
     if !e.name.is_null() {
         drop(CString::from_raw(e.name as *mut c_char));
     }

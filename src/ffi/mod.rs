@@ -14,10 +14,12 @@
 
 mod boundary;
 mod dest;
+mod meta;
 mod misc;
 mod stream;
 mod types;
 
 pub use dest::*;
+pub use meta::*;
 pub use misc::*;
 pub use types::*;

@@ -48,6 +48,16 @@ pub struct os_entry {
     /// The modification time of the file the object was uploaded from (X-Object-Meta-Mtime),
     /// Unix time in milliseconds; -1 if unknown (always in listings, which do not carry it).
     pub mtime_ms: i64,
+    /// When Swift deletes the object (X-Delete-At), Unix time in milliseconds; -1 if it does
+    /// not expire or is unknown (always in listings, which do not carry it).
+    pub delete_at_ms: i64,
+}
+
+/// Opaque options of a put or a metadata update: the host's own metadata and an expiry. From
+/// os_put_options_new, freed with os_put_options_free; one thread at a time may change it, any
+/// number may use it in puts at once.
+pub struct os_put_options {
+    pub(crate) inner: crate::PutOptions,
 }
 
 /// Account usage, from os_quota.
@@ -88,6 +98,12 @@ pub type os_progress_cb =
 /// non-zero to stop the listing.
 pub type os_entry_cb =
     Option<unsafe extern "C" fn(ctx: *mut c_void, entry: *const os_entry) -> c_int>;
+
+/// Metadata callback of os_stat_meta: one key (lower case) and its value, UTF-8, borrowed for
+/// the call only; return 0 to go on, non-zero to skip the rest.
+pub type os_meta_cb = Option<
+    unsafe extern "C" fn(ctx: *mut c_void, key: *const c_char, value: *const c_char) -> c_int,
+>;
 
 /// Log callback: one line of UTF-8, valid for the call only. May be called from any thread.
 pub type os_log_cb =

@@ -41,6 +41,8 @@ fn to_entry(row: Row, prefix: &str) -> Option<Entry> {
             is_folder: true,
             etag: None,
             mtime: None,
+            metadata: Default::default(),
+            delete_at: None,
             maybe_large: false,
         });
     }
@@ -63,6 +65,8 @@ fn to_entry(row: Row, prefix: &str) -> Option<Entry> {
             .or(row.hash)
             .map(|h| h.trim_matches('"').to_ascii_lowercase()),
         mtime: None,
+        metadata: Default::default(),
+        delete_at: None,
     })
 }
 

@@ -3,6 +3,7 @@
 mod download;
 pub(crate) mod large;
 pub(crate) mod listing;
+pub(crate) mod meta;
 pub mod names;
 mod request;
 pub mod types;
@@ -18,6 +19,7 @@ use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
 use crate::headers;
 use crate::log;
+use meta::{Expiry, PutOptions};
 use names::{encode_path, encode_segment, object_name};
 use request::{Swift, Target};
 use types::{Entry, ListOptions, Progress, Quota, Session, UploadSource};
@@ -131,12 +133,21 @@ impl Destination {
 
     /// Uploads bytes from memory (their MD5 is sent as `ETag`).
     pub fn put_bytes(&self, name: &str, data: &[u8]) -> Result<()> {
+        self.put_bytes_opts(name, data, &PutOptions::default())
+    }
+
+    /// [`Destination::put_bytes`] with the host's metadata and an expiry (see [`PutOptions`]).
+    /// Options that are not valid are refused ([`ErrorKind::InvalidArgument`]) before any
+    /// object request.
+    pub fn put_bytes_opts(&self, name: &str, data: &[u8], options: &PutOptions) -> Result<()> {
         let full = self.full(name)?;
+        let options = self.prepare(options)?;
         self.swift
             .upload(
                 &full,
                 UploadBody::Bytes(bytes::Bytes::copy_from_slice(data)),
                 None,
+                &options,
             )
             .map(|_| ())
     }
@@ -149,10 +160,28 @@ impl Destination {
 
     /// [`Destination::put_file`] with a progress callback that may cancel.
     pub fn put_file_with(&self, name: &str, path: &Path, progress: Option<Progress>) -> Result<()> {
+        self.put_file_opts(name, path, progress, &PutOptions::default())
+    }
+
+    /// [`Destination::put_file_with`] with the host's metadata and an expiry (see
+    /// [`PutOptions`]); the file time is stored as well.
+    pub fn put_file_opts(
+        &self,
+        name: &str,
+        path: &Path,
+        progress: Option<Progress>,
+        options: &PutOptions,
+    ) -> Result<()> {
         let full = self.full(name)?;
+        let options = self.prepare(options)?;
         self.swift
-            .upload(&full, UploadBody::File(path), progress)
+            .upload(&full, UploadBody::File(path), progress, &options)
             .map(|_| ())
+    }
+
+    /// Checks a put's options and resolves its expiry against `openstack-delete-after`.
+    fn prepare(&self, options: &PutOptions) -> Result<meta::Prepared> {
+        meta::prepare(options, self.swift.config.delete_after, true)
     }
 
     /// Uploads from a stream. `size`, when known, is a promise: it is sent as `Content-Length`,
@@ -166,9 +195,22 @@ impl Destination {
         size: Option<u64>,
         progress: Option<Progress>,
     ) -> Result<u64> {
+        self.put_stream_opts(name, source, size, progress, &PutOptions::default())
+    }
+
+    /// [`Destination::put_stream`] with the host's metadata and an expiry (see [`PutOptions`]).
+    pub fn put_stream_opts(
+        &self,
+        name: &str,
+        source: Box<dyn UploadSource>,
+        size: Option<u64>,
+        progress: Option<Progress>,
+        options: &PutOptions,
+    ) -> Result<u64> {
         let full = self.full(name)?;
+        let options = self.prepare(options)?;
         self.swift
-            .upload(&full, UploadBody::Stream(source, size), progress)
+            .upload(&full, UploadBody::Stream(source, size), progress, &options)
     }
 
     /// Uploads everything `reader` yields (read once: not retried).
@@ -300,8 +342,84 @@ impl Destination {
             is_folder: false,
             etag: headers::etag(h),
             mtime: headers::meta_mtime(h),
+            metadata: meta::user_meta(h),
+            delete_at: meta::delete_at(h),
             maybe_large: false,
         })
+    }
+
+    /// Changes the metadata and the expiry of an existing object, without its data (a POST).
+    ///
+    /// Swift's POST replaces all of an object's metadata, so this reads it first and sends it
+    /// back changed: every key of `options.metadata` is set, a key with an empty value is
+    /// removed, and every other key stays — the file time the library stored
+    /// (`X-Object-Meta-Mtime`) and keys other tools set included. The expiry stays as it is
+    /// unless `options` sets one (`delete_after`, `delete_at`) or removes it (`no_expiry`);
+    /// the destination's `openstack-delete-after` does not apply here. For a large object the
+    /// segments get the new expiry first, then the manifest, so no segment expires before the
+    /// object nor outlives it. The read and the write are two requests: a change another
+    /// client makes between them is lost.
+    pub fn update_metadata(&self, name: &str, options: &PutOptions) -> Result<()> {
+        let full = self.full(name)?;
+        let update = meta::prepare(options, None, false)?;
+        let what = format!("updating the metadata of '{full}'");
+        let resp = self
+            .swift
+            .expect_success(&what, Method::HEAD, Target::Object(&full))?;
+        let h = resp.headers();
+        let mut send = meta::merged(meta::all_meta(h), &update);
+        if !update.metadata.is_empty() {
+            let keys_values = send.iter().map(|(n, v)| {
+                (
+                    n.as_str().trim_start_matches("x-object-meta-"),
+                    v.as_bytes(),
+                )
+            });
+            meta::check_limits(keys_values, &self.swift.limits()?.meta)?;
+        }
+        // What a POST would otherwise drop: a dynamic large object's manifest (it would become
+        // an empty object) and the headers Swift keeps beside the metadata.
+        for keep in [
+            "x-object-manifest",
+            "content-disposition",
+            "content-encoding",
+            "cache-control",
+            "content-language",
+            "expires",
+            "x-robots-tag",
+        ] {
+            if let Some(v) = h.get(keep) {
+                send.push((reqwest::header::HeaderName::from_static(keep), v.clone()));
+            }
+        }
+        let current = meta::delete_at(h)
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| Expiry::At(d.as_secs()));
+        let mut expiry = if update.no_expiry {
+            None
+        } else {
+            update.expiry.or(current)
+        };
+        let large =
+            headers::is_true(h, "x-static-large-object") || h.contains_key("x-object-manifest");
+        if large && update.expiry_given && expiry != current {
+            expiry = expiry.map(Expiry::absolute);
+            self.swift.set_segments_expiry(&full, expiry)?;
+        }
+        send.extend(expiry.map(Expiry::header));
+        let resp = self.swift.request_with(
+            &what,
+            Method::POST,
+            Target::Object(&full),
+            self.swift.config.timeouts.short,
+            &[],
+            &send,
+        )?;
+        if !resp.status().is_success() {
+            return Err(self.swift.object_failure(&what, &resp, &full));
+        }
+        log::info!("{what}: done");
+        Ok(())
     }
 
     /// Renames an object: a server-side copy, checked (the copy's size and ETag must equal the

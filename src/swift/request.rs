@@ -116,13 +116,31 @@ pub(crate) trait Exchange {
 /// An exchange with fixed headers, no body, and an answer judged by a closure.
 pub(crate) struct Plain<'h, F> {
     headers: &'h [(&'static str, &'h str)],
+    extra: &'h [(reqwest::header::HeaderName, reqwest::header::HeaderValue)],
     judge: F,
 }
 
 impl<'h, T, F: FnMut(Response, u32) -> Result<T, TryError>> Plain<'h, F> {
     /// An exchange sending `headers`, whose answers `judge` reads.
     pub(crate) fn new(headers: &'h [(&'static str, &'h str)], judge: F) -> Self {
-        Plain { headers, judge }
+        Plain {
+            headers,
+            extra: &[],
+            judge,
+        }
+    }
+
+    /// An exchange sending `headers` and the checked headers `extra`.
+    pub(crate) fn with_extra(
+        headers: &'h [(&'static str, &'h str)],
+        extra: &'h [(reqwest::header::HeaderName, reqwest::header::HeaderValue)],
+        judge: F,
+    ) -> Self {
+        Plain {
+            headers,
+            extra,
+            judge,
+        }
     }
 }
 
@@ -136,6 +154,9 @@ impl<T, F: FnMut(Response, u32) -> Result<T, TryError>> Exchange for Plain<'_, F
     ) -> Result<RequestBuilder, TryError> {
         for (name, value) in self.headers {
             rb = rb.header(*name, *value);
+        }
+        for (name, value) in self.extra {
+            rb = rb.header(name.clone(), value.clone());
         }
         Ok(rb)
     }
@@ -276,6 +297,20 @@ impl Swift {
         headers: &[(&'static str, &str)],
     ) -> Result<Response> {
         let mut exchange = Plain::new(headers, |resp, _| Ok(resp));
+        self.send(what, method, target, Some(timeout), &mut exchange)
+    }
+
+    /// [`Swift::request`] with further checked headers (metadata, whose values may be UTF-8).
+    pub(crate) fn request_with(
+        &self,
+        what: &str,
+        method: Method,
+        target: Target,
+        timeout: Duration,
+        headers: &[(&'static str, &str)],
+        extra: &[(reqwest::header::HeaderName, reqwest::header::HeaderValue)],
+    ) -> Result<Response> {
+        let mut exchange = Plain::with_extra(headers, extra, |resp, _| Ok(resp));
         self.send(what, method, target, Some(timeout), &mut exchange)
     }
 

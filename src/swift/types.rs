@@ -22,6 +22,12 @@ pub struct Entry {
     /// as python-swiftclient and rclone write it too), when a stat found one; listings do not
     /// carry it.
     pub mtime: Option<SystemTime>,
+    /// The host's own metadata (`X-Object-Meta-*` but the library's `mtime`), keys in lower
+    /// case, when a stat found some; listings do not carry it.
+    pub metadata: std::collections::BTreeMap<String, String>,
+    /// When Swift deletes the object (`X-Delete-At`), when a stat found an expiry; listings do
+    /// not carry it.
+    pub delete_at: Option<SystemTime>,
     /// Whether the listing says the object may be a large object (a Static Large Object, or
     /// a zero-byte entry, which is how Dynamic Large Objects list).
     pub(crate) maybe_large: bool,

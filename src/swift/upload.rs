@@ -12,6 +12,7 @@ use bytes::Bytes;
 use md5::{Digest, Md5};
 use reqwest::Method;
 
+use super::meta::{Headers, Prepared};
 use super::request::{Exchange, Swift, Target};
 use super::types::{Progress, UploadSource};
 use crate::error::{Error, ErrorKind, Result};
@@ -247,7 +248,7 @@ pub(crate) struct PutRequest<'a> {
     /// MD5 is computed on the way.
     pub(crate) md5: Option<String>,
     /// Further headers.
-    pub(crate) headers: Vec<(&'static str, String)>,
+    pub(crate) headers: Headers,
     /// Called with the bytes sent so far; `false` cancels.
     pub(crate) progress: Option<Progress>,
 }
@@ -269,7 +270,7 @@ struct Upload<'a> {
     target: Target<'a>,
     feed: Arc<Mutex<Feed>>,
     known_md5: Option<&'a str>,
-    headers: &'a [(&'static str, String)],
+    headers: &'a Headers,
     total: Option<u64>,
     can_rewind: bool,
     started: bool,
@@ -298,7 +299,7 @@ impl Exchange for Upload<'_> {
             rb = rb.header("ETag", m);
         }
         for (name, value) in self.headers {
-            rb = rb.header(*name, value.as_str());
+            rb = rb.header(name.clone(), value.clone());
         }
         // A known size goes as Content-Length, so a body cut short is never stored.
         let body = match self.total {
@@ -417,13 +418,19 @@ pub(crate) fn hex(digest: &[u8]) -> String {
 impl UploadBody<'_> {
     /// The headers an upload of this body stores with the object: a file's modification time
     /// as `X-Object-Meta-Mtime`.
-    pub(crate) fn metadata(&self) -> Vec<(&'static str, String)> {
+    pub(crate) fn metadata(&self) -> Headers {
         match self {
             UploadBody::File(path) => std::fs::metadata(path)
                 .and_then(|m| m.modified())
                 .ok()
                 .and_then(crate::headers::mtime_value)
-                .map(|v| vec![("X-Object-Meta-Mtime", v)])
+                .and_then(|v| reqwest::header::HeaderValue::from_str(&v).ok())
+                .map(|v| {
+                    vec![(
+                        reqwest::header::HeaderName::from_static("x-object-meta-mtime"),
+                        v,
+                    )]
+                })
                 .unwrap_or_default(),
             _ => Vec::new(),
         }
@@ -518,9 +525,12 @@ impl Swift {
         full: &str,
         body: UploadBody,
         progress: Option<Progress>,
+        options: &Prepared,
     ) -> Result<u64> {
         let what = format!("uploading '{full}'");
-        let metadata = body.metadata();
+        let mut metadata = body.metadata();
+        metadata.extend(options.meta_headers());
+        metadata.extend(options.expiry.map(|e| e.header()));
         // Memory and files have their MD5 (and length) up front; streams have neither.
         let (source, size, md5): (Box<dyn UploadSource>, Option<u64>, Option<String>) = match body {
             UploadBody::Bytes(b) => {

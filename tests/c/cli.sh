@@ -70,6 +70,15 @@ cli_tests() {
   check cli-stat run 0 "$cli" "$url" stat f.bin
   check cli-stat-size grep -qx 'size: *1500001' "$t/out"
   check cli-stat-etag grep -qx "etag: *$(md5sum < "$t/f.bin" | cut -d' ' -f1)" "$t/out"
+  check cli-stat-file-time grep -q '^file time: *[0-9]' "$t/out"
+  # What python-swiftclient stores with an object (metadata, expiry), stat shows.
+  printf x > "$t/m.txt"
+  check cli-meta-by-swift run 0 env -C "$t" "${osenv[@]}" swift upload --object-name cli/m.txt "$c" m.txt \
+    -H 'X-Object-Meta-Color: blue' -H 'X-Delete-At: 4102444800'
+  check cli-stat-meta run 0 "$cli" "$url" stat m.txt
+  check cli-stat-meta-line grep -qx 'meta color: blue' "$t/out"
+  check cli-stat-expires grep -qx 'expires: *2100-01-01T00:00:00Z' "$t/out"
+  check cli-rm-meta run 0 "$cli" "$url" rm m.txt
   check cli-get run 0 "$cli" "$url" get f.bin "$t/f.back"
   check cli-get-no-progress-off-tty test ! -s "$t/err"
   check cli-get-bytes cmp -s "$t/f.bin" "$t/f.back"

@@ -28,6 +28,7 @@
 #include "test_offline.inc"
 #include "test_server.inc"
 #include "test_sweep.inc"
+#include "test_meta.inc"
 
 static const struct h_test TESTS[] = {
     {"version", t_version, 0},
@@ -38,6 +39,8 @@ static const struct h_test TESTS[] = {
     {"open_null_args", t_open_null_args, 0},
     {"bad_urls", t_bad_urls, 0},
     {"invalid_utf8_url", t_invalid_utf8_url, 0},
+    {"put_options_args", t_put_options_args, 0},
+    {"log_callback_if", t_log_callback_if, 0},
     {"open_plain", t_open_plain, 1},
     {"container_lifecycle", t_container_lifecycle, 1},
     {"put_get_bytes", t_put_get_bytes, 1},
@@ -62,6 +65,7 @@ static const struct h_test TESTS[] = {
     {"progress_cancel", t_progress_cancel, 1},
     {"get_range", t_get_range, 1},
     {"get_range_segmented", t_get_range_segmented, 1},
+    {"metadata", t_metadata, 1},
     {"secret_sweep", t_secret_sweep, 1},
 };
 

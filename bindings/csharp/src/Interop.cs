@@ -86,10 +86,10 @@ namespace OpenStackDest
             }
         }
 
-        internal static RemoteEntry ToEntry(NativeEntry e)
+        internal static RemoteEntry ToEntry(NativeEntry e, IDictionary<string, string> metadata = null)
         {
             return new RemoteEntry(FromUtf8(e.Name) ?? string.Empty, e.Size, FromUnixMs(e.LastModifiedMs),
-                e.IsFolder != 0, FromUtf8(e.ETag), FromUnixMs(e.MtimeMs));
+                e.IsFolder != 0, FromUtf8(e.ETag), FromUnixMs(e.MtimeMs), metadata, FromUnixMs(e.DeleteAtMs));
         }
 
         /// <summary>

@@ -14,6 +14,7 @@ namespace OpenStackDest
         public byte IsFolder;
         public IntPtr ETag;
         public long MtimeMs;
+        public long DeleteAtMs;
     }
 
     [StructLayout(LayoutKind.Sequential)]
@@ -42,6 +43,9 @@ namespace OpenStackDest
 
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     internal delegate void NativeLogCallback(IntPtr ctx, int level, IntPtr message);
+
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    internal delegate int NativeMetaCallback(IntPtr ctx, IntPtr key, IntPtr value);
 
     /// <summary>
     /// The native handle (os_dest*). Released with os_free; the SafeHandle reference count keeps it
@@ -115,6 +119,46 @@ namespace OpenStackDest
             byte[] name,
             byte[] path,
             NativeProgressCallback progress, IntPtr progressCtx);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern OpenStackStatus os_put_opts(DestinationHandle dest,
+            byte[] name, byte[] data, UIntPtr len, IntPtr options);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern OpenStackStatus os_put_file_opts(DestinationHandle dest,
+            byte[] name, byte[] path, IntPtr options,
+            NativeProgressCallback progress, IntPtr progressCtx);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern OpenStackStatus os_put_stream_opts(DestinationHandle dest,
+            byte[] name,
+            NativeReadCallback read, NativeRewindCallback rewind, IntPtr ctx, long sizeHint,
+            NativeProgressCallback progress, IntPtr progressCtx, IntPtr options);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern IntPtr os_put_options_new();
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern void os_put_options_free(IntPtr options);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern OpenStackStatus os_put_options_set_meta(IntPtr options, byte[] key, byte[] value);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern OpenStackStatus os_put_options_set_delete_after(IntPtr options, ulong seconds);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern OpenStackStatus os_put_options_set_delete_at(IntPtr options, long unixSeconds);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern OpenStackStatus os_put_options_set_no_expiry(IntPtr options);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern OpenStackStatus os_update_metadata(DestinationHandle dest, byte[] name, IntPtr options);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern OpenStackStatus os_stat_meta(DestinationHandle dest,
+            byte[] name, out IntPtr entry, NativeMetaCallback cb, IntPtr ctx);
 
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern OpenStackStatus os_put_stream(DestinationHandle dest,

@@ -246,6 +246,143 @@ namespace OpenStackDest
             t.Complete(status, secrets);
         }
 
+        /// <summary>
+        /// Uploads a stream with the host's metadata and an expiry (<paramref name="options"/>, may be
+        /// null); otherwise as <see cref="Put(string, Stream, CancellationToken, Action{long, long})"/>.
+        /// </summary>
+        public void Put(string name, Stream source, PutOptions options,
+            CancellationToken cancellationToken = default(CancellationToken), Action<long, long> progress = null)
+        {
+            byte[] rawName = Interop.Utf8Z(name, "name");
+            if (source == null)
+                throw new ArgumentNullException("source");
+            if (!source.CanRead)
+                throw new ArgumentException("the stream is not readable", "source");
+            IntPtr native = NativeOptions(options);
+            try
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var t = new Transfer(source, true, cancellationToken, progress);
+                OpenStackStatus status = Native.os_put_stream_opts(Handle, rawName, t.ReadCallback, t.RewindCallback,
+                    IntPtr.Zero, t.SizeHint, t.ProgressCallback, IntPtr.Zero, native);
+                GC.KeepAlive(t.ReadCallback);
+                GC.KeepAlive(t.RewindCallback);
+                GC.KeepAlive(t.ProgressCallback);
+                GC.KeepAlive(t);
+                t.Complete(status, secrets);
+            }
+            finally
+            {
+                Native.os_put_options_free(native);
+            }
+        }
+
+        /// <summary>Uploads a byte array with the host's metadata and an expiry (<paramref name="options"/>, may be null).</summary>
+        public void Put(string name, byte[] data, PutOptions options)
+        {
+            byte[] rawName = Interop.Utf8Z(name, "name");
+            if (data == null)
+                throw new ArgumentNullException("data");
+            IntPtr native = NativeOptions(options);
+            try
+            {
+                Check(Native.os_put_opts(Handle, rawName, data, new UIntPtr((ulong)data.LongLength), native));
+            }
+            finally
+            {
+                Native.os_put_options_free(native);
+            }
+        }
+
+        /// <summary>Uploads a local file (with its time) and the host's metadata and an expiry (<paramref name="options"/>, may be null).</summary>
+        public void PutFile(string name, string path, PutOptions options,
+            CancellationToken cancellationToken = default(CancellationToken), Action<long, long> progress = null)
+        {
+            byte[] rawName = Interop.Utf8Z(name, "name");
+            byte[] rawPath = Interop.Utf8Z(path, "path");
+            IntPtr native = NativeOptions(options);
+            try
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var t = new Transfer(null, true, cancellationToken, progress);
+                OpenStackStatus status = Native.os_put_file_opts(Handle, rawName, rawPath, native, t.ProgressCallback, IntPtr.Zero);
+                GC.KeepAlive(t.ProgressCallback);
+                GC.KeepAlive(t);
+                t.Complete(status, secrets);
+            }
+            finally
+            {
+                Native.os_put_options_free(native);
+            }
+        }
+
+        /// <summary>
+        /// Changes the metadata and expiry of an existing object without its data. Each key of
+        /// <see cref="PutOptions.Metadata"/> is set, a key with the value "" is removed, every other key
+        /// stays (the file time and keys of other tools included). The expiry stays unless the options
+        /// set one or remove it (<see cref="PutOptions.NoExpiry"/>); openstack-delete-after does not
+        /// apply. <see cref="FileMissingException"/> when the object does not exist.
+        /// </summary>
+        public void UpdateMetadata(string name, PutOptions options)
+        {
+            byte[] rawName = Interop.Utf8Z(name, "name");
+            if (options == null)
+                throw new ArgumentNullException("options");
+            IntPtr native = NativeOptions(options);
+            try
+            {
+                Check(Native.os_update_metadata(Handle, rawName, native));
+            }
+            finally
+            {
+                Native.os_put_options_free(native);
+            }
+        }
+
+        /// <summary>The library's options for <paramref name="options"/> (IntPtr.Zero for null; free with os_put_options_free).</summary>
+        private IntPtr NativeOptions(PutOptions options)
+        {
+            if (options == null)
+                return IntPtr.Zero;
+            int given = (options.DeleteAfter.HasValue ? 1 : 0) + (options.DeleteAt.HasValue ? 1 : 0) + (options.NoExpiry ? 1 : 0);
+            if (given > 1)
+                throw new OpenStackException(OpenStackStatus.InvalidArgument,
+                    "give at most one of DeleteAfter, DeleteAt and NoExpiry", 0);
+            IntPtr native = Native.os_put_options_new();
+            if (native == IntPtr.Zero)
+                throw new OutOfMemoryException("os_put_options_new");
+            try
+            {
+                foreach (KeyValuePair<string, string> kv in options.Metadata)
+                {
+                    byte[] key = Interop.Utf8Z(kv.Key, "options", "a metadata key");
+                    byte[] value = Interop.Utf8Z(kv.Value ?? string.Empty, "options", "a metadata value");
+                    Check(Native.os_put_options_set_meta(native, key, value));
+                }
+                if (options.DeleteAfter.HasValue)
+                {
+                    double seconds = Math.Ceiling(options.DeleteAfter.Value.TotalSeconds);
+                    Check(Native.os_put_options_set_delete_after(native, seconds < 1 ? 0 : (ulong)seconds));
+                }
+                if (options.DeleteAt.HasValue)
+                {
+                    DateTime at = options.DeleteAt.Value;
+                    if (at.Kind != DateTimeKind.Utc)
+                        at = at.ToUniversalTime();
+                    double seconds = Math.Ceiling((at - new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc)).TotalSeconds);
+                    Check(Native.os_put_options_set_delete_at(native, (long)seconds));
+                }
+                if (options.NoExpiry)
+                    Check(Native.os_put_options_set_no_expiry(native));
+                return native;
+            }
+            catch
+            {
+                Native.os_put_options_free(native);
+                throw;
+            }
+        }
+
         /// <summary>Uploads a byte array.</summary>
         public void Put(string name, byte[] data)
         {
@@ -563,10 +700,24 @@ namespace OpenStackDest
         {
             byte[] rawName = Interop.Utf8Z(name, "name");
             IntPtr entry;
-            Check(Native.os_stat(Handle, rawName, out entry));
+            var metadata = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            NativeMetaCallback each = (ctx, key, value) =>
+            {
+                try
+                {
+                    metadata[Interop.FromUtf8(key) ?? string.Empty] = Interop.FromUtf8(value) ?? string.Empty;
+                }
+                catch (Exception)
+                {
+                    // nothing may escape into the library
+                }
+                return 0;
+            };
+            Check(Native.os_stat_meta(Handle, rawName, out entry, each, IntPtr.Zero));
+            GC.KeepAlive(each);
             try
             {
-                return Interop.ToEntry((NativeEntry)Marshal.PtrToStructure(entry, typeof(NativeEntry)));
+                return Interop.ToEntry((NativeEntry)Marshal.PtrToStructure(entry, typeof(NativeEntry)), metadata);
             }
             finally
             {
@@ -628,6 +779,21 @@ namespace OpenStackDest
                 else
                     Put(name, data);
             }, cancellationToken);
+        }
+
+        public Task PutAsync(string name, Stream source, PutOptions options, CancellationToken cancellationToken = default(CancellationToken), Action<long, long> progress = null)
+        {
+            return Task.Run(() => Put(name, source, options, cancellationToken, progress), cancellationToken);
+        }
+
+        public Task PutFileAsync(string name, string path, PutOptions options, CancellationToken cancellationToken = default(CancellationToken), Action<long, long> progress = null)
+        {
+            return Task.Run(() => PutFile(name, path, options, cancellationToken, progress), cancellationToken);
+        }
+
+        public Task UpdateMetadataAsync(string name, PutOptions options, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return Task.Run(() => UpdateMetadata(name, options), cancellationToken);
         }
 
         public Task PutFileAsync(string name, string path, CancellationToken cancellationToken = default(CancellationToken), IProgress<long> progress = null)

@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Collections.ObjectModel;
 
 namespace OpenStackDest
 {
@@ -37,6 +39,33 @@ namespace OpenStackDest
         Debug = 4,
     }
 
+    /// <summary>
+    /// What a put (or <see cref="OpenStackDestination.UpdateMetadata"/>) stores besides the data: the
+    /// host's own metadata and an expiry. Keys are letters, digits and !#$%&amp;'*+-.^`|~ ("mtime" is
+    /// the library's file time); values UTF-8 without control characters. Set at most one of
+    /// <see cref="DeleteAfter"/>, <see cref="DeleteAt"/> and <see cref="NoExpiry"/>. Bad values are an
+    /// <see cref="OpenStackException"/> with status InvalidArgument, before anything is stored.
+    /// </summary>
+    public sealed class PutOptions
+    {
+        public PutOptions()
+        {
+            Metadata = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        }
+
+        /// <summary>Stored as X-Object-Meta-&lt;key&gt;. In an update, the value "" removes the key.</summary>
+        public IDictionary<string, string> Metadata { get; private set; }
+
+        /// <summary>The object expires this long after the put (X-Delete-After, whole seconds).</summary>
+        public TimeSpan? DeleteAfter { get; set; }
+
+        /// <summary>The object expires at this time (X-Delete-At; a Local or Unspecified time is taken as local).</summary>
+        public DateTime? DeleteAt { get; set; }
+
+        /// <summary>Never expires, whatever openstack-delete-after says; in an update, removes the expiry.</summary>
+        public bool NoExpiry { get; set; }
+    }
+
     /// <summary>One listing entry or a <see cref="OpenStackDestination.Stat"/> result.</summary>
     public sealed class RemoteEntry
     {
@@ -47,6 +76,12 @@ namespace OpenStackDest
 
         public RemoteEntry(string name, long size, DateTime lastModified, bool isFolder, string etag,
             DateTime fileTime)
+            : this(name, size, lastModified, isFolder, etag, fileTime, null, DateTime.MinValue)
+        {
+        }
+
+        public RemoteEntry(string name, long size, DateTime lastModified, bool isFolder, string etag,
+            DateTime fileTime, IDictionary<string, string> metadata, DateTime deleteAt)
         {
             Name = name;
             Size = size;
@@ -54,6 +89,9 @@ namespace OpenStackDest
             IsFolder = isFolder;
             ETag = etag;
             FileTime = fileTime;
+            Metadata = new ReadOnlyDictionary<string, string>(
+                metadata ?? new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase));
+            DeleteAt = deleteAt;
         }
 
         /// <summary>Name relative to the URL's prefix; folders carry no trailing '/'.</summary>
@@ -75,6 +113,18 @@ namespace OpenStackDest
         /// from Stat; <see cref="DateTime.MinValue"/> if unknown (always in listings).
         /// </summary>
         public DateTime FileTime { get; private set; }
+
+        /// <summary>
+        /// The host's own metadata (X-Object-Meta-* but the library's "mtime"), keys in lower case
+        /// (looked up without regard to case), from Stat; empty in listings, which do not carry it.
+        /// </summary>
+        public IDictionary<string, string> Metadata { get; private set; }
+
+        /// <summary>
+        /// When Swift deletes the object (X-Delete-At), UTC, from Stat; <see cref="DateTime.MinValue"/>
+        /// when it does not expire (always in listings).
+        /// </summary>
+        public DateTime DeleteAt { get; private set; }
 
         public override string ToString()
         {

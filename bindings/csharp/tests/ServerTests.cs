@@ -208,6 +208,77 @@ namespace OpenStackDest.Tests
         }
 
         [Test]
+        public void MetadataAndExpiry()
+        {
+            string name = NewName("meta");
+            var options = new PutOptions { DeleteAfter = TimeSpan.FromDays(1) };
+            options.Metadata["Backup-Set"] = "7";
+            options.Metadata["color"] = "bl\u00fce 50%";
+            dest.Put(name, new MemoryStream(new byte[] { 1, 2, 3 }), options);
+            RemoteEntry e = dest.Stat(name);
+            Assert.That(e.Metadata.Count, Is.EqualTo(2));
+            Assert.That(e.Metadata["backup-set"], Is.EqualTo("7"));
+            Assert.That(e.Metadata["Color"], Is.EqualTo("bl\u00fce 50%"));
+            Assert.That(e.DeleteAt.Kind, Is.EqualTo(DateTimeKind.Utc));
+            Assert.That(Math.Abs((e.DeleteAt - DateTime.UtcNow.AddDays(1)).TotalMinutes), Is.LessThan(3));
+            // What Swift stores, as any other client sees it.
+            var h = SwiftAdmin.ObjectHeaders(container, name);
+            Assert.That(h["X-Object-Meta-Backup-Set"], Is.EqualTo("7"));
+            long at = (long)(e.DeleteAt - new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc)).TotalSeconds;
+            Assert.That(h["X-Delete-At"], Is.EqualTo(at.ToString()));
+            Assert.That(dest.List().First(x => x.Name == name).Metadata.Count, Is.EqualTo(0));
+
+            // Bytes and a file, and an absolute time.
+            var when = DateTime.UtcNow.AddDays(2);
+            var o2 = new PutOptions { DeleteAt = when };
+            o2.Metadata["a"] = "1";
+            dest.Put(name + ".b", new byte[] { 9 }, o2);
+            Assert.That(Math.Abs((dest.Stat(name + ".b").DeleteAt - when).TotalSeconds), Is.LessThan(2));
+            string src = Path.GetTempFileName();
+            try
+            {
+                File.WriteAllBytes(src, new byte[] { 4, 5 });
+                dest.PutFile(name + ".f", src, o2);
+                RemoteEntry f = dest.Stat(name + ".f");
+                Assert.That(f.FileTime, Is.Not.EqualTo(DateTime.MinValue));
+                Assert.That(f.Metadata["a"], Is.EqualTo("1"));
+
+                // An update sets, removes and keeps the rest (the file time, the expiry).
+                var u = new PutOptions();
+                u.Metadata["a"] = "";
+                u.Metadata["b"] = "2";
+                dest.UpdateMetadataAsync(name + ".f", u).GetAwaiter().GetResult();
+                RemoteEntry f2 = dest.Stat(name + ".f");
+                Assert.That(f2.Metadata.Keys, Is.EquivalentTo(new[] { "b" }));
+                Assert.That(f2.FileTime, Is.EqualTo(f.FileTime));
+                Assert.That(f2.DeleteAt, Is.EqualTo(f.DeleteAt));
+                dest.UpdateMetadata(name + ".f", new PutOptions { NoExpiry = true });
+                Assert.That(dest.Stat(name + ".f").DeleteAt, Is.EqualTo(DateTime.MinValue));
+            }
+            finally
+            {
+                File.Delete(src);
+            }
+            Assert.Throws<FileMissingException>(() => dest.UpdateMetadata(NewName("missing"), new PutOptions()));
+
+            // Bad input: the InvalidArgument OpenStackException, and nothing stored.
+            var bad = new PutOptions();
+            bad.Metadata["mtime"] = "1";
+            var ex = Assert.Throws<OpenStackException>(() => dest.Put(name + ".x", new byte[] { 1 }, bad));
+            Assert.That(ex.Status, Is.EqualTo(OpenStackStatus.InvalidArgument));
+            var crlf = new PutOptions();
+            crlf.Metadata["k"] = "a\r\nX-Injected: 1";
+            ex = Assert.Throws<OpenStackException>(() => dest.Put(name + ".x", new MemoryStream(new byte[] { 1 }), crlf));
+            Assert.That(ex.Status, Is.EqualTo(OpenStackStatus.InvalidArgument));
+            ex = Assert.Throws<OpenStackException>(() => dest.Put(name + ".x", new byte[] { 1 },
+                new PutOptions { DeleteAfter = TimeSpan.FromDays(1), NoExpiry = true }));
+            Assert.That(ex.Status, Is.EqualTo(OpenStackStatus.InvalidArgument));
+            Assert.Throws<FileMissingException>(() => dest.Stat(name + ".x"));
+            foreach (string n in new[] { name, name + ".b", name + ".f" })
+                dest.Delete(n);
+        }
+
+        [Test]
         public void PutFileAndGetFile()
         {
             string name = NewName("file");

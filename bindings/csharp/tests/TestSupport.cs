@@ -345,6 +345,17 @@ namespace OpenStackDest.Tests
             }
         }
 
+        /// <summary>The headers Swift stores for an object (HEAD with the admin's own token).</summary>
+        internal static WebHeaderCollection ObjectHeaders(string container, string name)
+        {
+            string url = StorageUrl + "/" + Uri.EscapeDataString(container) + "/" + Uri.EscapeDataString(name);
+            var req = (HttpWebRequest)WebRequest.Create(url);
+            req.Method = "HEAD";
+            req.Headers["X-Auth-Token"] = token;
+            using (var resp = (HttpWebResponse)req.GetResponse())
+                return resp.Headers;
+        }
+
         private static HttpStatusCode Send(string method, string url, out string body)
         {
             var req = (HttpWebRequest)WebRequest.Create(url);

@@ -65,9 +65,10 @@ def test_loaded_functions_carry_the_declarations() -> None:
 def test_structure_layout() -> None:
     # What a C compiler gives for these structs on 64-bit platforms.
     if ctypes.sizeof(c_void_p) == 8:
-        assert ctypes.sizeof(_bindings.OsEntry) == 48
+        assert ctypes.sizeof(_bindings.OsEntry) == 56
         assert _bindings.OsEntry.etag.offset == 32
         assert _bindings.OsEntry.mtime_ms.offset == 40
+        assert _bindings.OsEntry.delete_at_ms.offset == 48
     assert ctypes.sizeof(_bindings.OsQuotaInfo) == 32
 
 

@@ -47,6 +47,8 @@ pub(crate) struct Limits {
     pub(crate) max_segments: u64,
     /// The smallest segment (but the last) a manifest may list.
     pub(crate) min_segment_size: u64,
+    /// The limits of object metadata.
+    pub(crate) meta: crate::swift::meta::MetaLimits,
 }
 
 impl Default for Limits {
@@ -55,6 +57,7 @@ impl Default for Limits {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             max_segments: DEFAULT_MAX_SEGMENTS,
             min_segment_size: 1,
+            meta: crate::swift::meta::MetaLimits::default(),
         }
     }
 }
@@ -68,6 +71,10 @@ struct Info {
 #[derive(Deserialize)]
 struct InfoSwift {
     max_file_size: Option<u64>,
+    max_meta_name_length: Option<usize>,
+    max_meta_value_length: Option<usize>,
+    max_meta_count: Option<usize>,
+    max_meta_overall_size: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -83,9 +90,25 @@ pub(crate) fn parse_info(body: &[u8]) -> Limits {
         return d;
     };
     let slo = info.slo.as_ref();
+    let sw = info.swift.as_ref();
+    let m = d.meta;
+    let meta = crate::swift::meta::MetaLimits {
+        max_meta_name_length: sw
+            .and_then(|s| s.max_meta_name_length)
+            .unwrap_or(m.max_meta_name_length),
+        max_meta_value_length: sw
+            .and_then(|s| s.max_meta_value_length)
+            .unwrap_or(m.max_meta_value_length),
+        max_meta_count: sw
+            .and_then(|s| s.max_meta_count)
+            .unwrap_or(m.max_meta_count),
+        max_meta_overall_size: sw
+            .and_then(|s| s.max_meta_overall_size)
+            .unwrap_or(m.max_meta_overall_size),
+    };
     Limits {
-        max_file_size: info
-            .swift
+        meta,
+        max_file_size: sw
             .and_then(|s| s.max_file_size)
             .filter(|n| *n > 0)
             .unwrap_or(d.max_file_size),
@@ -430,6 +453,59 @@ impl Swift {
         })
     }
 
+    /// Gives every segment of the large object `full` the expiry `at` (an absolute
+    /// `X-Delete-At`), or none: a POST to each, which replaces the segment's own metadata
+    /// (segments this library writes have none).
+    pub(crate) fn set_segments_expiry(
+        &self,
+        full: &str,
+        at: Option<crate::swift::meta::Expiry>,
+    ) -> Result<()> {
+        let mut segments: Vec<(String, String)> = Vec::new();
+        match self.parts_of(full, true)? {
+            None => return Ok(()),
+            Some(Parts::Static(refs)) => {
+                segments.extend(refs.into_iter().map(|r| (r.container, r.name)));
+            }
+            Some(Parts::Dynamic { container, prefix }) => {
+                if prefix.is_empty() {
+                    return Err(Error::invalid_argument(format!(
+                        "'{full}' is a dynamic large object made of every object of '{container}': its expiry is not changed"
+                    )));
+                }
+                self.list_pages_in(&container, &prefix, "", true, |page| {
+                    segments.extend(page.into_iter().map(|e| (container.clone(), e.name)));
+                    Ok(true)
+                })?;
+            }
+        }
+        let headers: Vec<_> = at.map(|e| e.header()).into_iter().collect();
+        for (container, name) in &segments {
+            let what = format!("setting the expiry of the segment '{container}/{name}'");
+            let target = Target::In {
+                container,
+                object: Some(name),
+                query: None,
+            };
+            let resp = self.request_with(
+                &what,
+                Method::POST,
+                target,
+                self.config.timeouts.short,
+                &[],
+                &headers,
+            )?;
+            if !resp.status().is_success() {
+                return Err(self.failure(&what, &resp, target));
+            }
+        }
+        log::info!(
+            "set the expiry of the {} segments of '{full}'",
+            segments.len()
+        );
+        Ok(())
+    }
+
     /// Deletes the segments of `old` (what an overwritten or deleted object was made of),
     /// except those in `keep` (segment container, name), which the new object uses. Failures
     /// are logged, not returned: the object itself is already what it should be, and a
@@ -569,6 +645,7 @@ mod tests {
         max_file_size: 100,
         max_segments: 10,
         min_segment_size: 5,
+        meta: crate::swift::meta::MetaLimits::SWIFT,
     };
 
     #[test]
@@ -600,13 +677,17 @@ mod tests {
 
     #[test]
     fn info_fills_what_it_says() {
-        let l = parse_info(br#"{"swift":{"max_file_size":33554432},"slo":{"max_manifest_segments":20,"min_segment_size":2}}"#);
+        let l = parse_info(br#"{"swift":{"max_file_size":33554432,"max_meta_count":3},"slo":{"max_manifest_segments":20,"min_segment_size":2}}"#);
         assert_eq!(
             l,
             Limits {
                 max_file_size: 33554432,
                 max_segments: 20,
-                min_segment_size: 2
+                min_segment_size: 2,
+                meta: crate::swift::meta::MetaLimits {
+                    max_meta_count: 3,
+                    ..Default::default()
+                }
             }
         );
         assert_eq!(parse_info(b"not json"), Limits::default());

@@ -16,6 +16,7 @@ use super::manifest::{manifest_body, slo_etag};
 use super::{segment_name, segment_prefix, Parts, Plan};
 use crate::error::{Error, ErrorKind, Result};
 use crate::log;
+use crate::swift::meta::{self, Headers, Prepared};
 use crate::swift::request::{Swift, Target};
 use crate::swift::types::{Progress, UploadSource};
 use crate::swift::upload::{bytes_source, range_md5, FileRange, PutRequest, UploadBody};
@@ -183,6 +184,20 @@ fn file_stamp(path: &Path) -> Option<String> {
     Some(format!("{}.{:09}", d.as_secs(), d.subsec_nanos()))
 }
 
+/// The headers of a large object's manifest (`own`, the host's metadata, the expiry) and of
+/// its segments (the same expiry): one absolute `X-Delete-At` for all.
+fn large_headers(own: Headers, options: &Prepared) -> (Headers, Headers) {
+    let expiry: Headers = options
+        .expiry
+        .map(|e| e.absolute().header())
+        .into_iter()
+        .collect();
+    let mut manifest = own;
+    manifest.extend(options.meta_headers());
+    manifest.extend(expiry.iter().cloned());
+    (manifest, expiry)
+}
+
 /// The shared state of parallel segment uploads.
 struct Workers<'a> {
     full: &'a str,
@@ -196,6 +211,8 @@ struct Workers<'a> {
     failure: Mutex<Option<Error>>,
     reused: AtomicU64,
     sent: AtomicU64,
+    /// What every segment is stored with (its expiry).
+    headers: &'a Headers,
 }
 
 impl Swift {
@@ -207,7 +224,21 @@ impl Swift {
         full: &str,
         body: UploadBody,
         progress: Option<Progress>,
+        options: &Prepared,
     ) -> Result<u64> {
+        // Swift's limits on metadata, checked before anything is stored (only /info is read,
+        // once per destination, and only when the host gives metadata of its own).
+        if !options.metadata.is_empty() {
+            let own = body.metadata();
+            let host = options.meta_headers();
+            let keys_values = own.iter().chain(host.iter()).map(|(n, v)| {
+                (
+                    n.as_str().trim_start_matches("x-object-meta-"),
+                    v.as_bytes(),
+                )
+            });
+            meta::check_limits(keys_values, &self.limits()?.meta)?;
+        }
         let size = body.size()?;
         let plan = match size {
             Some(s) => self.plan(s)?,
@@ -219,12 +250,15 @@ impl Swift {
         });
         let (sent, keep) = match (plan, size, body) {
             (Some(plan), Some(size), body) => {
-                self.upload_segmented(full, body, size, plan, old.as_ref(), progress)?
+                self.upload_segmented(full, body, size, plan, old.as_ref(), progress, options)?
             }
             (_, None, UploadBody::Stream(source, None)) => {
-                self.upload_unknown_size(full, source, old.as_ref(), progress)?
+                self.upload_unknown_size(full, source, old.as_ref(), progress, options)?
             }
-            (_, _, body) => (self.upload_simple(full, body, progress)?, HashSet::new()),
+            (_, _, body) => (
+                self.upload_simple(full, body, progress, options)?,
+                HashSet::new(),
+            ),
         };
         if let Some(old) = old {
             let mut keep = keep;
@@ -236,7 +270,10 @@ impl Swift {
     }
 
     /// Uploads `body` in segments, then its manifest; returns the bytes sent and the segments
-    /// (container, name) the new object is made of.
+    /// (container, name) the new object is made of. With an expiry, the segments and the
+    /// manifest get the same `X-Delete-At`, so none outlives the object, and no segment of an
+    /// earlier upload is reused (it might expire at another time, or never).
+    #[allow(clippy::too_many_arguments)]
     fn upload_segmented(
         &self,
         full: &str,
@@ -245,12 +282,15 @@ impl Swift {
         plan: Plan,
         old: Option<&Parts>,
         progress: Option<Progress>,
+        options: &Prepared,
     ) -> Result<(u64, HashSet<(String, String)>)> {
         self.ensure_segment_container()?;
         let container = self.config.large.segment_container.clone();
-        let metadata = body.metadata();
+        let (metadata, segment_headers) = large_headers(body.metadata(), options);
         let stamp = match &body {
-            UploadBody::File(path) => file_stamp(path).unwrap_or_else(unique_stamp),
+            UploadBody::File(path) if options.expiry.is_none() => {
+                file_stamp(path).unwrap_or_else(unique_stamp)
+            }
             _ => unique_stamp(),
         };
         let mut prefix = segment_prefix(full, &stamp, size, plan.segment_size);
@@ -265,10 +305,12 @@ impl Swift {
             }
         }
         let existing = match &body {
-            UploadBody::File(_) => self.segments_under(&prefix).unwrap_or_else(|e| {
-                log::info!("could not list earlier segments of '{full}' ({e}); uploading all");
-                Existing::new()
-            }),
+            UploadBody::File(_) if options.expiry.is_none() => {
+                self.segments_under(&prefix).unwrap_or_else(|e| {
+                    log::info!("could not list earlier segments of '{full}' ({e}); uploading all");
+                    Existing::new()
+                })
+            }
             _ => Existing::new(),
         };
         log::info!(
@@ -291,6 +333,7 @@ impl Swift {
                     Some(&md5),
                     &existing,
                     progress,
+                    &segment_headers,
                 )
             }
             UploadBody::Bytes(b) => {
@@ -299,7 +342,17 @@ impl Swift {
                         b.slice(offset as usize..(offset + len) as usize),
                     ))
                 };
-                self.put_parallel(full, &prefix, plan, size, &open, None, &existing, progress)
+                self.put_parallel(
+                    full,
+                    &prefix,
+                    plan,
+                    size,
+                    &open,
+                    None,
+                    &existing,
+                    progress,
+                    &segment_headers,
+                )
             }
             UploadBody::Stream(source, _) => {
                 let chain = Arc::new(Mutex::new(Chain::new(Vec::new(), source)));
@@ -310,6 +363,7 @@ impl Swift {
                     Some(size),
                     chain,
                     progress,
+                    &segment_headers,
                 )
                 .map(|rows| rows.into_iter().map(|r| r.1).collect())
             }
@@ -334,7 +388,7 @@ impl Swift {
         prefix: &str,
         rows: Result<Vec<(String, String, u64)>>,
         old: Option<&Parts>,
-        metadata: Vec<(&'static str, String)>,
+        metadata: Headers,
     ) -> Result<(u64, HashSet<(String, String)>)> {
         let container = self.config.large.segment_container.clone();
         let rows = match rows.and_then(|rows| {
@@ -363,6 +417,7 @@ impl Swift {
         mut source: Box<dyn UploadSource>,
         old: Option<&Parts>,
         progress: Option<Progress>,
+        options: &Prepared,
     ) -> Result<(u64, HashSet<(String, String)>)> {
         let what = format!("uploading '{full}'");
         let kind = source.failure_kind();
@@ -387,11 +442,17 @@ impl Swift {
             let size = filled as u64;
             let bytes = bytes::Bytes::from(head);
             return match self.plan(size)? {
-                Some(plan) => {
-                    self.upload_segmented(full, UploadBody::Bytes(bytes), size, plan, old, progress)
-                }
+                Some(plan) => self.upload_segmented(
+                    full,
+                    UploadBody::Bytes(bytes),
+                    size,
+                    plan,
+                    old,
+                    progress,
+                    options,
+                ),
                 None => Ok((
-                    self.upload_simple(full, UploadBody::Bytes(bytes), progress)?,
+                    self.upload_simple(full, UploadBody::Bytes(bytes), progress, options)?,
                     HashSet::new(),
                 )),
             };
@@ -407,13 +468,22 @@ impl Swift {
         self.ensure_segment_container()?;
         let prefix = segment_prefix(full, &unique_stamp(), 0, segment_size);
         let chain = Arc::new(Mutex::new(Chain::new(head, source)));
-        let rows = self.put_in_order(full, &prefix, segment_size, None, chain, progress);
+        let (metadata, segment_headers) = large_headers(Vec::new(), options);
+        let rows = self.put_in_order(
+            full,
+            &prefix,
+            segment_size,
+            None,
+            chain,
+            progress,
+            &segment_headers,
+        );
         if let Ok(rows) = &rows {
             if rows.len() == 1 {
-                return self.promote_single_segment(full, &prefix, &rows[0], old);
+                return self.promote_single_segment(full, &prefix, &rows[0], old, &metadata);
             }
         }
-        self.finish_segmented(full, &prefix, rows, old, Vec::new())
+        self.finish_segmented(full, &prefix, rows, old, metadata)
     }
 
     /// Makes the one segment of a stream that turned out to fit in one object that object: a
@@ -424,6 +494,7 @@ impl Swift {
         prefix: &str,
         row: &(String, String, u64),
         old: Option<&Parts>,
+        metadata: &Headers,
     ) -> Result<(u64, HashSet<(String, String)>)> {
         let (name, md5, size) = row;
         let what = format!("uploading '{full}' (copying its only segment into place)");
@@ -432,12 +503,13 @@ impl Swift {
             crate::swift::names::encode_segment(&self.config.large.segment_container),
             crate::swift::names::encode_path(name)
         );
-        let copied = self.request(
+        let copied = self.request_with(
             &what,
             reqwest::Method::PUT,
             Target::Object(full),
             self.config.timeouts.list,
             &[("X-Copy-From", from.as_str()), ("Content-Length", "0")],
+            metadata,
         );
         let result = match copied {
             Ok(resp) if resp.status().is_success() => match crate::headers::etag(resp.headers()) {
@@ -529,6 +601,7 @@ impl Swift {
         local_md5: Option<&(dyn Fn(u64, u64) -> Result<String> + Sync)>,
         existing: &Existing,
         mut progress: Option<Progress>,
+        headers: &Headers,
     ) -> Result<Vec<String>> {
         let count = usize::try_from(plan.count).unwrap_or(usize::MAX);
         let w = Workers {
@@ -543,6 +616,7 @@ impl Swift {
             failure: Mutex::new(None),
             reused: AtomicU64::new(0),
             sent: AtomicU64::new(0),
+            headers,
         };
         let threads = self.config.large.threads.min(count).max(1);
         let (tx, rx) = mpsc::channel::<i64>();
@@ -654,7 +728,7 @@ impl Swift {
             w.full
         );
         let md5 = self
-            .put_checked_segment(&what, &name, open(offset, len)?, Some(len), {
+            .put_checked_segment(&what, &name, open(offset, len)?, Some(len), w.headers, {
                 let tx = tx.clone();
                 let abort = w.abort.clone();
                 let mut last = 0u64;
@@ -676,6 +750,7 @@ impl Swift {
         name: &str,
         source: Box<dyn UploadSource>,
         len: Option<u64>,
+        headers: &Headers,
         progress: Progress,
     ) -> Result<(String, u64)> {
         let stored = self.put(PutRequest {
@@ -684,7 +759,7 @@ impl Swift {
             source,
             size: len,
             md5: None,
-            headers: Vec::new(),
+            headers: headers.clone(),
             progress: Some(progress),
         })?;
         match stored.etag {
@@ -704,6 +779,7 @@ impl Swift {
     /// its end. A segment that fails is sent again only when the stream can rewind (it is
     /// rewound and read up to the segment's start); otherwise the upload fails. Returns the
     /// segments (name, MD5, size).
+    #[allow(clippy::too_many_arguments)]
     fn put_in_order(
         &self,
         full: &str,
@@ -712,6 +788,7 @@ impl Swift {
         size: Option<u64>,
         chain: Arc<Mutex<Chain>>,
         progress: Option<Progress>,
+        headers: &Headers,
     ) -> Result<Vec<(String, String, u64)>> {
         let (can_rewind, failure_kind) = {
             let c = chain.lock().unwrap_or_else(|e| e.into_inner());
@@ -756,7 +833,7 @@ impl Swift {
             });
             let name = segment_name(prefix, index);
             let (md5, sent) =
-                self.put_checked_segment(&what, &name, Box::new(part), len, report)?;
+                self.put_checked_segment(&what, &name, Box::new(part), len, headers, report)?;
             rows.push((name, md5, sent));
             offset += sent;
             // A short segment of a stream of unknown size is its end.
@@ -793,7 +870,7 @@ impl Swift {
         full: &str,
         container: &str,
         rows: &[(String, String, u64)],
-        metadata: Vec<(&'static str, String)>,
+        metadata: Headers,
     ) -> Result<()> {
         let size: u64 = rows.iter().map(|r| r.2).sum();
         let body = manifest_body(container, rows);

@@ -20,6 +20,7 @@ from ._destination import (
     Quota,
     SupportsRead,
     SupportsWrite,
+    log_callback_installed,
     sync_log_level,
     version,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "LogLevel",
     "library_path",
     "version",
+    "log_callback_installed",
     "sync_log_level",
     "error_for",
     "OpenStackError",

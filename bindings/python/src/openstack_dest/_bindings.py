@@ -105,6 +105,7 @@ class OsEntry(Structure):
         ('is_folder', c_bool),
         ('etag', c_char_p),
         ('mtime_ms', c_int64),
+        ('delete_at_ms', c_int64),
     ]
 
 
@@ -125,6 +126,7 @@ READ_CB = CFUNCTYPE(c_ssize_t, c_void_p, c_void_p, c_size_t)
 REWIND_CB = CFUNCTYPE(c_int, c_void_p)
 WRITE_CB = CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t)
 ENTRY_CB = CFUNCTYPE(c_int, c_void_p, POINTER(OsEntry))
+META_CB = CFUNCTYPE(c_int, c_void_p, c_char_p, c_char_p)
 LOG_CB = CFUNCTYPE(None, c_void_p, c_int, c_char_p)
 
 # name -> (restype, argtypes): every function of the header.
@@ -135,9 +137,12 @@ FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
     'os_test': (c_int, [c_void_p]),
     'os_create_container': (c_int, [c_void_p]),
     'os_put': (c_int, [c_void_p, c_char_p, c_void_p, c_size_t]),
+    'os_put_opts': (c_int, [c_void_p, c_char_p, c_void_p, c_size_t, c_void_p]),
     'os_put_file': (c_int, [c_void_p, c_char_p, c_char_p]),
     'os_put_file_ex': (c_int, [c_void_p, c_char_p, c_char_p, PROGRESS_CB, c_void_p]),
+    'os_put_file_opts': (c_int, [c_void_p, c_char_p, c_char_p, c_void_p, PROGRESS_CB, c_void_p]),
     'os_put_stream': (c_int, [c_void_p, c_char_p, READ_CB, REWIND_CB, c_void_p, c_int64, PROGRESS_CB, c_void_p]),
+    'os_put_stream_opts': (c_int, [c_void_p, c_char_p, READ_CB, REWIND_CB, c_void_p, c_int64, PROGRESS_CB, c_void_p, c_void_p]),
     'os_get': (c_int, [c_void_p, c_char_p, POINTER(c_void_p), POINTER(c_size_t)]),
     'os_get_range': (c_int, [c_void_p, c_char_p, c_uint64, c_uint64, POINTER(c_void_p), POINTER(c_size_t)]),
     'os_get_range_stream': (c_int, [c_void_p, c_char_p, c_uint64, c_uint64, WRITE_CB, c_void_p]),
@@ -154,9 +159,19 @@ FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
     'os_delete_container': (c_int, [c_void_p, c_bool]),
     'os_entries_free': (None, [POINTER(OsEntry), c_size_t]),
     'os_quota': (c_int, [c_void_p, POINTER(OsQuotaInfo)]),
+    'os_put_options_new': (c_void_p, []),
+    'os_put_options_free': (None, [c_void_p]),
+    'os_put_options_set_meta': (c_int, [c_void_p, c_char_p, c_char_p]),
+    'os_put_options_set_delete_after': (c_int, [c_void_p, c_uint64]),
+    'os_put_options_set_delete_at': (c_int, [c_void_p, c_int64]),
+    'os_put_options_set_no_expiry': (c_int, [c_void_p]),
+    'os_update_metadata': (c_int, [c_void_p, c_char_p, c_void_p]),
+    'os_stat_meta': (c_int, [c_void_p, c_char_p, POINTER(POINTER(OsEntry)), META_CB, c_void_p]),
     'os_version': (c_char_p, []),
     'os_status_name': (c_char_p, [c_int]),
     'os_last_error_message': (c_char_p, []),
     'os_last_http_status': (c_int32, []),
     'os_set_log_callback': (None, [LOG_CB, c_void_p, c_int]),
+    'os_set_log_callback_if': (c_bool, [LOG_CB, c_void_p, LOG_CB, c_void_p, c_int]),
+    'os_log_callback_is_set': (c_bool, []),
 }

@@ -11,7 +11,7 @@ import os
 import queue
 import threading
 from ctypes import POINTER, byref, c_char_p, c_size_t, c_void_p
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import (
     Any,
@@ -31,6 +31,7 @@ from . import _native
 from ._native import (
     ENTRY_CB,
     LOG_CB,
+    META_CB,
     PROGRESS_CB,
     READ_CB,
     REWIND_CB,
@@ -59,6 +60,10 @@ PathType = Union[str, "os.PathLike[str]"]
 #: Returning False cancels (CancelledError); raising cancels and the exception is re-raised.
 ProgressCallback = Callable[[int, Optional[int]], Optional[bool]]
 BytesLike = Union[bytes, bytearray, memoryview]
+#: An expiry after the upload: a ``timedelta`` or a number of seconds.
+DeleteAfter = Union[timedelta, int, float]
+#: An expiry time: an aware ``datetime`` or a Unix time in seconds.
+DeleteAt = Union[datetime, int, float]
 
 
 class SupportsRead(Protocol):
@@ -122,18 +127,38 @@ def _native_level_for(py_level: int) -> int:
     return int(LogLevel.ERROR)
 
 
+_NO_LOG = LOG_CB()
+_log_lock = threading.Lock()
+
+
 def sync_log_level() -> None:
     """Makes the library send only the lines the ``openstack_dest`` logger would keep.
 
     Called at import and whenever a Destination opens; call it after changing the logger's level
     (or its parents') for the change to reach destinations already open. Lines below the level
     are then dropped inside the library, never formatted or passed into Python.
+
+    The binding's callback never replaces one that another part of the process set (C code, another
+    binding): while such a callback is set, the library's lines go there and not to the logger;
+    once it is removed, the next call installs the binding's.
     """
     global _native_log_level
     level = _native_level_for(logger.getEffectiveLevel())
-    if level != _native_log_level:
-        lib.os_set_log_callback(_LOG_CALLBACK, None, level)
-        _native_log_level = level
+    with _log_lock:
+        if _native_log_level is None:
+            if lib.os_set_log_callback_if(_NO_LOG, None, _LOG_CALLBACK, None, level):
+                _native_log_level = level
+        else:  # still ours? (replacing it by itself tells, and sets the level)
+            if lib.os_set_log_callback_if(_LOG_CALLBACK, None, _LOG_CALLBACK, None, level):
+                _native_log_level = level
+            else:  # another part of the process replaced it meanwhile: theirs stays
+                _native_log_level = None
+
+
+def log_callback_installed() -> bool:
+    """Whether the library's log lines go to the ``openstack_dest`` logger (False while a callback
+    that another part of the process set is in place)."""
+    return _native_log_level is not None
 
 
 sync_log_level()
@@ -141,7 +166,8 @@ sync_log_level()
 
 def _stop_logging() -> None:
     try:
-        lib.os_set_log_callback(LOG_CB(), None, int(LogLevel.ERROR))
+        # Only the binding's own callback is removed; another's stays.
+        lib.os_set_log_callback_if(_LOG_CALLBACK, None, _NO_LOG, None, int(LogLevel.ERROR))
     except Exception:  # noqa: BLE001 - interpreter shutdown
         pass
 
@@ -165,6 +191,12 @@ class Entry:
     #: The modification time of the file the object was uploaded from (``X-Object-Meta-Mtime``),
     #: from ``stat``; ``None`` when unknown (always in listings, which do not carry it).
     mtime: Optional[datetime] = None
+    #: The host's own metadata (``X-Object-Meta-*`` but the library's ``mtime``), keys in lower
+    #: case, from ``stat``; empty in listings, which do not carry it.
+    metadata: Dict[str, str] = field(default_factory=dict, hash=False)
+    #: When Swift deletes the object (``X-Delete-At``), from ``stat``; ``None`` when it does not
+    #: expire (always in listings).
+    delete_at: Optional[datetime] = None
 
 
 @dataclass(frozen=True)
@@ -177,7 +209,7 @@ class Quota:
     container_count: int
 
 
-def _entry_from(raw: OsEntry) -> Entry:
+def _entry_from(raw: OsEntry, metadata: Optional[Dict[str, str]] = None) -> Entry:
     last_modified = None
     if raw.last_modified_ms >= 0:
         last_modified = _EPOCH + timedelta(milliseconds=int(raw.last_modified_ms))
@@ -188,6 +220,10 @@ def _entry_from(raw: OsEntry) -> Entry:
         is_folder=bool(raw.is_folder),
         etag=raw.etag.decode("utf-8", "replace") if raw.etag else None,
         mtime=_EPOCH + timedelta(milliseconds=int(raw.mtime_ms)) if raw.mtime_ms >= 0 else None,
+        metadata=metadata if metadata is not None else {},
+        delete_at=(
+            _EPOCH + timedelta(milliseconds=int(raw.delete_at_ms)) if raw.delete_at_ms >= 0 else None
+        ),
     )
 
 
@@ -394,6 +430,84 @@ def _count(value: int, what: str) -> int:
     return number
 
 
+def _delete_after_seconds(value: DeleteAfter) -> int:
+    if isinstance(value, bool) or not isinstance(value, (timedelta, int, float)):
+        raise TypeError(f"delete_after must be a timedelta or seconds, not {type(value).__name__}")
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    whole = int(seconds) + (1 if seconds > int(seconds) else 0)  # a fraction rounds up
+    if whole < 1 or whole > _U64_MAX:
+        raise _invalid(f"delete_after must be at least one second ({value!r})")
+    return whole
+
+
+def _delete_at_seconds(value: DeleteAt) -> int:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise _invalid("delete_at must be an aware datetime (with a tzinfo), or a Unix time")
+        seconds = (value - _EPOCH).total_seconds()
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        raise TypeError(f"delete_at must be a datetime or a Unix time, not {type(value).__name__}")
+    whole = int(seconds) + (1 if seconds > int(seconds) else 0)
+    if whole < 0 or whole >= 2**63:
+        raise _invalid(f"delete_at must be after 1970 ({value!r})")
+    return whole
+
+
+class _PutOptions:
+    """The library's os_put_options for one call, built from the keyword arguments (NULL when
+    none is given); freed on exit. Bad values raise before anything is sent."""
+
+    def __init__(
+        self,
+        metadata: Optional[Mapping[str, str]],
+        delete_after: Optional[DeleteAfter],
+        delete_at: Optional[DeleteAt],
+        no_expiry: bool,
+    ) -> None:
+        self.handle: Optional[int] = None
+        given = [delete_after is not None, delete_at is not None, bool(no_expiry)]
+        if sum(given) > 1:
+            raise _invalid("give at most one of delete_after, delete_at and no_expiry")
+        if metadata is None and not any(given):
+            return
+        pairs: List[Tuple[bytes, bytes]] = []
+        for key, value in (metadata or {}).items():
+            if not isinstance(key, str) or not isinstance(value, str):
+                raise TypeError("metadata keys and values must be str")
+            pairs.append((_text(key, "a metadata key"), _text(value, f"the value of metadata key {key!r}")))
+        after = _delete_after_seconds(delete_after) if delete_after is not None else None
+        at = _delete_at_seconds(delete_at) if delete_at is not None else None
+        handle = lib.os_put_options_new()
+        if not handle:
+            raise MemoryError("os_put_options_new")
+        self.handle = handle
+        try:
+            for raw_key, raw_value in pairs:
+                Destination._check(lib.os_put_options_set_meta(handle, raw_key, raw_value))
+            if after is not None:
+                Destination._check(lib.os_put_options_set_delete_after(handle, after))
+            if at is not None:
+                Destination._check(lib.os_put_options_set_delete_at(handle, at))
+            if no_expiry:
+                Destination._check(lib.os_put_options_set_no_expiry(handle))
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.handle is not None:
+            lib.os_put_options_free(self.handle)
+            self.handle = None
+
+    def __enter__(self) -> Optional[int]:
+        return self.handle
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def _option_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -548,42 +662,84 @@ class Destination:
         source: Union[BytesLike, PathType, SupportsRead],
         *,
         progress: Optional[ProgressCallback] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+        delete_after: Optional[DeleteAfter] = None,
+        delete_at: Optional[DeleteAt] = None,
+        no_expiry: bool = False,
     ) -> None:
         """Upload ``source`` (bytes, a local file path, or a binary file object) as ``name``.
 
         File objects are streamed from their current position; seekable ones can be rewound for a
         retry. An exception raised by the file object or ``progress`` is re-raised here.
+
+        ``metadata`` is the host's own (``X-Object-Meta-<key>``; keys are letters, digits and
+        ``!#$%&'*+-.^`|~``, ``mtime`` is the library's file time; an empty value stores nothing).
+        ``delete_after`` (a ``timedelta`` or seconds) or ``delete_at`` (an aware ``datetime`` or a
+        Unix time) make the object expire, ``no_expiry`` keeps it although the destination has
+        ``openstack-delete-after``. Bad metadata or expiry raise ``InvalidArgumentError`` before
+        anything is stored.
         """
         raw_name = _text(name, "the object name")
-        if isinstance(source, (bytes, bytearray, memoryview)):
-            data = source if isinstance(source, bytes) else bytes(source)
-            if progress is None:
-                with self._use() as h:
-                    self._check(lib.os_put(h, raw_name, data, len(data)))
-                return
-            self._put_stream(raw_name, io.BytesIO(data), progress)
-        elif _is_path(source):
-            path = _path(source)  # type: ignore[arg-type]
-            state = _CallState(progress)
-            with self._use() as h, _Registered(state) as key:
-                status = lib.os_put_file_ex(
-                    h,
-                    raw_name,
-                    path,
-                    _PROGRESS_CALLBACK if progress else _NO_PROGRESS,
-                    key,
+        if not isinstance(source, (bytes, bytearray, memoryview)) and not _is_path(source):
+            if not hasattr(source, "read"):
+                raise TypeError(
+                    "source must be bytes, a path (str or os.PathLike) or a binary file object, "
+                    f"not {type(source).__name__}"
                 )
-                self._check(status, state)
-        elif hasattr(source, "read"):
             _check_binary_reader(source)
-            self._put_stream(raw_name, source, progress)
-        else:
-            raise TypeError(
-                "source must be bytes, a path (str or os.PathLike) or a binary file object, "
-                f"not {type(source).__name__}"
-            )
+        with _PutOptions(metadata, delete_after, delete_at, no_expiry) as options:
+            if isinstance(source, (bytes, bytearray, memoryview)):
+                data = source if isinstance(source, bytes) else bytes(source)
+                if progress is None:
+                    with self._use() as h:
+                        self._check(lib.os_put_opts(h, raw_name, data, len(data), options))
+                    return
+                self._put_stream(raw_name, io.BytesIO(data), progress, options)
+            elif _is_path(source):
+                path = _path(source)  # type: ignore[arg-type]
+                state = _CallState(progress)
+                with self._use() as h, _Registered(state) as key:
+                    status = lib.os_put_file_opts(
+                        h,
+                        raw_name,
+                        path,
+                        options,
+                        _PROGRESS_CALLBACK if progress else _NO_PROGRESS,
+                        key,
+                    )
+                    self._check(status, state)
+            else:
+                self._put_stream(raw_name, source, progress, options)
 
-    def _put_stream(self, raw_name: bytes, source: Any, progress: Optional[ProgressCallback]) -> None:
+    def update_metadata(
+        self,
+        name: str,
+        metadata: Optional[Mapping[str, str]] = None,
+        *,
+        delete_after: Optional[DeleteAfter] = None,
+        delete_at: Optional[DeleteAt] = None,
+        no_expiry: bool = False,
+    ) -> None:
+        """Change the metadata and expiry of an existing object without its data.
+
+        Each key of ``metadata`` is set, a key with the value ``""`` is removed, every other key
+        stays (the file time the library stored and keys of other tools included). The expiry stays
+        unless ``delete_after`` / ``delete_at`` set a new one or ``no_expiry`` removes it (the
+        destination's ``openstack-delete-after`` does not apply). ``NotFoundError`` when the object
+        does not exist.
+        """
+        raw_name = _text(name, "the object name")
+        with _PutOptions(metadata or {}, delete_after, delete_at, no_expiry) as options:
+            with self._use() as h:
+                self._check(lib.os_update_metadata(h, raw_name, options))
+
+    def _put_stream(
+        self,
+        raw_name: bytes,
+        source: Any,
+        progress: Optional[ProgressCallback],
+        options: Optional[int] = None,
+    ) -> None:
         state = _CallState(progress)
         state.source = source
         start = _seekable_start(source)
@@ -592,7 +748,7 @@ class Destination:
             state.start = start
             size_hint = _remaining_size(source, start)
         with self._use() as h, _Registered(state) as key:
-            status = lib.os_put_stream(
+            status = lib.os_put_stream_opts(
                 h,
                 raw_name,
                 _READ_CALLBACK,
@@ -601,6 +757,7 @@ class Destination:
                 size_hint,
                 _PROGRESS_CALLBACK if progress else _NO_PROGRESS,
                 key,
+                options,
             )
             self._check(status, state)
 
@@ -789,13 +946,24 @@ class Destination:
             self._check(lib.os_delete_container(h, bool(empty_first)))
 
     def stat(self, name: str) -> Entry:
-        """Size, ETag and last-modified time of one object."""
+        """Size, ETag, times, the host's metadata and the expiry of one object (one request)."""
         raw_name = _text(name, "the object name")
         out = POINTER(OsEntry)()
+        metadata: Dict[str, str] = {}
+
+        def each(_ctx: Optional[int], key: Optional[bytes], value: Optional[bytes]) -> int:
+            try:
+                if key is not None:
+                    metadata[key.decode("utf-8", "replace")] = (value or b"").decode("utf-8", "replace")
+            except BaseException:  # noqa: BLE001 - nothing may escape into the library
+                pass
+            return 0
+
+        callback = META_CB(each)  # alive until the call returns
         with self._use() as h:
-            self._check(lib.os_stat(h, raw_name, byref(out)))
+            self._check(lib.os_stat_meta(h, raw_name, byref(out), callback, None))
         try:
-            return _entry_from(out.contents)
+            return _entry_from(out.contents, metadata)
         finally:
             lib.os_entry_free(out)
 

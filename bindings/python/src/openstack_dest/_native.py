@@ -24,6 +24,7 @@ from ._bindings import (  # re-exported
     ENTRY_CB,
     FUNCTIONS,
     LOG_CB,
+    META_CB,
     PROGRESS_CB,
     READ_CB,
     REWIND_CB,
@@ -46,7 +47,7 @@ else:
 
 
 __all__ = [
-    "ENTRY_CB", "FUNCTIONS", "LOG_CB", "PROGRESS_CB", "READ_CB", "REWIND_CB", "STATUS_C_NAMES",
+    "ENTRY_CB", "FUNCTIONS", "LOG_CB", "META_CB", "PROGRESS_CB", "READ_CB", "REWIND_CB", "STATUS_C_NAMES",
     "WRITE_CB", "LogLevel", "OsEntry", "OsQuotaInfo", "Status", "lib", "library_path", "last_error",
     "checkout_root",
 ]
