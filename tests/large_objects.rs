@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use openstack_dest::log::{self, Level};
 use openstack_dest::{Destination, ErrorKind, ListOptions, UploadSource};
-use support::real::{testbed, unique_container, var, Testbed};
+use support::real::{capture_log, swift_cli, testbed, unique_container, var, Testbed};
 
 const MIB: usize = 1024 * 1024;
 
@@ -74,30 +74,6 @@ fn names_in(tb: &Testbed, container: &str) -> Vec<String> {
     }
 }
 
-/// python-swiftclient's `swift` CLI, logged in as the test bed's member user (secrets in the
-/// environment, not on the command line).
-fn swift_cli(args: &[&str], dir: &Path) -> String {
-    let out = Command::new("swift")
-        .current_dir(dir)
-        .env("OS_AUTH_URL", var("OSD_AUTH_V3"))
-        .env("OS_IDENTITY_API_VERSION", "3")
-        .env("OS_USERNAME", var("OSD_USER"))
-        .env("OS_PASSWORD", var("OSD_PASSWORD"))
-        .env("OS_PROJECT_NAME", var("OSD_PROJECT"))
-        .env("OS_USER_DOMAIN_NAME", "Default")
-        .env("OS_PROJECT_DOMAIN_NAME", "Default")
-        .env("OS_REGION_NAME", var("OSD_REGION1"))
-        .args(args)
-        .output()
-        .expect("the swift CLI (python3-swiftclient) runs");
-    assert!(
-        out.status.success(),
-        "swift {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// Makes `name` in `container` a Dynamic Large Object of `manifest` (`container/prefix`) with
 /// python-swiftclient, as another tool would.
 fn dlo_by_swift(dir: &Path, container: &str, name: &str, manifest: &str) {
@@ -115,21 +91,6 @@ fn dlo_by_swift(dir: &Path, container: &str, name: &str, manifest: &str) {
         ],
         dir,
     );
-}
-
-/// Collects the library's log lines that mention `needle`.
-fn capture_log(needle: &str) -> Arc<Mutex<Vec<String>>> {
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let (l, needle) = (lines.clone(), needle.to_string());
-    log::set_sink(
-        Some(Arc::new(move |_: Level, m: &str| {
-            if m.contains(&needle) {
-                l.lock().unwrap().push(m.to_string());
-            }
-        })),
-        Level::Info,
-    );
-    lines
 }
 
 #[test]

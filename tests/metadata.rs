@@ -5,12 +5,10 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use openstack_dest::{Destination, ErrorKind, PutOptions, ReadOnce};
-use support::real::{testbed, unique_container, var, Testbed};
+use support::real::{swift_cli, testbed, unique_container, var, Testbed};
 
 const DAY: Duration = Duration::from_secs(86400);
 
@@ -40,28 +38,6 @@ fn assert_expires_in(at: Option<SystemTime>, after: Duration) {
         at.abs_diff(want) < 120,
         "X-Delete-At {at}, expected about {want}"
     );
-}
-
-fn swift_cli(args: &[&str], dir: &Path) -> String {
-    let out = Command::new("swift")
-        .current_dir(dir)
-        .env("OS_AUTH_URL", var("OSD_AUTH_V3"))
-        .env("OS_IDENTITY_API_VERSION", "3")
-        .env("OS_USERNAME", var("OSD_USER"))
-        .env("OS_PASSWORD", var("OSD_PASSWORD"))
-        .env("OS_PROJECT_NAME", var("OSD_PROJECT"))
-        .env("OS_USER_DOMAIN_NAME", "Default")
-        .env("OS_PROJECT_DOMAIN_NAME", "Default")
-        .env("OS_REGION_NAME", var("OSD_REGION1"))
-        .args(args)
-        .output()
-        .expect("the swift CLI (python3-swiftclient) runs");
-    assert!(
-        out.status.success(),
-        "swift {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn temp_dir(tag: &str) -> std::path::PathBuf {

@@ -7,15 +7,14 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use openstack_dest::log::{self, Level};
 use openstack_dest::{Destination, ErrorKind};
 use support::fake::md5_hex;
 use support::real::{
-    account_path, destination_via, inventory, swift_hostport, testbed, unique_container, var,
-    Testbed,
+    account_path, capture_log, destination_via, inventory, swift_hostport, testbed,
+    unique_container, var, Testbed,
 };
 use support::relay::{Dir, Fault, Relay};
 use support::servers::{OwnKeystone, OwnProxy};
@@ -235,22 +234,6 @@ fn a_proxy_killed_during_an_upload_leaves_nothing_partial() {
     relay.set_rate(0);
     d.put_bytes("big", &data).unwrap();
     assert_holds(&c, "big", &data);
-}
-
-/// Log lines of the library that contain `needle`, from now on (the sink is process-wide: the
-/// tests that use it count only their own destination's lines, by container name).
-fn capture_log(needle: &str) -> Arc<Mutex<Vec<String>>> {
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let (l, needle) = (lines.clone(), needle.to_string());
-    log::set_sink(
-        Some(Arc::new(move |_: Level, m: &str| {
-            if m.contains(&needle) {
-                l.lock().unwrap().push(m.to_string());
-            }
-        })),
-        Level::Info,
-    );
-    lines
 }
 
 #[test]

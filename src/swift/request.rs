@@ -296,8 +296,7 @@ impl Swift {
         timeout: Duration,
         headers: &[(&'static str, &str)],
     ) -> Result<Response> {
-        let mut exchange = Plain::new(headers, |resp, _| Ok(resp));
-        self.send(what, method, target, Some(timeout), &mut exchange)
+        self.request_with(what, method, target, timeout, headers, &[])
     }
 
     /// [`Swift::request`] with further checked headers (metadata, whose values may be UTF-8).

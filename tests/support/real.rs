@@ -4,9 +4,12 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
+use openstack_dest::log::{self, Level};
 use openstack_dest::Destination;
 
 /// The test bed's settings, or None when it is not configured. Under CI (or with
@@ -172,4 +175,43 @@ pub fn orphan_segments(container: &str) -> (usize, Vec<String>) {
             .map(|n| n.as_str().unwrap().to_string())
             .collect(),
     )
+}
+
+/// python-swiftclient's `swift` CLI, logged in as the test bed's member user (secrets in the
+/// environment, not on the command line).
+pub fn swift_cli(args: &[&str], dir: &Path) -> String {
+    let out = Command::new("swift")
+        .current_dir(dir)
+        .env("OS_AUTH_URL", var("OSD_AUTH_V3"))
+        .env("OS_IDENTITY_API_VERSION", "3")
+        .env("OS_USERNAME", var("OSD_USER"))
+        .env("OS_PASSWORD", var("OSD_PASSWORD"))
+        .env("OS_PROJECT_NAME", var("OSD_PROJECT"))
+        .env("OS_USER_DOMAIN_NAME", "Default")
+        .env("OS_PROJECT_DOMAIN_NAME", "Default")
+        .env("OS_REGION_NAME", var("OSD_REGION1"))
+        .args(args)
+        .output()
+        .expect("the swift CLI (python3-swiftclient) runs");
+    assert!(
+        out.status.success(),
+        "swift {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Collects the library's log lines that mention `needle`.
+pub fn capture_log(needle: &str) -> Arc<Mutex<Vec<String>>> {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let (l, needle) = (lines.clone(), needle.to_string());
+    log::set_sink(
+        Some(Arc::new(move |_: Level, m: &str| {
+            if m.contains(&needle) {
+                l.lock().unwrap().push(m.to_string());
+            }
+        })),
+        Level::Info,
+    );
+    lines
 }
