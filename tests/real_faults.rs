@@ -155,6 +155,25 @@ fn a_stall_longer_than_the_timeout_is_given_up_and_tried_again() {
     assert!(started.elapsed() < Duration::from_secs(5), "not waited out");
     assert_eq!(relay.seen(&put), 2);
     assert_holds(&c, "small", b"a small object");
+    // The body stops moving after 1 MiB: once the buffers are full, the server has taken none
+    // of it for 2 s, and the upload gives up and is sent again.
+    let body = random_bytes(16 * MIB);
+    let put = format!("PUT {}/{c}/body ", account_path(&c));
+    relay.on(
+        &put,
+        Dir::Up,
+        Fault::Stall {
+            after: MIB as u64,
+            pause,
+        },
+        1,
+    );
+    let started = Instant::now();
+    d.put_bytes("body", &body).unwrap();
+    assert!(started.elapsed() >= Duration::from_secs(2));
+    assert!(started.elapsed() < pause, "not waited out");
+    assert_eq!(relay.seen(&put), 2);
+    assert_holds(&c, "body", &body);
     let data = random_bytes(4 * MIB);
     d.put_bytes("big", &data).unwrap();
     // The download stalls after 1 MiB: given up after 2 s, resumed.
@@ -172,7 +191,7 @@ fn a_stall_longer_than_the_timeout_is_given_up_and_tried_again() {
     assert!(d.get_bytes("big").unwrap() == data);
     assert!(started.elapsed() >= Duration::from_secs(2));
     assert!(started.elapsed() < pause, "not waited out");
-    assert_eq!(relay.fired(), 2);
+    assert_eq!(relay.fired(), 3);
     assert_holds(&c, "big", &data);
 }
 

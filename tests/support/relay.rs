@@ -5,9 +5,10 @@
 //! a client sends contain a trigger (such as `PUT /v1/AUTH_x/c/name `), and counts its N bytes
 //! from there.
 //!
-//! Each connection has a reader and a writer thread per direction, joined by a channel: the
-//! reader stamps each chunk with the time it arrived, the writer delivers it `latency` later
-//! and at most at `rate`, and applies the faults of its direction.
+//! Each connection has a reader and a writer thread per direction, joined by a channel of 8
+//! chunks (so a stall reaches the sender once the buffers are full): the reader stamps each
+//! chunk with the time it arrived, the writer delivers it `latency` later and at most at
+//! `rate`, and applies the faults of its direction.
 
 #![allow(dead_code)] // not every test binary uses every part
 
@@ -243,7 +244,8 @@ impl Connection {
             dead: AtomicBool::new(false),
         });
         for dir in [Dir::Up, Dir::Down] {
-            let (tx, rx) = mpsc::channel();
+            // Bounded: a stalled writer stops the reader too, so the sender feels it.
+            let (tx, rx) = mpsc::sync_channel(8);
             let (r, w) = (c.clone(), c.clone());
             std::thread::spawn(move || r.read_side(dir, tx));
             std::thread::spawn(move || w.write_side(dir, rx));
@@ -264,7 +266,7 @@ impl Connection {
         }
     }
 
-    fn read_side(&self, dir: Dir, tx: mpsc::Sender<Chunk>) {
+    fn read_side(&self, dir: Dir, tx: mpsc::SyncSender<Chunk>) {
         let mut buf = vec![0u8; 256 * 1024];
         let mut tail: Vec<u8> = Vec::new(); // the last bytes read, for triggers across reads
         let mut read_total = 0u64;
