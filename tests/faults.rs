@@ -924,26 +924,12 @@ fn put_options_go_out_as_headers_and_bad_ones_send_nothing() {
     // Good options: the metadata as raw UTF-8, the destination's expiry as X-Delete-After.
     d.put_bytes_opts("x", b"x", &PutOptions::new().meta("Color", "blüe"))
         .unwrap();
-    let put = f
-        .requests
-        .lock()
-        .unwrap()
-        .iter()
-        .rfind(|r| r.method == "PUT")
-        .cloned()
-        .unwrap();
+    let put = f.last("PUT");
     assert_eq!(put.header("x-object-meta-color"), Some("blüe"));
     assert_eq!(put.header("x-delete-after"), Some("172800"));
     d.put_bytes_opts("y", b"y", &PutOptions::new().no_expiry())
         .unwrap();
-    let put = f
-        .requests
-        .lock()
-        .unwrap()
-        .iter()
-        .rfind(|r| r.method == "PUT")
-        .cloned()
-        .unwrap();
+    let put = f.last("PUT");
     assert_eq!(put.header("x-delete-after"), None);
     assert_eq!(put.header("x-delete-at"), None);
 }

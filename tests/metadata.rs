@@ -8,19 +8,9 @@ mod support;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use openstack_dest::{Destination, ErrorKind, PutOptions, ReadOnce};
-use support::real::{swift_cli, testbed, unique_container, var, Testbed};
+use support::real::{open_created, swift_cli, temp_dir, testbed, unique_container, var, Testbed};
 
 const DAY: Duration = Duration::from_secs(86400);
-
-fn open(tb: &Testbed, container: &str, options: &str) -> Destination {
-    let d = Destination::open(&format!(
-        "{}{options}",
-        tb.v3(container, "", &var("OSD_REGION1"))
-    ))
-    .unwrap();
-    d.create_container().unwrap();
-    d
-}
 
 fn unix(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH).unwrap().as_secs()
@@ -40,17 +30,11 @@ fn assert_expires_in(at: Option<SystemTime>, after: Duration) {
     );
 }
 
-fn temp_dir(tag: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("osd-meta-{tag}-{}", fastrand::u64(..)));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 #[test]
 fn metadata_and_expiry_round_trip_and_swiftclient_agrees() {
-    let Some(tb) = testbed() else { return };
+    let Some(_) = testbed() else { return };
     let c = unique_container("meta");
-    let d = open(&tb, &c, "");
+    let d = open_created(&c, "");
     let dir = temp_dir("interop");
 
     // Bytes with metadata (non-ASCII, '%' and a percent-escape kept as they are) and an expiry.
@@ -166,9 +150,9 @@ fn metadata_and_expiry_round_trip_and_swiftclient_agrees() {
 
 #[test]
 fn the_destinations_expiry_applies_to_every_put_unless_the_put_says_otherwise() {
-    let Some(tb) = testbed() else { return };
+    let Some(_) = testbed() else { return };
     let c = unique_container("retention");
-    let d = open(&tb, &c, "&openstack-delete-after=30d");
+    let d = open_created(&c, "&openstack-delete-after=30d");
     d.put_bytes("plain", b"x").unwrap();
     assert_expires_in(d.stat("plain").unwrap().delete_at, 30 * DAY);
     d.put_reader("streamed", &b"y"[..]).unwrap();
@@ -188,9 +172,9 @@ fn the_destinations_expiry_applies_to_every_put_unless_the_put_says_otherwise() 
 
 #[test]
 fn bad_metadata_is_refused_and_nothing_is_stored() {
-    let Some(tb) = testbed() else { return };
+    let Some(_) = testbed() else { return };
     let c = unique_container("badmeta");
-    let d = open(&tb, &c, "");
+    let d = open_created(&c, "");
     let long = "v".repeat(257);
     let many = (0..91).fold(PutOptions::new(), |o, i| o.meta(format!("k{i}"), "v"));
     let big = (0..17).fold(PutOptions::new(), |o, i| {
@@ -234,10 +218,10 @@ fn bad_metadata_is_refused_and_nothing_is_stored() {
 
 #[test]
 fn a_large_objects_segments_expire_with_it() {
-    let Some(tb) = testbed() else { return };
+    let Some(_) = testbed() else { return };
     let c = unique_container("expseg");
     let segs = format!("{c}_segments");
-    let d = open(&tb, &c, "&openstack-segment-size=1MiB");
+    let d = open_created(&c, "&openstack-segment-size=1MiB");
     let data: Vec<u8> = (0..(2 * 1024 * 1024 + 300))
         .map(|i| (i % 251) as u8)
         .collect();
@@ -250,7 +234,7 @@ fn a_large_objects_segments_expire_with_it() {
     let manifest = d.stat("big.bin").unwrap();
     assert_eq!(manifest.metadata["set"], "7");
     assert_expires_in(manifest.delete_at, DAY);
-    let sd = Destination::open(&tb.v3(&segs, "", &var("OSD_REGION1"))).unwrap();
+    let sd = Destination::open(&Testbed.v3(&segs, "", &var("OSD_REGION1"))).unwrap();
     let segment_expiry = || -> Vec<Option<SystemTime>> {
         let mut names = Vec::new();
         sd.list_with(
@@ -307,7 +291,7 @@ fn a_large_objects_segments_expire_with_it() {
     let e = d.stat("stream.bin").unwrap();
     assert_eq!(e.metadata["kind"], "stream");
     assert_expires_in(e.delete_at, DAY);
-    let d8 = open(&tb, &c, "&openstack-segment-size=8MiB");
+    let d8 = open_created(&c, "&openstack-segment-size=8MiB");
     d8.put_stream_opts(
         "one.bin",
         Box::new(ReadOnce(std::io::Cursor::new(long.clone()))),

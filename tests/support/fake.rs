@@ -109,6 +109,17 @@ impl Fake {
             .filter(|r| r.method == method && r.path.starts_with(path_start))
             .count()
     }
+
+    /// The last request with `method`.
+    pub fn last(&self, method: &str) -> Request {
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .rfind(|r| r.method == method)
+            .cloned()
+            .expect("a request with that method")
+    }
 }
 
 fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {

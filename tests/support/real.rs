@@ -215,3 +215,21 @@ pub fn capture_log(needle: &str) -> Arc<Mutex<Vec<String>>> {
     );
     lines
 }
+
+/// A destination of the member user on `container` (created) with `options` appended to its URL.
+pub fn open_created(container: &str, options: &str) -> Destination {
+    let d = Destination::open(&format!(
+        "{}{options}",
+        Testbed.v3(container, "", &var("OSD_REGION1"))
+    ))
+    .unwrap();
+    d.create_container().unwrap();
+    d
+}
+
+/// A new empty directory for one test.
+pub fn temp_dir(tag: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("osd-{tag}-{}", fastrand::u64(..)));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
