@@ -882,6 +882,25 @@ fn a_manifest_swift_refuses_leaves_no_segment_unless_asked() {
 }
 
 #[test]
+fn a_cluster_without_slo_gets_whole_objects_and_never_a_manifest() {
+    // /info lists no "slo": a manifest PUT would be stored as the object itself.
+    let f = fake(|r, _| {
+        if r.path == "/info" {
+            return Action::json(200, serde_json::json!({"swift": {"max_file_size": 20}}));
+        }
+        Action::status(201)
+    });
+    let d = Destination::open(&v3_url(&f, "c", "pw", "&openstack-segment-size=10")).unwrap();
+    d.put_bytes("fits", &[3u8; 15]).unwrap();
+    assert_eq!(f.count("PUT", "/v1/AUTH_p/c/pre/fits"), 1);
+    let e = d.put_bytes("big", &[3u8; 25]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TooLarge, "{e}");
+    assert!(e.message().contains("no Static Large Objects"), "{e}");
+    assert_eq!(f.count("PUT", "/v1/AUTH_p/c/pre/big"), 0);
+    assert_eq!(f.count("PUT", "/v1/AUTH_p/c_segments"), 0);
+}
+
+#[test]
 fn put_options_go_out_as_headers_and_bad_ones_send_nothing() {
     let f = fake(|r, _| {
         if r.path == "/info" {

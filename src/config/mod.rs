@@ -158,8 +158,9 @@ impl Default for RetryPolicy {
 /// How objects too large for one request are stored: as Static Large Objects, in segments.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LargeObjects {
-    /// `openstack-segment-size`: objects larger than this are segmented. None: the cluster's
-    /// `max_file_size` from `/info` (5 GiB when `/info` does not say).
+    /// `openstack-segment-size`: objects larger than this are segmented. None: 128 MiB where
+    /// the cluster's `/info` shows Static Large Objects (held to its `max_file_size`), else its
+    /// `max_file_size` (5 GiB when `/info` does not say).
     pub segment_size: Option<u64>,
     /// `openstack-segment-container` (default `<container>_segments`).
     pub segment_container: String,

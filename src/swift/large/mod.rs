@@ -35,6 +35,11 @@ const DEFAULT_MAX_SEGMENTS: u64 = 1000;
 /// Objects this small are never segmented without an explicit segment size (no cluster limits
 /// a single object to less), so small uploads need no `/info`.
 const NEVER_SEGMENTED: u64 = 1024 * 1024;
+/// The segment size without `openstack-segment-size`, on a cluster whose `/info` shows Static
+/// Large Objects (held to its `max_file_size`). Larger files go up as segments sent in parallel,
+/// each hashed while it is sent and checked by Swift through the manifest, instead of a pass
+/// over the whole file before a single request; a failure costs one segment, not the file.
+pub(crate) const DEFAULT_SEGMENT_SIZE: u64 = 128 * 1024 * 1024;
 /// How long "the segment container does not exist" is believed before it is asked again.
 const ABSENCE_KEPT: Duration = Duration::from_secs(60);
 
@@ -49,6 +54,9 @@ pub(crate) struct Limits {
     pub(crate) min_segment_size: u64,
     /// The limits of object metadata.
     pub(crate) meta: crate::swift::meta::MetaLimits,
+    /// Whether the cluster offers Static Large Objects: `None` when `/info` did not say
+    /// (unreadable or disabled), so only what must be segmented is.
+    pub(crate) slo: Option<bool>,
 }
 
 impl Default for Limits {
@@ -58,6 +66,7 @@ impl Default for Limits {
             max_segments: DEFAULT_MAX_SEGMENTS,
             min_segment_size: 1,
             meta: crate::swift::meta::MetaLimits::default(),
+            slo: None,
         }
     }
 }
@@ -108,6 +117,7 @@ pub(crate) fn parse_info(body: &[u8]) -> Limits {
     };
     Limits {
         meta,
+        slo: Some(slo.is_some()),
         max_file_size: sw
             .and_then(|s| s.max_file_size)
             .filter(|n| *n > 0)
@@ -140,14 +150,52 @@ impl Plan {
     }
 }
 
+impl Limits {
+    /// The segment size for `wanted` (`openstack-segment-size`): without it,
+    /// [`DEFAULT_SEGMENT_SIZE`] where the cluster shows Static Large Objects and its
+    /// `max_file_size` otherwise; always within what the cluster allows.
+    pub(crate) fn segment_size(&self, wanted: Option<u64>) -> u64 {
+        let default = match self.slo {
+            Some(true) => DEFAULT_SEGMENT_SIZE,
+            _ => self.max_file_size,
+        };
+        wanted
+            .unwrap_or(default)
+            .min(self.max_file_size)
+            .max(self.min_segment_size)
+            .max(1)
+    }
+
+    /// Refuses a manifest on a cluster whose `/info` shows no Static Large Objects: there,
+    /// Swift would store the manifest itself as the object, in place of the one it replaces.
+    pub(crate) fn check_slo(&self, size: u64) -> Result<()> {
+        if self.slo == Some(false) {
+            return Err(Error::new(
+                ErrorKind::TooLarge,
+                format!(
+                    "an object of {size} bytes needs segments, but this cluster offers no Static Large Objects (its /info lists no 'slo'), so nothing larger than {} bytes can be stored: ask its operator to enable the slo middleware",
+                    self.max_file_size
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Decides whether an object of `size` bytes is segmented, and how. `wanted` is
-/// `openstack-segment-size`.
+/// `openstack-segment-size`. On a cluster without Static Large Objects, an object that fits
+/// in one request is never segmented, and a larger one is refused.
 pub(crate) fn plan(size: u64, wanted: Option<u64>, limits: &Limits) -> Result<Option<Plan>> {
-    let mut segment_size = wanted
-        .unwrap_or(limits.max_file_size)
-        .min(limits.max_file_size)
-        .max(limits.min_segment_size)
-        .max(1);
+    if limits.slo == Some(false) {
+        if size <= limits.max_file_size {
+            if wanted.is_some_and(|w| size > w) {
+                log::info!("this cluster offers no Static Large Objects: {size} bytes go up in one request");
+            }
+            return Ok(None);
+        }
+        limits.check_slo(size)?;
+    }
+    let mut segment_size = limits.segment_size(wanted);
     if size <= segment_size {
         return Ok(None);
     }
@@ -646,6 +694,7 @@ mod tests {
         max_segments: 10,
         min_segment_size: 5,
         meta: crate::swift::meta::MetaLimits::SWIFT,
+        slo: Some(true),
     };
 
     #[test]
@@ -662,6 +711,41 @@ mod tests {
         // A wanted size above the cluster's limit is held to it; below the minimum, raised.
         assert_eq!(plan(150, Some(500), &L).unwrap().unwrap().segment_size, 100);
         assert_eq!(plan(12, Some(2), &L).unwrap().unwrap().segment_size, 5);
+    }
+
+    #[test]
+    fn without_a_segment_size_files_over_128_mib_are_segmented_where_the_cluster_has_slo() {
+        const MIB: u64 = 1 << 20;
+        let slo = parse_info(br#"{"swift":{"max_file_size":5368709122},"slo":{}}"#);
+        assert_eq!(plan(128 * MIB, None, &slo).unwrap(), None);
+        let p = plan(1024 * MIB, None, &slo).unwrap().unwrap();
+        assert_eq!((p.segment_size, p.count), (128 * MIB, 8));
+        // Held to a smaller max_file_size.
+        let small = Limits {
+            max_file_size: 32 * MIB,
+            ..slo
+        };
+        assert_eq!(small.segment_size(None), 32 * MIB);
+        // /info unreadable: only what cannot go in one request is segmented.
+        let unknown = Limits::default();
+        assert_eq!(plan(1024 * MIB, None, &unknown).unwrap(), None);
+        assert!(plan(6 * 1024 * MIB, None, &unknown).unwrap().is_some());
+    }
+
+    #[test]
+    fn without_slo_objects_go_whole_or_are_refused() {
+        let none = Limits {
+            slo: Some(false),
+            ..L
+        };
+        // An explicit segment size cannot make Swift store a manifest as the object.
+        assert_eq!(plan(60, Some(10), &none).unwrap(), None);
+        assert_eq!(plan(100, None, &none).unwrap(), None);
+        let e = plan(101, Some(10), &none).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::TooLarge);
+        assert!(e.to_string().contains("slo middleware"), "{e}");
+        assert!(none.check_slo(10).is_err() && L.check_slo(10).is_ok());
+        assert!(Limits::default().check_slo(10).is_ok());
     }
 
     #[test]
@@ -687,13 +771,17 @@ mod tests {
                 meta: crate::swift::meta::MetaLimits {
                     max_meta_count: 3,
                     ..Default::default()
-                }
+                },
+                slo: Some(true),
             }
         );
         assert_eq!(parse_info(b"not json"), Limits::default());
         assert_eq!(
             parse_info(br#"{"swift":{"max_file_size":0}}"#),
-            Limits::default()
+            Limits {
+                slo: Some(false),
+                ..Limits::default()
+            }
         );
     }
 

@@ -458,13 +458,7 @@ impl Swift {
             };
         }
         let limits = self.limits()?;
-        let segment_size = self
-            .config
-            .large
-            .segment_size
-            .unwrap_or(limits.max_file_size)
-            .min(limits.max_file_size)
-            .max(limits.min_segment_size);
+        let segment_size = limits.segment_size(self.config.large.segment_size);
         self.ensure_segment_container()?;
         let prefix = segment_prefix(full, &unique_stamp(), 0, segment_size);
         let chain = Arc::new(Mutex::new(Chain::new(head, source)));
@@ -873,6 +867,7 @@ impl Swift {
         metadata: Headers,
     ) -> Result<()> {
         let size: u64 = rows.iter().map(|r| r.2).sum();
+        self.limits()?.check_slo(size)?;
         let body = manifest_body(container, rows);
         let len = body.len() as u64;
         let what = format!("storing the manifest of '{full}'");
