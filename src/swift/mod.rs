@@ -1,6 +1,7 @@
 //! The Swift destination: the operations a backup program needs on one container and prefix.
 
 mod download;
+mod file_writer;
 pub(crate) mod large;
 pub(crate) mod listing;
 pub(crate) mod meta;
@@ -296,7 +297,7 @@ impl Destination {
         })?;
         let (tmp, file) = create_partial(path, file_name)?;
         let result = (|| {
-            let mut w = BufWriter::with_capacity(256 * 1024, &file);
+            let mut w = BufWriter::with_capacity(256 * 1024, file_writer::FileAt::new(&file, 0));
             let (_, mtime) =
                 self.swift
                     .download(&full, &mut w, ErrorKind::LocalIo, progress, Some(&file))?;

@@ -12,26 +12,6 @@ use crate::swift::download::Download;
 use crate::swift::request::{Swift, Target};
 use crate::swift::types::Progress;
 
-/// Writes at a fixed place of a file and onwards.
-#[cfg(unix)]
-struct OffsetWriter<'f> {
-    file: &'f std::fs::File,
-    pos: u64,
-}
-
-#[cfg(unix)]
-impl Write for OffsetWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        use std::os::unix::fs::FileExt;
-        let n = self.file.write_at(buf, self.pos)?;
-        self.pos += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 fn segment_target(s: &SegmentRef) -> Target<'_> {
     Target::In {
         container: &s.container,
@@ -153,10 +133,7 @@ impl Swift {
                         i + 1,
                         segments.len()
                     );
-                    let mut out = OffsetWriter {
-                        file,
-                        pos: offsets[i],
-                    };
+                    let mut out = crate::swift::file_writer::FileAt::new(file, offsets[i]);
                     let mut d =
                         Download::new(self, &what, segment_target(s), &mut out, ErrorKind::LocalIo)
                             .segment(s.bytes, &s.hash, 0, total);
