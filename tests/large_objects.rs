@@ -5,13 +5,15 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use openstack_dest::log::{self, Level};
 use openstack_dest::{Destination, ErrorKind, ListOptions, UploadSource};
-use support::real::{capture_log, swift_cli, testbed, unique_container, var, Testbed};
+use support::real::{
+    capture_log, open_created, swift_cli, temp_dir, testbed, unique_container, var, Testbed,
+};
 
 const MIB: usize = 1024 * 1024;
 
@@ -29,12 +31,6 @@ fn md5_hex(data: &[u8]) -> String {
         .collect()
 }
 
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("osd-large-{tag}-{}", fastrand::u64(..)));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 /// The tests that give no segment size count on the test bed's limit of 32 MiB.
 fn assert_cluster_limit_is_32_mib() {
     let limit = var("OSD_MAX_FILE_SIZE");
@@ -42,16 +38,6 @@ fn assert_cluster_limit_is_32_mib() {
         limit, "33554432",
         "the test bed runs with max_file_size={limit} (left so by make bench?): run `bash tests/openstack/testbed.sh start` without OSD_MAX_FILE_SIZE and source its env.sh again"
     );
-}
-
-fn open(tb: &Testbed, container: &str, options: &str) -> Destination {
-    let d = Destination::open(&format!(
-        "{}{options}",
-        tb.v3(container, "", &var("OSD_REGION1"))
-    ))
-    .unwrap();
-    d.create_container().unwrap();
-    d
 }
 
 /// The object names in a container, through our own listing of another destination.
@@ -98,7 +84,7 @@ fn a_file_larger_than_the_cluster_allows_is_stored_and_restored_with_no_option()
     let Some(tb) = testbed() else { return };
     assert_cluster_limit_is_32_mib();
     let c = unique_container("slo");
-    let d = open(&tb, &c, "");
+    let d = open_created(&c, "");
     let dir = temp_dir("big");
     let data = payload(100 * MIB + 12_345, 7);
     let src = dir.join("dump.bin");
@@ -219,8 +205,7 @@ fn a_file_larger_than_the_cluster_allows_is_stored_and_restored_with_no_option()
 fn explicit_segments_overwrites_both_ways_and_streams() {
     let Some(tb) = testbed() else { return };
     let c = unique_container("seg");
-    let d = open(
-        &tb,
+    let d = open_created(
         &c,
         "&openstack-segment-size=1MiB&openstack-segment-threads=3&openstack-segment-container=segs-here",
     );
@@ -311,7 +296,7 @@ impl UploadSource for FailsAt {
 fn failures_and_cancels_leave_no_object_and_an_interrupted_upload_resumes() {
     let Some(tb) = testbed() else { return };
     let c = unique_container("resume");
-    let d = open(&tb, &c, "&openstack-segment-size=1MiB");
+    let d = open_created(&c, "&openstack-segment-size=1MiB");
     let segc = format!("{c}_segments");
 
     // A source failing in the middle: no object, no segment left.
@@ -391,7 +376,7 @@ fn failures_and_cancels_leave_no_object_and_an_interrupted_upload_resumes() {
 fn large_objects_written_by_python_swiftclient_are_read_sized_and_deleted() {
     let Some(tb) = testbed() else { return };
     let c = unique_container("peer");
-    let d = open(&tb, &c, "");
+    let d = open_created(&c, "");
     let dir = temp_dir("peer");
     let data = payload(3 * MIB + MIB / 3, 6);
     std::fs::write(dir.join("slo.bin"), &data).unwrap();
@@ -500,7 +485,7 @@ fn rclone(args: &[&str]) {
 fn rclone_reads_our_large_objects_and_we_read_its() {
     let Some(tb) = testbed() else { return };
     let c = unique_container("rclone");
-    let d = open(&tb, &c, "&openstack-segment-size=1MiB");
+    let d = open_created(&c, "&openstack-segment-size=1MiB");
     let dir = temp_dir("rclone");
     let data = payload(3 * MIB + 1234, 8);
 
@@ -548,7 +533,7 @@ fn streams_of_unknown_size_are_segmented_as_they_come() {
     let Some(tb) = testbed() else { return };
     assert_cluster_limit_is_32_mib();
     let c = unique_container("unknown");
-    let d = open(&tb, &c, "");
+    let d = open_created(&c, "");
     let small_segments = Destination::open(&format!(
         "{}&openstack-segment-size=1MiB",
         tb.v3(&c, "", &var("OSD_REGION1"))
@@ -607,9 +592,9 @@ fn streams_of_unknown_size_are_segmented_as_they_come() {
 
 #[test]
 fn a_dynamic_manifest_deletes_only_the_segments_in_its_prefixs_folder() {
-    let Some(tb) = testbed() else { return };
+    let Some(_) = testbed() else { return };
     let c = unique_container("dloprefix");
-    let d = open(&tb, &c, "");
+    let d = open_created(&c, "");
     let dir = temp_dir("dloprefix");
     d.put_bytes("backup-2025", b"another backup").unwrap();
     d.put_bytes("backup/1", b"part").unwrap();
@@ -634,7 +619,7 @@ fn mtime_of(path: &Path) -> std::time::SystemTime {
 fn file_times_are_kept_both_ways_with_python_swiftclient() {
     let Some(tb) = testbed() else { return };
     let c = unique_container("mtime");
-    let d = open(&tb, &c, "&openstack-segment-size=1MiB");
+    let d = open_created(&c, "&openstack-segment-size=1MiB");
     let dir = temp_dir("mtime");
     let when = std::time::UNIX_EPOCH + std::time::Duration::from_micros(1_600_000_000_123_456);
     for (name, size) in [("small.txt", 10usize), ("large.bin", 2 * MIB + 1)] {
@@ -704,9 +689,9 @@ fn raw(d: &Destination, method: &str, path: &str, body: &[u8]) -> String {
 
 #[test]
 fn names_with_dot_segments_from_a_server_answer_reach_no_other_object() {
-    let Some(tb) = testbed() else { return };
+    let Some(_) = testbed() else { return };
     let c = unique_container("dotnames");
-    let d = open(&tb, &c, "");
+    let d = open_created(&c, "");
     d.put_bytes("victim", b"keep me").unwrap();
     d.put_bytes("seg/1", b"part").unwrap();
     // Another tool stored a "segment" whose name folds onto "victim" in a URL.
@@ -731,9 +716,9 @@ fn names_with_dot_segments_from_a_server_answer_reach_no_other_object() {
 
 #[test]
 fn renaming_onto_a_large_object_removes_its_segments_and_keeps_the_sources() {
-    let Some(tb) = testbed() else { return };
+    let Some(_) = testbed() else { return };
     let c = unique_container("rename-large");
-    let d = open(&tb, &c, "&openstack-segment-size=1MiB");
+    let d = open_created(&c, "&openstack-segment-size=1MiB");
     d.create_container().unwrap();
     let (a, b) = (payload(3 << 20, 1), payload((5 << 20) / 2, 2));
     d.put_bytes("a", &a).unwrap();
