@@ -3,7 +3,9 @@
 usage: opendal_py.py CONTAINER put NAME FILE | get NAME FILE | putdir PREFIX DIR JOBS
                      | getdir PREFIX DIR JOBS | list
 OpenDAL's swift service does not authenticate: it takes the storage URL (BENCH_STORAGE_URL) and a
-token (BENCH_TOKEN) that the driver got from Keystone beforehand.
+token (BENCH_TOKEN) that the driver got from Keystone beforehand. A put streams the file through
+OpenDAL's writer in BENCH_PART_MIB pieces (default 8); OpenDAL sends each as a segment (under
+.segments/ in the same container) and ends with an SLO manifest. get streams in 8 MiB reads.
 """
 import os
 import sys
@@ -12,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import opendal
 
 CHUNK = 8 << 20
+PART = int(os.environ.get("BENCH_PART_MIB") or 8) << 20
 
 
 def operator(container):
@@ -20,9 +23,9 @@ def operator(container):
 
 
 def put_file(op, name, path):
-    """Streamed: the file goes through OpenDAL's writer in CHUNK pieces."""
+    """Streamed: the file goes through OpenDAL's writer in PART pieces."""
     with open(path, "rb") as src, op.open(name, "wb") as dst:
-        while chunk := src.read(CHUNK):
+        while chunk := src.read(PART):
             dst.write(chunk)
 
 
