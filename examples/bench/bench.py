@@ -156,6 +156,18 @@ class Swift:
         except urllib.error.HTTPError as err:
             return err.code, err.headers, err.read()
 
+    def check_cluster(self, largest_mib):
+        """The test bed in the bench's settings: another user's `testbed.sh start` may have
+        restarted it with the tests' (listing limit 200, max_file_size 32 MiB)."""
+        with urllib.request.urlopen(self.env["OSD_SWIFT1"] + "/info") as resp:
+            swift = json.load(resp)["swift"]
+        if swift["container_listing_limit"] < 1000 or swift["max_file_size"] <= largest_mib * MIB:
+            raise BenchError(
+                f"the test bed runs with container_listing_limit {swift['container_listing_limit']} and "
+                f"max_file_size {swift['max_file_size']}: the bench needs at least 1000 (rclone lists "
+                f"1000 at a time) and more than {largest_mib} MiB. Was it restarted by someone else "
+                "(testbed.sh start without OSD_LISTING_LIMIT / OSD_MAX_FILE_SIZE)? Run make bench again.")
+
     def head(self, container, name):
         status, headers, _ = self.request("HEAD", f"/{container}/{urllib.parse.quote(name)}")
         return headers if status < 300 else None
@@ -382,6 +394,7 @@ class Bench:
         self.results = []   # one dict per measurement
         self.skipped = {}   # (workload, client key) -> reason
         self.cases = {}     # (workload, client key) -> Case, for its label
+        self.elapsed = {}   # workload group -> seconds, set-up and checks included
 
     def container(self, client):
         name = f"bench-{self.id}-{client}"
@@ -420,9 +433,9 @@ class Bench:
                     self.record(workload, case, run, measure(make(run)))
                     if getattr(case, verify):
                         getattr(case, verify)(run)
-            for case in active:
-                if case.cleanup:
-                    case.cleanup(run)
+            with concurrent.futures.ThreadPoolExecutor(8) as pool:  # deletes: one container each
+                for _ in pool.map(lambda c: c.cleanup(run), [c for c in active if c.cleanup]):
+                    pass
 
     # -- 1 and 2: one large object --
     def large_cases(self, src, mib, seg):
@@ -735,7 +748,11 @@ class Bench:
                  "list": self.bench_list, "auth": self.bench_auth}
         try:
             for w in self.cfg["workloads"]:
+                self.swift.check_cluster(max(self.cfg["mib"], self.cfg["seg_object_mib"]))
+                start = time.monotonic()
                 steps[w]()
+                self.elapsed[w] = time.monotonic() - start
+                progress(f"{w}: done in {self.elapsed[w]:.0f} s")
         finally:
             progress("deleting the bench's containers")
             self.swift.delete_containers(f"bench-{self.id}-")
@@ -791,9 +808,9 @@ def summarise(bench):
 
 def heading(bench):
     cfg = bench.cfg
-    net = (f"through the relay: {cfg['delay_ms']} ms one-way delay, {cfg['link_mib']} MiB/s each way "
-           "shared (Swift traffic of every client; Keystone direct)" if cfg["net"] else "loopback")
-    return (f"{datetime.date.today()} · {machine()} · profile {cfg['profile']} ({net}) · "
+    net = (f" (through the relay: {cfg['delay_ms']} ms one-way delay, {cfg['link_mib']} MiB/s each "
+           "way shared; every client's Swift traffic, Keystone direct)" if cfg["net"] else "")
+    return (f"{datetime.date.today()} · {machine()} · profile {cfg['profile']}{net} · "
             f"ours: {cfg['build']} build")
 
 
@@ -846,8 +863,9 @@ def chart(bench, summary, label, path):
                 ys.append(s["wall"] / curl[w])
         ax.bar(xs, ys, width, label=client)
     ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_yscale("log")
     ax.set_xticks(range(len(workloads)), workloads, rotation=20)
-    ax.set_ylabel("wall time / curl's (lower is faster)")
+    ax.set_ylabel("median wall time / curl's (log scale, lower is faster)")
     ax.set_title("make bench — " + heading(bench), fontsize=9)
     ax.legend(fontsize=8, ncol=4)
     fig.tight_layout()
@@ -869,7 +887,7 @@ def report(bench):
         f.write(text)
     with open(os.path.join(out, "bench.json"), "w") as f:
         json.dump({"settings": {k: v for k, v in bench.cfg.items()}, "machine": machine(),
-                   "heading": heading(bench),
+                   "heading": heading(bench), "elapsed_s": bench.elapsed,
                    "labels": {f"{w}|{k}": c.label for (w, k), c in bench.cases.items()},
                    "summary": summary, "results": bench.results,
                    "skipped": [{"workload": w, "client": k, "reason": r} for (w, k), r in bench.skipped.items()]},
