@@ -4,7 +4,8 @@
 #   make install  PREFIX=/usr/local: the .so, the .a, the header, a pkg-config file and bin/oscli
 #                 (PROFILE=debug installs the debug build instead of building a release)
 #   make header   regenerate include/openstack_dest.h from src/ffi after changing the C ABI
-#   make bench    throughput of the library against curl and python-swiftclient on the test bed
+#   make bench    ours (C CLI, Python) against curl, swiftclient, rclone, OpenDAL on the test bed (loopback)
+#   make bench-net the same through the relay: 20 ms round trip, 100 MiB/s shared link (5000 listed)
 #   make fuzz     coverage-guided fuzzing of the parsers, FUZZ_SECONDS (default 60) per target
 #   make soak     8 threads of mixed operations under random connection resets on the test bed,
 #                 SOAK_SECONDS (default 300); the test command runs it for 20 s
@@ -19,7 +20,7 @@ SOAK_SECONDS ?= 300
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 MAJOR := $(firstword $(subst ., ,$(VERSION)))
 
-.PHONY: all build debug release header test demo bench install uninstall testbed-start testbed-stop soak
+.PHONY: all build debug release header test demo bench bench-net install uninstall testbed-start testbed-stop soak
 
 all: build
 
@@ -41,6 +42,10 @@ demo:
 
 bench:
 	bash examples/bench/run.sh
+
+# Through the relay, fewer listed objects by default (every size can be set as for make bench).
+bench-net:
+	BENCH_DELAY_MS=10 BENCH_LINK_MIB=100 BENCH_LIST=$${BENCH_LIST:-5000} bash examples/bench/run.sh
 
 fuzz:
 	bash scripts/fuzz.sh $(FUZZ_SECONDS)

@@ -8,12 +8,13 @@
  * codes, `oscli COMMAND --help` for one command.
  *
  * Build: cc -std=c99 -Wall -Wextra -Werror -I include examples/c/oscli.c \
- *           -L target/debug -Wl,-rpath,target/debug -lopenstack_dest -o oscli
+ *           -L target/debug -Wl,-rpath,target/debug -lopenstack_dest -lpthread -o oscli
  * (`make install` installs it as $(PREFIX)/bin/oscli.) */
 #define _POSIX_C_SOURCE 200809L
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,8 @@
 
 static const char *prog = "oscli";
 static int quiet; /* -q: no progress bar */
+static int jobs = 1; /* put -r / get -r -j N: objects transferred at once */
+#define MAX_JOBS 64
 
 /* ---- help ---- */
 struct command {
@@ -46,18 +49,22 @@ static const struct command commands[] = {
      "with 'vol'). Without -r, the objects directly under it and its sub-folders (ending in '/');\n"
      "with -r, every object at any depth and no folder entries. Streamed: any size of listing.\n",
      "r", 0, 1},
-    {"put", "put [-r] NAME [FILE|DIR|-]",
+    {"put", "put [-r [-j N]] NAME [FILE|DIR|-]",
      "Upload FILE as the object NAME, or standard input when '-' or left out.\n"
      "  -r   upload every regular file under the directory DIR as NAME/relative/path\n"
-     "       (symbolic links and other special files are skipped; NAME may be '' for the top).\n",
-     "r", 1, 2},
-    {"get", "get [-r] NAME [FILE|DIR|-]",
+     "       (symbolic links and other special files are skipped; NAME may be '' for the top).\n"
+     "  -j N with -r: N files at once (1 to 64, default 1: one after the other, in name order),\n"
+     "       N threads sharing one destination; no progress bar when N > 1. After a failure no\n"
+     "       new file is started; the exit code is that of the first failure.\n",
+     "rj", 1, 2},
+    {"get", "get [-r [-j N]] NAME [FILE|DIR|-]",
      "Download the object NAME to FILE, or to standard output when '-' or left out.\n"
      "A file is replaced only once the download is complete and verified.\n"
      "  -r   download every object under NAME/ into DIR (default: ./ plus the last segment of\n"
      "       NAME, or . when NAME is ''), creating sub-directories. Names that would leave DIR\n"
-     "       (a '..' or '.' segment, a leading '/', an empty segment) are refused (exit 3).\n",
-     "r", 1, 2},
+     "       (a '..' or '.' segment, a leading '/', an empty segment) are refused (exit 3).\n"
+     "  -j N with -r: N objects at once (1 to 64, default 1), as for put -r.\n",
+     "rj", 1, 2},
     {"rm", "rm NAME...", "Delete the objects; every name is tried, the exit code is that of the first failure.\n",
      "", 1, -1},
     {"mv", "mv FROM TO", "Rename an object (a server-side copy, then the delete of FROM).\n", "", 2, 2},
@@ -335,6 +342,97 @@ static int do_stat(os_dest *d, const char *name) {
   return 0;
 }
 
+/* ---- many transfers at once (-j N) ---- */
+struct task {
+  char *name, *path;
+};
+
+struct tasks {
+  struct task *v;
+  size_t n, cap;
+};
+
+/* Appends (copies of) name and path; 0, or the exit code of running out of memory. */
+static int tasks_add(struct tasks *ts, const char *name, const char *path) {
+  if (ts->n == ts->cap) {
+    struct task *more = realloc(ts->v, (ts->cap = ts->cap ? ts->cap * 2 : 64) * sizeof *ts->v);
+    if (!more) return out_of_memory();
+    ts->v = more;
+  }
+  ts->v[ts->n].name = strdup(name);
+  ts->v[ts->n].path = strdup(path);
+  if (!ts->v[ts->n].name || !ts->v[ts->n].path) {
+    free(ts->v[ts->n].name);
+    free(ts->v[ts->n].path);
+    return out_of_memory();
+  }
+  ts->n++;
+  return 0;
+}
+
+static void tasks_free(struct tasks *ts) {
+  size_t i;
+  for (i = 0; i < ts->n; i++) {
+    free(ts->v[i].name);
+    free(ts->v[i].path);
+  }
+  free(ts->v);
+}
+
+typedef int (*transfer_fn)(os_dest *d, const char *name, const char *path, int show);
+
+/* What the workers share: the next task to take, and the first failure. */
+struct pool {
+  pthread_mutex_t lock;
+  os_dest *d;
+  const struct tasks *ts;
+  transfer_fn run;
+  size_t next;
+  int rc;
+};
+
+static void *pool_worker(void *arg) {
+  struct pool *p = arg;
+  for (;;) {
+    const struct task *t;
+    int rc;
+    pthread_mutex_lock(&p->lock);
+    t = p->rc == 0 && p->next < p->ts->n ? &p->ts->v[p->next++] : NULL;
+    pthread_mutex_unlock(&p->lock);
+    if (!t) return NULL;
+    rc = p->run(p->d, t->name, t->path, 0);
+    if (rc != 0) {
+      pthread_mutex_lock(&p->lock);
+      if (p->rc == 0) p->rc = rc;
+      pthread_mutex_unlock(&p->lock);
+    }
+  }
+}
+
+/* Runs every task with `jobs` threads on the one handle; the exit code of the first failure. */
+static int run_tasks(os_dest *d, const struct tasks *ts, transfer_fn run) {
+  pthread_t threads[MAX_JOBS];
+  struct pool p;
+  int i, started = 0, n = ts->n < (size_t)jobs ? (int)ts->n : jobs;
+  p.d = d;
+  p.ts = ts;
+  p.run = run;
+  p.next = 0;
+  p.rc = 0;
+  if (pthread_mutex_init(&p.lock, NULL) != 0) {
+    fprintf(stderr, "%s: cannot create a mutex\n", prog);
+    return EXIT_LOCAL;
+  }
+  for (i = 0; i < n; i++) {
+    if (pthread_create(&threads[i], NULL, pool_worker, &p) != 0) break;
+    started++;
+  }
+  if (started == 0 && n > 0) pool_worker(&p); /* no thread could start: this one does the work */
+  for (i = 0; i < started; i++) pthread_join(threads[i], NULL);
+  pthread_mutex_destroy(&p.lock);
+  return p.rc;
+}
+
 /* ---- put ---- */
 static int put_one(os_dest *d, const char *name, const char *file, int show) {
   struct progress p;
@@ -363,8 +461,9 @@ static int put_one(os_dest *d, const char *name, const char *file, int show) {
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* Uploads every regular file under `path` (the directory for object name prefix `name`), sorted
- * by name; stops at the first failure. Memory: one directory's names at a time per level. */
-static int put_tree(os_dest *d, const char *name, const char *path, int show) {
+ * by name; stops at the first failure. Memory: one directory's names at a time per level.
+ * With a queue (-j N), the files are added to it instead, for run_tasks. */
+static int put_tree(os_dest *d, const char *name, const char *path, int show, struct tasks *queue) {
   DIR *dir = opendir(path);
   struct dirent *de;
   char **names = NULL;
@@ -406,9 +505,9 @@ static int put_tree(os_dest *d, const char *name, const char *path, int show) {
       fprintf(stderr, "%s: %s: %s\n", prog, child, strerror(errno));
       rc = EXIT_LOCAL;
     } else if (S_ISDIR(sb.st_mode)) {
-      rc = put_tree(d, child_name, child, show);
+      rc = put_tree(d, child_name, child, show, queue);
     } else if (S_ISREG(sb.st_mode)) {
-      rc = put_one(d, child_name, child, show);
+      rc = queue ? tasks_add(queue, child_name, child) : put_one(d, child_name, child, show);
     } else {
       fprintf(stderr, "%s: skipping %s: not a regular file\n", prog, child);
     }
@@ -445,7 +544,14 @@ static int do_put(os_dest *d, const char *name, const char *file, int recursive)
     return strcmp(file, "-") == 0 ? EXIT_USAGE : EXIT_LOCAL;
   }
   if (!(top = trim_slashes(name))) return out_of_memory();
-  rc = put_tree(d, top, file, show);
+  if (jobs > 1) {
+    struct tasks queue = {NULL, 0, 0};
+    rc = put_tree(d, top, file, 0, &queue);
+    if (rc == 0) rc = run_tasks(d, &queue, put_one);
+    tasks_free(&queue);
+  } else {
+    rc = put_tree(d, top, file, show, NULL);
+  }
   free(top);
   return rc;
 }
@@ -530,6 +636,7 @@ static int do_get_tree(os_dest *d, const char *name, const char *to) {
   const char *dir = to;
   size_t i, plen;
   int rc = 0, refused = 0, show = isatty(STDERR_FILENO);
+  struct tasks queue = {NULL, 0, 0};
   os_status st;
   if (!top || !(prefix = join(top, ""))) {
     free(top);
@@ -569,9 +676,11 @@ static int do_get_tree(os_dest *d, const char *name, const char *to) {
       rc = out_of_memory();
       break;
     }
-    rc = get_one(d, ns.v[i], path, show);
+    rc = jobs > 1 ? tasks_add(&queue, ns.v[i], path) : get_one(d, ns.v[i], path, show);
     free(path);
   }
+  if (rc == 0 && jobs > 1) rc = run_tasks(d, &queue, get_one); /* the directories exist by now */
+  tasks_free(&queue);
   for (i = 0; i < ns.n; i++) free(ns.v[i]);
   free(ns.v);
   free(top);
@@ -744,6 +853,16 @@ int main(int argc, char **argv) {
       if (*o == 'h') {
         command_usage(c, stdout);
         return 0;
+      } else if (*o == 'j' && strchr(c->flags, 'j')) { /* -j N, -jN */
+        const char *v = o[1] ? o + 1 : i + 1 < argc ? argv[++i] : NULL;
+        char *end = NULL;
+        long n = v ? strtol(v, &end, 10) : 0;
+        if (!v || end == v || *end != 0 || n < 1 || n > MAX_JOBS) {
+          fprintf(stderr, "%s: %s: -j needs a number from 1 to %d\n", prog, c->name, MAX_JOBS);
+          return EXIT_USAGE;
+        }
+        jobs = (int)n;
+        break; /* the rest of this argument was the number */
       } else if (*o != '-' && strchr(c->flags, *o)) {
         if (*o == 'r') recursive = 1;
         else force = 1;
@@ -759,6 +878,10 @@ int main(int argc, char **argv) {
   if (nargs < c->min || (c->max >= 0 && nargs > c->max)) {
     fprintf(stderr, "%s: %s: wrong number of arguments\n", prog, c->name);
     command_usage(c, stderr);
+    return EXIT_USAGE;
+  }
+  if (jobs > 1 && !recursive) {
+    fprintf(stderr, "%s: %s: -j goes with -r\n", prog, c->name);
     return EXIT_USAGE;
   }
   if (strcmp(c->name, "put") == 0 && recursive && nargs < 2) {

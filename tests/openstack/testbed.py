@@ -253,6 +253,13 @@ def max_file_size():
     return int(raw)
 
 
+def listing_limit():
+    raw = os.environ.get('OSD_LISTING_LIMIT', '200')
+    if not raw.isdigit() or int(raw) < 1:
+        raise Fail('OSD_LISTING_LIMIT must be a positive number of names, not %r' % raw)
+    return int(raw)
+
+
 def env_text(creds, expiration):
     exports = [
         ('OSD_STATE_DIR', STATE), ('OSD_AUTH_V3', KEYSTONE_URL), ('OSD_AUTH_V2', V2_URL),
@@ -264,7 +271,7 @@ def env_text(creds, expiration):
         ('OSD_READER_USER', READER), ('OSD_READER_PASSWORD', creds['reader_password']),
         ('OSD_ADMIN_USER', ADMIN), ('OSD_ADMIN_PASSWORD', creds['admin_password']),
         ('OSD_ADMIN_PROJECT', 'admin'), ('OSD_TOKEN_EXPIRATION', str(expiration)),
-        ('OSD_MAX_FILE_SIZE', str(max_file_size()))]
+        ('OSD_MAX_FILE_SIZE', str(max_file_size())), ('OSD_LISTING_LIMIT', str(listing_limit()))]
     exports += tls_exports()  # TLS
     return ('# written by tests/openstack/testbed.sh; source it to reach the test bed\n'
             + ''.join('export %s=%s\n' % (k, shlex.quote(v)) for k, v in exports))
@@ -281,7 +288,8 @@ default = yes
 [swift-constraints]
 # Lower than Swift's default (10000), so that listing tests cross page boundaries with a few
 # hundred objects and a client that asks for more than the cluster allows is caught (412).
-container_listing_limit = 200
+# OSD_LISTING_LIMIT says otherwise (make bench sets Swift's default, 10000, which rclone needs).
+container_listing_limit = {listing_limit}
 # Far lower than Swift's default (5 GiB + 2), so that objects "larger than the cluster allows"
 # (stored as segmented large objects with no option given) take seconds: 32 MiB unless
 # OSD_MAX_FILE_SIZE says otherwise (make bench raises it, so that curl can send a large object
@@ -365,7 +373,8 @@ def swift_configs(creds, expiration):
     filters = lambda names: ''.join('\n[filter:%s]\nuse = egg:swift#%s\n' % (n, n.replace('-', '_'))
                                     for n in names)
     c = {'swift.conf': SWIFT_CONF.format(suffix=creds['hash_suffix'],
-                                         max_file_size=max_file_size())}
+                                         max_file_size=max_file_size(),
+                                         listing_limit=listing_limit())}
     for kind in ('account', 'container', 'object'):
         c[kind + '-server.conf'] = SERVER_COMMON.format(
             port=PORT[kind], name=kind + '-server', pipeline='healthcheck %s-server' % kind,
