@@ -9,7 +9,7 @@ OpenDAL's writer in BENCH_PART_MIB pieces (default 8); OpenDAL sends each as a s
 """
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
+from pool import run_all
 
 import opendal
 
@@ -35,14 +35,6 @@ def get_file(op, name, path):
             dst.write(chunk)
 
 
-def run_all(jobs, fn, items):
-    if jobs <= 1:
-        for item in items:
-            fn(item)
-        return
-    with ThreadPoolExecutor(jobs) as pool:
-        for _ in pool.map(fn, items):
-            pass
 
 
 def main(argv):

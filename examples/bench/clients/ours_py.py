@@ -6,20 +6,11 @@ The destination URL comes from OPENSTACK_DEST_URL; `list` prints one name a line
 """
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
+from pool import run_all
 
 from openstack_dest import Destination
 
 
-def run_all(jobs, fn, items):
-    """fn(item) for every item, `jobs` at once; the first exception propagates."""
-    if jobs <= 1:
-        for item in items:
-            fn(item)
-        return
-    with ThreadPoolExecutor(jobs) as pool:
-        for _ in pool.map(fn, items):
-            pass
 
 
 def put_dir(d, prefix, top, jobs):

@@ -9,7 +9,7 @@ replaces the catalog's endpoint (the relay). A Connection is not thread-safe: on
 import os
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from pool import run_all
 
 from swiftclient.client import Connection
 
@@ -49,10 +49,6 @@ def get_file(conn, container, name, path):
             f.write(chunk)
 
 
-def run_all(jobs, fn, items):
-    with ThreadPoolExecutor(jobs) as pool:
-        for _ in pool.map(fn, items):
-            pass
 
 
 def main(argv):
