@@ -39,7 +39,7 @@ cli_tests() {
     check "cli-help-$cmd-only" bash -c '[ "$(grep -c "^usage:" "$1")" -eq 1 ]' _ "$t/out"
   done
   check cli-help-h run 0 "$cli" get -h
-  check cli-help-h-get grep -q "^usage: oscli .* get \[-r\]" "$t/out"
+  check cli-help-h-get grep -q "^usage: oscli .* get \[-r \[-j N\]\]" "$t/out"
   check cli-help-word run 0 "$cli" help rmcontainer
   check cli-help-word-text grep -q -- "-f " "$t/out"
   check cli-usage-none run 2 "$cli"
