@@ -5,7 +5,8 @@ Every client runs as a whole process; each measurement is one process: its wall 
 (user + sys of the process and its children, from wait4's rusage) and its peak RSS (ru_maxrss).
 The rusage comes from clients/rusage.c, which forks the client: forked from this Python driver, a
 client would report at least the driver's RSS (Linux keeps a process's peak across exec). Each workload runs a warm-up round (not counted) and then BENCH_RUNS rounds; in a
-round every client runs once, one after the other (round-robin), so a slow phase of the machine
+round every client runs once, one after the other (round-robin, each round starting with the next
+client, and 2 s of quiet after the round's deletes), so a slow phase of the machine
 hits all alike. The table shows medians and ours-C's wall time divided by each row's.
 
 Clients: ours-c (examples/c/oscli.c on the library), ours-py (the Python binding,
@@ -84,6 +85,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 CLIENTS_DIR = os.path.join(HERE, "clients")
 MIB = 1 << 20
+# Seconds of quiet after each round's deletes, before the next round is timed.
+SETTLE_S = 2
 
 
 class BenchError(Exception):
@@ -429,6 +432,9 @@ class Bench:
         most = max(self.cfg["runs"], self.cfg["slow_runs"])
         for run in range(most + 1):
             active = [c for c in cases if run <= (self.cfg["slow_runs"] if c.slow else self.cfg["runs"])]
+            # Each round starts with another client, so that no client always runs first after
+            # the previous round's deletes (Swift is still busy with them for a while).
+            active = active[run % len(active):] + active[:run % len(active)] if active else active
             for step, workload, verify in (("put", put_name, "verify_put"), ("get", get_name, "verify_get")):
                 if workload is None:
                     continue
@@ -442,6 +448,7 @@ class Bench:
             with concurrent.futures.ThreadPoolExecutor(8) as pool:  # deletes: one container each
                 for _ in pool.map(lambda c: c.cleanup(run), [c for c in active if c.cleanup]):
                     pass
+            time.sleep(SETTLE_S)
 
     # -- 1 and 2: one large object --
     def large_cases(self, src, mib, seg):
@@ -652,7 +659,7 @@ class Bench:
             f.write(b"x")
         pairs = [(one, f"{self.swift.direct}/{container}/{n}") for n in missing]
         conf = self.clients.curl_config(os.path.join(self.work, "fill.conf"), pairs, True)
-        subprocess.run(["curl", "-sf", "-H", "X-Auth-Token: " + self.swift.token, "-Z",
+        subprocess.run(["curl", "-sSf", "--no-progress-meter", "-H", "X-Auth-Token: " + self.swift.token, "-Z",
                         "--parallel-max", "20", "-K", conf], check=True)
 
     def list_cases(self, container, count):
