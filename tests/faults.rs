@@ -127,7 +127,7 @@ fn rate_limiting_honours_retry_after() {
 }
 
 #[test]
-fn a_stream_that_cannot_rewind_is_not_resent_but_a_seekable_or_short_one_is() {
+fn a_small_stream_is_read_ahead_and_resent_with_its_md5() {
     let n = Arc::new(AtomicUsize::new(0));
     let n2 = n.clone();
     let f = fake(move |_, _| {
@@ -141,20 +141,23 @@ fn a_stream_that_cannot_rewind_is_not_resent_but_a_seekable_or_short_one_is() {
         }
     });
     let d = Destination::open(&v3_url(&f, "c", "pw", "")).unwrap();
-    // Sent as it is read: a failed try cannot be repeated.
+    // A small stream of known size that cannot rewind is read into memory first, so it goes
+    // with its MD5 as ETag (Swift checks it before anything is replaced) and can be sent again.
     let once = ReadOnce(std::io::Cursor::new(b"stream data".to_vec()));
-    let e = d
-        .put_stream("once", Box::new(once), Some(11), None)
-        .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Server);
-    assert_eq!(f.count("PUT", "/v1/"), 1);
-    // Of unknown size and short: read ahead into memory, so it can be sent again.
+    assert_eq!(
+        d.put_stream("once", Box::new(once), Some(11), None)
+            .unwrap(),
+        11
+    );
+    assert_eq!(f.count("PUT", "/v1/"), 3);
+    // Of unknown size and short: read ahead the same way.
     let short = std::io::Cursor::new(b"stream data".to_vec());
     assert_eq!(d.put_reader("short", short).unwrap(), 11);
-    assert_eq!(f.count("PUT", "/v1/"), 3);
+    // Seekable and sized: read twice, its MD5 first (like a file).
     let src = Rewindable::new(std::io::Cursor::new(b"stream data".to_vec())).unwrap();
     assert_eq!(
-        d.put_stream("twice", Box::new(src), None, None).unwrap(),
+        d.put_stream("twice", Box::new(src), Some(11), None)
+            .unwrap(),
         11
     );
     let puts: Vec<Request> = f
@@ -165,9 +168,77 @@ fn a_stream_that_cannot_rewind_is_not_resent_but_a_seekable_or_short_one_is() {
         .filter(|r| r.method == "PUT")
         .cloned()
         .collect();
-    assert_eq!(puts.len(), 4);
-    assert_eq!(puts[2].body, b"stream data");
-    assert_eq!(puts[3].body, b"stream data");
+    assert_eq!(puts.len(), 5);
+    for put in &puts {
+        assert_eq!(put.body, b"stream data", "{}", put.path);
+        assert_eq!(
+            put.header("etag"),
+            Some(md5_hex(b"stream data").as_str()),
+            "{}",
+            put.path
+        );
+    }
+}
+
+#[test]
+fn a_new_name_takes_one_put_and_a_taken_one_is_looked_at_then_replaced() {
+    let f = fake(|r, _| match r.method.as_str() {
+        "PUT" if r.path.ends_with("/taken") && r.header("if-none-match") == Some("*") => {
+            Action::status(412)
+        }
+        "PUT" => Action::Respond {
+            status: 201,
+            headers: vec![("Etag".into(), md5_hex(b"data"))],
+            body: vec![],
+        },
+        // The segment container exists; the object in place is an ordinary one.
+        _ => Action::status(204),
+    });
+    let url = v3_url(&f, "c", "pw", "&openstack-segment-container=segs");
+    let d = Destination::open(&url).unwrap();
+    d.put_bytes("new", b"data").unwrap();
+    d.put_bytes("taken", b"data").unwrap();
+    let log = f.requests.lock().unwrap().clone();
+    let order: Vec<String> = log
+        .iter()
+        .filter(|r| r.path.starts_with("/v1/"))
+        .map(|r| {
+            let cond = r.header("if-none-match").unwrap_or("-");
+            format!("{} {} {cond} {}", r.method, r.path, r.body.len())
+        })
+        .collect();
+    assert_eq!(
+        order,
+        [
+            // Free: stored by the one request.
+            "PUT /v1/AUTH_p/c/pre/new * 4",
+            // Taken: refused, then the object in place is looked at (a large object's
+            // segments would go once the new object is in place), then replaced.
+            "PUT /v1/AUTH_p/c/pre/taken * 4",
+            "HEAD /v1/AUTH_p/segs - 0",
+            "HEAD /v1/AUTH_p/c/pre/taken - 0",
+            "PUT /v1/AUTH_p/c/pre/taken - 4",
+        ]
+    );
+}
+
+#[test]
+fn a_long_stream_that_cannot_rewind_goes_to_a_segment_first_and_is_not_resent() {
+    let f = fake(|r, _| match r.method.as_str() {
+        "PUT" if r.path.contains("_segments/") => Action::status(503),
+        "PUT" => Action::status(201),
+        _ => Action::status(204),
+    });
+    let d = Destination::open(&v3_url(&f, "c", "pw", "&number-of-retries=2")).unwrap();
+    let size = 5usize << 20; // past the 4 MiB read ahead, under the segment size
+    let once = ReadOnce(std::io::Cursor::new(vec![7u8; size]));
+    let e = d
+        .put_stream("big", Box::new(once), Some(size as u64), None)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Server, "{e}");
+    // Sent as it was read: one try only, and never to the object's own name.
+    assert_eq!(f.count("PUT", "/v1/AUTH_p/c_segments/"), 1);
+    assert_eq!(f.count("PUT", "/v1/AUTH_p/c/pre/big"), 0);
 }
 
 #[test]

@@ -281,6 +281,39 @@ fn hostile_names_broken_promises_and_rename_lose_nothing() {
         assert_eq!(d.get_bytes("keep").unwrap(), b"the only copy");
     }
 
+    // Past the 4 MiB read ahead and unable to rewind, a sized stream goes up as one segment
+    // that Swift checked, copied into place: a plain object, no segment left, and a broken
+    // promise replaces nothing.
+    let long = 5usize << 20;
+    d.put_stream(
+        "long",
+        Box::new(Yields { left: long }),
+        Some(long as u64),
+        None,
+    )
+    .unwrap();
+    let e = d
+        .put_stream(
+            "long",
+            Box::new(Yields { left: long }),
+            Some(long as u64 + 1),
+            None,
+        )
+        .unwrap_err();
+    assert!(e.message().contains("promised"), "{e}");
+    assert_eq!(d.get_bytes("long").unwrap(), vec![b'y'; long]);
+    let plain = support::fake::md5_hex(&vec![b'y'; long]);
+    assert_eq!(
+        d.stat("long").unwrap().etag.as_deref(),
+        Some(plain.as_str())
+    );
+    let segments = Destination::open(&tb.v3(&format!("{c}_segments"), "", &var("OSD_REGION1")))
+        .unwrap()
+        .list()
+        .unwrap();
+    assert!(segments.is_empty(), "{segments:?}");
+    d.delete("long").unwrap();
+
     // Rename copies, checks the copy, then deletes the source.
     d.rename("keep", "kept").unwrap();
     assert_eq!(d.get_bytes("kept").unwrap(), b"the only copy");

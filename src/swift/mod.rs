@@ -186,9 +186,10 @@ impl Destination {
     }
 
     /// Uploads from a stream. `size`, when known, is a promise: it is sent as `Content-Length`,
-    /// and a source that yields fewer or more bytes fails (nothing is stored). The MD5 is
-    /// computed on the way and compared with Swift's ETag. A stream that can rewind is retried
-    /// on failure.
+    /// and a source that yields fewer or more bytes fails (nothing is stored). Swift checks the
+    /// data's MD5 before the object is replaced: a stream that can rewind is read twice (its MD5
+    /// first), a small one (up to 4 MiB) is read into memory first, any other goes up as checked
+    /// segments first. A stream that can rewind is retried on failure.
     pub fn put_stream(
         &self,
         name: &str,

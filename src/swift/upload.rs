@@ -234,6 +234,105 @@ fn file_md5(path: &Path) -> Result<(String, u64)> {
     Ok((hex(&md5.finalize()), total))
 }
 
+/// The MD5 (hex) of a stream that promised `size` bytes, read to its end; a stream that ends
+/// before its promise or goes past it fails with the message a sent upload would give.
+pub(crate) fn stream_md5(source: &mut dyn UploadSource, size: u64, what: &str) -> Result<String> {
+    let mut checked = Promised::new(source, size);
+    let mut md5 = Md5::new();
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        match checked.read(&mut buf) {
+            Ok(0) => return Ok(hex(&md5.finalize())),
+            Ok(n) => md5.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                return Err(Error::new(
+                    checked.failure_kind(),
+                    format!("{what}: reading the data failed: {e}"),
+                ))
+            }
+        }
+    }
+}
+
+/// A source held to the size it promised: reading fails once it goes past `size`, or when it
+/// ends before. Whoever reads it stores nothing after such a failure.
+pub(crate) struct Promised<S> {
+    inner: S,
+    size: u64,
+    seen: u64,
+}
+
+impl<S> Promised<S> {
+    /// Holds `inner` to `size` bytes.
+    pub(crate) fn new(inner: S, size: u64) -> Promised<S> {
+        Promised {
+            inner,
+            size,
+            seen: 0,
+        }
+    }
+}
+
+impl<S: std::ops::DerefMut<Target = T> + Send, T: UploadSource + ?Sized> UploadSource
+    for Promised<S>
+{
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.seen += n as u64;
+        if n == 0 && self.seen < self.size && !buf.is_empty() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!(
+                    "the data ended after {} of the {} bytes its size promised; nothing was stored",
+                    self.seen, self.size
+                ),
+            ));
+        }
+        if self.seen > self.size {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "the data goes on past the {} bytes its size promised; nothing was stored",
+                    self.size
+                ),
+            ));
+        }
+        Ok(n)
+    }
+    fn rewind(&mut self) -> std::io::Result<bool> {
+        let ok = self.inner.rewind()?;
+        self.seen = 0;
+        Ok(ok)
+    }
+    fn can_rewind(&self) -> bool {
+        self.inner.can_rewind()
+    }
+    fn failure_kind(&self) -> ErrorKind {
+        self.inner.failure_kind()
+    }
+}
+
+/// One progress callback lent to the PUTs of one upload in turn (a conditional PUT, then the
+/// one that replaces).
+pub(crate) struct SharedProgress(Option<Arc<Mutex<Progress>>>);
+
+impl SharedProgress {
+    /// Shares `progress`.
+    pub(crate) fn new(progress: Option<Progress>) -> SharedProgress {
+        SharedProgress(progress.map(|p| Arc::new(Mutex::new(p))))
+    }
+
+    /// A callback that calls the shared one.
+    pub(crate) fn lend(&self) -> Option<Progress> {
+        self.0.as_ref().map(|shared| {
+            let shared = shared.clone();
+            Box::new(move |done, of| (shared.lock().unwrap_or_else(|e| e.into_inner()))(done, of))
+                as Progress
+        })
+    }
+}
+
 /// One PUT with a body: what [`Swift::put`] sends.
 pub(crate) struct PutRequest<'a> {
     /// What the call does, for messages ("uploading 'x'").
@@ -251,6 +350,8 @@ pub(crate) struct PutRequest<'a> {
     pub(crate) headers: Headers,
     /// Called with the bytes sent so far; `false` cancels.
     pub(crate) progress: Option<Progress>,
+    /// Store only if nothing is under the name (`If-None-Match: *`); see [`Stored::taken`].
+    pub(crate) if_absent: bool,
 }
 
 /// What a PUT stored.
@@ -261,6 +362,8 @@ pub(crate) struct Stored {
     pub(crate) md5: String,
     /// The ETag Swift answered with, when it sent one.
     pub(crate) etag: Option<String>,
+    /// An `if_absent` PUT found an object under the name (412): nothing was stored.
+    pub(crate) taken: bool,
 }
 
 /// One upload as an exchange: each try sends the source again from its start.
@@ -274,6 +377,7 @@ struct Upload<'a> {
     total: Option<u64>,
     can_rewind: bool,
     started: bool,
+    if_absent: bool,
 }
 
 impl Exchange for Upload<'_> {
@@ -298,6 +402,9 @@ impl Exchange for Upload<'_> {
         if let Some(m) = self.known_md5 {
             rb = rb.header("ETag", m);
         }
+        if self.if_absent {
+            rb = rb.header("If-None-Match", "*");
+        }
         for (name, value) in self.headers {
             rb = rb.header(name.clone(), value.clone());
         }
@@ -310,7 +417,8 @@ impl Exchange for Upload<'_> {
     }
 
     fn answer(&mut self, resp: Response, _attempt: u32) -> Result<Response, TryError> {
-        if resp.status().is_success() {
+        // 412 to `If-None-Match: *`: the name is taken, and the caller decides.
+        if resp.status().is_success() || (self.if_absent && resp.status().as_u16() == 412) {
             return Ok(resp);
         }
         Err(TryError::Fail(self.swift.failure(
@@ -415,7 +523,7 @@ pub(crate) fn hex(digest: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-impl UploadBody<'_> {
+impl<'a> UploadBody<'a> {
     /// The headers an upload of this body stores with the object: a file's modification time
     /// as `X-Object-Meta-Mtime`.
     pub(crate) fn metadata(&self) -> Headers {
@@ -434,6 +542,24 @@ impl UploadBody<'_> {
                 .unwrap_or_default(),
             _ => Vec::new(),
         }
+    }
+
+    /// The same body once more, for a second PUT: memory and files only.
+    pub(crate) fn again(&self) -> Option<UploadBody<'a>> {
+        match self {
+            UploadBody::Bytes(b) => Some(UploadBody::Bytes(b.clone())),
+            UploadBody::File(path) => Some(UploadBody::File(path)),
+            UploadBody::Stream(..) => None,
+        }
+    }
+
+    /// The MD5 (hex) of memory or a file, read once here; `None` for a stream.
+    pub(crate) fn md5(&self) -> Result<Option<String>> {
+        Ok(match self {
+            UploadBody::Bytes(b) => Some(hex(&Md5::digest(b))),
+            UploadBody::File(path) => Some(file_md5(path)?.0),
+            UploadBody::Stream(..) => None,
+        })
     }
 
     /// The size of the body, when known before sending.
@@ -490,6 +616,7 @@ impl Swift {
             total: req.size,
             can_rewind,
             started: false,
+            if_absent: req.if_absent,
         };
         let resp = self.send(
             req.what,
@@ -498,7 +625,8 @@ impl Swift {
             Some(deadline),
             &mut upload,
         )?;
-        let etag = crate::headers::etag(resp.headers());
+        let taken = req.if_absent && resp.status().as_u16() == 412;
+        let etag = crate::headers::etag(resp.headers()).filter(|_| !taken);
         let mut f = feed.lock().unwrap_or_else(|e| e.into_inner());
         if !f.reported {
             // An empty body is not read, but the host still sees the end (a cancel comes too
@@ -516,35 +644,44 @@ impl Swift {
             sent: f.sent,
             md5,
             etag,
+            taken,
         })
     }
 
-    /// Uploads `body` as one object `full` (prefix included), no larger than the cluster allows.
+    /// Uploads `body` as one object `full` (prefix included), no larger than the cluster allows,
+    /// with its MD5 as `ETag` so that Swift refuses other data: `known` when the caller has it,
+    /// else computed here for memory and files (a stream without it is hashed on the way and
+    /// checked afterwards). With `if_absent`, nothing is stored when an object is already under
+    /// the name, and the answer is `None`; otherwise it is the bytes sent.
     pub(crate) fn upload_simple(
         &self,
         full: &str,
         body: UploadBody,
         progress: Option<Progress>,
         options: &Prepared,
-    ) -> Result<u64> {
+        known: Option<String>,
+        if_absent: bool,
+    ) -> Result<Option<u64>> {
         let what = format!("uploading '{full}'");
         let mut metadata = body.metadata();
         metadata.extend(options.meta_headers());
         metadata.extend(options.expiry.map(|e| e.header()));
-        // Memory and files have their MD5 (and length) up front; streams have neither.
-        let (source, size, md5): (Box<dyn UploadSource>, Option<u64>, Option<String>) = match body {
+        let size = body.size()?;
+        let (source, md5): (Box<dyn UploadSource>, Option<String>) = match body {
             UploadBody::Bytes(b) => {
-                let md5 = hex(&Md5::digest(&b));
-                let len = b.len() as u64;
-                (Box::new(BytesSource(b, 0)), Some(len), Some(md5))
+                let md5 = known.unwrap_or_else(|| hex(&Md5::digest(&b)));
+                (Box::new(BytesSource(b, 0)), Some(md5))
             }
             UploadBody::File(path) => {
-                let (md5, len) = file_md5(path)?;
+                let md5 = match known {
+                    Some(m) => m,
+                    None => file_md5(path)?.0,
+                };
                 let f = File::open(path)
                     .map_err(|e| Error::local_io(&format!("opening '{}'", path.display()), &e))?;
-                (Box::new(FileSource(f)), Some(len), Some(md5))
+                (Box::new(FileSource(f)), Some(md5))
             }
-            UploadBody::Stream(s, hint) => (s, hint, None),
+            UploadBody::Stream(s, _) => (s, known),
         };
         let stored = self.put(PutRequest {
             what: &what,
@@ -554,7 +691,12 @@ impl Swift {
             md5,
             headers: metadata,
             progress,
+            if_absent,
         })?;
+        if stored.taken {
+            log::debug!("'{full}' is taken: it is sent again once its old parts are known");
+            return Ok(None);
+        }
         if let Some(r) = stored.etag {
             if r != stored.md5 {
                 let expected = stored.md5;
@@ -567,6 +709,74 @@ impl Swift {
             }
         }
         log::info!("uploaded '{full}' ({} bytes)", stored.sent);
-        Ok(stored.sent)
+        Ok(Some(stored.sent))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Yields `total` bytes in pieces of the given sizes (then the rest at once).
+    struct Pieces {
+        pieces: Vec<usize>,
+        left: usize,
+    }
+
+    impl UploadSource for Pieces {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let want = if self.pieces.is_empty() {
+                self.left
+            } else {
+                self.pieces.remove(0)
+            };
+            let n = want.min(self.left).min(buf.len());
+            buf[..n].fill(b'p');
+            self.left -= n;
+            Ok(n)
+        }
+        fn rewind(&mut self) -> std::io::Result<bool> {
+            Ok(false)
+        }
+        fn can_rewind(&self) -> bool {
+            false
+        }
+    }
+
+    proptest! {
+        /// A promised source reads to its end exactly when it yields what it promised, however
+        /// its reads are cut; otherwise the failure says so, and nothing past the promise is
+        /// ever handed on.
+        #[test]
+        fn a_promise_holds_only_when_kept(
+            total in 0usize..5000,
+            promise in 0u64..5000,
+            pieces in proptest::collection::vec(0usize..700, 0..12),
+        ) {
+            let mut source = Pieces { pieces, left: total };
+            let mut held = Promised::new(&mut source as &mut dyn UploadSource, promise);
+            let mut buf = [0u8; 512];
+            let mut handed = 0u64;
+            let outcome = loop {
+                match held.read(&mut buf) {
+                    Ok(0) => break Ok(()),
+                    Ok(n) => handed += n as u64,
+                    Err(e) => break Err(e),
+                }
+            };
+            prop_assert!(handed <= promise);
+            match outcome {
+                Ok(()) => prop_assert_eq!(total as u64, promise),
+                Err(e) => {
+                    prop_assert_ne!(total as u64, promise);
+                    prop_assert!(e.to_string().contains("promised"), "{}", e);
+                }
+            }
+            // The MD5 pass keeps the same promise.
+            let mut again = Pieces { pieces: Vec::new(), left: total };
+            let md5 = stream_md5(&mut again, promise, "uploading 'x'");
+            prop_assert_eq!(md5.is_ok(), total as u64 == promise);
+        }
     }
 }

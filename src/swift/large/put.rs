@@ -19,7 +19,10 @@ use crate::log;
 use crate::swift::meta::{self, Headers, Prepared};
 use crate::swift::request::{Swift, Target};
 use crate::swift::types::{Progress, UploadSource};
-use crate::swift::upload::{bytes_source, range_md5, FileRange, PutRequest, UploadBody};
+use crate::swift::upload::{
+    bytes_source, range_md5, stream_md5, FileRange, Promised, PutRequest, SharedProgress,
+    UploadBody,
+};
 
 /// Segments found in the segment container: name → (size, MD5).
 type Existing = HashMap<String, (u64, String)>;
@@ -244,10 +247,32 @@ impl Swift {
             Some(s) => self.plan(s)?,
             None => None,
         };
-        let old = self.parts_of(full, false).unwrap_or_else(|e| {
-            log::info!("could not tell whether '{full}' is a large object ({e}); its segments, if any, stay");
-            None
-        });
+        let old_parts = || {
+            self.parts_of(full, false).unwrap_or_else(|e| {
+                log::info!("could not tell whether '{full}' is a large object ({e}); its segments, if any, stay");
+                None
+            })
+        };
+        // A whole object from memory or a file is first sent only if the name is free
+        // (`If-None-Match: *`): a new name then costs one request, where asking first whether
+        // the object in place is a large one (whose segments must go) costs two. A taken name
+        // is refused (412) before Swift reads the body; the body then goes again the long way.
+        if let (None, Some(again)) = (&plan, body.again()) {
+            let md5 = body.md5()?;
+            let progress = SharedProgress::new(progress);
+            let first =
+                self.upload_simple(full, body, progress.lend(), options, md5.clone(), true)?;
+            if let Some(sent) = first {
+                return Ok(sent);
+            }
+            let old = old_parts();
+            let sent = self
+                .upload_simple(full, again, progress.lend(), options, md5, false)?
+                .unwrap_or_default();
+            self.replaced(full, old, HashSet::new());
+            return Ok(sent);
+        }
+        let old = old_parts();
         let (sent, keep) = match (plan, size, body) {
             (Some(plan), Some(size), body) => {
                 self.upload_segmented(full, body, size, plan, old.as_ref(), progress, options)?
@@ -255,18 +280,27 @@ impl Swift {
             (_, None, UploadBody::Stream(source, None)) => {
                 self.upload_unknown_size(full, source, old.as_ref(), progress, options)?
             }
+            (None, Some(size), UploadBody::Stream(source, Some(_))) => {
+                self.upload_sized_stream(full, source, size, old.as_ref(), progress, options)?
+            }
             (_, _, body) => (
-                self.upload_simple(full, body, progress, options)?,
+                self.upload_simple(full, body, progress, options, None, false)?
+                    .unwrap_or_default(),
                 HashSet::new(),
             ),
         };
+        self.replaced(full, old, keep);
+        Ok(sent)
+    }
+
+    /// Once `full` is in place: removes the parts of the large object it replaced (`old`), but
+    /// none of `keep`, which the new object is made of.
+    fn replaced(&self, full: &str, old: Option<Parts>, mut keep: HashSet<(String, String)>) {
         if let Some(old) = old {
-            let mut keep = keep;
             // A dynamic manifest's prefix may cover the object's own name.
             keep.insert((self.config.container.clone(), full.to_string()));
             self.remove_parts(old, &keep);
         }
-        Ok(sent)
     }
 
     /// Uploads `body` in segments, then its manifest; returns the bytes sent and the segments
@@ -406,6 +440,46 @@ impl Swift {
         Ok((size, keep))
     }
 
+    /// Uploads a stream of known size that fits in one object so that no corrupt data can
+    /// replace the object in place: Swift must be able to check the data's MD5 before it
+    /// stores it under `full`. A stream that can rewind is read twice, like a file: its MD5
+    /// first, then sent with it as `ETag`. Any other goes the way of a stream of unknown size
+    /// (from memory when small, or else one checked segment copied into place), held to its
+    /// promised size.
+    fn upload_sized_stream(
+        &self,
+        full: &str,
+        mut source: Box<dyn UploadSource>,
+        size: u64,
+        old: Option<&Parts>,
+        progress: Option<Progress>,
+        options: &Prepared,
+    ) -> Result<(u64, HashSet<(String, String)>)> {
+        if !source.can_rewind() {
+            let held = Box::new(Promised::new(source, size));
+            return self.upload_unknown_size(full, held, old, progress, options);
+        }
+        let what = format!("uploading '{full}'");
+        let md5 = stream_md5(&mut *source, size, &what)?;
+        let rewound = source.rewind().map_err(|e| {
+            Error::new(
+                source.failure_kind(),
+                format!("{what}: could not rewind the data after reading its MD5: {e}"),
+            )
+        })?;
+        if !rewound {
+            return Err(Error::new(
+                source.failure_kind(),
+                format!("{what}: the data could not be rewound after reading its MD5; nothing was stored"),
+            ));
+        }
+        let body = UploadBody::Stream(source, Some(size));
+        let sent = self
+            .upload_simple(full, body, progress, options, Some(md5), false)?
+            .unwrap_or_default();
+        Ok((sent, HashSet::new()))
+    }
+
     /// Uploads a stream of unknown size. Up to [`LOOKAHEAD`] bytes are read first: a stream that
     /// ends within them is uploaded from memory (its MD5 known up front, retried like bytes).
     /// A longer one is cut into segments in order as it comes; if it then ends within the first
@@ -452,7 +526,15 @@ impl Swift {
                     options,
                 ),
                 None => Ok((
-                    self.upload_simple(full, UploadBody::Bytes(bytes), progress, options)?,
+                    self.upload_simple(
+                        full,
+                        UploadBody::Bytes(bytes),
+                        progress,
+                        options,
+                        None,
+                        false,
+                    )?
+                    .unwrap_or_default(),
                     HashSet::new(),
                 )),
             };
@@ -755,6 +837,7 @@ impl Swift {
             md5: None,
             headers: headers.clone(),
             progress: Some(progress),
+            if_absent: false,
         })?;
         match stored.etag {
             Some(etag) if etag != stored.md5 => Err(Error::new(
@@ -883,6 +966,7 @@ impl Swift {
             md5: None,
             headers: metadata,
             progress: None,
+            if_absent: false,
         })?;
         let expected = slo_etag(rows.iter().map(|r| r.1.as_str()));
         if let Some(etag) = stored.etag {
