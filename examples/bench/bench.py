@@ -800,6 +800,10 @@ def summarise(bench):
             order.append(k)
             rows[k] = []
         rows[k].append(r)
+    # Rows in each workload's case order (ours first), whichever client a round started with.
+    rank = {k: i for i, k in enumerate(bench.cases)}
+    first = {w: i for i, w in reversed(list(enumerate(w for w, _ in order)))}
+    order.sort(key=lambda k: (first[k[0]], rank.get(k, len(rank))))
     summary = []
     for k in order:
         rs = rows[k]
