@@ -57,7 +57,7 @@ Environment (sizes in MiB unless said):
   BENCH_WORKLOADS        comma-separated subset: large,seg,small,list,auth (default all)
   BENCH_CLIENTS          comma-separated subset of the clients (default all)
   BENCH_OUT              output folder (default target/bench/<profile>): bench.md, bench.json,
-                         bench.png
+                         bench.png (the run README shows is kept in examples/bench/results/)
   BENCH_DELAY_MS, BENCH_LINK_MIB   the relay's one-way delay and bandwidth (set by run.sh, shown
                          in the heading); BENCH_NET the relay's origin, which every client's Swift
                          traffic goes to (Keystone stays direct)
