@@ -121,13 +121,8 @@ impl Feed {
         };
         let kind = self.source.failure_kind();
         if n == 0 && self.sent < total {
-            return Err(self.fail(
-                kind,
-                format!(
-                    "{}: the data ended after {} of the {total} bytes its size promised; nothing was stored",
-                    self.label, self.sent
-                ),
-            ));
+            let why = ended_short(self.sent, total);
+            return Err(self.fail(kind, format!("{}: {why}", self.label)));
         }
         let more = if self.sent == total && n > 0 {
             let mut probe = [0u8; 1];
@@ -147,13 +142,8 @@ impl Feed {
             self.sent > total
         };
         if more {
-            return Err(self.fail(
-                kind,
-                format!(
-                    "{}: the data goes on past the {total} bytes its size promised; nothing was stored",
-                    self.label
-                ),
-            ));
+            let why = went_past(total);
+            return Err(self.fail(kind, format!("{}: {why}", self.label)));
         }
         Ok(())
     }
@@ -255,6 +245,16 @@ pub(crate) fn stream_md5(source: &mut dyn UploadSource, size: u64, what: &str) -
     }
 }
 
+/// Why a source that promised `size` bytes ended after `seen`.
+fn ended_short(seen: u64, size: u64) -> String {
+    format!("the data ended after {seen} of the {size} bytes its size promised; nothing was stored")
+}
+
+/// Why a source that promised `size` bytes yielded more.
+fn went_past(size: u64) -> String {
+    format!("the data goes on past the {size} bytes its size promised; nothing was stored")
+}
+
 /// A source held to the size it promised: reading fails once it goes past `size`, or when it
 /// ends before. Whoever reads it stores nothing after such a failure.
 pub(crate) struct Promised<S> {
@@ -283,19 +283,13 @@ impl<S: std::ops::DerefMut<Target = T> + Send, T: UploadSource + ?Sized> UploadS
         if n == 0 && self.seen < self.size && !buf.is_empty() {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::UnexpectedEof,
-                format!(
-                    "the data ended after {} of the {} bytes its size promised; nothing was stored",
-                    self.seen, self.size
-                ),
+                ended_short(self.seen, self.size),
             ));
         }
         if self.seen > self.size {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
-                format!(
-                    "the data goes on past the {} bytes its size promised; nothing was stored",
-                    self.size
-                ),
+                went_past(self.size),
             ));
         }
         Ok(n)
@@ -667,21 +661,18 @@ impl Swift {
         metadata.extend(options.meta_headers());
         metadata.extend(options.expiry.map(|e| e.header()));
         let size = body.size()?;
-        let (source, md5): (Box<dyn UploadSource>, Option<String>) = match body {
-            UploadBody::Bytes(b) => {
-                let md5 = known.unwrap_or_else(|| hex(&Md5::digest(&b)));
-                (Box::new(BytesSource(b, 0)), Some(md5))
-            }
+        let md5 = match known {
+            Some(m) => Some(m),
+            None => body.md5()?,
+        };
+        let source: Box<dyn UploadSource> = match body {
+            UploadBody::Bytes(b) => Box::new(BytesSource(b, 0)),
             UploadBody::File(path) => {
-                let md5 = match known {
-                    Some(m) => m,
-                    None => file_md5(path)?.0,
-                };
-                let f = File::open(path)
-                    .map_err(|e| Error::local_io(&format!("opening '{}'", path.display()), &e))?;
-                (Box::new(FileSource(f)), Some(md5))
+                Box::new(FileSource(File::open(path).map_err(|e| {
+                    Error::local_io(&format!("opening '{}'", path.display()), &e)
+                })?))
             }
-            UploadBody::Stream(s, _) => (s, known),
+            UploadBody::Stream(s, _) => s,
         };
         let stored = self.put(PutRequest {
             what: &what,
