@@ -422,7 +422,9 @@ impl Destination {
             }
             Ok(())
         };
-        if !(large && update.expiry_given && expiry != current) {
+        // The segments are set even when the manifest already has the expiry: a change that
+        // failed part-way may have left them otherwise.
+        if !(large && update.expiry_given) {
             post()?;
             log::info!("{what}: done");
             return Ok(());
@@ -468,7 +470,7 @@ impl Destination {
         let source = self.stat(from)?;
         // A large object the copy replaces leaves its segments behind unless they are removed
         // afterwards (all but those the source is made of, which the copy now uses).
-        let replaced = self.swift.parts_of(&dst, false).unwrap_or_else(|e| {
+        let replaced = self.swift.parts_of(&dst, true).unwrap_or_else(|e| {
             log::info!("could not tell whether '{dst}' is a large object ({e}); its segments, if any, stay");
             None
         });

@@ -3,9 +3,10 @@
 one JSON object {name: {"bytes": n, "md5": hex of the downloaded body}} on stdout.
 
 Usage: inventory.py CONTAINER [PREFIX]
-       inventory.py --orphans CONTAINER
-The second form prints {"segments": n, "orphans": [names]}: the objects of CONTAINER_segments
-that no Static Large Object of CONTAINER lists in its manifest (space a leak would cost).
+       inventory.py --orphans CONTAINER [CONTAINER...] [--segments SEGMENT_CONTAINER]
+The second form prints {"segments": n, "orphans": [names]}: the objects of the segment
+container (default: the first CONTAINER + "_segments") that no Static Large Object of any
+CONTAINER lists in its manifest (space a leak would cost).
 Logs in as the test bed's member user (OSD_* from the test bed's env.sh). Each object is
 downloaded whole (large objects through their manifest) and hashed here, so a manifest that
 points at missing or wrong segments shows as an error or a wrong MD5. A missing container is
@@ -29,15 +30,20 @@ def connection():
                     'project_domain_name': 'Default', 'region_name': env['OSD_REGION1']})
 
 
-def orphans(conn, container):
+def orphans(conn, containers, segments):
     used = set()
-    _, listing = conn.get_container(container, full_listing=True)
-    for entry in listing:
-        headers, body = conn.get_object(container, entry['name'],
-                                        query_string='multipart-manifest=get')
-        if headers.get('x-static-large-object', '').lower() == 'true':
-            used.update(seg['name'].lstrip('/') for seg in json.loads(body))
-    segments = container + '_segments'
+    for container in containers:
+        try:
+            _, listing = conn.get_container(container, full_listing=True)
+        except ClientException as e:
+            if e.http_status != 404:
+                raise
+            listing = []
+        for entry in listing:
+            headers, body = conn.get_object(container, entry['name'],
+                                            query_string='multipart-manifest=get')
+            if headers.get('x-static-large-object', '').lower() == 'true':
+                used.update(seg['name'].lstrip('/') for seg in json.loads(body))
     try:
         _, listing = conn.get_container(segments, full_listing=True)
     except ClientException as e:
@@ -50,7 +56,13 @@ def orphans(conn, container):
 
 def main():
     if sys.argv[1] == '--orphans':
-        orphans(connection(), sys.argv[2])
+        args = sys.argv[2:]
+        segments = args[0] + '_segments'
+        if '--segments' in args:
+            i = args.index('--segments')
+            segments = args[i + 1]
+            del args[i:i + 2]
+        orphans(connection(), args, segments)
         return
     container = sys.argv[1]
     prefix = sys.argv[2] if len(sys.argv) > 2 else None

@@ -31,8 +31,8 @@ struct Found {
     newest: Option<SystemTime>,
     /// Whether one of its names had no time (then it counts as young).
     untimed: bool,
-    /// Whether it has a pending mark.
-    mark: bool,
+    /// Whether it has a pending mark, and the mark's time in the listing.
+    mark: Option<SystemTime>,
 }
 
 /// What the manifests of the container reference.
@@ -105,7 +105,7 @@ impl Swift {
                     None => f.untimed = true,
                 }
                 if is_mark {
-                    f.mark = true;
+                    f.mark = Some(e.last_modified.unwrap_or(SystemTime::UNIX_EPOCH));
                 } else {
                     f.segments.push((e.name, e.size.unwrap_or(0)));
                 }
@@ -141,12 +141,14 @@ impl Swift {
                 }
             }
             let mark = ownership::pending_mark(&set);
-            if found.mark && !self.mark_still_old(&mark, cutoff) {
-                continue;
+            if let Some(listed) = found.mark {
+                if !self.mark_unchanged(&mark, listed) {
+                    continue;
+                }
             }
             let mut names: Vec<String> = found.segments.iter().map(|(n, _)| n.clone()).collect();
             let bytes: u64 = found.segments.iter().map(|(_, b)| *b).sum();
-            if found.mark {
+            if found.mark.is_some() {
                 names.push(mark);
             }
             let wanted = names.len();
@@ -194,9 +196,10 @@ impl Swift {
         Ok(refs)
     }
 
-    /// Whether the mark `mark` is still older than `cutoff` (a resuming upload puts it again);
-    /// a mark gone counts as old, one that cannot be read as young.
-    fn mark_still_old(&self, mark: &str, cutoff: SystemTime) -> bool {
+    /// Whether the mark `mark` is still the one listed at `listed` (a resuming upload puts it
+    /// again, which makes its set young); a mark gone counts as unchanged, one that cannot be
+    /// read as changed.
+    fn mark_unchanged(&self, mark: &str, listed: SystemTime) -> bool {
         let resp = self.request(
             "reading a pending mark",
             Method::HEAD,
@@ -206,9 +209,8 @@ impl Swift {
         );
         match resp {
             Ok(r) if r.status().as_u16() == 404 => true,
-            Ok(r) if r.status().is_success() => {
-                crate::headers::last_modified(r.headers()).is_some_and(|t| t < cutoff)
-            }
+            Ok(r) if r.status().is_success() => crate::headers::last_modified(r.headers())
+                .is_some_and(|t| t <= listed + Duration::from_millis(1)),
             _ => false,
         }
     }
