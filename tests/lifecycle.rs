@@ -116,7 +116,7 @@ fn two_containers_sharing_a_segment_container_never_touch_each_others_segments()
     assert!(keep.put_file_with("y.bin", &f, Some(cancel)).is_err());
     let (all, orphans) = orphans_of(&[&c1, &c2], &segc);
     assert!(
-        orphans.len() >= 2 && all == 3 + orphans.len(),
+        !orphans.is_empty() && all == 3 + orphans.len(),
         "{all} {orphans:?}"
     );
     let report = d2.sweep_segments(Duration::ZERO).unwrap();
