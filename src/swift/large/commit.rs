@@ -163,7 +163,8 @@ impl Swift {
                 About::Object(full),
             );
             if !outcome.problems.is_empty() {
-                e = Error::new(e.kind(), format!("{e} ({})", outcome.problems));
+                e = Error::new(e.kind(), format!("{} ({})", e.message(), outcome.problems))
+                    .with_http(outcome.status, None);
             }
             return Err(e);
         }
