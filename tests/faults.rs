@@ -633,6 +633,9 @@ fn rename_verifies_the_copy_and_survives_a_lost_delete_answer() {
             // Could b be a large object whose parts the copy would orphan? Asked of b itself:
             // a dynamic one's segments may be in any container.
             "HEAD /v1/AUTH_p/c/pre/b",
+            // Could a be a large object whose segments must be marked while two names hold
+            // them? Not without a segment container.
+            "HEAD /v1/AUTH_p/c_segments",
             // A large object's manifest is copied, not its data.
             "PUT /v1/AUTH_p/c/pre/b?multipart-manifest=get",
             "HEAD /v1/AUTH_p/c/pre/b",

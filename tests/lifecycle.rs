@@ -346,3 +346,33 @@ fn a_lost_answer_to_the_manifest_keeps_the_object_it_made() {
     assert_eq!((all, orphans.len()), (3, 0), "{orphans:?}");
     d.delete_container(true).unwrap();
 }
+
+#[test]
+fn a_rename_that_fails_after_its_copy_leaves_two_names_and_deleting_either_keeps_the_other() {
+    let Some(_) = testbed() else { return };
+    let c = unique_container("life-half-rename");
+    let relay = Relay::start(&swift_hostport());
+    let quick = [
+        ("openstack-segment-size", "1MiB"),
+        ("number-of-retries", "1"),
+        ("retry-delay", "10ms"),
+    ];
+    let d = destination_via(&relay.url(), None, &c, &quick);
+    let data = payload(3 * MIB, 8);
+    for (from, to, prune) in [("a", "b", "a"), ("c", "d", "d")] {
+        d.put_bytes(from, &data).unwrap();
+        // The copy is made, then every delete of the source is refused on the way.
+        let trigger = format!("DELETE {}/{c}/{from} ", account_path(&c));
+        relay.on(&trigger, Dir::Up, Fault::Reset { after: 0 }, 2);
+        assert!(d.rename(from, to).is_err());
+        assert_holds(&c, from, &data);
+        assert_holds(&c, to, &data);
+        // The host prunes one of the two names: the other stays whole.
+        d.delete(prune).unwrap();
+        let other = if prune == from { to } else { from };
+        assert_holds(&c, other, &data);
+        d.delete(other).unwrap();
+    }
+    assert_eq!(orphans_of(&[&c], &format!("{c}_segments")), (0, vec![]));
+    d.delete_container(true).unwrap();
+}

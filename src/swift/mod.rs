@@ -459,8 +459,9 @@ impl Destination {
 
     /// Renames an object: a server-side copy, checked (the copy's size and ETag must equal the
     /// source's), then the delete of the source, so no failure can lose both. A large object's
-    /// manifest is copied, not its data; its segments stay where they are. Renaming onto
-    /// itself does nothing.
+    /// manifest is copied, not its data; its segments stay where they are, marked while both
+    /// names may reference them, so that deleting either after a rename that failed half-way
+    /// leaves the other whole. Renaming onto itself does nothing.
     pub fn rename(&self, from: &str, to: &str) -> Result<()> {
         let src = self.full(from)?;
         let dst = self.full(to)?;
@@ -474,6 +475,8 @@ impl Destination {
             log::info!("could not tell whether '{dst}' is a large object ({e}); its segments, if any, stay");
             None
         });
+        // While two names reference the same segments, removing either's must ask first.
+        let marks = self.swift.mark_renamed(&src)?;
         let what = format!("copying '{src}' to '{dst}'");
         let copy_from = format!(
             "/{}/{}",
@@ -521,6 +524,7 @@ impl Destination {
             },
         };
         self.swift.delete_object(&src)?;
+        self.swift.unmark(marks);
         if let (Some(old), Some(now)) = (replaced, now) {
             if let Some(mut keep) = large::still_used(&old, now.as_ref()) {
                 // A dynamic manifest's prefix may cover the new name itself.

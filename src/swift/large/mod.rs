@@ -586,7 +586,10 @@ impl Swift {
             log::info!("leaving the old segments in place (openstack-leave-segments)");
             return;
         }
-        let doomed = match self.segments_of(old, keep) {
+        let doomed = match self
+            .segments_of(old, keep)
+            .and_then(|d| self.spare_shared(d))
+        {
             Ok(d) => d,
             Err(e) => {
                 log::warning!("the old segments were left: {e}");
@@ -607,6 +610,83 @@ impl Swift {
         }
         if left > 0 {
             log::warning!("{left} old segments were left behind");
+        }
+    }
+
+    /// Of the segments `doomed`, those that may go: the segments of a set marked renamed (see
+    /// [`ownership`]) are spared when any manifest of the container still references the set
+    /// (every manifest is read, once); when none does, its mark goes with it.
+    fn spare_shared(&self, doomed: Vec<(String, String)>) -> Result<Vec<(String, String)>> {
+        let mut sets: std::collections::BTreeMap<(String, String), Vec<String>> =
+            Default::default();
+        let mut out = Vec::new();
+        for (container, name) in doomed {
+            match ownership::set_of(&name).map(str::to_string) {
+                Some(set) => sets.entry((container, set)).or_default().push(name),
+                None => out.push((container, name)),
+            }
+        }
+        let mut refs: std::collections::HashMap<String, sweep::References> = Default::default();
+        for ((container, set), names) in sets {
+            let mark = ownership::renamed_mark(&set);
+            let marked = self.exists(Target::In {
+                container: &container,
+                object: Some(&mark),
+                query: None,
+            });
+            match marked {
+                Some(false) => {}
+                None => {
+                    log::warning!("whether the segments under '{container}/{set}' are shared by a rename could not be told: they stay");
+                    continue;
+                }
+                Some(true) => {
+                    if !refs.contains_key(&container) {
+                        let found = self.references_in_container(&container)?;
+                        refs.insert(container.clone(), found);
+                    }
+                    if names.iter().any(|n| refs[&container].has(n)) {
+                        log::info!("the segments under '{container}/{set}' are shared with the copy of an unfinished rename: they stay");
+                        continue;
+                    }
+                    out.push((container.clone(), mark));
+                }
+            }
+            out.extend(names.into_iter().map(|n| (container.clone(), n)));
+        }
+        Ok(out)
+    }
+
+    /// Marks the sets of the Static Large Object `full` renamed (see [`ownership`]) before a
+    /// rename copies its manifest; returns the marks (container, name) to remove afterwards.
+    pub(crate) fn mark_renamed(&self, full: &str) -> Result<Vec<(String, String)>> {
+        let Some(Parts::Static(refs)) = self.parts_of(full, false)? else {
+            return Ok(Vec::new());
+        };
+        let sets: std::collections::BTreeSet<(String, String)> = refs
+            .iter()
+            .filter_map(|r| Some((r.container.clone(), ownership::set_of(&r.name)?.to_string())))
+            .collect();
+        let mut marks = Vec::new();
+        for (container, set) in sets {
+            let mark = ownership::renamed_mark(&set);
+            self.put_mark_in(&container, &mark)?;
+            marks.push((container, mark));
+        }
+        Ok(marks)
+    }
+
+    /// Removes the marks of [`Swift::mark_renamed`] once the rename is done.
+    pub(crate) fn unmark(&self, marks: Vec<(String, String)>) {
+        for (container, mark) in marks {
+            let target = Target::In {
+                container: &container,
+                object: Some(&mark),
+                query: None,
+            };
+            if let Err(e) = self.delete_in(target, &mark) {
+                log::info!("could not remove the mark '{container}/{mark}' ({e}); the sweep removes it with its set");
+            }
         }
     }
 

@@ -33,11 +33,13 @@ struct Found {
     untimed: bool,
     /// Whether it has a pending mark, and the mark's time in the listing.
     mark: Option<SystemTime>,
+    /// Whether it has a renamed mark.
+    renamed: bool,
 }
 
 /// What the manifests of the container reference.
 #[derive(Default)]
-struct References {
+pub(crate) struct References {
     /// Segment names (in the segment container) a Static Large Object lists.
     names: HashSet<String>,
     /// Prefixes (in the segment container) a Dynamic Large Object covers.
@@ -57,6 +59,11 @@ impl References {
             }
             Parts::Dynamic { .. } => {}
         }
+    }
+
+    /// Whether a manifest references the segment `name` (of the segment container asked for).
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.names.contains(name) || self.prefixes.iter().any(|p| name.starts_with(p.as_str()))
     }
 
     fn cover(&self, set: &str, found: &Found) -> bool {
@@ -94,9 +101,10 @@ impl Swift {
         let mut sets: BTreeMap<String, Found> = BTreeMap::new();
         let listed = self.list_pages_in(&segc, &format!("{container}/"), "", true, |page| {
             for e in page {
-                let (set, is_mark) = match ownership::owned(&container, &e.name) {
-                    Some(Owned::Segment(set)) => (set.to_string(), false),
-                    Some(Owned::Mark(set)) => (set.to_string(), true),
+                let (set, is_mark, is_renamed) = match ownership::owned(&container, &e.name) {
+                    Some(Owned::Segment(set)) => (set.to_string(), false, false),
+                    Some(Owned::Mark(set)) => (set.to_string(), true, false),
+                    Some(Owned::Renamed(set)) => (set.to_string(), false, true),
                     None => continue,
                 };
                 let f = sets.entry(set).or_default();
@@ -106,6 +114,8 @@ impl Swift {
                 }
                 if is_mark {
                     f.mark = Some(e.last_modified.unwrap_or(SystemTime::UNIX_EPOCH));
+                } else if is_renamed {
+                    f.renamed = true;
                 } else {
                     f.segments.push((e.name, e.size.unwrap_or(0)));
                 }
@@ -151,6 +161,9 @@ impl Swift {
             if found.mark.is_some() {
                 names.push(mark);
             }
+            if found.renamed {
+                names.push(ownership::renamed_mark(&set));
+            }
             let wanted = names.len();
             let gone = self.delete_all_in(&segc, names);
             log::info!(
@@ -173,7 +186,7 @@ impl Swift {
     /// Large Objects are found by the listing's `slo_etag`; zero-byte objects may be Dynamic
     /// ones and are asked. A cluster whose listings mark no Static Large Object at all has every
     /// object asked (a manifest must never be missed).
-    fn references_in_container(&self, segc: &str) -> Result<References> {
+    pub(crate) fn references_in_container(&self, segc: &str) -> Result<References> {
         let mut candidates: Vec<(String, bool)> = Vec::new();
         let mut marked = false;
         self.list_pages("", "", true, |page| {
