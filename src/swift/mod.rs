@@ -2,6 +2,7 @@
 
 mod download;
 mod file_writer;
+mod info;
 pub(crate) mod large;
 pub(crate) mod listing;
 pub(crate) mod meta;

@@ -10,13 +10,13 @@
 //! and a fresh mark); and, asked once more just before, the object it was uploaded as does not
 //! reference it and its mark is still old.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use reqwest::Method;
 
 use super::ownership::{self, Owned};
-use super::Parts;
+use super::parts::References;
 use crate::error::{ErrorKind, Result};
 use crate::log;
 use crate::swift::request::Swift;
@@ -37,42 +37,9 @@ struct Found {
     renamed: bool,
 }
 
-/// What the manifests of the container reference.
-#[derive(Default)]
-pub(crate) struct References {
-    /// Segment names (in the segment container) a Static Large Object lists.
-    names: HashSet<String>,
-    /// Prefixes (in the segment container) a Dynamic Large Object covers.
-    prefixes: Vec<String>,
-}
-
-impl References {
-    fn add(&mut self, parts: Parts, segment_container: &str) {
-        match parts {
-            Parts::Static(refs) => self.names.extend(
-                refs.into_iter()
-                    .filter(|r| r.container == segment_container)
-                    .map(|r| r.name),
-            ),
-            Parts::Dynamic { container, prefix } if container == segment_container => {
-                self.prefixes.push(prefix)
-            }
-            Parts::Dynamic { .. } => {}
-        }
-    }
-
-    /// Whether a manifest references the segment `name` (of the segment container asked for).
-    pub(crate) fn has(&self, name: &str) -> bool {
-        self.names.contains(name) || self.prefixes.iter().any(|p| name.starts_with(p.as_str()))
-    }
-
-    fn cover(&self, set: &str, found: &Found) -> bool {
-        found.segments.iter().any(|(n, _)| self.names.contains(n))
-            || self
-                .prefixes
-                .iter()
-                .any(|p| set.starts_with(p.as_str()) || p.starts_with(set))
-    }
+/// Whether any manifest of `refs` references the set `set` (whose segments are `found`).
+fn covered(refs: &References, set: &str, found: &Found) -> bool {
+    found.segments.iter().any(|(n, _)| refs.has(n)) || refs.prefixes_cover(set)
 }
 
 /// The object a set was uploaded as (its name is part of the set's), unless it was too long
@@ -142,7 +109,7 @@ impl Swift {
         let refs = self.references_in_container(&segc)?;
         let mut report = SweepReport::default();
         for (set, found) in old {
-            if refs.cover(&set, &found) {
+            if covered(&refs, &set, &found) {
                 continue;
             }
             if let Some(object) = uploaded_as(&container, &set) {
@@ -180,33 +147,6 @@ impl Swift {
             report.bytes
         );
         Ok(report)
-    }
-
-    /// Everything the objects of the destination's container reference in `segc`. Static
-    /// Large Objects are found by the listing's `slo_etag`; zero-byte objects may be Dynamic
-    /// ones and are asked. A cluster whose listings mark no Static Large Object at all has every
-    /// object asked (a manifest must never be missed).
-    pub(crate) fn references_in_container(&self, segc: &str) -> Result<References> {
-        let mut candidates: Vec<(String, bool)> = Vec::new();
-        let mut marked = false;
-        self.list_pages("", "", true, |page| {
-            for e in page {
-                let slo = e.maybe_large && e.size != Some(0);
-                marked |= slo;
-                candidates.push((e.name, e.maybe_large));
-            }
-            Ok(true)
-        })?;
-        let mut refs = References::default();
-        for (name, maybe_large) in candidates {
-            if !maybe_large && marked {
-                continue;
-            }
-            if let Some(parts) = self.parts_of(&name, true)? {
-                refs.add(parts, segc);
-            }
-        }
-        Ok(refs)
     }
 
     /// Whether the mark `mark` is still the one listed at `listed` (a resuming upload puts it
