@@ -154,6 +154,8 @@ struct World {
     direct: Vec<Destination>,
     faulty: Vec<Destination>,
     relay: Relay,
+    /// A relay limited to 4 MiB/s for the uploads that are killed, so a kill can fall anywhere.
+    slow: Relay,
     dir: PathBuf,
     files: Vec<(PathBuf, Arc<Vec<u8>>)>,
     model: BTreeMap<(usize, usize), Allowed>,
@@ -187,6 +189,8 @@ impl World {
         let c2 = unique_container(&format!("{tag}2"));
         let segc = format!("{c1}_seg");
         let relay = Relay::start(&support::real::swift_hostport());
+        let slow = Relay::start(&support::real::swift_hostport());
+        slow.set_rate(4 * MIB as u64);
         let mut direct = Vec::new();
         let mut faulty = Vec::new();
         for c in [&c1, &c2] {
@@ -230,6 +234,7 @@ impl World {
             direct,
             faulty,
             relay,
+            slow,
             dir,
             files,
             model,
@@ -520,7 +525,15 @@ impl World {
                 let (path, data) = self.files[file].clone();
                 let mut child = std::process::Command::new(std::env::current_exe().unwrap())
                     .args(["--exact", "model_child", "--nocapture", "--test-threads=1"])
-                    .env("OSD_MODEL_CHILD_URL", url(&self.containers[c], &self.segc))
+                    .env(
+                        "OSD_MODEL_CHILD_URL",
+                        format!(
+                            "{}&openstack-storage-url={}{}",
+                            url(&self.containers[c], &self.segc),
+                            self.slow.url(),
+                            account_path(&self.containers[c])
+                        ),
+                    )
                     .env("OSD_MODEL_CHILD_NAME", NAMES[name])
                     .env("OSD_MODEL_CHILD_FILE", &path)
                     .stdout(std::process::Stdio::null())
@@ -720,7 +733,7 @@ fn random_op(rng: &mut fastrand::Rng) -> Op {
             c,
             name,
             file: rng.usize(1..3),
-            after_ms: rng.u64(100..2000),
+            after_ms: rng.u64(300..1500),
         },
     };
     if rng.u8(..100) < 15 && !matches!(op, Op::KillPut { .. }) {
@@ -872,13 +885,7 @@ fn model_child() {
     ) else {
         return;
     };
+    // Through the parent's slow relay, so that the kill falls anywhere in the upload.
     let d = Destination::open(&url).unwrap();
-    // Slowed down (40 ms a progress report, about every 256 KiB) so that the kill falls
-    // anywhere in the upload, not only before or after it.
-    let slow: openstack_dest::Progress = Box::new(|_, _| {
-        std::thread::sleep(Duration::from_millis(40));
-        true
-    });
-    d.put_file_with(&name, std::path::Path::new(&file), Some(slow))
-        .unwrap();
+    d.put_file(&name, std::path::Path::new(&file)).unwrap();
 }
