@@ -8,6 +8,7 @@ pub(crate) mod large;
 pub(crate) mod listing;
 pub(crate) mod meta;
 pub mod names;
+mod pool;
 mod request;
 pub mod types;
 mod upload;
