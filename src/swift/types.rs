@@ -66,6 +66,17 @@ pub struct Session {
     pub token: crate::secret::Secret,
 }
 
+/// What [`crate::Destination::delete_many`] did.
+#[derive(Debug, Default)]
+pub struct DeleteReport {
+    /// Names deleted.
+    pub deleted: u64,
+    /// Names that were already gone (they count as deleted).
+    pub missing: u64,
+    /// Names that could not be deleted, each with its own error.
+    pub failures: Vec<(String, crate::Error)>,
+}
+
 /// What [`crate::Destination::sweep_segments`] removed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SweepReport {
