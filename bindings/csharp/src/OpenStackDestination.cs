@@ -731,6 +731,40 @@ namespace OpenStackDest
             Check(Native.os_delete(Handle, rawName));
         }
 
+        /// <summary>
+        /// Deletes many objects at once (Swift's bulk delete where the cluster offers it, else one DELETE
+        /// each, several at a time), with the segments of large objects. Names already gone count as
+        /// deleted. Returns how many were deleted now; throws <see cref="DeleteManyException"/> when some
+        /// could not be deleted.
+        /// </summary>
+        public long DeleteMany(IEnumerable<string> names)
+        {
+            if (names == null)
+                throw new ArgumentNullException("names");
+            var raw = new List<IntPtr>();
+            var failures = new List<KeyValuePair<string, Exception>>();
+            NativeDeleteFailureCallback onFailure = (ctx, name, status, message) =>
+                failures.Add(new KeyValuePair<string, Exception>(Interop.FromUtf8(name),
+                    Interop.ErrorOf(status, Interop.Scrub(Interop.FromUtf8(message), secrets), 0, CancellationToken.None)));
+            try
+            {
+                foreach (string n in names)
+                    raw.Add(Interop.ToUtf8(n, "names", "an object name"));
+                UIntPtr deleted, missing;
+                Check(Native.os_delete_many_ex(Handle, raw.ToArray(), (UIntPtr)raw.Count, onFailure, IntPtr.Zero,
+                    out deleted, out missing));
+                GC.KeepAlive(onFailure);
+                if (failures.Count > 0)
+                    throw new DeleteManyException(failures, (long)deleted);
+                return (long)deleted;
+            }
+            finally
+            {
+                foreach (IntPtr p in raw)
+                    System.Runtime.InteropServices.Marshal.FreeHGlobal(p);
+            }
+        }
+
         /// <summary>Renames (server-side copy, then delete) an object.</summary>
         public void Rename(string from, string to)
         {

@@ -893,6 +893,40 @@ namespace OpenStackDest.Tests
             }
         }
 
+        /// <summary>DeleteMany: present and missing names go, a bad name is reported with its own exception.</summary>
+        [Test]
+        public void DeleteManyReportsEachFailure()
+        {
+            string c = TestEnv.UniqueContainer("many");
+            try
+            {
+                using (var d = new OpenStackDestination(TestEnv.V3Url(c)))
+                {
+                    d.CreateFolder();
+                    var names = new List<string>();
+                    for (int i = 0; i < 10; i++)
+                    {
+                        names.Add("m/" + i);
+                        d.Put("m/" + i, new MemoryStream(new byte[] { 1, 2, 3 }));
+                    }
+                    names.Add("m/missing");
+                    Assert.That(d.DeleteMany(names), Is.EqualTo(10));
+                    Assert.That(d.List("m/", true), Is.Empty);
+                    d.Put("m/kept", new MemoryStream(new byte[] { 4 }));
+                    DeleteManyException e = Assert.Throws<DeleteManyException>(() =>
+                        d.DeleteMany(new[] { "m/kept", "a/../b" }));
+                    Assert.That(e.Deleted, Is.EqualTo(1));
+                    Assert.That(e.Failures.Count, Is.EqualTo(1));
+                    Assert.That(e.Failures[0].Key, Is.EqualTo("a/../b"));
+                    Assert.That(((OpenStackException)e.Failures[0].Value).Status, Is.EqualTo(OpenStackStatus.InvalidArgument));
+                }
+            }
+            finally
+            {
+                SwiftAdmin.DeleteContainer(c);
+            }
+        }
+
         // ---------------------------------------------------------------- concurrency, names, size
 
         [Test]
