@@ -16,7 +16,7 @@ use std::time::Duration;
 use ::url::Url;
 
 use crate::error::Result;
-use crate::secret::Secret;
+use crate::secret::{Secret, SecretUrl};
 use options::Options;
 
 /// Swift's limit on container names, in bytes.
@@ -59,7 +59,7 @@ pub enum AuthMethod {
     /// Keystone v2.0 (`POST {auth_uri}/tokens`).
     V2 {
         /// The identity URL including `/v2.0`.
-        auth_uri: Url,
+        auth_uri: SecretUrl,
         /// `auth-username`.
         username: String,
         /// Password or API key.
@@ -70,7 +70,7 @@ pub enum AuthMethod {
     /// Keystone v3 (`POST {auth_uri}/auth/tokens`), password method, project scope.
     V3 {
         /// The identity URL including `/v3`.
-        auth_uri: Url,
+        auth_uri: SecretUrl,
         /// `auth-username`.
         username: String,
         /// `auth-password`.
@@ -85,7 +85,7 @@ pub enum AuthMethod {
     /// Keystone v3 with an application credential (the project comes with it: no scope).
     V3ApplicationCredential {
         /// The identity URL including `/v3`.
-        auth_uri: Url,
+        auth_uri: SecretUrl,
         /// How the credential is named.
         credential: AppCredential,
         /// `openstack-application-credential-secret`.
@@ -94,7 +94,7 @@ pub enum AuthMethod {
     /// A storage URL and token obtained elsewhere: no Keystone call at all.
     PreAuthenticated {
         /// `openstack-storage-url`, e.g. `https://swift.example/v1/AUTH_abc`.
-        storage_url: Url,
+        storage_url: SecretUrl,
         /// `openstack-auth-token`.
         token: Secret,
     },
@@ -203,7 +203,7 @@ pub struct Config {
     pub interface: Interface,
     /// `openstack-storage-url` with credentials: the Swift account URL to use instead of the
     /// catalog's endpoint (region and interface then choose nothing).
-    pub storage_url_override: Option<Url>,
+    pub storage_url_override: Option<SecretUrl>,
     /// Time limits.
     pub timeouts: Timeouts,
     /// Retry policy.
@@ -298,6 +298,8 @@ pub mod keys {
     pub const TLS_FINGERPRINT: &str = "openstack-tls-fingerprint";
     /// Every option whose value is a secret: never shown, scrubbed from every message.
     pub const SECRETS: &[&str] = &[PASSWORD, APIKEY, AUTH_TOKEN, APP_CREDENTIAL_SECRET];
+    /// Every option whose value is a URL: its userinfo, if any, is a secret.
+    pub const URLS: &[&str] = &[AUTHURI, STORAGE_URL];
 }
 
 impl Config {
@@ -335,10 +337,16 @@ impl Config {
         // The URL and the map first, then the named cloud, then the environment.
         clouds::fill_from_cloud(&mut merged, |name| std::env::var(name).ok())?;
         env::fill_from_env(&mut merged, |name| std::env::var(name).ok())?;
-        // Known as secrets before any option is judged, so no message can quote them.
+        // Known as secrets before any option is judged, so no message can quote them: the
+        // secret options, and the password in the userinfo of a URL-valued option.
         for key in keys::SECRETS {
             if let Some(v) = merged.get(*key) {
                 let _ = Secret::new(v.as_str());
+            }
+        }
+        for key in keys::URLS {
+            if let Some(url) = merged.get(*key).and_then(|v| Url::parse(v.trim()).ok()) {
+                crate::secret::remember_userinfo(&url);
             }
         }
         let opts = Options::new(merged);
@@ -554,7 +562,7 @@ mod tests {
         .unwrap();
         assert!(matches!(c.auth, AuthMethod::V3 { .. }));
         assert_eq!(
-            c.storage_url_override.as_ref().map(Url::as_str),
+            c.storage_url_override.as_ref().map(|u| u.as_str()),
             Some("http://127.0.0.1:9/v1/AUTH_y")
         );
     }
@@ -764,15 +772,23 @@ mod tests {
                 secret in "[A-Za-z0-9]{10}",
                 in_userinfo in any::<bool>(),
                 in_map in any::<bool>(),
+                url_key in proptest::option::of(proptest::sample::select(keys::URLS)),
+                url_tail in "[a-z0-9.:/%?&=]{0,16}",
             ) {
                 let secret = format!("Zq{secret}");
                 let mut query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 let mut options: Vec<(String, String)> = map.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
                 let userinfo = if in_userinfo { format!("user:{secret}@") } else { String::new() };
+                // The secret as the password in the userinfo of a URL-valued option, or as the
+                // value of a secret option.
+                let (key, value) = match url_key {
+                    Some(k) => (k, format!("http://someone:{secret}@127.0.0.1:5000/{url_tail}")),
+                    None => (secret_key, secret.clone()),
+                };
                 if in_map {
-                    options.push((secret_key.to_string(), secret.clone()));
+                    options.push((key.to_string(), value));
                 } else {
-                    query.push(format!("{secret_key}={secret}"));
+                    query.push(format!("{key}={}", value.replace('&', "%26")));
                 }
                 let url = format!("{scheme}{userinfo}{container}/{path}?{}", query.join("&"));
                 match Config::from_url_and_options(&url, options) {
@@ -849,6 +865,43 @@ mod tests {
             assert!(e.message().contains("retry-delay"), "{v}: {e}");
         }
         assert!(Config::from_url(&format!("{V2}&short-timeout=7days")).is_ok());
+    }
+
+    #[test]
+    fn userinfo_in_url_options_is_a_secret() {
+        let with_userinfo = format!(
+            "{}&openstack-storage-url=https://swift-user:Store-Pw-31@swift.example/v1/AUTH_x",
+            V3.replace(
+                "https://ks.example/v3/",
+                "https://ks-user:Auth-Pw-27@ks.example/v3/"
+            )
+        );
+        let c = Config::from_url(&with_userinfo).unwrap();
+        let shown = format!("{c:?}");
+        for secret in ["Auth-Pw-27", "Store-Pw-31", "ks-user", "swift-user"] {
+            assert!(!shown.contains(secret), "{secret}: {shown}");
+        }
+        assert!(shown.contains("https://***@ks.example/v3/"), "{shown}");
+        // The whole URL is still what is sent.
+        let AuthMethod::V3 { auth_uri, .. } = &c.auth else {
+            panic!("{c:?}")
+        };
+        assert_eq!(
+            auth_uri.as_str(),
+            "https://ks-user:Auth-Pw-27@ks.example/v3/"
+        );
+        // An error about another option never quotes them either, not even percent-decoded.
+        let e = err(&format!(
+            "{}&short-timeout=Store-Pw-32",
+            with_userinfo.replace("Store-Pw-31", "Store%2DPw%2D32")
+        ));
+        assert!(e.message().contains("short-timeout"), "{e}");
+        assert!(!e.to_string().contains("Store-Pw-32"), "{e}");
+        let pre = Config::from_url(
+            "openstack://c?openstack-storage-url=http://u:Pre-Pw-55@h/v1/AUTH_x&openstack-auth-token=tok-1234",
+        )
+        .unwrap();
+        assert!(!format!("{pre:?}").contains("Pre-Pw-55"), "{pre:?}");
     }
 
     #[test]
