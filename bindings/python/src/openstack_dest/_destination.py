@@ -209,21 +209,27 @@ class Quota:
     container_count: int
 
 
+def _time_from_ms(ms: int) -> Optional[datetime]:
+    """A time the library reports in ms since the epoch (-1: unknown) as an aware datetime, or None
+    when unknown or beyond what datetime holds: a server's value never raises here."""
+    if ms < 0:
+        return None
+    try:
+        return _EPOCH + timedelta(milliseconds=int(ms))
+    except (OverflowError, ValueError):
+        return None
+
+
 def _entry_from(raw: OsEntry, metadata: Optional[Dict[str, str]] = None) -> Entry:
-    last_modified = None
-    if raw.last_modified_ms >= 0:
-        last_modified = _EPOCH + timedelta(milliseconds=int(raw.last_modified_ms))
     return Entry(
         name=raw.name.decode("utf-8", "replace") if raw.name else "",
         size=int(raw.size) if raw.size >= 0 else None,
-        last_modified=last_modified,
+        last_modified=_time_from_ms(raw.last_modified_ms),
         is_folder=bool(raw.is_folder),
         etag=raw.etag.decode("utf-8", "replace") if raw.etag else None,
-        mtime=_EPOCH + timedelta(milliseconds=int(raw.mtime_ms)) if raw.mtime_ms >= 0 else None,
+        mtime=_time_from_ms(raw.mtime_ms),
         metadata=metadata if metadata is not None else {},
-        delete_at=(
-            _EPOCH + timedelta(milliseconds=int(raw.delete_at_ms)) if raw.delete_at_ms >= 0 else None
-        ),
+        delete_at=_time_from_ms(raw.delete_at_ms),
     )
 
 
