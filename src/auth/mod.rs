@@ -128,6 +128,9 @@ impl Authenticator {
         client: &Client,
         config: &Config,
     ) -> std::result::Result<Arc<Token>, TryError> {
+        // Lines logged while the lock is held (authenticating, the region rule) go out after it
+        // is released: a host's log callback may use this destination.
+        let _quiet = log::hold();
         let mut guard = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(t) = guard.as_ref() {
             if !t.needs_refresh(SystemTime::now()) {
