@@ -36,6 +36,6 @@ pub use secret::{Secret, SecretUrl};
 pub use swift::meta::PutOptions;
 pub use swift::names::MAX_OBJECT_NAME;
 pub use swift::types::{
-    Entry, ListOptions, Progress, Quota, ReadOnce, Rewindable, Session, UploadSource,
+    Entry, ListOptions, Progress, Quota, ReadOnce, Rewindable, Session, SweepReport, UploadSource,
 };
 pub use swift::Destination;

@@ -1,11 +1,14 @@
 //! The Swift destination: the operations a backup program needs on one container and prefix.
 
+mod body;
 mod download;
 mod file_writer;
+mod info;
 pub(crate) mod large;
 pub(crate) mod listing;
 pub(crate) mod meta;
 pub mod names;
+mod pool;
 mod request;
 pub mod types;
 mod upload;
@@ -20,11 +23,11 @@ use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
 use crate::headers;
 use crate::log;
+use body::UploadBody;
 use meta::{Expiry, PutOptions};
 use names::{encode_path, encode_segment, object_name};
 use request::{Swift, Target};
-use types::{Entry, ListOptions, Progress, Quota, Session, UploadSource};
-use upload::UploadBody;
+use types::{Entry, ListOptions, Progress, Quota, Session, SweepReport, UploadSource};
 
 /// An OpenStack Swift backup destination: one container and a prefix inside it.
 ///
@@ -358,8 +361,10 @@ impl Destination {
     /// (`X-Object-Meta-Mtime`) and keys other tools set included. The expiry stays as it is
     /// unless `options` sets one (`delete_after`, `delete_at`) or removes it (`no_expiry`);
     /// the destination's `openstack-delete-after` does not apply here. For a large object the
-    /// segments get the new expiry first, then the manifest, so no segment expires before the
-    /// object nor outlives it. The read and the write are two requests: a change another
+    /// segments get the same expiry, in the order that never lets a segment expire before the
+    /// manifest (a later expiry or none: segments first; an earlier one: manifest first), so
+    /// after any failure the object reads back whole until the expiry it reports. A Dynamic
+    /// Large Object's segments are the objects in its prefix's folder (as for a delete). The read and the write are two requests: a change another
     /// client makes between them is lost.
     pub fn update_metadata(&self, name: &str, options: &PutOptions) -> Result<()> {
         let full = self.full(name)?;
@@ -397,28 +402,59 @@ impl Destination {
         let current = meta::delete_at(h)
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map(|d| Expiry::At(d.as_secs()));
-        let mut expiry = if update.no_expiry {
+        let expiry = if update.no_expiry {
             None
         } else {
             update.expiry.or(current)
         };
+        let expiry = expiry.map(Expiry::absolute);
+        send.extend(expiry.map(Expiry::header));
         let large =
             headers::is_true(h, "x-static-large-object") || h.contains_key("x-object-manifest");
-        if large && update.expiry_given && expiry != current {
-            expiry = expiry.map(Expiry::absolute);
-            self.swift.set_segments_expiry(&full, expiry)?;
+        let post = || -> Result<()> {
+            let resp = self.swift.request_with(
+                &what,
+                Method::POST,
+                Target::Object(&full),
+                self.swift.config.timeouts.short,
+                &[],
+                &send,
+            )?;
+            if !resp.status().is_success() {
+                return Err(self.swift.object_failure(&what, &resp, &full));
+            }
+            Ok(())
+        };
+        // The segments are set even when the manifest already has the expiry: a change that
+        // failed part-way may have left them otherwise.
+        if !(large && update.expiry_given) {
+            post()?;
+            log::info!("{what}: done");
+            return Ok(());
         }
-        send.extend(expiry.map(Expiry::header));
-        let resp = self.swift.request_with(
-            &what,
-            Method::POST,
-            Target::Object(&full),
-            self.swift.config.timeouts.short,
-            &[],
-            &send,
-        )?;
-        if !resp.status().is_success() {
-            return Err(self.swift.object_failure(&what, &resp, &full));
+        // The segments must never expire before the manifest: a later expiry (or none) goes to
+        // the segments first, an earlier one to the manifest first. A failure part-way leaves
+        // segments that outlive the manifest (space, which the sweep reclaims), never a
+        // manifest whose segments are gone.
+        let parts = match self.swift.parts_of(&full, true)? {
+            Some(parts) => parts,
+            None => {
+                post()?;
+                return Ok(());
+            }
+        };
+        let later = match (current, expiry) {
+            (_, None) => true,
+            (None, Some(_)) => false,
+            (Some(Expiry::At(c)), Some(Expiry::At(n))) => n >= c,
+            _ => false,
+        };
+        if later {
+            self.swift.set_segments_expiry(&full, parts, expiry)?;
+            post()?;
+        } else {
+            post()?;
+            self.swift.set_segments_expiry(&full, parts, expiry)?;
         }
         log::info!("{what}: done");
         Ok(())
@@ -426,8 +462,9 @@ impl Destination {
 
     /// Renames an object: a server-side copy, checked (the copy's size and ETag must equal the
     /// source's), then the delete of the source, so no failure can lose both. A large object's
-    /// manifest is copied, not its data; its segments stay where they are. Renaming onto
-    /// itself does nothing.
+    /// manifest is copied, not its data; its segments stay where they are, marked while both
+    /// names may reference them, so that deleting either after a rename that failed half-way
+    /// leaves the other whole. Renaming onto itself does nothing.
     pub fn rename(&self, from: &str, to: &str) -> Result<()> {
         let src = self.full(from)?;
         let dst = self.full(to)?;
@@ -437,10 +474,12 @@ impl Destination {
         let source = self.stat(from)?;
         // A large object the copy replaces leaves its segments behind unless they are removed
         // afterwards (all but those the source is made of, which the copy now uses).
-        let replaced = self.swift.parts_of(&dst, false).unwrap_or_else(|e| {
+        let replaced = self.swift.parts_of(&dst, true).unwrap_or_else(|e| {
             log::info!("could not tell whether '{dst}' is a large object ({e}); its segments, if any, stay");
             None
         });
+        // While two names reference the same segments, removing either's must ask first.
+        let marks = self.swift.mark_renamed(&src)?;
         let what = format!("copying '{src}' to '{dst}'");
         let copy_from = format!(
             "/{}/{}",
@@ -488,12 +527,25 @@ impl Destination {
             },
         };
         self.swift.delete_object(&src)?;
+        self.swift.unmark(marks);
         if let (Some(old), Some(now)) = (replaced, now) {
-            if let Some(keep) = large::still_used(&old, now.as_ref()) {
+            if let Some(mut keep) = large::still_used(&old, now.as_ref()) {
+                // A dynamic manifest's prefix may cover the new name itself.
+                keep.insert((self.swift.config.container.clone(), dst.clone()));
                 self.swift.remove_parts(old, &keep);
             }
         }
         Ok(())
+    }
+
+    /// Removes the segments that no manifest references: what uploads killed and never
+    /// resumed left in the segment container. Only segments this library wrote for this
+    /// destination's container are looked at, and only those older than `older_than` go (a day
+    /// is a safe grace: an upload in progress elsewhere is never hit); segments of other
+    /// writers, of other containers sharing the segment container, and of versions before 0.2
+    /// stay. Reports how many objects went and their bytes.
+    pub fn sweep_segments(&self, older_than: std::time::Duration) -> Result<SweepReport> {
+        self.swift.sweep_segments(older_than)
     }
 
     /// The Swift account URL and the token this destination uses, authenticating first when
