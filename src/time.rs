@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The latest time a server's value may name, in milliseconds since the Unix epoch:
 /// 9999-12-31T23:59:59.999 UTC.
-pub const LATEST_MS: i64 = 253_402_300_799_999;
+pub(crate) const LATEST_MS: i64 = 253_402_300_799_999;
 
 /// `t` when every binding can show it (from the Unix epoch to [`LATEST_MS`]), else `None`:
 /// a time from a server outside that range is unknown.

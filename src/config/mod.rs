@@ -1003,7 +1003,7 @@ mod tests {
             }
             env.push(("HOME".into(), dir.join("home").display().to_string()));
             let var = |n: &str| env.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
-            let c = Config::from_sources(url, std::iter::empty::<(&str, &str)>(), &var);
+            let c = Config::from_sources(url, std::iter::empty::<(&str, &str)>(), var);
             let _ = std::fs::remove_dir_all(&dir);
             c
         }
