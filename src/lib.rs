@@ -32,7 +32,7 @@ mod time;
 
 pub use config::Config;
 pub use error::{Error, ErrorKind, Result};
-pub use secret::Secret;
+pub use secret::{Secret, SecretUrl};
 pub use swift::meta::PutOptions;
 pub use swift::names::MAX_OBJECT_NAME;
 pub use swift::types::{

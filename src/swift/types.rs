@@ -57,8 +57,9 @@ pub struct Quota {
     pub container_count: u64,
 }
 
-/// The Swift account URL and token a destination uses (see `Destination::session`).
-#[derive(Clone, Debug)]
+/// The Swift account URL and token a destination uses (see `Destination::session`). `Debug`
+/// (in `auth`) shows neither the token nor the URL's userinfo.
+#[derive(Clone)]
 pub struct Session {
     /// The account URL, e.g. `https://swift.example/v1/AUTH_abc`, without a trailing `/`.
     pub storage_url: String,

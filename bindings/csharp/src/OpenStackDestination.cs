@@ -170,11 +170,17 @@ namespace OpenStackDest
 
         // ------------------------------------------------------------------ plumbing
 
+        // Set by Dispose. A Dispose from inside a call (a progress callback, a stream the call reads or
+        // writes, a logger) cannot release the handle the running call uses: the SafeHandle releases it
+        // when the call returns, and this flag refuses new calls meanwhile (some runtimes report the
+        // handle as not closed until then).
+        private int disposed;
+
         private DestinationHandle Handle
         {
             get
             {
-                if (handle.IsClosed)
+                if (Volatile.Read(ref disposed) != 0 || handle.IsClosed)
                     throw new ObjectDisposedException("OpenStackDestination");
                 return handle;
             }
@@ -192,9 +198,14 @@ namespace OpenStackDest
             return (done, total) => progress.Report(done);
         }
 
-        /// <summary>Releases the native handle (after calls still running on other threads finish).</summary>
+        /// <summary>
+        /// Releases the native handle (after calls still running on other threads finish). Called from
+        /// inside a call of this destination (a callback, a logger), it takes effect when that call returns;
+        /// no new call starts meanwhile (ObjectDisposedException).
+        /// </summary>
         public void Dispose()
         {
+            Volatile.Write(ref disposed, 1);
             handle.Dispose();
         }
 
@@ -630,7 +641,7 @@ namespace OpenStackDest
         public IEnumerable<RemoteEntry> Enumerate(string prefix = null, bool recursive = false)
         {
             Interop.Utf8Z(prefix ?? string.Empty, "prefix"); // refuse a bad prefix here, not at the first MoveNext
-            if (handle.IsClosed)
+            if (Volatile.Read(ref disposed) != 0 || handle.IsClosed)
                 throw new ObjectDisposedException("OpenStackDestination");
             return EnumerateCore(prefix, recursive);
         }

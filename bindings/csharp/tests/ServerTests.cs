@@ -183,6 +183,24 @@ namespace OpenStackDest.Tests
         }
 
         [Test]
+        public void FileTimeAnotherWriterSetIsValidOrUnknown()
+        {
+            // Milliseconds written as seconds, past year 9999, and a value whose milliseconds wrap a
+            // 64-bit number to 384 ms after the epoch: unknown (DateTime.MinValue), never a wrong time.
+            string name = NewName("foreign-time");
+            dest.Put(name, new byte[] { 1, 2, 3 });
+            foreach (string v in new[] { "18446744073709552", "1000000000000", "253402300800" })
+            {
+                SwiftAdmin.PostObject(container, name, "X-Object-Meta-Mtime", v);
+                RemoteEntry e = dest.Stat(name);
+                Assert.That(e.FileTime, Is.EqualTo(DateTime.MinValue), v);
+                Assert.That(e.Size, Is.EqualTo(3), v);
+                Assert.That(e.LastModified, Is.GreaterThan(new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc)), v);
+            }
+            dest.Delete(name);
+        }
+
+        [Test]
         public void FileTimesRoundTrip()
         {
             string name = NewName("time");
