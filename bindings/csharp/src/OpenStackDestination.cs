@@ -46,7 +46,7 @@ namespace OpenStackDest
             handle = Open(url, options, secrets);
         }
 
-        /// <summary>Version of the native library, e.g. "0.1.0".</summary>
+        /// <summary>Version of the native library, e.g. "0.2.0".</summary>
         public static string Version
         {
             get
