@@ -36,6 +36,7 @@ pub use secret::Secret;
 pub use swift::meta::PutOptions;
 pub use swift::names::MAX_OBJECT_NAME;
 pub use swift::types::{
-    Entry, EntryKind, ListOptions, Progress, Quota, ReadOnce, Rewindable, Session, UploadSource,
+    Entry, EntryKind, ListOptions, Progress, Quota, ReadOnce, Rewindable, Session, SweepReport,
+    UploadSource,
 };
 pub use swift::Destination;

@@ -23,7 +23,7 @@ use crate::log;
 use meta::{Expiry, PutOptions};
 use names::{encode_path, encode_segment, object_name};
 use request::{Swift, Target};
-use types::{Entry, EntryKind, ListOptions, Progress, Quota, Session, UploadSource};
+use types::{Entry, EntryKind, ListOptions, Progress, Quota, Session, SweepReport, UploadSource};
 use upload::UploadBody;
 
 /// An OpenStack Swift backup destination: one container and a prefix inside it.
@@ -367,8 +367,10 @@ impl Destination {
     /// (`X-Object-Meta-Mtime`) and keys other tools set included. The expiry stays as it is
     /// unless `options` sets one (`delete_after`, `delete_at`) or removes it (`no_expiry`);
     /// the destination's `openstack-delete-after` does not apply here. For a large object the
-    /// segments get the new expiry first, then the manifest, so no segment expires before the
-    /// object nor outlives it. The read and the write are two requests: a change another
+    /// segments get the same expiry, in the order that never lets a segment expire before the
+    /// manifest (a later expiry or none: segments first; an earlier one: manifest first), so
+    /// after any failure the object reads back whole until the expiry it reports. A Dynamic
+    /// Large Object's segments are the objects in its prefix's folder (as for a delete). The read and the write are two requests: a change another
     /// client makes between them is lost.
     pub fn update_metadata(&self, name: &str, options: &PutOptions) -> Result<()> {
         let full = self.full(name)?;
@@ -406,28 +408,57 @@ impl Destination {
         let current = meta::delete_at(h)
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map(|d| Expiry::At(d.as_secs()));
-        let mut expiry = if update.no_expiry {
+        let expiry = if update.no_expiry {
             None
         } else {
             update.expiry.or(current)
         };
+        let expiry = expiry.map(Expiry::absolute);
+        send.extend(expiry.map(Expiry::header));
         let large =
             headers::is_true(h, "x-static-large-object") || h.contains_key("x-object-manifest");
-        if large && update.expiry_given && expiry != current {
-            expiry = expiry.map(Expiry::absolute);
-            self.swift.set_segments_expiry(&full, expiry)?;
+        let post = || -> Result<()> {
+            let resp = self.swift.request_with(
+                &what,
+                Method::POST,
+                Target::Object(&full),
+                self.swift.config.timeouts.short,
+                &[],
+                &send,
+            )?;
+            if !resp.status().is_success() {
+                return Err(self.swift.object_failure(&what, &resp, &full));
+            }
+            Ok(())
+        };
+        if !(large && update.expiry_given && expiry != current) {
+            post()?;
+            log::info!("{what}: done");
+            return Ok(());
         }
-        send.extend(expiry.map(Expiry::header));
-        let resp = self.swift.request_with(
-            &what,
-            Method::POST,
-            Target::Object(&full),
-            self.swift.config.timeouts.short,
-            &[],
-            &send,
-        )?;
-        if !resp.status().is_success() {
-            return Err(self.swift.object_failure(&what, &resp, &full));
+        // The segments must never expire before the manifest: a later expiry (or none) goes to
+        // the segments first, an earlier one to the manifest first. A failure part-way leaves
+        // segments that outlive the manifest (space, which the sweep reclaims), never a
+        // manifest whose segments are gone.
+        let parts = match self.swift.parts_of(&full, true)? {
+            Some(parts) => parts,
+            None => {
+                post()?;
+                return Ok(());
+            }
+        };
+        let later = match (current, expiry) {
+            (_, None) => true,
+            (None, Some(_)) => false,
+            (Some(Expiry::At(c)), Some(Expiry::At(n))) => n >= c,
+            _ => false,
+        };
+        if later {
+            self.swift.set_segments_expiry(&full, parts, expiry)?;
+            post()?;
+        } else {
+            post()?;
+            self.swift.set_segments_expiry(&full, parts, expiry)?;
         }
         log::info!("{what}: done");
         Ok(())
@@ -498,11 +529,23 @@ impl Destination {
         };
         self.swift.delete_object(&src)?;
         if let (Some(old), Some(now)) = (replaced, now) {
-            if let Some(keep) = large::still_used(&old, now.as_ref()) {
+            if let Some(mut keep) = large::still_used(&old, now.as_ref()) {
+                // A dynamic manifest's prefix may cover the new name itself.
+                keep.insert((self.swift.config.container.clone(), dst.clone()));
                 self.swift.remove_parts(old, &keep);
             }
         }
         Ok(())
+    }
+
+    /// Removes the segments that no manifest references: what uploads killed and never
+    /// resumed left in the segment container. Only segments this library wrote for this
+    /// destination's container are looked at, and only those older than `older_than` go (a day
+    /// is a safe grace: an upload in progress elsewhere is never hit); segments of other
+    /// writers, of other containers sharing the segment container, and of versions before 0.2
+    /// stay. Reports how many objects went and their bytes.
+    pub fn sweep_segments(&self, older_than: std::time::Duration) -> Result<SweepReport> {
+        self.swift.sweep_segments(older_than)
     }
 
     /// The Swift account URL and the token this destination uses, authenticating first when

@@ -121,6 +121,16 @@ pub struct Session {
     pub token: crate::secret::Secret,
 }
 
+/// What [`crate::Destination::sweep_segments`] removed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    /// Objects removed from the segment container: segments, and the marks of uploads that
+    /// never finished.
+    pub removed: u64,
+    /// The bytes of the segments removed.
+    pub bytes: u64,
+}
+
 /// A progress callback: bytes done and the total when known; returning `false` cancels.
 pub type Progress = Box<dyn FnMut(u64, Option<u64>) -> bool + Send>;
 

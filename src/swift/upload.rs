@@ -20,7 +20,7 @@ use crate::http::TryError;
 use crate::log;
 
 /// Bytes read from a source at a time (bounds the memory of a streamed upload).
-const CHUNK: usize = 256 * 1024;
+pub(crate) const CHUNK: usize = 256 * 1024;
 /// The slowest upload rate the deadline allows for, in bytes per second.
 const SLOWEST_RATE: u64 = 16 * 1024;
 

@@ -95,6 +95,28 @@ pub(crate) fn slo_etag<'a>(md5s: impl IntoIterator<Item = &'a str>) -> String {
     super::super::upload::hex(&m.finalize())
 }
 
+/// The ETag some Swift-compatible servers give a Static Large Object: the MD5 of its segments'
+/// binary digests, concatenated (segments whose MD5 is not hex count as their text).
+pub(crate) fn slo_etag_binary<'a>(md5s: impl IntoIterator<Item = &'a str>) -> String {
+    use md5::Digest;
+    let mut m = md5::Md5::new();
+    for e in md5s {
+        let raw: Option<Vec<u8>> = (e.len() % 2 == 0)
+            .then(|| {
+                (0..e.len())
+                    .step_by(2)
+                    .map(|i| e.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+                    .collect()
+            })
+            .flatten();
+        match raw {
+            Some(raw) => m.update(&raw),
+            None => m.update(e.as_bytes()),
+        }
+    }
+    super::super::upload::hex(&m.finalize())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +149,12 @@ mod tests {
             ]),
             "54d8cdc668602821ead47fa2c308a131"
         );
+        // The other form: the MD5 of the binary digests (as S3's multipart ETag is made).
+        let hello = {
+            use md5::Digest;
+            crate::swift::upload::hex(&md5::Md5::digest(md5::Md5::digest(b"hello\n")))
+        };
+        assert_eq!(slo_etag_binary(["b1946ac92492d2347c6235b4d2611184"]), hello);
         let body = manifest_body("c_segments", &[("a/1".into(), "b1".into(), 6)]);
         assert_eq!(
             String::from_utf8(body).unwrap(),

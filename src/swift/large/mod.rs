@@ -3,14 +3,24 @@
 //! Objects, and the segments an overwrite or a delete leaves behind.
 //!
 //! An object larger than the segment size becomes a Static Large Object: its segments go to
-//! the segment container under names fixed by the upload (see [`segment_prefix`]), each with
-//! its MD5 as `ETag`, then a manifest listing every segment with its ETag and size makes the
-//! object visible. Swift checks the manifest against the segments, so no segment that differs
-//! from what was read can be part of the object.
+//! the segment container into a set of the upload's own ([`ownership`]), each with its MD5 as
+//! `ETag`, then a manifest listing every segment with its ETag and size makes the object
+//! visible. Swift checks the manifest against the segments, so no segment that differs from
+//! what was read can be part of the object, and no segment is shared by two uploads, so
+//! removing what one object is made of never touches another.
+//!
+//! The layers run one way: `put` decides, `segmented` and `stream` send, `commit` puts the
+//! manifest up or discards a failed set, `ownership` names sets, `sweep` removes orphans;
+//! this file holds the cluster's limits and what an existing object is made of.
 
+mod commit;
 mod get;
 mod manifest;
+pub(crate) mod ownership;
 mod put;
+mod segmented;
+mod stream;
+mod sweep;
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -21,7 +31,6 @@ use serde::Deserialize;
 
 pub(crate) use manifest::{parse_manifest, SegmentRef, MAX_MANIFEST};
 
-use super::names::MAX_OBJECT_NAME;
 use super::request::{Plain, Swift, Target};
 use crate::error::{Error, ErrorKind, Result};
 use crate::headers;
@@ -40,6 +49,8 @@ const NEVER_SEGMENTED: u64 = 1024 * 1024;
 /// each hashed while it is sent and checked by Swift through the manifest, instead of a pass
 /// over the whole file before a single request; a failure costs one segment, not the file.
 pub(crate) const DEFAULT_SEGMENT_SIZE: u64 = 128 * 1024 * 1024;
+/// Asks Swift for the newest of an object's copies (reads that decide a deletion).
+const NEWEST: (&str, &str) = ("X-Newest", "true");
 /// How long "the segment container does not exist" is believed before it is asked again.
 const ABSENCE_KEPT: Duration = Duration::from_secs(60);
 
@@ -136,6 +147,8 @@ pub(crate) fn parse_info(body: &[u8]) -> Limits {
 /// How an upload is split.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Plan {
+    /// The size of the object.
+    pub(crate) size: u64,
     /// The size of every segment but the last.
     pub(crate) segment_size: u64,
     /// The number of segments.
@@ -143,10 +156,10 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
-    /// Offset and length of segment `index`, for an object of `size` bytes.
-    pub(crate) fn segment(&self, index: u64, size: u64) -> (u64, u64) {
+    /// Offset and length of segment `index`.
+    pub(crate) fn segment(&self, index: u64) -> (u64, u64) {
         let offset = index * self.segment_size;
-        (offset, self.segment_size.min(size - offset))
+        (offset, self.segment_size.min(self.size - offset))
     }
 }
 
@@ -220,28 +233,10 @@ pub(crate) fn plan(size: u64, wanted: Option<u64>, limits: &Limits) -> Result<Op
         count = size.div_ceil(segment_size);
     }
     Ok(Some(Plan {
+        size,
         segment_size,
         count,
     }))
-}
-
-/// The name prefix of the segments of one upload of `full`: the object name (or its MD5 when
-/// the name is too long to leave room), `stamp` (the file's modification time, or a unique
-/// value for data that cannot be recognised again), the size and the segment size. The same
-/// file uploaded again gets the same names, so an interrupted upload can resume.
-pub(crate) fn segment_prefix(full: &str, stamp: &str, size: u64, segment_size: u64) -> String {
-    let tail = format!("/slo/{stamp}/{size}/{segment_size}/");
-    let base = if full.len() + tail.len() + 20 > MAX_OBJECT_NAME {
-        super::upload::hex(&<md5::Md5 as md5::Digest>::digest(full.as_bytes()))
-    } else {
-        full.to_string()
-    };
-    format!("{base}{tail}")
-}
-
-/// The name of segment `index` under `prefix`.
-pub(crate) fn segment_name(prefix: &str, index: u64) -> String {
-    format!("{prefix}{index:08}")
 }
 
 /// What an existing object is made of, beyond its own data.
@@ -432,7 +427,9 @@ impl Swift {
 
     /// What the object `full` is made of, when it is a large object; `None` for an ordinary or
     /// a missing object. `always` asks even when the segment container does not exist (for a
-    /// delete, which must find segments anywhere); uploads ask only when it does.
+    /// delete, which must find segments anywhere); uploads ask only when it does. What this
+    /// says decides deletions, so it is asked of the newest copy (`X-Newest`): a replica that
+    /// missed the last write may answer otherwise.
     pub(crate) fn parts_of(&self, full: &str, always: bool) -> Result<Option<Parts>> {
         if !always && !self.segments_may_exist() {
             return Ok(None);
@@ -443,7 +440,7 @@ impl Swift {
             Method::HEAD,
             Target::Object(full),
             self.config.timeouts.short,
-            &[],
+            &[NEWEST],
         )?;
         match resp.status().as_u16() {
             200..=299 => {}
@@ -469,11 +466,11 @@ impl Swift {
         Ok(Some(Parts::Static(self.manifest_of(full)?)))
     }
 
-    /// The segments a Static Large Object's manifest lists.
+    /// The segments a Static Large Object's manifest lists (the newest copy's).
     pub(crate) fn manifest_of(&self, full: &str) -> Result<Vec<SegmentRef>> {
         let what = format!("reading the manifest of '{full}'");
         let query = "multipart-manifest=get";
-        let mut exchange = Plain::new(&[], |resp: crate::http::driver::Response, _| {
+        let mut exchange = Plain::new(&[NEWEST], |resp: crate::http::driver::Response, _| {
             if !resp.status().is_success() {
                 return Err(crate::http::TryError::Fail(
                     self.object_failure(&what, &resp, full),
@@ -501,32 +498,58 @@ impl Swift {
         })
     }
 
+    /// The segments (container, name) of the large object `parts`: a Static Large Object's
+    /// manifest entries, or the objects in a Dynamic Large Object's prefix *folder* (names that
+    /// continue the prefix with `/`, or any when the prefix ends with one: `backup` would also
+    /// match `backup-2025`, another file). `spare` (container, name) are never counted, nor
+    /// anything when the prefix is empty (every object of the container).
+    pub(crate) fn segments_of(
+        &self,
+        parts: Parts,
+        spare: &HashSet<(String, String)>,
+    ) -> Result<Vec<(String, String)>> {
+        let mut found: Vec<(String, String)> = Vec::new();
+        match parts {
+            Parts::Static(refs) => found.extend(refs.into_iter().map(|r| (r.container, r.name))),
+            Parts::Dynamic { container, prefix } => {
+                if prefix.is_empty() {
+                    return Err(Error::invalid_argument(format!(
+                        "the dynamic large object's segments are every object of '{container}': nothing is done to them"
+                    )));
+                }
+                let folder =
+                    |name: &str| prefix.ends_with('/') || name[prefix.len()..].starts_with('/');
+                let mut skipped = 0usize;
+                self.list_pages_in(&container, &prefix, "", true, |page| {
+                    for e in page {
+                        if folder(&e.name) {
+                            found.push((container.clone(), e.name));
+                        } else {
+                            skipped += 1;
+                        }
+                    }
+                    Ok(true)
+                })?;
+                if skipped > 0 {
+                    log::info!("{skipped} objects of '{container}' start with the segment prefix '{prefix}' but are not in its folder: they are not its segments");
+                }
+            }
+        }
+        found.retain(|k| !spare.contains(k));
+        Ok(found)
+    }
+
     /// Gives every segment of the large object `full` the expiry `at` (an absolute
     /// `X-Delete-At`), or none: a POST to each, which replaces the segment's own metadata
-    /// (segments this library writes have none).
+    /// (segments this library writes have none). The manifest itself is not touched.
     pub(crate) fn set_segments_expiry(
         &self,
         full: &str,
+        parts: Parts,
         at: Option<crate::swift::meta::Expiry>,
     ) -> Result<()> {
-        let mut segments: Vec<(String, String)> = Vec::new();
-        match self.parts_of(full, true)? {
-            None => return Ok(()),
-            Some(Parts::Static(refs)) => {
-                segments.extend(refs.into_iter().map(|r| (r.container, r.name)));
-            }
-            Some(Parts::Dynamic { container, prefix }) => {
-                if prefix.is_empty() {
-                    return Err(Error::invalid_argument(format!(
-                        "'{full}' is a dynamic large object made of every object of '{container}': its expiry is not changed"
-                    )));
-                }
-                self.list_pages_in(&container, &prefix, "", true, |page| {
-                    segments.extend(page.into_iter().map(|e| (container.clone(), e.name)));
-                    Ok(true)
-                })?;
-            }
-        }
+        let spare = HashSet::from([(self.config.container.clone(), full.to_string())]);
+        let segments = self.segments_of(parts, &spare)?;
         let headers: Vec<_> = at.map(|e| e.header()).into_iter().collect();
         for (container, name) in &segments {
             let what = format!("setting the expiry of the segment '{container}/{name}'");
@@ -563,46 +586,15 @@ impl Swift {
             log::info!("leaving the old segments in place (openstack-leave-segments)");
             return;
         }
-        let mut doomed: Vec<(String, String)> = Vec::new();
-        match old {
-            Parts::Static(refs) => {
-                doomed.extend(refs.into_iter().map(|r| (r.container, r.name)));
+        let doomed = match self.segments_of(old, keep) {
+            Ok(d) => d,
+            Err(e) => {
+                log::warning!("the old segments were left: {e}");
+                return;
             }
-            Parts::Dynamic { container, prefix } => {
-                // Its segments are whatever the prefix matches. Only names in a folder of the
-                // prefix's own are taken as segments (`x_segments/name/1`, as swiftclient and
-                // rclone write them): `backup` would also match `backup-2025`, another file.
-                if prefix.is_empty() {
-                    log::warning!("the dynamic large object's segments are every object of '{container}': none were deleted");
-                    return;
-                }
-                let folder =
-                    |name: &str| prefix.ends_with('/') || name[prefix.len()..].starts_with('/');
-                let mut skipped = 0usize;
-                let listed = self.list_pages_in(&container, &prefix, "", true, |page| {
-                    for e in page {
-                        if folder(&e.name) {
-                            doomed.push((container.clone(), e.name));
-                        } else {
-                            skipped += 1;
-                        }
-                    }
-                    Ok(true)
-                });
-                if let Err(e) = listed {
-                    log::warning!("the old segments under '{container}/{prefix}' could not be listed, so they were left: {e}");
-                    return;
-                }
-                if skipped > 0 {
-                    log::warning!("{skipped} objects of '{container}' start with the segment prefix '{prefix}' but are not in its folder: they were left");
-                }
-            }
-        }
+        };
         let mut left = 0usize;
         for (container, name) in doomed {
-            if keep.contains(&(container.clone(), name.clone())) {
-                continue;
-            }
             let target = Target::In {
                 container: &container,
                 object: Some(&name),
@@ -704,6 +696,7 @@ mod tests {
         assert_eq!(
             plan(101, None, &L).unwrap(),
             Some(Plan {
+                size: 101,
                 segment_size: 100,
                 count: 2
             })
@@ -752,7 +745,7 @@ mod tests {
     fn too_many_segments_means_larger_segments_or_too_large() {
         let p = plan(200, Some(10), &L).unwrap().unwrap();
         assert_eq!((p.segment_size, p.count), (20, 10));
-        assert_eq!(p.segment(9, 200), (180, 20));
+        assert_eq!(p.segment(9), (180, 20));
         let e = plan(1001, None, &L).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::TooLarge);
         let huge = plan(u64::MAX, Some(1), &Limits::default()).unwrap_err();
@@ -782,28 +775,6 @@ mod tests {
                 slo: Some(false),
                 ..Limits::default()
             }
-        );
-    }
-
-    #[test]
-    fn segment_names_are_fixed_by_the_upload_and_fit_swifts_limit() {
-        let p = segment_prefix("dir/a.bin", "1700000000.5", 300, 100);
-        assert_eq!(p, "dir/a.bin/slo/1700000000.5/300/100/");
-        assert_eq!(
-            segment_name(&p, 2),
-            "dir/a.bin/slo/1700000000.5/300/100/00000002"
-        );
-        let long = "x".repeat(MAX_OBJECT_NAME);
-        let p = segment_prefix(&long, "1700000000.5", u64::MAX, u64::MAX);
-        assert!(segment_name(&p, u64::MAX).len() <= MAX_OBJECT_NAME, "{p}");
-        assert_ne!(
-            p,
-            segment_prefix(
-                &"y".repeat(MAX_OBJECT_NAME),
-                "1700000000.5",
-                u64::MAX,
-                u64::MAX
-            )
         );
     }
 }
