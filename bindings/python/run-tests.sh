@@ -61,7 +61,7 @@ fi
 # other backends (pyrax pins a python-keystoneclient that no longer imports on Python 3.10+);
 # duplicity's own core needs fasteners only.
 if ! "$vpy" -c 'import duplicity.backend, fasteners' >/dev/null 2>&1; then
-    "$vpy" -m pip install -q --no-deps 'duplicity>=3,<4' 2>/dev/null
+    "$vpy" -m pip install -q --no-warn-conflicts --no-deps 'duplicity>=3,<4'
     "$vpy" -m pip install -q --no-warn-conflicts fasteners
 fi
 
