@@ -4,7 +4,8 @@
 #   make install  PREFIX=/usr/local: the .so, the .a, the header, a pkg-config file and bin/oscli
 #                 (PROFILE=debug installs the debug build instead of building a release)
 #   make header   regenerate include/openstack_dest.h from src/ffi after changing the C ABI
-#   make bench    ours (C CLI, Python) against curl, swiftclient, rclone, OpenDAL on the test bed (loopback)
+#   make bench    ours (C CLI, Python) against curl, swiftclient, rclone, OpenDAL on the test bed (loopback),
+#                 and duplicity on ours against duplicity on its own swift:// backend
 #   make bench-net the same through the relay: 20 ms round trip, 100 MiB/s shared link (5000 listed)
 #   make fuzz     coverage-guided fuzzing of the parsers, FUZZ_SECONDS (default 60) per target
 #   make soak     8 threads of mixed operations under random connection resets on the test bed,
