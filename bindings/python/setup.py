@@ -3,7 +3,8 @@
 When the package is built inside a checkout of libopenstack_dest and the Rust library has been
 built (``cargo build`` -> target/debug, ``cargo build --release`` -> target/release), the newest
 ``libopenstack_dest.so`` found there is copied next to the package's modules, so the installed
-package loads it without any setting. Without a built library the package still installs (as a
+package loads it without any setting; ``OPENSTACK_DEST_PROFILE=release`` (or ``debug``) takes that
+build whatever its age (``make wheel`` builds and ships the release one). Without a built library the package still installs (as a
 pure-Python package); it then finds the library through ``OPENSTACK_DEST_LIB`` or the system
 loader at import time.
 """
@@ -34,10 +35,20 @@ ALL_LIB_NAMES = ("libopenstack_dest.so", "libopenstack_dest.dylib", "openstack_d
 
 
 def find_built_library() -> Optional[Path]:
-    """The newest library built by cargo in this checkout, or None."""
+    """The library built by cargo in this checkout (the newest, or OPENSTACK_DEST_PROFILE's), or None."""
     if not (REPO / "Cargo.toml").is_file():
         return None
-    candidates = [REPO / "target" / profile / LIB_NAME for profile in ("debug", "release")]
+    profiles = ("debug", "release")
+    wanted = os.environ.get("OPENSTACK_DEST_PROFILE", "")
+    if wanted:
+        if wanted not in profiles:
+            sys.exit(f"OPENSTACK_DEST_PROFILE must be one of {', '.join(profiles)}, not {wanted!r}")
+        chosen = REPO / "target" / wanted / LIB_NAME
+        if not chosen.is_file():
+            sys.exit(f"OPENSTACK_DEST_PROFILE={wanted}: {chosen} is missing (cargo build"
+                     f"{' --release' if wanted == 'release' else ''})")
+        return chosen
+    candidates = [REPO / "target" / profile / LIB_NAME for profile in profiles]
     found = [c for c in candidates if c.is_file()]
     if not found:
         return None
