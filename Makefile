@@ -10,7 +10,8 @@
 #   make bench-net the same through the relay: 20 ms round trip, 100 MiB/s shared link (5000 listed)
 #   make fuzz     coverage-guided fuzzing of the parsers, FUZZ_SECONDS (default 60) per target
 #   make soak     8 threads of mixed operations under random connection resets on the test bed,
-#                 SOAK_SECONDS (default 300); the test command runs it for 20 s
+#                 then random histories checked against the lifecycle model (tests/model.rs),
+#                 SOAK_SECONDS each (default 300); the test command runs them for 20 s and 60 s
 
 PREFIX ?= /usr/local
 PROFILE ?= release
@@ -60,6 +61,7 @@ fuzz:
 soak:
 	bash tests/openstack/testbed.sh start >/dev/null
 	. $${OSD_STATE_DIR:-/tmp/openstack-dest-testbed}/env.sh && OSD_REQUIRE_SERVER=1 OSD_SOAK_SECONDS=$(SOAK_SECONDS) cargo test --test soak -- --nocapture
+	. $${OSD_STATE_DIR:-/tmp/openstack-dest-testbed}/env.sh && OSD_REQUIRE_SERVER=1 OSD_MODEL_SECONDS=$(SOAK_SECONDS) cargo test --test model -- --nocapture
 
 testbed-start:
 	bash tests/openstack/testbed.sh start

@@ -616,6 +616,20 @@ void os_entries_free(struct os_entry *entries, size_t count);
 enum os_status os_quota(struct os_dest *dest, struct os_quota_info *out);
 
 /**
+ * Removes the segments that no manifest references (uploads killed and never resumed leave
+ * them): only segments this library wrote for the destination's container, and only those
+ * older than `older_than_seconds` (86400, a day, is a safe grace: an upload in progress
+ * elsewhere is never hit). Writes the number of objects removed and their bytes.
+ *
+ * # Safety
+ * `dest` is NULL or a live handle; `removed` and `bytes` NULL or writable.
+ */
+enum os_status os_sweep_segments(struct os_dest *dest,
+                                 uint64_t older_than_seconds,
+                                 uint64_t *removed,
+                                 uint64_t *bytes);
+
+/**
  * New, empty put options (no metadata; the destination's expiry, `openstack-delete-after`).
  * Free them with os_put_options_free; a put does not take them over, so one set of options
  * may serve many puts.

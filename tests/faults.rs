@@ -630,8 +630,11 @@ fn rename_verifies_the_copy_and_survives_a_lost_delete_answer() {
         order,
         [
             "HEAD /v1/AUTH_p/c/pre/a",
-            // Could b be a large object whose segments the copy would orphan? Not without a
-            // segment container.
+            // Could b be a large object whose parts the copy would orphan? Asked of b itself:
+            // a dynamic one's segments may be in any container.
+            "HEAD /v1/AUTH_p/c/pre/b",
+            // Could a be a large object whose segments must be marked while two names hold
+            // them? Not without a segment container.
             "HEAD /v1/AUTH_p/c_segments",
             // A large object's manifest is copied, not its data.
             "PUT /v1/AUTH_p/c/pre/b?multipart-manifest=get",
@@ -1022,4 +1025,188 @@ fn put_options_go_out_as_headers_and_bad_ones_send_nothing() {
     let put = f.last("PUT");
     assert_eq!(put.header("x-delete-after"), None);
     assert_eq!(put.header("x-delete-at"), None);
+}
+
+/// A Swift that stores segments and one manifest for `c/pre/obj`; `answer` gives the answer to
+/// a manifest PUT from the body sent and the ETag the segments give (the MD5 of their MD5s).
+fn manifest_store(
+    answer: impl Fn(&[u8], &str) -> Action + Send + Sync + 'static,
+) -> (Fake, Segments) {
+    let store: Segments = Arc::default();
+    let s2 = store.clone();
+    let manifest: Arc<Mutex<Option<Vec<u8>>>> = Arc::default();
+    let seg = "/v1/AUTH_p/c_segments";
+    let obj = "/v1/AUTH_p/c/pre/obj";
+    let f = fake(move |r, _| {
+        let path = r.path.as_str();
+        if let Some(name) = path.strip_prefix(seg).and_then(|p| p.strip_prefix('/')) {
+            return match r.method.as_str() {
+                "PUT" => {
+                    s2.lock().unwrap().insert(name.to_string(), r.body.clone());
+                    Action::Respond {
+                        status: 201,
+                        headers: vec![("Etag".into(), md5_hex(&r.body))],
+                        body: vec![],
+                    }
+                }
+                "DELETE" => {
+                    s2.lock().unwrap().remove(name);
+                    Action::status(204)
+                }
+                _ => Action::status(404),
+            };
+        }
+        if r.method == "GET" && path.starts_with(&format!("{seg}?")) {
+            let rows: Vec<serde_json::Value> = if path.contains("marker=") {
+                Vec::new()
+            } else {
+                s2.lock()
+                    .unwrap()
+                    .iter()
+                    .map(|(n, b)| serde_json::json!({"name": n, "bytes": b.len(), "hash": md5_hex(b)}))
+                    .collect()
+            };
+            return Action::json(200, serde_json::Value::Array(rows));
+        }
+        match (r.method.as_str(), path) {
+            ("PUT", p) if p.starts_with(&format!("{obj}?multipart-manifest=put")) => {
+                let sent: Vec<serde_json::Value> = serde_json::from_slice(&r.body).unwrap();
+                let etags: String = sent.iter().map(|s| s["etag"].as_str().unwrap()).collect();
+                let stored: Vec<serde_json::Value> = sent
+                    .iter()
+                    .map(|s| serde_json::json!({"name": s["path"], "hash": s["etag"], "bytes": s["size_bytes"]}))
+                    .collect();
+                let action = answer(&r.body, &md5_hex(etags.as_bytes()));
+                if matches!(&action, Action::Respond { body, .. } if !String::from_utf8_lossy(body).contains("400"))
+                {
+                    *manifest.lock().unwrap() = Some(serde_json::to_vec(&stored).unwrap());
+                }
+                action
+            }
+            ("GET", p) if p == format!("{obj}?multipart-manifest=get") => {
+                assert_eq!(
+                    r.header("x-newest"),
+                    Some("true"),
+                    "a read that decides asks the newest"
+                );
+                match manifest.lock().unwrap().clone() {
+                    Some(body) => Action::Respond {
+                        status: 200,
+                        headers: vec![],
+                        body,
+                    },
+                    None => Action::status(404),
+                }
+            }
+            ("HEAD", p) if p == obj => match *manifest.lock().unwrap() {
+                Some(_) => Action::Respond {
+                    status: 200,
+                    headers: vec![("X-Static-Large-Object".into(), "True".into())],
+                    body: vec![],
+                },
+                None => Action::status(404),
+            },
+            ("PUT" | "HEAD", _) => Action::status(201),
+            _ => Action::status(404),
+        }
+    });
+    (f, store)
+}
+
+/// A heartbeat answer: 202 at once, whitespace, then Swift's JSON document.
+fn heartbeat(status: &str, etag: &str, errors: serde_json::Value) -> Action {
+    let doc = serde_json::json!({"Response Status": status, "Response Body": "", "Etag": etag, "Errors": errors});
+    Action::Respond {
+        status: 202,
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: format!("   \r\n\r\n{doc}").into_bytes(),
+    }
+}
+
+#[test]
+fn a_manifest_goes_up_with_a_heartbeat_and_its_etag_may_have_another_form() {
+    let obj_deletes = |f: &Fake| f.count("DELETE", "/v1/AUTH_p/c/pre/obj");
+    let opts = "&openstack-segment-size=10";
+    // The final status arrives in the heartbeat body; an ETag made of the binary digests (as
+    // Swift-compatible servers make it) is the same object.
+    let (f, store) = manifest_store(|body, _| {
+        let sent: Vec<serde_json::Value> = serde_json::from_slice(body).unwrap();
+        let mut digests = Vec::new();
+        for s in &sent {
+            let hex = s["etag"].as_str().unwrap();
+            digests.extend(
+                (0..32)
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()),
+            );
+        }
+        heartbeat(
+            "201 Created",
+            &format!("\"{}\"", md5_hex(&digests)),
+            serde_json::json!([]),
+        )
+    });
+    let d = Destination::open(&v3_url(&f, "c", "pw", opts)).unwrap();
+    d.put_bytes("obj", &[5u8; 25]).unwrap();
+    let put = f.last("PUT");
+    assert!(
+        put.path.ends_with("multipart-manifest=put&heartbeat=on"),
+        "{}",
+        put.path
+    );
+    assert_eq!(
+        f.count("GET", "/v1/AUTH_p/c/pre/obj?multipart-manifest=get"),
+        0
+    );
+    assert_eq!(
+        obj_deletes(&f),
+        0,
+        "nothing that replaced the object is deleted"
+    );
+    assert_eq!(store.lock().unwrap().len(), 3);
+    // Swift's own form, in an ordinary answer: no read-back needed.
+    let (f, _) = manifest_store(|_, hex_form| Action::Respond {
+        status: 201,
+        headers: vec![("Etag".into(), format!("\"{hex_form}\""))],
+        body: vec![],
+    });
+    let d = Destination::open(&v3_url(&f, "c", "pw", opts)).unwrap();
+    d.put_bytes("obj", &[5u8; 25]).unwrap();
+    assert_eq!(
+        f.count("GET", "/v1/AUTH_p/c/pre/obj?multipart-manifest=get"),
+        0
+    );
+    // A form not known here: the manifest is read back (the newest copy) and is the one sent.
+    let (f, _) = manifest_store(|_, _| {
+        heartbeat(
+            "201 Created",
+            "\"0123456789abcdef0123456789abcdef\"",
+            serde_json::json!([]),
+        )
+    });
+    let d = Destination::open(&v3_url(&f, "c", "pw", opts)).unwrap();
+    d.put_bytes("obj", &[5u8; 25]).unwrap();
+    assert_eq!(
+        f.count("GET", "/v1/AUTH_p/c/pre/obj?multipart-manifest=get"),
+        1
+    );
+    assert_eq!(obj_deletes(&f), 0);
+    // Swift found a problem while the heartbeat ran: the upload fails with it, and its segments go.
+    let (f, store) = manifest_store(|_, _| {
+        heartbeat(
+            "400 Bad Request",
+            "",
+            serde_json::json!([["/c_segments/x/00000001", "404 Not Found"]]),
+        )
+    });
+    let d = Destination::open(&v3_url(&f, "c", "pw", opts)).unwrap();
+    let e = d.put_bytes("obj", &[5u8; 25]).unwrap_err();
+    assert_eq!(e.http_status(), Some(400), "{e}");
+    assert!(e.message().contains("404 Not Found"), "{e}");
+    assert!(
+        store.lock().unwrap().is_empty(),
+        "{:?}",
+        store.lock().unwrap().keys()
+    );
+    assert_eq!(obj_deletes(&f), 0);
 }

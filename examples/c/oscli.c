@@ -14,6 +14,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -70,6 +71,11 @@ static const struct command commands[] = {
     {"mv", "mv FROM TO", "Rename an object (a server-side copy, then the delete of FROM).\n", "", 2, 2},
     {"stat", "stat NAME", "Show size, last modified, ETag, file time, expiry and metadata of one object.\n", "", 1, 1},
     {"quota", "quota", "Show the account's bytes used, quota, object and container counts.\n", "", 0, 0},
+    {"sweep", "sweep [--older-than DURATION]",
+     "Delete the segments no manifest references (uploads killed and never resumed leave them):\n"
+     "only segments this library wrote for the container, older than DURATION (default 1d;\n"
+     "a number of seconds, or with s, m, h or d). Prints how many objects and bytes went.\n",
+     "", 0, 0},
     {"test", "test", "Check the credentials, the endpoint and that the container exists; prints 'ok'.\n", "",
      0, 0},
     {"mkcontainer", "mkcontainer", "Create the container (no error if it exists).\n", "", 0, 0},
@@ -718,6 +724,31 @@ static int do_get(os_dest *d, const char *name, const char *to, int recursive) {
   return get_one(d, name, to, show);
 }
 
+/* A duration: seconds, or a number with s, m, h or d; -1 when it is not one. */
+static long long parse_duration(const char *v) {
+  char *end = NULL;
+  long long n, unit = 1;
+  if (!v || *v < '0' || *v > '9') return -1;
+  errno = 0;
+  n = strtoll(v, &end, 10);
+  if (errno || end == v) return -1;
+  if (*end == 's') unit = 1, end++;
+  else if (*end == 'm') unit = 60, end++;
+  else if (*end == 'h') unit = 3600, end++;
+  else if (*end == 'd') unit = 86400, end++;
+  if (*end != 0 || n > LLONG_MAX / unit) return -1;
+  return n * unit;
+}
+
+static int do_sweep(os_dest *d, long long older_than) {
+  uint64_t removed = 0, bytes = 0;
+  os_status st = os_sweep_segments(d, (uint64_t)older_than, &removed, &bytes);
+  if (st != OS_OK) return fail(st);
+  printf("removed %llu objects (%llu bytes) no manifest references\n", (unsigned long long)removed,
+         (unsigned long long)bytes);
+  return 0;
+}
+
 static int do_rm(os_dest *d, char **names, int n) {
   int i, rc = 0;
   for (i = 0; i < n; i++) {
@@ -783,6 +814,7 @@ static const char *long_value(int argc, char **argv, int *i, const char *opt, in
 
 int main(int argc, char **argv) {
   int verbose = 0, i = 1, nargs, rc, recursive = 0, force = 0, missing = 0;
+  long long older_than = 86400;
   const char *url = NULL, *container = NULL, *cloud = NULL, *env_url = getenv("OPENSTACK_DEST_URL");
   const struct command *c;
   char **args, built_url[4 * OS_MAX_OBJECT_NAME + 64];
@@ -857,6 +889,16 @@ int main(int argc, char **argv) {
     if (strcmp(argv[i], "--help") == 0) {
       command_usage(c, stdout);
       return 0;
+    }
+    if (strcmp(c->name, "sweep") == 0) {
+      const char *v = long_value(argc, argv, &i, "--older-than", &missing);
+      if (v || missing) {
+        if ((older_than = parse_duration(v)) < 0) {
+          fprintf(stderr, "%s: sweep: --older-than needs a duration such as 86400, 12h or 7d\n", prog);
+          return EXIT_USAGE;
+        }
+        continue;
+      }
     }
     if (argv[i][1] == '-') {
       fprintf(stderr, "%s: %s: unknown option %s\n", prog, c->name, argv[i]);
@@ -954,6 +996,8 @@ int main(int argc, char **argv) {
     rc = do_ls(d, nargs ? args[0] : NULL, recursive);
   } else if (strcmp(c->name, "quota") == 0) {
     rc = print_quota(d);
+  } else if (strcmp(c->name, "sweep") == 0) {
+    rc = do_sweep(d, older_than);
   } else if (strcmp(c->name, "stat") == 0) {
     rc = do_stat(d, args[0]);
   } else if (strcmp(c->name, "rm") == 0) {

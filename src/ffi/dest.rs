@@ -659,3 +659,28 @@ pub unsafe extern "C" fn os_quota(dest: *mut os_dest, out: *mut os_quota_info) -
         Ok(())
     })
 }
+
+/// Removes the segments that no manifest references (uploads killed and never resumed leave
+/// them): only segments this library wrote for the destination's container, and only those
+/// older than `older_than_seconds` (86400, a day, is a safe grace: an upload in progress
+/// elsewhere is never hit). Writes the number of objects removed and their bytes.
+///
+/// # Safety
+/// `dest` is NULL or a live handle; `removed` and `bytes` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn os_sweep_segments(
+    dest: *mut os_dest,
+    older_than_seconds: u64,
+    removed: *mut u64,
+    bytes: *mut u64,
+) -> os_status {
+    guard(|| {
+        let d = dest_arg(dest)?;
+        out_arg(removed, "removed")?;
+        out_arg(bytes, "bytes")?;
+        let report = d.sweep_segments(std::time::Duration::from_secs(older_than_seconds))?;
+        *removed = report.removed;
+        *bytes = report.bytes;
+        Ok(())
+    })
+}

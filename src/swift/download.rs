@@ -297,7 +297,7 @@ impl Exchange for Download<'_> {
         if first && self.detect_manifest && (200..300).contains(&status) {
             let h = resp.headers();
             if crate::headers::is_true(h, "x-static-large-object") {
-                let body = super::large::read_bounded(resp, super::large::MAX_MANIFEST)
+                let body = super::request::read_bounded(resp, super::large::MAX_MANIFEST)
                     .map_err(|e| answer::transport_failure(self.what, &e))?;
                 return Ok(Fetched::Manifest(body));
             }

@@ -2,6 +2,7 @@
 
 mod download;
 mod file_writer;
+mod info;
 pub(crate) mod large;
 pub(crate) mod listing;
 pub(crate) mod meta;
@@ -431,7 +432,9 @@ impl Destination {
             }
             Ok(())
         };
-        if !(large && update.expiry_given && expiry != current) {
+        // The segments are set even when the manifest already has the expiry: a change that
+        // failed part-way may have left them otherwise.
+        if !(large && update.expiry_given) {
             post()?;
             log::info!("{what}: done");
             return Ok(());
@@ -466,8 +469,9 @@ impl Destination {
 
     /// Renames an object: a server-side copy, checked (the copy's size and ETag must equal the
     /// source's), then the delete of the source, so no failure can lose both. A large object's
-    /// manifest is copied, not its data; its segments stay where they are. Renaming onto
-    /// itself does nothing.
+    /// manifest is copied, not its data; its segments stay where they are, marked while both
+    /// names may reference them, so that deleting either after a rename that failed half-way
+    /// leaves the other whole. Renaming onto itself does nothing.
     pub fn rename(&self, from: &str, to: &str) -> Result<()> {
         let src = self.full(from)?;
         let dst = self.full(to)?;
@@ -477,10 +481,12 @@ impl Destination {
         let source = self.stat(from)?;
         // A large object the copy replaces leaves its segments behind unless they are removed
         // afterwards (all but those the source is made of, which the copy now uses).
-        let replaced = self.swift.parts_of(&dst, false).unwrap_or_else(|e| {
+        let replaced = self.swift.parts_of(&dst, true).unwrap_or_else(|e| {
             log::info!("could not tell whether '{dst}' is a large object ({e}); its segments, if any, stay");
             None
         });
+        // While two names reference the same segments, removing either's must ask first.
+        let marks = self.swift.mark_renamed(&src)?;
         let what = format!("copying '{src}' to '{dst}'");
         let copy_from = format!(
             "/{}/{}",
@@ -528,6 +534,7 @@ impl Destination {
             },
         };
         self.swift.delete_object(&src)?;
+        self.swift.unmark(marks);
         if let (Some(old), Some(now)) = (replaced, now) {
             if let Some(mut keep) = large::still_used(&old, now.as_ref()) {
                 // A dynamic manifest's prefix may cover the new name itself.

@@ -171,7 +171,7 @@ pub(crate) struct Swift {
     pub(crate) client: Client,
     pub(crate) config: Config,
     auth: Authenticator,
-    pub(crate) large: super::large::LargeState,
+    pub(crate) cluster: super::info::ClusterState,
 }
 
 impl Swift {
@@ -181,7 +181,7 @@ impl Swift {
             client,
             config,
             auth: Authenticator::new(),
-            large: Default::default(),
+            cluster: Default::default(),
         })
     }
 
@@ -403,6 +403,19 @@ impl Swift {
             _ => None,
         }
     }
+}
+
+/// Reads a body of at most `limit` bytes.
+pub(crate) fn read_bounded(
+    resp: crate::http::driver::Response,
+    limit: u64,
+) -> std::result::Result<Vec<u8>, crate::http::driver::SendError> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    resp.take(limit)
+        .read_to_end(&mut out)
+        .map_err(crate::http::driver::SendError::Body)?;
+    Ok(out)
 }
 
 #[cfg(test)]

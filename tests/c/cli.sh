@@ -32,8 +32,8 @@ cli_tests() {
 
   # --- help and usage, before any network ---
   check cli-help run 0 "$cli" --help
-  check cli-help-lists-commands bash -c 'for c in ls put get rm mv stat quota test mkcontainer rmcontainer; do grep -qE "^  $c( |\$)" "$1" || exit 1; done' _ "$t/out"
-  for cmd in ls put get rm mv stat quota test mkcontainer rmcontainer; do
+  check cli-help-lists-commands bash -c 'for c in ls put get rm mv stat quota sweep test mkcontainer rmcontainer; do grep -qE "^  $c( |\$)" "$1" || exit 1; done' _ "$t/out"
+  for cmd in ls put get rm mv stat quota sweep test mkcontainer rmcontainer; do
     check "cli-help-$cmd" run 0 "$cli" "$cmd" --help
     check "cli-help-$cmd-usage-line" grep -q "^usage: oscli \[OPTIONS\] \[URL\] $cmd" "$t/out"
     check "cli-help-$cmd-only" bash -c '[ "$(grep -c "^usage:" "$1")" -eq 1 ]' _ "$t/out"
@@ -156,6 +156,9 @@ Only in $1/src: link" ]' _ "$t"
   check cli-get-missing-made-nothing test ! -e "$t/missing"
   check cli-stat-missing run 15 "$cli" "$url" stat nothing
   check cli-stat-missing-line grep -q '^oscli: OS_ERR_NOT_FOUND: .' "$t/err"
+  check cli-sweep run 0 "$cli" "$url" sweep --older-than 7d
+  check cli-sweep-line grep -qE "^removed 0 objects \(0 bytes\)" "$t/out"
+  check cli-sweep-bad-duration run 2 "$cli" "$url" sweep --older-than 7x
   check cli-quota run 0 "$cli" "$url" quota
   check cli-quota-lines bash -c 'grep -qE "^bytes used: +[0-9]+$" "$1" && grep -qE "^objects: +[0-9]+$" "$1" && grep -qE "^containers: +[0-9]+$" "$1"' _ "$t/out"
 

@@ -3,9 +3,15 @@
 one JSON object {name: {"bytes": n, "md5": hex of the downloaded body}} on stdout.
 
 Usage: inventory.py CONTAINER [PREFIX]
-       inventory.py --orphans CONTAINER
-The second form prints {"segments": n, "orphans": [names]}: the objects of CONTAINER_segments
-that no Static Large Object of CONTAINER lists in its manifest (space a leak would cost).
+       inventory.py --orphans CONTAINER [CONTAINER...] [--segments SEGMENT_CONTAINER]
+       inventory.py --state CONTAINER [CONTAINER...] --segments SEGMENT_CONTAINER
+The second form prints {"segments": n, "orphans": [names]}: the objects of the segment
+container (default: the first CONTAINER + "_segments") that no Static Large Object of any
+CONTAINER lists in its manifest (space a leak would cost).
+The third form prints both at once, for the lifecycle model: {"objects": {container: {name:
+{"bytes", "md5"} or {"error": why}}}, "segments": n, "orphans": [names], "shared": [segment
+names more than one manifest lists]}; an object that cannot be read whole is an "error" entry,
+not a failure of the script.
 Logs in as the test bed's member user (OSD_* from the test bed's env.sh). Each object is
 downloaded whole (large objects through their manifest) and hashed here, so a manifest that
 points at missing or wrong segments shows as an error or a wrong MD5. A missing container is
@@ -29,51 +35,97 @@ def connection():
                     'project_domain_name': 'Default', 'region_name': env['OSD_REGION1']})
 
 
-def orphans(conn, container):
-    used = set()
-    _, listing = conn.get_container(container, full_listing=True)
-    for entry in listing:
-        headers, body = conn.get_object(container, entry['name'],
-                                        query_string='multipart-manifest=get')
-        if headers.get('x-static-large-object', '').lower() == 'true':
-            used.update(seg['name'].lstrip('/') for seg in json.loads(body))
-    segments = container + '_segments'
+def references(conn, containers):
+    """Segment paths (container/name) each Static Large Object of the containers lists."""
+    refs = []
+    for container in containers:
+        try:
+            _, listing = conn.get_container(container, full_listing=True)
+        except ClientException as e:
+            if e.http_status != 404:
+                raise
+            listing = []
+        for entry in listing:
+            headers, body = conn.get_object(container, entry['name'],
+                                            query_string='multipart-manifest=get')
+            if headers.get('x-static-large-object', '').lower() == 'true':
+                refs.append([seg['name'].lstrip('/') for seg in json.loads(body)])
+    return refs
+
+
+def segment_names(conn, segments):
     try:
         _, listing = conn.get_container(segments, full_listing=True)
     except ClientException as e:
         if e.http_status != 404:
             raise
         listing = []
-    names = [segments + '/' + e['name'] for e in listing]
-    print(json.dumps({'segments': len(names), 'orphans': [n for n in names if n not in used]}))
+    return [segments + '/' + e['name'] for e in listing]
 
 
-def main():
-    if sys.argv[1] == '--orphans':
-        orphans(connection(), sys.argv[2])
-        return
-    container = sys.argv[1]
-    prefix = sys.argv[2] if len(sys.argv) > 2 else None
-    conn = connection()
+def orphans(conn, containers, segments):
+    used = set(n for refs in references(conn, containers) for n in refs)
+    names = segment_names(conn, segments)
+    return {'segments': len(names), 'orphans': [n for n in names if n not in used]}
+
+
+def contents(conn, container, prefix=None, tolerant=False):
     try:
         _, listing = conn.get_container(container, prefix=prefix, full_listing=True)
     except ClientException as e:
         if e.http_status == 404:
-            print('{}')
-            return
+            return {}
         raise
     found = {}
     for entry in listing:
         name = entry['name']
-        headers, body = conn.get_object(container, name, resp_chunk_size=1 << 20)
-        md5, size = hashlib.md5(), 0
-        for chunk in body:
-            md5.update(chunk)
-            size += len(chunk)
-        if 'content-length' in headers and int(headers['content-length']) != size:
-            raise SystemExit('%s: got %d bytes of %s' % (name, size, headers['content-length']))
-        found[name] = {'bytes': size, 'md5': md5.hexdigest()}
-    print(json.dumps(found))
+        try:
+            headers, body = conn.get_object(container, name, resp_chunk_size=1 << 20)
+            md5, size = hashlib.md5(), 0
+            for chunk in body:
+                md5.update(chunk)
+                size += len(chunk)
+            if 'content-length' in headers and int(headers['content-length']) != size:
+                raise ValueError('got %d bytes of %s' % (size, headers['content-length']))
+            found[name] = {'bytes': size, 'md5': md5.hexdigest()}
+        except Exception as e:  # a broken object is what the model looks for
+            if not tolerant:
+                raise SystemExit('%s: %s' % (name, e))
+            found[name] = {'error': str(e)[:300]}
+    return found
+
+
+def state(conn, containers, segments):
+    out = orphans(conn, containers, segments)
+    counts = {}
+    for refs in references(conn, containers):
+        for n in set(refs):
+            counts[n] = counts.get(n, 0) + 1
+    out['shared'] = sorted(n for n, k in counts.items() if k > 1)
+    out['objects'] = {c: contents(conn, c, tolerant=True) for c in containers}
+    return out
+
+
+def main():
+    if sys.argv[1] == '--orphans':
+        args = sys.argv[2:]
+        segments = args[0] + '_segments'
+        if '--segments' in args:
+            i = args.index('--segments')
+            segments = args[i + 1]
+            del args[i:i + 2]
+        print(json.dumps(orphans(connection(), args, segments)))
+        return
+    if sys.argv[1] == '--state':
+        args = sys.argv[2:]
+        i = args.index('--segments')
+        segments = args[i + 1]
+        del args[i:i + 2]
+        print(json.dumps(state(connection(), args, segments)))
+        return
+    container = sys.argv[1]
+    prefix = sys.argv[2] if len(sys.argv) > 2 else None
+    print(json.dumps(contents(connection(), container, prefix)))
 
 
 if __name__ == '__main__':

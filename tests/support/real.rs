@@ -156,9 +156,19 @@ pub fn inventory(container: &str) -> HashMap<String, (u64, String)> {
 /// The segments of `<container>_segments` that no Static Large Object of `container` lists,
 /// by python-swiftclient: (segments in all, the orphans' names).
 pub fn orphan_segments(container: &str) -> (usize, Vec<String>) {
+    orphans_of(&[container], &format!("{container}_segments"))
+}
+
+/// The objects of `segments` (a segment container several containers share) that no Static
+/// Large Object of any of `containers` lists, by python-swiftclient: (objects in all, orphans).
+pub fn orphans_of(containers: &[&str], segments: &str) -> (usize, Vec<String>) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/openstack/inventory.py");
+    let container = containers.join(",");
     let out = Command::new("/usr/bin/python3")
-        .args([script, "--orphans", container])
+        .arg(script)
+        .arg("--orphans")
+        .args(containers)
+        .args(["--segments", segments])
         .output()
         .expect("python3 runs the inventory");
     assert!(

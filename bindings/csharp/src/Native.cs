@@ -225,5 +225,9 @@ namespace OpenStackDest
 
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern OpenStackStatus os_quota(DestinationHandle dest, out NativeQuota quota);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern OpenStackStatus os_sweep_segments(DestinationHandle dest, ulong olderThanSeconds,
+            out ulong removed, out ulong bytes);
     }
 }

@@ -753,6 +753,20 @@ namespace OpenStackDest
             return new QuotaInfo(q.BytesUsed, q.QuotaBytes, q.ObjectCount, q.ContainerCount);
         }
 
+        /// <summary>
+        /// Removes the segments no manifest references (uploads killed and never resumed leave them):
+        /// only segments this library wrote for this destination's container, and only those older than
+        /// <paramref name="olderThan"/> (a day never hits an upload in progress elsewhere).
+        /// </summary>
+        public SweepReport SweepSegments(TimeSpan olderThan)
+        {
+            if (olderThan < TimeSpan.Zero)
+                throw new ArgumentOutOfRangeException("olderThan", "olderThan must not be negative");
+            ulong removed, bytes;
+            Check(Native.os_sweep_segments(Handle, (ulong)olderThan.TotalSeconds, out removed, out bytes));
+            return new SweepReport((long)removed, (long)bytes);
+        }
+
         // ------------------------------------------------------------------ asynchronous API
 
         public Task TestAsync(CancellationToken cancellationToken = default(CancellationToken))

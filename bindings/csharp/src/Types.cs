@@ -202,4 +202,20 @@ namespace OpenStackDest
             get { return QuotaBytes < 0 ? -1 : Math.Max(0, QuotaBytes - BytesUsed); }
         }
     }
+
+    /// <summary>What SweepSegments removed (os_sweep_segments).</summary>
+    public sealed class SweepReport
+    {
+        public SweepReport(long removed, long bytes)
+        {
+            Removed = removed;
+            Bytes = bytes;
+        }
+
+        /// <summary>Objects removed from the segment container (segments and the marks of unfinished uploads).</summary>
+        public long Removed { get; private set; }
+
+        /// <summary>The bytes of the segments removed.</summary>
+        public long Bytes { get; private set; }
+    }
 }

@@ -894,6 +894,53 @@ namespace OpenStackDest.Tests
             }
         }
 
+        /// <summary>An upload cancelled with openstack-leave-segments leaves its segments, as a killed one does:
+        /// SweepSegments spares them within the grace period and removes them without one.</summary>
+        [Test]
+        public void SweepSegmentsRemovesWhatAnInterruptedUploadLeft()
+        {
+            string c = TestEnv.UniqueContainer("sweep");
+            string segments = c + "_segments";
+            string src = Path.GetTempFileName();
+            const int MiB = 1024 * 1024;
+            try
+            {
+                File.WriteAllBytes(src, TestEnv.RandomBytes(3 * MiB));
+                var options = new Dictionary<string, string>
+                {
+                    { "openstack-segment-size", "1MiB" }, { "openstack-leave-segments", "true" },
+                };
+                using (var d = new OpenStackDestination(TestEnv.V3Url(c), options))
+                using (var seg = new OpenStackDestination(TestEnv.V3Url(segments)))
+                {
+                    d.CreateFolder();
+                    using (var cts = new CancellationTokenSource())
+                    {
+                        Assert.Catch<OperationCanceledException>(() =>
+                            d.PutFile("vol.bin", src, cts.Token, (done, total) =>
+                            {
+                                if (done >= MiB)
+                                    cts.Cancel();
+                            }));
+                    }
+                    var left = seg.List("", true);
+                    Assert.That(left, Is.Not.Empty);
+                    Assert.That(d.SweepSegments(TimeSpan.FromDays(1)).Removed, Is.EqualTo(0));
+                    SweepReport report = d.SweepSegments(TimeSpan.Zero);
+                    Assert.That(report.Removed, Is.EqualTo(left.Count));
+                    Assert.That(report.Bytes, Is.EqualTo(left.Sum(e => e.Size)));
+                    Assert.That(seg.List("", true), Is.Empty);
+                    Assert.Throws<ArgumentOutOfRangeException>(() => d.SweepSegments(TimeSpan.FromSeconds(-1)));
+                }
+            }
+            finally
+            {
+                File.Delete(src);
+                SwiftAdmin.DeleteContainer(c);
+                SwiftAdmin.DeleteContainer(segments);
+            }
+        }
+
         // ---------------------------------------------------------------- concurrency, names, size
 
         [Test]

@@ -724,3 +724,28 @@ def test_segmented_round_trip_progress_on_the_calling_thread(
         assert d.list() == []
         with Destination(server.v3_url(segments)) as seg:
             assert seg.list(recursive=True) == []
+
+
+def test_sweep_segments_removes_what_an_interrupted_upload_left(
+    server: Server, container: str, tmp_path: Path
+) -> None:
+    src = tmp_path / "vol.bin"
+    src.write_bytes(os.urandom(3 * MiB))
+    segments = container + "_segments"  # removed by the fixture
+    options = {"openstack-segment-size": "1MiB", "openstack-leave-segments": "true"}
+    with Destination(server.v3_url(container), options) as d:
+        d.create_container()
+        # Cancelled with openstack-leave-segments: its set stays, as a killed upload's does.
+        with pytest.raises(CancelledError):
+            d.put("vol.bin", src, progress=lambda done, total: done < MiB)
+        with Destination(server.v3_url(segments)) as seg:
+            left = seg.list(recursive=True)
+        assert left, "the interrupted upload left nothing to sweep"
+        assert d.sweep_segments() == (0, 0), "a day's grace spares what is young"
+        removed, swept = d.sweep_segments(timedelta(0))
+        assert removed == len(left)
+        assert swept == sum(e.size or 0 for e in left)
+        with Destination(server.v3_url(segments)) as seg:
+            assert seg.list(recursive=True) == []
+        with pytest.raises(InvalidArgumentError, match="negative"):
+            d.sweep_segments(timedelta(seconds=-1))

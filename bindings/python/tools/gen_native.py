@@ -48,6 +48,7 @@ SCALARS = {
     "const uint8_t*": "c_void_p",
     "uint8_t**": "POINTER(c_void_p)",
     "size_t*": "POINTER(c_size_t)",
+    "uint64_t*": "POINTER(c_uint64)",
     "const char*": "c_char_p",
     "const char*const*": "POINTER(c_char_p)",
 }

@@ -163,7 +163,8 @@ impl Swift {
                 About::Object(full),
             );
             if !outcome.problems.is_empty() {
-                e = Error::new(e.kind(), format!("{e} ({})", outcome.problems));
+                e = Error::new(e.kind(), format!("{} ({})", e.message(), outcome.problems))
+                    .with_http(outcome.status, None);
             }
             return Err(e);
         }
@@ -272,16 +273,27 @@ impl Swift {
 
     /// Puts the zero-byte mark of a set whose upload may resume (see [`super::ownership`]).
     pub(crate) fn put_mark(&self, mark: &str) -> Result<()> {
-        let what = format!("marking the segments of an upload in progress ('{mark}')");
+        let container = self.config.large.segment_container.clone();
+        self.put_mark_in(&container, mark)
+    }
+
+    /// Puts the zero-byte mark `mark` of a set in `container`.
+    pub(crate) fn put_mark_in(&self, container: &str, mark: &str) -> Result<()> {
+        let what = format!("marking the segments under '{container}/{mark}'");
+        let target = Target::In {
+            container,
+            object: Some(mark),
+            query: None,
+        };
         let resp = self.request(
             &what,
             Method::PUT,
-            self.segment_target(mark),
+            target,
             self.config.timeouts.short,
             &[("Content-Length", "0")],
         )?;
         if !resp.status().is_success() {
-            return Err(self.failure(&what, &resp, self.segment_target(mark)));
+            return Err(self.failure(&what, &resp, target));
         }
         Ok(())
     }

@@ -12,13 +12,22 @@
 //! can be taken over by the next upload of the same file, which sends only what is missing); a
 //! set without it belongs to a manifest, or to nobody once a killed upload's mark is gone, and
 //! is never taken over: the sweep ([`super::sweep`]) removes sets no manifest references.
+//!
+//! A rename marks the sets of the object it copies `renamed` before the copy and removes the
+//! mark once the source is gone. While the mark is there (a rename failed or was killed between
+//! the copy and the delete of its source), two names may reference one set: removing the
+//! segments of either first reads every manifest of the container, and spares a set another
+//! still references.
 
 use std::collections::BTreeMap;
 
 use super::super::names::MAX_OBJECT_NAME;
 
-/// The last name of a set's mark.
+/// The last name of a set's mark while its upload has not put its manifest up.
 pub(crate) const PENDING: &str = "pending";
+/// The last name of a set's mark while a rename copies its manifest: two manifests may then
+/// reference it, so removing its segments first asks every manifest of the container.
+pub(crate) const RENAMED: &str = "renamed";
 /// The length of an upload id.
 const ID_LEN: usize = 12;
 
@@ -64,6 +73,11 @@ pub(crate) fn pending_mark(set: &str) -> String {
     format!("{set}{PENDING}")
 }
 
+/// The mark of a set whose manifest a rename is copying.
+pub(crate) fn renamed_mark(set: &str) -> String {
+    format!("{set}{RENAMED}")
+}
+
 /// What a name of the segment container is, when this library wrote it for `container`.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Owned<'a> {
@@ -71,6 +85,19 @@ pub(crate) enum Owned<'a> {
     Segment(&'a str),
     /// The pending mark of the set.
     Mark(&'a str),
+    /// The renamed mark of the set.
+    Renamed(&'a str),
+}
+
+/// The set a segment name of this library belongs to (whatever container it was written
+/// for), or `None` for names of other writers.
+pub(crate) fn set_of(name: &str) -> Option<&str> {
+    let (_, rest) = name.split_once('/')?;
+    let container = &name[..name.len() - rest.len() - 1];
+    match owned(container, name)? {
+        Owned::Segment(set) => Some(set),
+        _ => None,
+    }
 }
 
 /// Whether `name` (in the segment container) is a segment or a mark this library wrote for an
@@ -99,6 +126,8 @@ pub(crate) fn owned<'a>(container: &str, name: &'a str) -> Option<Owned<'a>> {
     let set = &name[..name.len() - leaf.len()];
     if leaf == PENDING {
         Some(Owned::Mark(set))
+    } else if leaf == RENAMED {
+        Some(Owned::Renamed(set))
     } else if leaf.len() == 8 && digits(leaf) {
         Some(Owned::Segment(set))
     } else {
@@ -125,6 +154,7 @@ pub(crate) fn group_sets(
     for (name, size, md5) in listed {
         match owned(container, &name) {
             Some(Owned::Mark(set)) => sets.entry(set.to_string()).or_default().pending = true,
+            Some(Owned::Renamed(_)) => {}
             Some(Owned::Segment(set)) => {
                 if let (Some(size), Some(md5)) = (size, md5) {
                     let set = set.to_string();

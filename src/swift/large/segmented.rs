@@ -260,16 +260,20 @@ impl Swift {
                 "a stream is uploaded in order, not in parallel",
             )),
         };
-        let md5s = md5s.and_then(|m| match &file {
-            Some((path, before)) if FileState::of(path)? != *before => Err(Error::new(
-                ErrorKind::LocalIo,
-                format!(
-                    "uploading '{full}': '{}' changed while its segments were sent (its size, time or inode differ), so what was read may mix old and new bytes; nothing was stored under the name: upload it again once it no longer changes",
-                    path.display()
-                ),
-            )),
-            _ => Ok(m),
-        });
+        // A file that changed while it was read (a failure reading it included) is reported
+        // as such: what was sent may mix old and new bytes.
+        let md5s = match &file {
+            Some((path, before)) if FileState::of(path).ok().as_ref() != Some(before) => {
+                Err(Error::new(
+                    ErrorKind::LocalIo,
+                    format!(
+                        "uploading '{full}': '{}' changed while its segments were sent (its size, time or inode differ), so what was read may mix old and new bytes; nothing was stored under the name: upload it again once it no longer changes",
+                        path.display()
+                    ),
+                ))
+            }
+            _ => md5s,
+        };
         let rows = md5s.map(|md5s| {
             md5s.into_iter()
                 .enumerate()

@@ -10,13 +10,13 @@
 //! and a fresh mark); and, asked once more just before, the object it was uploaded as does not
 //! reference it and its mark is still old.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use reqwest::Method;
 
 use super::ownership::{self, Owned};
-use super::Parts;
+use super::parts::References;
 use crate::error::{ErrorKind, Result};
 use crate::log;
 use crate::swift::request::Swift;
@@ -31,41 +31,15 @@ struct Found {
     newest: Option<SystemTime>,
     /// Whether one of its names had no time (then it counts as young).
     untimed: bool,
-    /// Whether it has a pending mark.
-    mark: bool,
+    /// Whether it has a pending mark, and the mark's time in the listing.
+    mark: Option<SystemTime>,
+    /// Whether it has a renamed mark.
+    renamed: bool,
 }
 
-/// What the manifests of the container reference.
-#[derive(Default)]
-struct References {
-    /// Segment names (in the segment container) a Static Large Object lists.
-    names: HashSet<String>,
-    /// Prefixes (in the segment container) a Dynamic Large Object covers.
-    prefixes: Vec<String>,
-}
-
-impl References {
-    fn add(&mut self, parts: Parts, segment_container: &str) {
-        match parts {
-            Parts::Static(refs) => self.names.extend(
-                refs.into_iter()
-                    .filter(|r| r.container == segment_container)
-                    .map(|r| r.name),
-            ),
-            Parts::Dynamic { container, prefix } if container == segment_container => {
-                self.prefixes.push(prefix)
-            }
-            Parts::Dynamic { .. } => {}
-        }
-    }
-
-    fn cover(&self, set: &str, found: &Found) -> bool {
-        found.segments.iter().any(|(n, _)| self.names.contains(n))
-            || self
-                .prefixes
-                .iter()
-                .any(|p| set.starts_with(p.as_str()) || p.starts_with(set))
-    }
+/// Whether any manifest of `refs` references the set `set` (whose segments are `found`).
+fn covered(refs: &References, set: &str, found: &Found) -> bool {
+    found.segments.iter().any(|(n, _)| refs.has(n)) || refs.prefixes_cover(set)
 }
 
 /// The object a set was uploaded as (its name is part of the set's), unless it was too long
@@ -94,9 +68,10 @@ impl Swift {
         let mut sets: BTreeMap<String, Found> = BTreeMap::new();
         let listed = self.list_pages_in(&segc, &format!("{container}/"), "", true, |page| {
             for e in page {
-                let (set, is_mark) = match ownership::owned(&container, &e.name) {
-                    Some(Owned::Segment(set)) => (set.to_string(), false),
-                    Some(Owned::Mark(set)) => (set.to_string(), true),
+                let (set, is_mark, is_renamed) = match ownership::owned(&container, &e.name) {
+                    Some(Owned::Segment(set)) => (set.to_string(), false, false),
+                    Some(Owned::Mark(set)) => (set.to_string(), true, false),
+                    Some(Owned::Renamed(set)) => (set.to_string(), false, true),
                     None => continue,
                 };
                 let f = sets.entry(set).or_default();
@@ -105,7 +80,9 @@ impl Swift {
                     None => f.untimed = true,
                 }
                 if is_mark {
-                    f.mark = true;
+                    f.mark = Some(e.last_modified.unwrap_or(SystemTime::UNIX_EPOCH));
+                } else if is_renamed {
+                    f.renamed = true;
                 } else {
                     f.segments.push((e.name, e.size.unwrap_or(0)));
                 }
@@ -132,7 +109,7 @@ impl Swift {
         let refs = self.references_in_container(&segc)?;
         let mut report = SweepReport::default();
         for (set, found) in old {
-            if refs.cover(&set, &found) {
+            if covered(&refs, &set, &found) {
                 continue;
             }
             if let Some(object) = uploaded_as(&container, &set) {
@@ -141,13 +118,18 @@ impl Swift {
                 }
             }
             let mark = ownership::pending_mark(&set);
-            if found.mark && !self.mark_still_old(&mark, cutoff) {
-                continue;
+            if let Some(listed) = found.mark {
+                if !self.mark_unchanged(&mark, listed) {
+                    continue;
+                }
             }
             let mut names: Vec<String> = found.segments.iter().map(|(n, _)| n.clone()).collect();
             let bytes: u64 = found.segments.iter().map(|(_, b)| *b).sum();
-            if found.mark {
+            if found.mark.is_some() {
                 names.push(mark);
+            }
+            if found.renamed {
+                names.push(ownership::renamed_mark(&set));
             }
             let wanted = names.len();
             let gone = self.delete_all_in(&segc, names);
@@ -167,36 +149,10 @@ impl Swift {
         Ok(report)
     }
 
-    /// Everything the objects of the destination's container reference in `segc`. Static
-    /// Large Objects are found by the listing's `slo_etag`; zero-byte objects may be Dynamic
-    /// ones and are asked. A cluster whose listings mark no Static Large Object at all has every
-    /// object asked (a manifest must never be missed).
-    fn references_in_container(&self, segc: &str) -> Result<References> {
-        let mut candidates: Vec<(String, bool)> = Vec::new();
-        let mut marked = false;
-        self.list_pages("", "", true, |page| {
-            for e in page {
-                let slo = e.maybe_large && e.size != Some(0);
-                marked |= slo;
-                candidates.push((e.name, e.maybe_large));
-            }
-            Ok(true)
-        })?;
-        let mut refs = References::default();
-        for (name, maybe_large) in candidates {
-            if !maybe_large && marked {
-                continue;
-            }
-            if let Some(parts) = self.parts_of(&name, true)? {
-                refs.add(parts, segc);
-            }
-        }
-        Ok(refs)
-    }
-
-    /// Whether the mark `mark` is still older than `cutoff` (a resuming upload puts it again);
-    /// a mark gone counts as old, one that cannot be read as young.
-    fn mark_still_old(&self, mark: &str, cutoff: SystemTime) -> bool {
+    /// Whether the mark `mark` is still the one listed at `listed` (a resuming upload puts it
+    /// again, which makes its set young); a mark gone counts as unchanged, one that cannot be
+    /// read as changed.
+    fn mark_unchanged(&self, mark: &str, listed: SystemTime) -> bool {
         let resp = self.request(
             "reading a pending mark",
             Method::HEAD,
@@ -206,9 +162,8 @@ impl Swift {
         );
         match resp {
             Ok(r) if r.status().as_u16() == 404 => true,
-            Ok(r) if r.status().is_success() => {
-                crate::headers::last_modified(r.headers()).is_some_and(|t| t < cutoff)
-            }
+            Ok(r) if r.status().is_success() => crate::headers::last_modified(r.headers())
+                .is_some_and(|t| t <= listed + Duration::from_millis(1)),
             _ => false,
         }
     }

@@ -173,6 +173,7 @@ FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
     'os_delete_container': (c_int, [c_void_p, c_bool]),
     'os_entries_free': (None, [POINTER(OsEntry), c_size_t]),
     'os_quota': (c_int, [c_void_p, POINTER(OsQuotaInfo)]),
+    'os_sweep_segments': (c_int, [c_void_p, c_uint64, POINTER(c_uint64), POINTER(c_uint64)]),
     'os_put_options_new': (c_void_p, []),
     'os_put_options_free': (None, [c_void_p]),
     'os_put_options_set_meta': (c_int, [c_void_p, c_char_p, c_char_p]),

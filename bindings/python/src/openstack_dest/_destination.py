@@ -1035,6 +1035,20 @@ class Destination:
         )
 
 
+    def sweep_segments(self, older_than: timedelta = timedelta(days=1)) -> Tuple[int, int]:
+        """Removes the segments no manifest references (uploads killed and never resumed leave
+        them) and returns (objects removed, their bytes). Only segments this library wrote for
+        this destination's container are looked at, and only those older than ``older_than``:
+        a day, the default, never hits an upload in progress elsewhere."""
+        seconds = older_than.total_seconds()
+        if seconds < 0:
+            raise _invalid("older_than must not be negative")
+        removed, swept = ctypes.c_uint64(0), ctypes.c_uint64(0)
+        with self._use() as h:
+            self._check(lib.os_sweep_segments(h, int(seconds), byref(removed), byref(swept)))
+        return int(removed.value), int(swept.value)
+
+
 class _InUse:
     """Counts a running call so that close() waits for it; refuses a closed destination."""
 
