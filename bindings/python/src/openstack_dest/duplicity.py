@@ -72,7 +72,8 @@ class OpenStackDestBackend(duplicity.backend.Backend):  # type: ignore[misc]
             try:
                 self.dest.test()
             except ContainerNotFoundError:
-                log.Info(f"openstack: creating the container of {parsed_url.strip_auth()}")
+                # Not the URL: its query may hold a password.
+                log.Info("openstack: the container does not exist; creating it")
                 self.dest.create_container()
         except OpenStackError as exc:
             self.dest.close()
