@@ -146,6 +146,23 @@ def test_duplicity_backs_up_restores_verifies_resumes_and_prunes(
     status = dup("collection-status", url)
     assert "Number of contained backup sets: 2" in status, status
 
+    # The other ways to give credentials, with no OS_* variable at all: in the URL, and clouds.yaml.
+    bare = Duplicity(server, tmp_path / "archive")
+    bare.env = {k: v for k, v in bare.env.items() if not k.startswith("OS_")}
+    in_url = server.v3_url(container, "host1") + "&openstack-segment-size=1MiB"
+    assert "Number of contained backup sets: 2" in bare("collection-status", in_url)
+    clouds = tmp_path / "clouds.yaml"
+    clouds.write_text(
+        "clouds:\n  testbed:\n    auth:\n"
+        f"      auth_url: {server.auth_v3}\n      username: {server.user}\n"
+        f"      password: {server.password}\n      project_name: {server.project}\n"
+        "      user_domain_name: Default\n      project_domain_name: Default\n"
+        f"    region_name: {server.get('region1', 'RegionOne')}\n"
+    )
+    bare.env["OS_CLIENT_CONFIG_FILE"] = str(clouds)
+    status = bare("collection-status", f"openstack://{container}/host1?openstack-cloud=testbed")
+    assert "Number of contained backup sets: 2" in status, status
+
     restored = tmp_path / "restored"
     dup("restore", url, str(restored))
     _same_trees(src, restored)
