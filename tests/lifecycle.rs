@@ -376,3 +376,99 @@ fn a_rename_that_fails_after_its_copy_leaves_two_names_and_deleting_either_keeps
     assert_eq!(orphans_of(&[&c], &format!("{c}_segments")), (0, vec![]));
     d.delete_container(true).unwrap();
 }
+
+#[test]
+fn an_upload_killed_with_sigkill_resumes_with_its_segments_and_the_object_in_place_stays_whole() {
+    let Some(_) = testbed() else { return };
+    let c = unique_container("life-kill");
+    let opts = "&openstack-segment-size=1MiB&openstack-segment-threads=1";
+    let d = open_created(&c, opts);
+    let dir = temp_dir("life-kill");
+    let f = dir.join("vol.bin");
+    d.put_bytes("vol.bin", b"the version before").unwrap();
+    let data = payload(12 * MIB, 9);
+    same_file(&f, &data);
+    // A child process uploads the file slowly and is killed once a few segments are in.
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "killed_upload_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(
+            "OSD_KILL_CHILD_URL",
+            format!("{}{opts}", Testbed.v3(&c, "", &var("OSD_REGION1"))),
+        )
+        .env("OSD_KILL_CHILD_FILE", &f)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let segc = format!("{c}_segments");
+    let seg_view = Destination::open(&Testbed.v3(&segc, "", &var("OSD_REGION1"))).unwrap();
+    let stored = || {
+        let all = openstack_dest::ListOptions {
+            prefix: String::new(),
+            recursive: true,
+        };
+        let mut n = 0;
+        let _ = seg_view.list_with(&all, |_| {
+            n += 1;
+            true
+        });
+        n
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while stored() < 4 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the child stored no segments"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let early = child.try_wait().unwrap();
+    assert!(
+        early.is_none(),
+        "the child finished before it was killed ({early:?})"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_holds(&c, "vol.bin", b"the version before");
+    let left = inventory(&segc).len() - 1; // the set's pending mark
+    assert!((3..12).contains(&left), "{left} segments left");
+    // The same file again: only the missing segments go.
+    let lines = support::real::capture_log("segments of 'vol.bin'");
+    d.put_file("vol.bin", &f).unwrap();
+    openstack_dest::log::set_sink(None, openstack_dest::log::Level::Error);
+    let lines = lines.lock().unwrap().clone();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.ends_with(&format!(": {} sent, {left} already stored", 12 - left))),
+        "{lines:?} (left {left})"
+    );
+    assert_holds(&c, "vol.bin", &data);
+    assert_eq!(orphans_of(&[&c], &segc), (12, vec![]));
+    d.delete_container(true).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The child process of the kill test: uploads a file (through the parent's slow relay). A
+/// no-op when not started as such.
+#[test]
+fn killed_upload_child() {
+    let (Ok(url), Ok(file)) = (
+        std::env::var("OSD_KILL_CHILD_URL"),
+        std::env::var("OSD_KILL_CHILD_FILE"),
+    ) else {
+        return;
+    };
+    let d = Destination::open(&url).unwrap();
+    let slow: openstack_dest::Progress = Box::new(|_, _| {
+        std::thread::sleep(Duration::from_millis(40));
+        true
+    });
+    d.put_file_with("vol.bin", Path::new(&file), Some(slow))
+        .unwrap();
+}

@@ -11,13 +11,17 @@
 //! never a mix, never broken; after a sweep no segment of that container is an orphan.
 //!
 //! A failing history is shrunk (steps removed while it still fails) and printed; keep it in
-//! `regressions()`. `OSD_MODEL_SECONDS` bounds the run (default 60; `make soak` runs longer),
+//! `regressions()`. With `OSD_MODEL_OUTAGE_NODE=N` (a test bed started with `OSD_REPLICAS=3`),
+//! storage node N is stopped for 10 s every 25 s while the histories run: the library's own reads
+//! that come back stale (a replica that missed writes) are counted and reported, not failed, and
+//! the run reports the retries and 503s the library logged. `OSD_MODEL_SECONDS` bounds the run (default 60; `make soak` runs longer),
 //! `OSD_MODEL_SEED` replays one seed.
 
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -84,6 +88,52 @@ enum Op {
     Faulty(Box<Op>),
 }
 
+/// What the library logged during the run: retries, and answers of HTTP 503.
+static RETRIES: AtomicU64 = AtomicU64::new(0);
+static UNAVAILABLE: AtomicU64 = AtomicU64::new(0);
+/// Reads through the library that came back stale during node outages.
+static STALE: AtomicU64 = AtomicU64::new(0);
+
+/// Whether storage nodes go down during the run (then stale reads are counted, not failed).
+fn outages() -> bool {
+    std::env::var_os("OSD_MODEL_OUTAGE_NODE").is_some()
+}
+
+/// Stops storage node `node` for 10 s every 25 s until `stop`; returns how often.
+fn run_outages(node: String, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<u32> {
+    std::thread::spawn(move || {
+        let testbed = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/openstack/testbed.sh");
+        let bash = |args: &[&str]| {
+            let ok = std::process::Command::new("bash")
+                .arg(testbed)
+                .args(args)
+                .env("OSD_REPLICAS", "3")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(ok, "testbed.sh {args:?} failed");
+        };
+        let nap = |secs: u64| {
+            for _ in 0..secs * 10 {
+                if stop.load(Ordering::SeqCst) {
+                    return false;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            true
+        };
+        let mut count = 0;
+        while nap(15) {
+            bash(&["node-stop", &node]);
+            count += 1;
+            nap(10);
+            bash(&["start"]);
+        }
+        count
+    })
+}
+
 /// What a name may hold: each element a content, or `None` for absent.
 type Allowed = Vec<Option<Arc<Vec<u8>>>>;
 
@@ -104,6 +154,8 @@ struct World {
     direct: Vec<Destination>,
     faulty: Vec<Destination>,
     relay: Relay,
+    /// A relay limited to 4 MiB/s for the uploads that are killed, so a kill can fall anywhere.
+    slow: Relay,
     dir: PathBuf,
     files: Vec<(PathBuf, Arc<Vec<u8>>)>,
     model: BTreeMap<(usize, usize), Allowed>,
@@ -137,6 +189,8 @@ impl World {
         let c2 = unique_container(&format!("{tag}2"));
         let segc = format!("{c1}_seg");
         let relay = Relay::start(&support::real::swift_hostport());
+        let slow = Relay::start(&support::real::swift_hostport());
+        slow.set_rate(4 * MIB as u64);
         let mut direct = Vec::new();
         let mut faulty = Vec::new();
         for c in [&c1, &c2] {
@@ -180,6 +234,7 @@ impl World {
             direct,
             faulty,
             relay,
+            slow,
             dir,
             files,
             model,
@@ -363,6 +418,10 @@ impl World {
                 let allowed = self.allowed(c, name);
                 match dest!(c).get_bytes(NAMES[name]) {
                     Ok(got) => {
+                        if !allowed.iter().any(|a| a.as_deref() == Some(&got)) && outages() {
+                            STALE.fetch_add(1, Ordering::SeqCst);
+                            return Ok(());
+                        }
                         if !allowed.iter().any(|a| a.as_deref() == Some(&got)) {
                             return Err(format!(
                                 "get {} gave {} bytes (MD5 {}), none of the allowed contents",
@@ -378,6 +437,10 @@ impl World {
                         self.set(c, name, vec![got]);
                     }
                     Err(e) if e.kind() == ErrorKind::NotFound => {
+                        if !allowed.contains(&None) && outages() {
+                            STALE.fetch_add(1, Ordering::SeqCst);
+                            return Ok(());
+                        }
                         if !allowed.contains(&None) {
                             return Err(format!("get {}: {e}", NAMES[name]));
                         }
@@ -405,6 +468,7 @@ impl World {
                     },
                 );
                 match r {
+                    Ok(_) if outages() => {}
                     Ok(_) => {
                         for (n, name) in NAMES.iter().enumerate() {
                             let a = self.allowed(c, n);
@@ -461,7 +525,15 @@ impl World {
                 let (path, data) = self.files[file].clone();
                 let mut child = std::process::Command::new(std::env::current_exe().unwrap())
                     .args(["--exact", "model_child", "--nocapture", "--test-threads=1"])
-                    .env("OSD_MODEL_CHILD_URL", url(&self.containers[c], &self.segc))
+                    .env(
+                        "OSD_MODEL_CHILD_URL",
+                        format!(
+                            "{}&openstack-storage-url={}{}",
+                            url(&self.containers[c], &self.segc),
+                            self.slow.url(),
+                            account_path(&self.containers[c])
+                        ),
+                    )
                     .env("OSD_MODEL_CHILD_NAME", NAMES[name])
                     .env("OSD_MODEL_CHILD_FILE", &path)
                     .stdout(std::process::Stdio::null())
@@ -661,7 +733,7 @@ fn random_op(rng: &mut fastrand::Rng) -> Op {
             c,
             name,
             file: rng.usize(1..3),
-            after_ms: rng.u64(100..2000),
+            after_ms: rng.u64(300..1500),
         },
     };
     if rng.u8(..100) < 15 && !matches!(op, Op::KillPut { .. }) {
@@ -738,6 +810,21 @@ fn random_histories_of_the_object_lifecycle_match_the_model() {
         .ok()
         .and_then(|s| s.parse().ok());
     let mut stats = Stats::default();
+    openstack_dest::log::set_sink(
+        Some(Arc::new(|_, line: &str| {
+            if line.contains("retrying in") {
+                RETRIES.fetch_add(1, Ordering::SeqCst);
+            }
+            if line.contains("HTTP 503") {
+                UNAVAILABLE.fetch_add(1, Ordering::SeqCst);
+            }
+        })),
+        openstack_dest::log::Level::Warn,
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let outage = std::env::var("OSD_MODEL_OUTAGE_NODE")
+        .ok()
+        .map(|node| run_outages(node, stop.clone()));
     for history in regressions() {
         if let Some((i, why)) = run_history(&history, &mut stats) {
             panic!("regression history failed at step {i}: {why}\n{history:#?}");
@@ -759,6 +846,20 @@ fn random_histories_of_the_object_lifecycle_match_the_model() {
         }
         seed = fastrand::u64(..);
     }
+    stop.store(true, Ordering::SeqCst);
+    let stopped = outage.map(|h| h.join().unwrap());
+    if let Some(n) = stopped {
+        eprintln!(
+            "model: storage node {} stopped and started {n} times; the library saw {} stale reads",
+            std::env::var("OSD_MODEL_OUTAGE_NODE").unwrap_or_default(),
+            STALE.load(Ordering::SeqCst)
+        );
+    }
+    eprintln!(
+        "model: the library logged {} retries and {} answers of HTTP 503",
+        RETRIES.load(Ordering::SeqCst),
+        UNAVAILABLE.load(Ordering::SeqCst)
+    );
     eprintln!(
         "model: {} histories, {} steps ({} through resets, {} cancels, {} kills, {} sweeps removing {} objects; at most {} orphans at once) in {:.0?}: every state matched",
         stats.histories,
@@ -784,13 +885,7 @@ fn model_child() {
     ) else {
         return;
     };
+    // Through the parent's slow relay, so that the kill falls anywhere in the upload.
     let d = Destination::open(&url).unwrap();
-    // Slowed down (40 ms a progress report, about every 256 KiB) so that the kill falls
-    // anywhere in the upload, not only before or after it.
-    let slow: openstack_dest::Progress = Box::new(|_, _| {
-        std::thread::sleep(Duration::from_millis(40));
-        true
-    });
-    d.put_file_with(&name, std::path::Path::new(&file), Some(slow))
-        .unwrap();
+    d.put_file(&name, std::path::Path::new(&file)).unwrap();
 }

@@ -1,5 +1,6 @@
 //! The Swift destination: the operations a backup program needs on one container and prefix.
 
+mod body;
 mod download;
 mod file_writer;
 mod info;
@@ -21,11 +22,11 @@ use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
 use crate::headers;
 use crate::log;
+use body::UploadBody;
 use meta::{Expiry, PutOptions};
 use names::{encode_path, encode_segment, object_name};
 use request::{Swift, Target};
 use types::{Entry, EntryKind, ListOptions, Progress, Quota, Session, SweepReport, UploadSource};
-use upload::UploadBody;
 
 /// An OpenStack Swift backup destination: one container and a prefix inside it.
 ///

@@ -26,6 +26,11 @@ from swiftclient import client
 from swiftclient.exceptions import ClientException
 
 
+# Every read asks the newest copy: on a cluster of several replicas, one that missed writes
+# (a node that was down) must not make the truth look stale.
+NEWEST = {'X-Newest': 'true'}
+
+
 def connection():
     env = os.environ
     return client.Connection(
@@ -40,13 +45,13 @@ def references(conn, containers):
     refs = []
     for container in containers:
         try:
-            _, listing = conn.get_container(container, full_listing=True)
+            _, listing = conn.get_container(container, full_listing=True, headers=NEWEST)
         except ClientException as e:
             if e.http_status != 404:
                 raise
             listing = []
         for entry in listing:
-            headers, body = conn.get_object(container, entry['name'],
+            headers, body = conn.get_object(container, entry['name'], headers=NEWEST,
                                             query_string='multipart-manifest=get')
             if headers.get('x-static-large-object', '').lower() == 'true':
                 refs.append([seg['name'].lstrip('/') for seg in json.loads(body)])
@@ -55,7 +60,7 @@ def references(conn, containers):
 
 def segment_names(conn, segments):
     try:
-        _, listing = conn.get_container(segments, full_listing=True)
+        _, listing = conn.get_container(segments, full_listing=True, headers=NEWEST)
     except ClientException as e:
         if e.http_status != 404:
             raise
@@ -71,7 +76,8 @@ def orphans(conn, containers, segments):
 
 def contents(conn, container, prefix=None, tolerant=False):
     try:
-        _, listing = conn.get_container(container, prefix=prefix, full_listing=True)
+        _, listing = conn.get_container(container, prefix=prefix, full_listing=True,
+                                        headers=NEWEST)
     except ClientException as e:
         if e.http_status == 404:
             return {}
@@ -80,7 +86,8 @@ def contents(conn, container, prefix=None, tolerant=False):
     for entry in listing:
         name = entry['name']
         try:
-            headers, body = conn.get_object(container, name, resp_chunk_size=1 << 20)
+            headers, body = conn.get_object(container, name, resp_chunk_size=1 << 20,
+                                            headers=NEWEST)
             md5, size = hashlib.md5(), 0
             for chunk in body:
                 md5.update(chunk)

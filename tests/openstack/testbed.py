@@ -45,8 +45,24 @@ SWIFT2 = 'http://%s:%d' % (HOST, PORT['proxy2'])
 USER, PROJECT, READER, ADMIN = 'osd-user', 'osd-project', 'osd-reader', 'admin'
 DOMAIN2, USER2, PROJECT2 = 'osd-domain2', 'osd-user2', 'osd-project2'
 START_TIMEOUT = float(os.environ.get('OSD_START_TIMEOUT', '120'))
-ORDER = ['memcached', 'account', 'container', 'object', 'container-updater', 'proxy1', 'proxy2',
-         'keystone', 'v2']
+# OSD_REPLICAS=3: three storage nodes (account, container and object servers of their own, on
+# ports 10 and 20 above the first node's, devices d2 and d3) and rings of 3 replicas in 3 zones,
+# as a real cluster is laid out; `node-stop N` stops node N (1-3) and `start` brings it back.
+REPLICAS = int(os.environ.get('OSD_REPLICAS') or '1')
+MAX_NODES = 3
+STORAGE = ('account', 'container', 'object')
+
+
+def node_name(kind, n):
+    """The service name of storage server `kind` on node `n` (0-based): 'object', 'object2'..."""
+    return kind if n == 0 else '%s%d' % (kind, n + 1)
+
+
+for _n in range(1, MAX_NODES):
+    for _k in STORAGE:
+        PORT[node_name(_k, _n)] = PORT[_k] + 10 * _n
+ORDER = ['memcached'] + [node_name(k, n) for n in range(MAX_NODES) for k in STORAGE] + [
+    'container-updater', 'proxy1', 'proxy2', 'keystone', 'v2']
 T0 = time.time()
 
 # ---- TLS (issue 13): stunnel4 terminators in front of Keystone and Swift, with a test CA made
@@ -375,10 +391,12 @@ def swift_configs(creds, expiration):
     c = {'swift.conf': SWIFT_CONF.format(suffix=creds['hash_suffix'],
                                          max_file_size=max_file_size(),
                                          listing_limit=listing_limit())}
-    for kind in ('account', 'container', 'object'):
-        c[kind + '-server.conf'] = SERVER_COMMON.format(
-            port=PORT[kind], name=kind + '-server', pipeline='healthcheck %s-server' % kind,
-            **common) + '\n[app:%s-server]\nuse = egg:swift#%s\n' % (kind, kind) + filters(['healthcheck'])
+    for n in range(REPLICAS):
+        for kind in STORAGE:
+            name = node_name(kind, n)
+            c[name + '-server.conf'] = SERVER_COMMON.format(
+                port=PORT[name], name=name + '-server', pipeline='healthcheck %s-server' % kind,
+                **common) + '\n[app:%s-server]\nuse = egg:swift#%s\n' % (kind, kind) + filters(['healthcheck'])
     c['container-server.conf'] += ('\n[container-updater]\ninterval = %d\nconcurrency = 1\n'
                                    'log_name = container-updater\n'
                                    % max(10, int(os.environ.get('OSD_UPDATER_INTERVAL', '10'))))
@@ -514,8 +532,9 @@ def services():
     memcached = ['/usr/bin/memcached', '-l', HOST, '-p', str(PORT['memcached']), '-U', '0',
                  '-m', '128', '-c', '1024'] + (['-u', 'root'] if os.geteuid() == 0 else [])
     svcs = [Service('memcached', memcached, health=memcached_ok)]
-    svcs += [Service(k, sw(k, k + '-server.conf'), files(k + '-server.conf'), healthcheck(k))
-             for k in ('account', 'container', 'object')]
+    svcs += [Service(node_name(k, n), sw(k, node_name(k, n) + '-server.conf'),
+                     files(node_name(k, n) + '-server.conf'), healthcheck(node_name(k, n)))
+             for n in range(REPLICAS) for k in STORAGE]
     svcs.append(Service('container-updater', sw('container-updater', 'container-server.conf'),
                         files('container-server.conf')))
     svcs += [Service('proxy%d' % i, sw('proxy', 'proxy-server-%d.conf' % i),
@@ -581,8 +600,8 @@ def prepare(svc):
 
 
 def build_rings():
-    params = 'part_power=6 replicas=1 ports=%d,%d,%d devices=%s\n' % (
-        PORT['account'], PORT['container'], PORT['object'], DEVICES)
+    params = 'part_power=6 replicas=%d ports=%d,%d,%d devices=%s\n' % (
+        REPLICAS, PORT['account'], PORT['container'], PORT['object'], DEVICES)
     marker = os.path.join(SWIFT_DIR, 'rings.params')
     try:
         with open(marker) as f:
@@ -592,16 +611,18 @@ def build_rings():
     except OSError:
         pass
     from swift.common.ring import RingBuilder
-    for kind in ('account', 'container', 'object'):
-        b = RingBuilder(6, 1, 1)
-        b.add_dev({'id': 0, 'region': 1, 'zone': 1, 'ip': HOST, 'port': PORT[kind],
-                   'replication_ip': HOST, 'replication_port': PORT[kind],
-                   'device': 'd1', 'weight': 100.0, 'meta': ''})
+    for kind in STORAGE:
+        b = RingBuilder(6, REPLICAS, 1)
+        for n in range(REPLICAS):
+            port = PORT[node_name(kind, n)]
+            b.add_dev({'id': n, 'region': 1, 'zone': n + 1, 'ip': HOST, 'port': port,
+                       'replication_ip': HOST, 'replication_port': port,
+                       'device': 'd%d' % (n + 1), 'weight': 100.0, 'meta': ''})
         b.rebalance()
         b.save(os.path.join(SWIFT_DIR, kind + '.builder'))
         b.get_ring().save(os.path.join(SWIFT_DIR, kind + '.ring.gz'))
     write(marker, params)
-    say('built rings (part power 6, 1 replica)')
+    say('built rings (part power 6, %d replica%s)' % (REPLICAS, 's' if REPLICAS > 1 else ''))
 
 
 def init_keystone(creds):
@@ -883,7 +904,10 @@ def check_xattr():
 
 
 def cmd_start():
-    for d in (SWIFT_DIR, os.path.join(DEVICES, 'd1'), KS_DIR, RUN, LOGS, os.path.join(STATE, 'cache')):
+    if REPLICAS not in (1, MAX_NODES):
+        raise Fail('OSD_REPLICAS must be 1 or %d, not %d' % (MAX_NODES, REPLICAS))
+    for d in [SWIFT_DIR, KS_DIR, RUN, LOGS, os.path.join(STATE, 'cache')] + [
+            os.path.join(DEVICES, 'd%d' % (n + 1)) for n in range(REPLICAS)]:
         os.makedirs(d, exist_ok=True)
     check_xattr()
     expiration = token_expiration()
@@ -899,19 +923,22 @@ def cmd_start():
         write(path, text)
     build_rings()
     svcs = services()
-    decisions = {name: prepare(svcs[name]) for name in ORDER}
+    for name in ORDER:
+        if name not in svcs:  # the nodes of another OSD_REPLICAS
+            stop(name)
+    decisions = {name: prepare(svcs[name]) for name in ORDER if name in svcs}
     if decisions['memcached'] == 'start':  # Keystone's initialisation uses it
         svcs['memcached'].launch()
     keystone_initialised = init_keystone(creds)
     for name in ORDER[1:]:
         if name == 'keystone':
             keystone_initialised()
-        if decisions[name] == 'start':
+        if decisions.get(name) == 'start':
             svcs[name].launch()
-    reused = [n for n in ORDER if decisions[n] == 'reuse']
+    reused = [n for n in ORDER if decisions.get(n) == 'reuse']
     if reused:
         say('reusing running %s' % ', '.join(reused))
-    wait_healthy([svcs[n] for n in ORDER if decisions[n] == 'start'])
+    wait_healthy([svcs[n] for n in ORDER if decisions.get(n) == 'start'])
     setup_keystone(creds)
     end_to_end_check(creds)
     tls_check(creds)  # TLS
@@ -935,6 +962,17 @@ def cmd_status():
         ok = ok and up
     print('state directory: %s' % STATE)
     return 0 if ok else 3
+
+
+def cmd_node_stop():
+    """Stops the storage servers of one node (1-3) of a 3-replica test bed, as a node failing."""
+    arg = sys.argv[2] if len(sys.argv) > 2 else ''
+    if REPLICAS < 2 or arg not in [str(n + 1) for n in range(REPLICAS)]:
+        raise Fail('node-stop N needs N from 1 to %d and a test bed started with OSD_REPLICAS=%d'
+                   % (MAX_NODES, MAX_NODES))
+    n = int(arg) - 1
+    stopped = [node_name(k, n) for k in STORAGE if stop(node_name(k, n)) is not None]
+    say('stopped node %d: %s (start brings it back)' % (n + 1, ', '.join(stopped) or 'nothing ran'))
 
 
 def cmd_env():
@@ -961,7 +999,8 @@ def cmd_clean():
 
 def main():
     commands = {'start': cmd_start, 'stop': cmd_stop, 'status': cmd_status, 'env': cmd_env,
-                'clean': cmd_clean, 'restart': lambda: cmd_stop() or cmd_start()}
+                'clean': cmd_clean, 'restart': lambda: cmd_stop() or cmd_start(),
+                'node-stop': cmd_node_stop}
     cmd = commands.get(sys.argv[1] if len(sys.argv) > 1 else '')
     if cmd is None:
         sys.stderr.write('usage: testbed.py start|stop|status|env|restart|clean\n')

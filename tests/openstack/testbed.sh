@@ -2,7 +2,8 @@
 # Test bed: a real OpenStack Swift (two proxies / two regions) + a real Keystone v3 + a v2.0
 # front end, all on 127.0.0.1, all state under one directory ($OSD_STATE_DIR). See README.md.
 #
-#   bash tests/openstack/testbed.sh start|stop|restart|status|env|clean
+#   bash tests/openstack/testbed.sh start|stop|restart|status|env|clean|node-stop N
+#   OSD_REPLICAS=3 bash tests/openstack/testbed.sh start   # three storage nodes, rings of 3 replicas
 #
 # start/restart first install the Debian packages that are missing; testbed.py (run with
 # /usr/bin/python3, which sees Debian's python packages) does the rest.
@@ -42,6 +43,6 @@ install_packages() {
 case "${1:-}" in
   start|restart) install_packages; exec /usr/bin/python3 "$HERE/testbed.py" "$1" ;;
   install) install_packages ;;
-  stop|status|env|clean) exec /usr/bin/python3 "$HERE/testbed.py" "$1" ;;
-  *) echo "usage: bash $0 start|stop|restart|status|env|clean" >&2; exit 2 ;;
+  stop|status|env|clean|node-stop) exec /usr/bin/python3 "$HERE/testbed.py" "$@" ;;
+  *) echo "usage: bash $0 start|stop|restart|status|env|clean|node-stop N" >&2; exit 2 ;;
 esac

@@ -92,7 +92,7 @@ pub(crate) fn slo_etag<'a>(md5s: impl IntoIterator<Item = &'a str>) -> String {
     for e in md5s {
         m.update(e.as_bytes());
     }
-    super::super::upload::hex(&m.finalize())
+    super::super::body::hex(&m.finalize())
 }
 
 /// The ETag some Swift-compatible servers give a Static Large Object: the MD5 of its segments'
@@ -114,7 +114,7 @@ pub(crate) fn slo_etag_binary<'a>(md5s: impl IntoIterator<Item = &'a str>) -> St
             None => m.update(e.as_bytes()),
         }
     }
-    super::super::upload::hex(&m.finalize())
+    super::super::body::hex(&m.finalize())
 }
 
 #[cfg(test)]
@@ -152,7 +152,7 @@ mod tests {
         // The other form: the MD5 of the binary digests (as S3's multipart ETag is made).
         let hello = {
             use md5::Digest;
-            crate::swift::upload::hex(&md5::Md5::digest(md5::Md5::digest(b"hello\n")))
+            crate::swift::body::hex(&md5::Md5::digest(md5::Md5::digest(b"hello\n")))
         };
         assert_eq!(slo_etag_binary(["b1946ac92492d2347c6235b4d2611184"]), hello);
         let body = manifest_body("c_segments", &[("a/1".into(), "b1".into(), 6)]);

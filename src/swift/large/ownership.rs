@@ -44,7 +44,7 @@ pub(crate) fn upload_root(
     // Room for the id, the index or the mark, and a margin.
     let room = ID_LEN + 1 + 20;
     let object = if container.len() + 1 + full.len() + tail.len() + room > MAX_OBJECT_NAME {
-        super::super::upload::hex(&<md5::Md5 as md5::Digest>::digest(full.as_bytes()))
+        super::super::body::hex(&<md5::Md5 as md5::Digest>::digest(full.as_bytes()))
     } else {
         full.to_string()
     };

@@ -9,10 +9,11 @@ use std::collections::HashSet;
 use super::Parts;
 use crate::error::Result;
 use crate::log;
+use crate::swift::body::UploadBody;
 use crate::swift::meta::{self, Prepared};
 use crate::swift::request::Swift;
 use crate::swift::types::Progress;
-use crate::swift::upload::{SharedProgress, UploadBody};
+use crate::swift::upload::SharedProgress;
 
 impl Swift {
     /// Uploads `body` as the object `full` (prefix included): one request, or segments and a

@@ -18,10 +18,11 @@ use super::ownership::{self, FoundSet};
 use super::{Parts, Plan};
 use crate::error::{Error, ErrorKind, Result};
 use crate::log;
+use crate::swift::body::{bytes_source, range_md5, FileRange, UploadBody};
 use crate::swift::meta::{Headers, Prepared};
 use crate::swift::request::Swift;
 use crate::swift::types::{Progress, UploadSource};
-use crate::swift::upload::{bytes_source, range_md5, FileRange, PutRequest, UploadBody};
+use crate::swift::upload::PutRequest;
 
 /// Segments already stored in a set taken over: name → (size, MD5).
 pub(crate) type Existing = std::collections::BTreeMap<String, (u64, String)>;

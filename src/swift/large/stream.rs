@@ -12,10 +12,10 @@ use super::segmented::{large_headers, Set};
 use super::Plan;
 use crate::error::{Error, ErrorKind, Result};
 use crate::log;
+use crate::swift::body::{stream_md5, Promised, UploadBody, CHUNK};
 use crate::swift::meta::{Headers, Prepared};
 use crate::swift::request::{Swift, Target};
 use crate::swift::types::{Progress, UploadSource};
-use crate::swift::upload::{stream_md5, Promised, UploadBody, CHUNK};
 
 /// The part of a stream one segment sends; rewinding rewinds the stream and skips to it.
 struct StreamPart {
