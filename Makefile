@@ -4,7 +4,9 @@
 #   make install  PREFIX=/usr/local: the .so, the .a, the header, a pkg-config file and bin/oscli
 #                 (PROFILE=debug installs the debug build instead of building a release)
 #   make header   regenerate include/openstack_dest.h from src/ffi after changing the C ABI
-#   make bench    ours (C CLI, Python) against curl, swiftclient, rclone, OpenDAL on the test bed (loopback)
+#   make wheel    the Python package as a manylinux wheel with the release library (target/wheel/)
+#   make bench    ours (C CLI, Python) against curl, swiftclient, rclone, OpenDAL on the test bed (loopback),
+#                 and duplicity on ours against duplicity on its own swift:// backend
 #   make bench-net the same through the relay: 20 ms round trip, 100 MiB/s shared link (5000 listed)
 #   make fuzz     coverage-guided fuzzing of the parsers, FUZZ_SECONDS (default 60) per target
 #   make soak     8 threads of mixed operations under random connection resets on the test bed,
@@ -22,7 +24,7 @@ SOAK_SECONDS ?= 300
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 MAJOR := $(firstword $(subst ., ,$(VERSION)))
 
-.PHONY: all build debug release header test demo bench bench-net install uninstall testbed-start testbed-stop soak soak-ring
+.PHONY: all build debug release header test demo bench bench-net install uninstall testbed-start testbed-stop soak soak-ring wheel
 
 all: build
 
@@ -41,6 +43,11 @@ test:
 
 demo:
 	bash examples/demo.sh
+
+# The Python package as a wheel with the release library inside, tagged manylinux (checked by
+# auditwheel) in target/wheel/; `make test` also checks it and installs it into a fresh venv.
+wheel:
+	bash scripts/wheel.sh
 
 bench:
 	bash examples/bench/run.sh

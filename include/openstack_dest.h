@@ -20,9 +20,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define OPENSTACK_DEST_VERSION "0.1.0"
+#define OPENSTACK_DEST_VERSION "0.2.0"
 #define OPENSTACK_DEST_VERSION_MAJOR 0
-#define OPENSTACK_DEST_VERSION_MINOR 1
+#define OPENSTACK_DEST_VERSION_MINOR 2
 #define OPENSTACK_DEST_VERSION_PATCH 0
 
 
@@ -123,6 +123,33 @@ typedef enum os_status {
 } os_status;
 
 /**
+ * What an os_entry is. Only for OS_KIND_OBJECT is the etag the MD5 of the content.
+ *
+ * os_stat always knows the kind. A listing reports what it knows: Static Large Objects and
+ * folders always; a Dynamic Large Object lists as a zero-byte object, so it is
+ * OS_KIND_DYNAMIC_LARGE only when the listing looks at zero-byte entries with a HEAD (the
+ * option openstack-list-large-object-sizes, on by default), else OS_KIND_OBJECT.
+ */
+typedef enum os_entry_kind {
+  /**
+   * An ordinary object: the etag is the MD5 of its content.
+   */
+  OS_KIND_OBJECT = 0,
+  /**
+   * A Static Large Object: the etag is the MD5 of its segments' MD5s, not the content's MD5.
+   */
+  OS_KIND_STATIC_LARGE = 1,
+  /**
+   * A Dynamic Large Object (X-Object-Manifest): the etag, if any, is not the content's MD5.
+   */
+  OS_KIND_DYNAMIC_LARGE = 2,
+  /**
+   * A folder (a common prefix of several objects): no etag, size or time.
+   */
+  OS_KIND_FOLDER = 3,
+} os_entry_kind;
+
+/**
  * Level of a log line passed to the log callback.
  */
 typedef enum os_log_level {
@@ -198,11 +225,13 @@ typedef struct os_entry {
    */
   int64_t last_modified_ms;
   /**
-   * True for a folder (a common prefix of several objects).
+   * True for a folder (a common prefix of several objects); the same as kind == OS_KIND_FOLDER.
    */
   bool is_folder;
   /**
-   * The MD5 hex as Swift reports it, NULL if none.
+   * The ETag as Swift reports it (lower-case hex), NULL if none (folders). It is the MD5 of
+   * the content only when kind is OS_KIND_OBJECT; a large object's ETag is derived from its
+   * segments and never equals its content's MD5.
    */
   const char *etag;
   /**
@@ -215,6 +244,10 @@ typedef struct os_entry {
    * not expire or is unknown (always in listings, which do not carry it).
    */
   int64_t delete_at_ms;
+  /**
+   * What the entry is (see os_entry_kind): only for OS_KIND_OBJECT is etag the content's MD5.
+   */
+  enum os_entry_kind kind;
 } os_entry;
 
 /**
@@ -730,7 +763,7 @@ enum os_status os_stat_meta(struct os_dest *dest,
                             void *ctx);
 
 /**
- * The library's version, e.g. "0.1.0" (a static string; do not free it).
+ * The library's version, e.g. "0.2.0" (a static string; do not free it).
  */
 const char *os_version(void);
 

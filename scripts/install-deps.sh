@@ -5,7 +5,8 @@
 set -euo pipefail
 need=()
 # rclone: a peer the large-object tests check interop with (it reads our SLOs, we read its DLOs).
-for pkg in build-essential pkg-config valgrind python3-venv rclone; do
+# gpg: duplicity (the Python tests run it) looks for it even with --no-encryption.
+for pkg in build-essential pkg-config valgrind python3-venv rclone gpg; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of every layer against the real Swift + Keystone of the test bed:
-# Rust (unit, fake-server faults, real server, memory, a short fuzzing run), C (plain, valgrind, ASan), Python, C#.
+# Rust (unit, fake-server faults, real server, memory, a short fuzzing run), C (plain, valgrind, ASan), Python, C#,
+# and the Python wheel (built with the release library, checked, installed and smoke-tested).
 # Installs what is missing, starts the test bed (and stops it again if this run started it),
 # and ends with each runner's own summary lines. Exit status: 0 only if every layer passed.
 set -uo pipefail
@@ -54,10 +55,11 @@ run_layer install bash scripts/check-install.sh
 run_layer c bash tests/c/run.sh
 run_layer python bash bindings/python/run-tests.sh
 run_layer csharp bash bindings/csharp/run-tests.sh
+run_layer wheel bash scripts/wheel.sh --check
 
 say "summary"
 failed=0
-for name in rust-style rust fuzz install c python csharp; do
+for name in rust-style rust fuzz install c python csharp wheel; do
   status=${result[$name]:-1}
   [ "$status" -eq 0 ] && verdict=ok || { verdict="FAILED (exit $status)"; failed=1; }
   echo "$name: $verdict (log: target/test-logs/$name.log)"
@@ -69,4 +71,5 @@ grep -hE "^install: [0-9]+ passed, [0-9]+ failed" "$LOGS/install.log" || true
 grep -hE "^c(-[a-z]+)?: [0-9]+ passed, [0-9]+ failed" "$LOGS/c.log" || true
 grep -hE "^(=+ )?[0-9]+ (passed|failed|error).* in [0-9.]+s" "$LOGS/python.log" | tail -1 || true
 grep -hE "^csharp: [0-9]+ passed, [0-9]+ failed" "$LOGS/csharp.log" || true
+grep -hE "^wheel: [0-9]+ passed, [0-9]+ failed" "$LOGS/wheel.log" || true
 exit $failed

@@ -36,7 +36,7 @@ pub use secret::{Secret, SecretUrl};
 pub use swift::meta::PutOptions;
 pub use swift::names::MAX_OBJECT_NAME;
 pub use swift::types::{
-    DeleteReport, Entry, ListOptions, Progress, Quota, ReadOnce, Rewindable, Session, SweepReport,
-    UploadSource,
+    DeleteReport, Entry, EntryKind, ListOptions, Progress, Quota, ReadOnce, Rewindable, Session,
+    SweepReport, UploadSource,
 };
 pub use swift::Destination;

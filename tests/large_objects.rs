@@ -10,9 +10,10 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use openstack_dest::log::{self, Level};
-use openstack_dest::{Destination, ErrorKind, ListOptions, UploadSource};
+use openstack_dest::{Destination, EntryKind, ErrorKind, ListOptions, UploadSource};
 use support::real::{
-    capture_log, open_created, swift_cli, temp_dir, testbed, unique_container, var, Testbed,
+    capture_log, open_created, swift_cli, swiftservice_upload, temp_dir, testbed, unique_container,
+    var, Testbed,
 };
 
 const MIB: usize = 1024 * 1024;
@@ -459,6 +460,115 @@ fn large_objects_written_by_python_swiftclient_are_read_sized_and_deleted() {
     d.delete("dlo.bin").unwrap();
     assert!(names_in(&tb, &format!("{c}_segments")).is_empty());
     assert!(names_in(&tb, &c).is_empty());
+    d.delete_container(true).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn stat_and_listings_tell_what_kind_of_object_an_entry_is() {
+    let Some(tb) = testbed() else { return };
+    let c = unique_container("kind");
+    let d = open_created(&c, "&openstack-segment-size=1MiB");
+    let dir = temp_dir("kind");
+    let data = payload(2 * MIB + 777, 11);
+    let src = dir.join("big.bin");
+    std::fs::write(&src, &data).unwrap();
+    // A Static Large Object written by the library, a Dynamic Large Object written by
+    // python-swiftclient's SwiftService, an ordinary object, and one inside a folder.
+    d.put_file("slo.bin", &src).unwrap();
+    swiftservice_upload(&c, "dlo.bin", &src, MIB as u64, false);
+    d.put_bytes("plain.bin", &data[..1000]).unwrap();
+    d.put_bytes("sub/inner.txt", b"inside").unwrap();
+    let whole_md5 = md5_hex(&data);
+
+    let plain = d.stat("plain.bin").unwrap();
+    assert_eq!(plain.kind, EntryKind::Object);
+    assert!(plain.kind.etag_is_md5());
+    assert_eq!(plain.etag.as_deref(), Some(md5_hex(&data[..1000]).as_str()));
+    let slo = d.stat("slo.bin").unwrap();
+    assert_eq!(slo.kind, EntryKind::StaticLarge);
+    assert!(!slo.kind.etag_is_md5());
+    assert_eq!(slo.size, Some(data.len() as u64));
+    assert_ne!(
+        slo.etag.as_deref(),
+        Some(whole_md5.as_str()),
+        "an SLO's ETag is not its MD5"
+    );
+    let dlo = d.stat("dlo.bin").unwrap();
+    assert_eq!(dlo.kind, EntryKind::DynamicLarge);
+    assert_eq!(dlo.size, Some(data.len() as u64));
+    assert_eq!(d.stat("sub/inner.txt").unwrap().kind, EntryKind::Object);
+
+    // The listing: Swift marks the SLO (slo_etag); the DLO lists as 0 bytes and is known by
+    // the HEAD the listing makes of zero-byte entries (the default).
+    type Row = (String, EntryKind, bool, Option<u64>, Option<String>);
+    let listed: Vec<Row> = d
+        .list()
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.name, e.kind, e.is_folder, e.size, e.etag))
+        .collect();
+    let size = Some(data.len() as u64);
+    assert_eq!(
+        listed,
+        vec![
+            (
+                "dlo.bin".into(),
+                EntryKind::DynamicLarge,
+                false,
+                size,
+                dlo.etag.clone()
+            ),
+            (
+                "plain.bin".into(),
+                EntryKind::Object,
+                false,
+                Some(1000),
+                plain.etag.clone()
+            ),
+            (
+                "slo.bin".into(),
+                EntryKind::StaticLarge,
+                false,
+                size,
+                slo.etag.clone()
+            ),
+            ("sub".into(), EntryKind::Folder, true, None, None),
+        ]
+    );
+    let mut recursive = Vec::new();
+    d.list_with(
+        &ListOptions {
+            prefix: "sub/".into(),
+            recursive: true,
+        },
+        |e| {
+            recursive.push((e.name, e.kind));
+            true
+        },
+    )
+    .unwrap();
+    assert_eq!(recursive, vec![("sub/inner.txt".into(), EntryKind::Object)]);
+
+    // Without the HEAD of zero-byte entries, a listing cannot tell a DLO: it says Object, 0 bytes.
+    let no_head = Destination::open(&format!(
+        "{}&openstack-list-large-object-sizes=false",
+        tb.v3(&c, "", &var("OSD_REGION1"))
+    ))
+    .unwrap();
+    let kinds: Vec<(String, EntryKind, Option<u64>)> = no_head
+        .list()
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.name, e.kind, e.size))
+        .collect();
+    assert_eq!(kinds[0], ("dlo.bin".into(), EntryKind::Object, Some(0)));
+    assert_eq!(kinds[2], ("slo.bin".into(), EntryKind::StaticLarge, size));
+
+    for name in ["slo.bin", "dlo.bin", "plain.bin", "sub/inner.txt"] {
+        d.delete(name).unwrap();
+    }
+    assert!(names_in(&tb, &format!("{c}_segments")).is_empty());
     d.delete_container(true).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }

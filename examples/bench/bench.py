@@ -33,6 +33,13 @@ Workloads:
                            container bench-list-<N>-1b for the next run), listed whole by every
                            client.
   auth-stat                a Keystone v3 password authentication and a HEAD of one object.
+  dup-backup / dup-restore the real duplicity (PyPI's, --no-encryption, --volsize
+                           BENCH_DUP_VOLSIZE) backing up a directory (BENCH_DUP_FILES real files
+                           from Debian's python3-swift plus random files making BENCH_DUP_MIB MiB)
+                           and restoring it whole with a fresh archive dir (so its metadata comes
+                           from Swift too): ours (python3 -m openstack_dest.duplicity,
+                           openstack://) against duplicity's own swift:// backend
+                           (python-swiftclient); the table's last column is swift:// / ours.
 
 Checks, outside the timed part (a failure stops the bench): a large get is byte-compared with the
 source (which also checks the put it reads); a put's object is HEADed for its size (and, for
@@ -54,7 +61,10 @@ Environment (sizes in MiB unless said):
   BENCH_LIST             objects listed (20000)
   BENCH_RUNS             counted rounds (3); BENCH_SLOW_RUNS rounds for the small-object
                          workloads of the slow peers swift-cli, rclone (default BENCH_RUNS)
-  BENCH_WORKLOADS        comma-separated subset: large,seg,small,list,auth (default all)
+  BENCH_DUP_MIB          duplicity's source directory (default 128); BENCH_DUP_FILES its real
+                         small files (300); BENCH_DUP_VOLSIZE its volumes in MiB (25: under the
+                         tests' max_file_size of 32 MiB, which swift:// sends whole)
+  BENCH_WORKLOADS        comma-separated subset: large,seg,small,list,auth,dup (default all)
   BENCH_CLIENTS          comma-separated subset of the clients (default all)
   BENCH_OUT              output folder (default target/bench/<profile>): bench.md, bench.json,
                          bench.png (the run README shows is kept in examples/bench/results/)
@@ -114,7 +124,10 @@ def settings():
         "list": env_int("BENCH_LIST", 20000),
         "runs": runs,
         "slow_runs": env_int("BENCH_SLOW_RUNS", runs),
-        "workloads": os.environ.get("BENCH_WORKLOADS", "large,seg,small,list,auth").split(","),
+        "workloads": os.environ.get("BENCH_WORKLOADS", "large,seg,small,list,auth,dup").split(","),
+        "dup_mib": env_int("BENCH_DUP_MIB", 128),
+        "dup_files": env_int("BENCH_DUP_FILES", 300),
+        "dup_volsize": env_int("BENCH_DUP_VOLSIZE", 25),
         "clients": [c for c in os.environ.get("BENCH_CLIENTS", "").split(",") if c],
         "net": net,
         "delay_ms": os.environ.get("BENCH_DELAY_MS", ""),
@@ -165,12 +178,12 @@ class Swift:
         except urllib.error.HTTPError as err:
             return err.code, err.headers, err.read()
 
-    def check_cluster(self, largest_mib):
+    def check_cluster(self, largest_mib, listing=1000):
         """The test bed in the bench's settings: another user's `testbed.sh start` may have
         restarted it with the tests' (listing limit 200, max_file_size 32 MiB)."""
         with urllib.request.urlopen(self.env["OSD_SWIFT1"] + "/info") as resp:
             swift = json.load(resp)["swift"]
-        if swift["container_listing_limit"] < 1000 or swift["max_file_size"] <= largest_mib * MIB:
+        if swift["container_listing_limit"] < listing or swift["max_file_size"] <= largest_mib * MIB:
             raise BenchError(
                 f"the test bed runs with container_listing_limit {swift['container_listing_limit']} and "
                 f"max_file_size {swift['max_file_size']}: the bench needs at least 1000 (rclone lists "
@@ -301,6 +314,12 @@ def files_below(top):
     return found
 
 
+def relative_files(top):
+    """{path relative to top: path} of every file under top."""
+    return {os.path.relpath(os.path.join(base, f), top): os.path.join(base, f)
+            for base, _, files in os.walk(top) for f in files}
+
+
 # ---- the clients ----
 class Clients:
     """How each client is started: a Cmd per operation. Containers are bench-<id>-<client>."""
@@ -367,6 +386,23 @@ class Clients:
 
     def curl(self, args):
         return Cmd(["curl", "-sf", "-H", "X-Auth-Token: " + self.swift.token, *args])
+
+    def duplicity_ours(self, args):
+        """duplicity on the library: python3 -m openstack_dest.duplicity (this checkout's package)."""
+        pythonpath = os.path.join(ROOT, "bindings", "python", "src")
+        return Cmd([self.python, "-m", "openstack_dest.duplicity", *args],
+                   {"OPENSTACK_DEST_LIB": self.lib, "PYTHONPATH": pythonpath})
+
+    def duplicity_swift(self, args):
+        """duplicity's own swift:// backend (python-swiftclient), settings from SWIFT_*."""
+        e = self.env
+        env = {"SWIFT_USERNAME": e["OSD_USER"], "SWIFT_PASSWORD": e["OSD_PASSWORD"],
+               "SWIFT_AUTHURL": e["OSD_AUTH_V3"], "SWIFT_AUTHVERSION": "3",
+               "SWIFT_USER_DOMAIN_NAME": "Default", "SWIFT_PROJECT_DOMAIN_NAME": "Default",
+               "SWIFT_PROJECT_NAME": e["OSD_PROJECT"], "SWIFT_REGIONNAME": e["OSD_REGION1"]}
+        if self.cfg["net"]:  # its only way to another storage URL: a token made beforehand
+            env.update(SWIFT_PREAUTHURL=self.swift.account, SWIFT_PREAUTHTOKEN=self.swift.token)
+        return Cmd([self.python, "-m", "duplicity", *args], env)
 
     def curl_config(self, path, pairs, upload):
         """A curl -K file: one (local file, URL) pair each, uploaded (-T) or downloaded (-o)."""
@@ -746,13 +782,83 @@ class Bench:
             raise BenchError(f"cannot put the object to stat: HTTP {status}")
         self.run_pairs(("auth-stat", None), self.auth_cases(container, "stat-me", size))
 
+    # -- 6: duplicity, ours against its own swift:// backend --
+    def dup_cases(self, src):
+        cl, sw, cfg = self.clients, self.swift, self.cfg
+        prefix = lambda run: f"dup-r{run}"  # noqa: E731
+        out = lambda key: os.path.join(self.work, f"dup-out-{key}")  # noqa: E731
+        options = ["--no-encryption", "--volsize", str(cfg["dup_volsize"])]
+
+        def archive(key, step, run):  # fresh each time: the restore reads duplicity's metadata from Swift
+            path = os.path.join(self.work, f"dup-archive-{key}-{step}-{run}")
+            shutil.rmtree(path, ignore_errors=True)
+            return ["--archive-dir", path]
+
+        def check_put(container):
+            def verify(run):
+                names = [e["name"] for e in sw.listing(container, prefix(run) + "/")]
+                if not any(n.endswith(".manifest") for n in names) or not any(".vol" in n for n in names):
+                    raise BenchError(f"{container}/{prefix(run)}/: no duplicity backup set there "
+                                     f"({len(names)} objects)")
+            return verify
+
+        def check_get(key):
+            def verify(run):
+                a, b = relative_files(src), relative_files(out(key))
+                if sorted(a) != sorted(b) or not all(same_file(a[f], b[f]) for f in a):
+                    raise BenchError(f"{key}: the restored directory differs from the source")
+                shutil.rmtree(out(key))
+            return verify
+
+        def cleanup(container):
+            return lambda run: sw.bulk_delete([f"/{container}/{e['name']}"
+                                               for e in sw.listing(container, prefix(run) + "/")])
+
+        def case(key, label, make, url):
+            c = self.container(key)
+            return Case(key, label, c,
+                        lambda r: make(["full", *options, *archive(key, "put", r), src, url(c, r)]),
+                        lambda r: make(["restore", *options, *archive(key, "get", r), url(c, r), out(key)]),
+                        check_put(c), check_get(key), cleanup(c))
+
+        return [
+            case("ours-dup", "duplicity openstack:// (ours)", cl.duplicity_ours,
+                 lambda c, r: cl.url(f"{c}/{prefix(r)}")),
+            case("duplicity-swift", "duplicity swift:// (python-swiftclient)", cl.duplicity_swift,
+                 lambda c, r: f"swift://{c}/{prefix(r)}"),
+        ]
+
+    def bench_dup(self):
+        cfg = self.cfg
+        src = os.path.join(self.work, "dup-source")
+        progress(f"making duplicity's source: {cfg['dup_files']} real files and {cfg['dup_mib']} MiB in all")
+        real = "/usr/lib/python3/dist-packages/swift"
+        copied = 0
+        for path in sorted(os.path.join(d, f) for d, _, fs in os.walk(real) for f in fs):
+            if copied >= cfg["dup_files"]:
+                break
+            if "__pycache__" in path:
+                continue
+            dst = os.path.join(src, "real", os.path.relpath(path, real))
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            shutil.copyfile(path, dst)
+            copied += 1
+        used = sum(os.path.getsize(p) for p in relative_files(src).values())
+        left = max(cfg["dup_mib"] * MIB - used, 0)
+        for i in range(4):
+            make_random_file(os.path.join(src, f"random-{i}.bin"), max(left // 4 // MIB, 1))
+        self.run_pairs(("dup-backup", "dup-restore"), self.dup_cases(src))
+
     # -- all --
     def run(self):
         steps = {"large": self.bench_large, "seg": self.bench_seg, "small": self.bench_small,
-                 "list": self.bench_list, "auth": self.bench_auth}
+                 "list": self.bench_list, "auth": self.bench_auth, "dup": self.bench_dup}
         try:
             for w in self.cfg["workloads"]:
-                self.swift.check_cluster(max(self.cfg["mib"], self.cfg["seg_object_mib"]))
+                if w == "dup":  # whole volumes (swift://): only they must fit
+                    self.swift.check_cluster(self.cfg["dup_volsize"] + 1, listing=1)
+                else:
+                    self.swift.check_cluster(max(self.cfg["mib"], self.cfg["seg_object_mib"]))
                 start = time.monotonic()
                 steps[w]()
                 self.elapsed[w] = time.monotonic() - start
@@ -772,7 +878,12 @@ def versions():
             return "?"
     import opendal
     import swiftclient
+    try:
+        from duplicity import __version__ as duplicity_version
+    except ImportError:
+        duplicity_version = "?"
     return {"curl": out(["curl", "--version"]).split(" (")[0],
+            "duplicity": "duplicity " + duplicity_version,
             "swift-cli": "python-swiftclient " + swiftclient.__version__,
             "rclone": out(["rclone", "version"]),
             "opendal": "opendal " + getattr(opendal, "__version__", "?"),
@@ -831,7 +942,8 @@ def markdown(bench, summary, label):
              f"({cfg['slow_runs']} for swift-cli and rclone on small objects).", "",
              "| workload | client | wall s | CPU s | peak RSS MiB | ours-C / this (wall) |",
              "| --- | --- | ---: | ---: | ---: | ---: |"]
-    ref = {s["workload"]: s["wall"] for s in summary if s["client"] == "ours-c"}
+    # The reference of each workload: ours-c, or for duplicity's workloads ours-dup.
+    ref = {s["workload"]: s["wall"] for s in summary if s["client"] in ("ours-c", "ours-dup")}
     notes = {}
     workloads = list(dict.fromkeys([s["workload"] for s in summary] + [w for w, _ in bench.skipped]))
     for w in workloads:
@@ -843,6 +955,13 @@ def markdown(bench, summary, label):
             if sw == w:
                 n = notes.setdefault(reason, len(notes) + 1)
                 lines.append(f"| {w} | {label(key, w)} | —[^{n}] | — | — | — |")
+    for w in ("dup-backup", "dup-restore"):
+        ours = next((s for s in summary if s["workload"] == w and s["client"] == "ours-dup"), None)
+        theirs = next((s for s in summary if s["workload"] == w and s["client"] == "duplicity-swift"), None)
+        if ours and theirs and ours["wall"] > 0 and ours["cpu"] > 0:
+            lines += ["", f"{w}: duplicity swift:// / duplicity openstack:// = {theirs['wall'] / ours['wall']:.2f} "
+                      f"wall, {theirs['cpu'] / ours['cpu']:.2f} CPU (above 1: ours is faster / cheaper; the "
+                      "last column of the dup rows is ours-dup / this)."]
     lines += ["", "ours-C / this below 1: ours-c (the C CLI) is faster than that row. CPU: user + sys "
               "of the process and its children. curl and opendal are given a token beforehand (no "
               "Keystone request in their process, but curl's in auth-stat); the others authenticate "

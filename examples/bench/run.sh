@@ -23,6 +23,14 @@ if ! "$VENV/bin/python" -c 'import matplotlib, opendal, swiftclient' 2>/dev/null
   /usr/bin/python3 -m venv --system-site-packages "$VENV"   # Debian's python: python3-swiftclient
   "$VENV/bin/pip" install -q --disable-pip-version-check matplotlib opendal
 fi
+# duplicity (PyPI's) for the dup workload, without the dependencies of its other backends (they
+# would replace Debian's python-keystoneclient, which its swift:// backend needs, by one that
+# does not import): its core needs fasteners only.
+if ! "$VENV/bin/python" -c 'import duplicity.backend, fasteners' 2>/dev/null; then
+  echo "bench: installing duplicity into $VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check --no-warn-conflicts --no-deps 'duplicity>=3,<4'
+  "$VENV/bin/pip" install -q --disable-pip-version-check --no-warn-conflicts fasteners
+fi
 
 echo "bench: building ($BUILD profile)"
 cargo build --profile "$BUILD" --lib --example relay 2>&1 | tail -1

@@ -320,6 +320,17 @@ static int stat_meta_line(void *ctx, const char *key, const char *value) {
   return 0;
 }
 
+/* The name of an entry's kind, as the Python binding spells it. */
+static const char *kind_name(os_entry_kind k) {
+  switch (k) {
+  case OS_KIND_OBJECT: return "object";
+  case OS_KIND_STATIC_LARGE: return "static_large";
+  case OS_KIND_DYNAMIC_LARGE: return "dynamic_large";
+  case OS_KIND_FOLDER: return "folder";
+  }
+  return "unknown";
+}
+
 static int do_stat(os_dest *d, const char *name) {
   os_entry *e = NULL;
   char when[32], *meta = NULL;
@@ -335,7 +346,10 @@ static int do_stat(os_dest *d, const char *name) {
   printf("name:          %s\n", e->name ? e->name : name);
   printf("size:          %lld\n", (long long)e->size);
   printf("last modified: %s\n", when);
-  printf("etag:          %s\n", e->etag ? e->etag : "-");
+  printf("kind:          %s\n", kind_name(e->kind));
+  /* Only an ordinary object's ETag is the MD5 of its content. */
+  printf("etag:          %s%s\n", e->etag ? e->etag : "-",
+         e->etag && e->kind != OS_KIND_OBJECT ? " (a large object's: not the content's MD5)" : "");
   if (e->mtime_ms >= 0) {
     format_time(e->mtime_ms, when, sizeof when);
     printf("file time:     %s\n", when);

@@ -12,8 +12,11 @@ Keep the password out of the command line: it is taken from $OPENSTACK_DEST_PASS
 $OPENSTACK_DEST_APIKEY for a v2 API key) when the URL does not carry one. More options can be
 given with -o KEY=VALUE.
 
-Files are streamed (never held in memory), checked after upload (size and MD5 against Swift's
-ETag) and after download (size and SHA-256 against the manifest). Needs the openstack_dest
+Files are streamed (never held in memory), checked after upload (size, and MD5 against Swift's
+ETag where that is the MD5: ordinary objects, kind "object"; a file larger than the cluster's
+max_file_size or openstack-segment-size is stored as a large object, whose ETag is derived from its
+segments, each of which Swift checked against the MD5 the library sent) and after download (size
+and SHA-256 against the manifest). Needs the openstack_dest
 package: pip install ./bindings/python (after `cargo build`).
 """
 
@@ -139,8 +142,11 @@ def backup(args: argparse.Namespace) -> int:
                 print(file=sys.stderr)
             entry = dest.stat(name)
             size = path.stat().st_size
-            if entry.size != size or (entry.etag and entry.etag != reader.md5.hexdigest()):
-                print(f"MISMATCH after upload: {name} (remote {entry.size} bytes, etag {entry.etag})")
+            # Only an ordinary object's ETag is the MD5 of its content (entry.etag_is_md5); a large
+            # object's (kind "static_large" or "dynamic_large") comes from its segments' MD5s.
+            if entry.size != size or (entry.etag_is_md5 and entry.etag != reader.md5.hexdigest()):
+                print(f"MISMATCH after upload: {name} (remote {entry.size} bytes, {entry.kind}, "
+                      f"etag {entry.etag})")
                 errors += 1
                 continue
             manifest[name] = {"size": size, "sha256": reader.sha256.hexdigest()}
@@ -208,8 +214,8 @@ def list_cmd(args: argparse.Namespace) -> int:
             return 0
         for e in dest.list():
             when = e.last_modified.strftime("%Y-%m-%d %H:%M:%S") if e.last_modified else "-"
-            kind = "dir " if e.is_folder else "file"
-            print(f"{kind}  {human(e.size):>10}  {when:19}  {e.name}{'/' if e.is_folder else ''}")
+            kind = {"folder": "dir ", "object": "file"}.get(e.kind, "large")
+            print(f"{kind:5} {human(e.size):>10}  {when:19}  {e.name}{'/' if e.is_folder else ''}")
     return 0
 
 

@@ -490,6 +490,7 @@ pub(super) fn entry_to_c(e: &Entry) -> os_entry {
             .unwrap_or(std::ptr::null()),
         mtime_ms: e.mtime.map(to_unix_ms).unwrap_or(-1),
         delete_at_ms: e.delete_at.map(to_unix_ms).unwrap_or(-1),
+        kind: e.kind.into(),
     }
 }
 

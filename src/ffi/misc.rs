@@ -10,7 +10,7 @@ use crate::log::{self, Level};
 
 static VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
 
-/// The library's version, e.g. "0.1.0" (a static string; do not free it).
+/// The library's version, e.g. "0.2.0" (a static string; do not free it).
 #[no_mangle]
 pub extern "C" fn os_version() -> *const c_char {
     VERSION.as_ptr().cast()

@@ -31,6 +31,36 @@ pub struct os_dest {
     pub(crate) inner: Destination,
 }
 
+/// What an os_entry is. Only for OS_KIND_OBJECT is the etag the MD5 of the content.
+///
+/// os_stat always knows the kind. A listing reports what it knows: Static Large Objects and
+/// folders always; a Dynamic Large Object lists as a zero-byte object, so it is
+/// OS_KIND_DYNAMIC_LARGE only when the listing looks at zero-byte entries with a HEAD (the
+/// option openstack-list-large-object-sizes, on by default), else OS_KIND_OBJECT.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum os_entry_kind {
+    /// An ordinary object: the etag is the MD5 of its content.
+    OS_KIND_OBJECT = 0,
+    /// A Static Large Object: the etag is the MD5 of its segments' MD5s, not the content's MD5.
+    OS_KIND_STATIC_LARGE = 1,
+    /// A Dynamic Large Object (X-Object-Manifest): the etag, if any, is not the content's MD5.
+    OS_KIND_DYNAMIC_LARGE = 2,
+    /// A folder (a common prefix of several objects): no etag, size or time.
+    OS_KIND_FOLDER = 3,
+}
+
+impl From<crate::EntryKind> for os_entry_kind {
+    fn from(k: crate::EntryKind) -> Self {
+        match k {
+            crate::EntryKind::Object => os_entry_kind::OS_KIND_OBJECT,
+            crate::EntryKind::StaticLarge => os_entry_kind::OS_KIND_STATIC_LARGE,
+            crate::EntryKind::DynamicLarge => os_entry_kind::OS_KIND_DYNAMIC_LARGE,
+            crate::EntryKind::Folder => os_entry_kind::OS_KIND_FOLDER,
+        }
+    }
+}
+
 /// One listing entry, or the result of os_stat. Strings are UTF-8 and owned by the library.
 #[repr(C)]
 #[derive(Debug)]
@@ -41,9 +71,11 @@ pub struct os_entry {
     pub size: i64,
     /// Last modification, Unix time in milliseconds, UTC; -1 if unknown.
     pub last_modified_ms: i64,
-    /// True for a folder (a common prefix of several objects).
+    /// True for a folder (a common prefix of several objects); the same as kind == OS_KIND_FOLDER.
     pub is_folder: bool,
-    /// The MD5 hex as Swift reports it, NULL if none.
+    /// The ETag as Swift reports it (lower-case hex), NULL if none (folders). It is the MD5 of
+    /// the content only when kind is OS_KIND_OBJECT; a large object's ETag is derived from its
+    /// segments and never equals its content's MD5.
     pub etag: *const c_char,
     /// The modification time of the file the object was uploaded from (X-Object-Meta-Mtime),
     /// Unix time in milliseconds; -1 if unknown (always in listings, which do not carry it).
@@ -51,6 +83,8 @@ pub struct os_entry {
     /// When Swift deletes the object (X-Delete-At), Unix time in milliseconds; -1 if it does
     /// not expire or is unknown (always in listings, which do not carry it).
     pub delete_at_ms: i64,
+    /// What the entry is (see os_entry_kind): only for OS_KIND_OBJECT is etag the content's MD5.
+    pub kind: os_entry_kind,
 }
 
 /// Opaque options of a put or a metadata update: the host's own metadata and an expiry. From

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::names::encode_segment;
 use super::request::{Plain, Swift, Target};
-use super::types::Entry;
+use super::types::{Entry, EntryKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::answer::{self, About};
 use crate::http::TryError;
@@ -54,6 +54,7 @@ fn to_entry(row: Row, prefix: &str) -> Option<Entry> {
             size: None,
             last_modified: None,
             is_folder: true,
+            kind: EntryKind::Folder,
             etag: None,
             mtime: None,
             metadata: Default::default(),
@@ -74,6 +75,12 @@ fn to_entry(row: Row, prefix: &str) -> Option<Entry> {
             .as_deref()
             .and_then(crate::time::parse_timestamp),
         is_folder: false,
+        // A DLO lists as an ordinary zero-byte object: only a HEAD tells (Destination::list_with).
+        kind: if row.slo_etag.is_some() {
+            EntryKind::StaticLarge
+        } else {
+            EntryKind::Object
+        },
         maybe_large: row.slo_etag.is_some() || row.bytes == Some(0),
         etag: row
             .slo_etag
@@ -218,6 +225,28 @@ mod tests {
         assert_eq!(
             crate::time::to_unix_ms(e[1].last_modified.unwrap()),
             1_795_770_000_250
+        );
+        assert_eq!(e[0].kind, EntryKind::Folder);
+        assert_eq!(e[1].kind, EntryKind::Object);
+    }
+
+    #[test]
+    fn a_static_large_object_lists_with_its_own_etag_and_kind() {
+        // Swift 2.30.1's rows (the test bed's): an SLO carries `slo_etag` beside the manifest's
+        // MD5 in `hash`; a DLO is an empty object like any other.
+        let r = rows(
+            r#"[
+            {"bytes":0,"hash":"d41d8cd98f00b204e9800998ecf8427e","name":"dlo.bin","content_type":"application/octet-stream","last_modified":"2026-12-06T16:25:00.916410"},
+            {"bytes":3000000,"hash":"68d77b20011d84e2a9112178c77c712c","name":"slo.bin","content_type":"application/octet-stream","last_modified":"2026-12-06T16:25:00.838240","slo_etag":"\"6FAD2DD4FDD23822CE57B8E6BD82FF1B\""}
+        ]"#,
+        );
+        let e: Vec<Entry> = r.into_iter().filter_map(|r| to_entry(r, "")).collect();
+        assert_eq!((e[0].kind, e[0].size), (EntryKind::Object, Some(0)));
+        assert!(e[0].maybe_large);
+        assert_eq!(e[1].kind, EntryKind::StaticLarge);
+        assert_eq!(
+            e[1].etag.as_deref(),
+            Some("6fad2dd4fdd23822ce57b8e6bd82ff1b")
         );
     }
 

@@ -29,7 +29,8 @@ use meta::{Expiry, PutOptions};
 use names::{encode_path, encode_segment, object_name};
 use request::{Swift, Target};
 use types::{
-    DeleteReport, Entry, ListOptions, Progress, Quota, Session, SweepReport, UploadSource,
+    DeleteReport, Entry, EntryKind, ListOptions, Progress, Quota, Session, SweepReport,
+    UploadSource,
 };
 
 /// An OpenStack Swift backup destination: one container and a prefix inside it.
@@ -359,7 +360,9 @@ impl Destination {
         Ok(report)
     }
 
-    /// Size, ETag and modification time of an object.
+    /// Size, ETag, kind and modification time of an object. The kind comes from Swift's
+    /// headers (`X-Static-Large-Object: True`, `X-Object-Manifest`), so a stat always tells a
+    /// large object from an ordinary one; only an [`EntryKind::Object`]'s ETag is its MD5.
     pub fn stat(&self, name: &str) -> Result<Entry> {
         let full = self.full(name)?;
         let what = format!("reading the metadata of '{full}'");
@@ -372,6 +375,13 @@ impl Destination {
             size: headers::u64_value(h, "content-length"),
             last_modified: headers::last_modified(h),
             is_folder: false,
+            kind: if headers::is_true(h, "x-static-large-object") {
+                EntryKind::StaticLarge
+            } else if h.contains_key("x-object-manifest") {
+                EntryKind::DynamicLarge
+            } else {
+                EntryKind::Object
+            },
             etag: headers::etag(h),
             mtime: headers::meta_mtime(h),
             metadata: meta::user_meta(h),
@@ -585,7 +595,10 @@ impl Destination {
         })
     }
 
-    /// Lists the files and folders under the prefix, names relative to it.
+    /// Lists the files and folders under the prefix, names relative to it. Each entry's
+    /// [`Entry::kind`] says what the listing knows: folders, Static Large Objects (Swift's
+    /// listing marks them), and Dynamic Large Objects when zero-byte entries are looked at
+    /// (`openstack-list-large-object-sizes`, the default); see [`EntryKind`].
     pub fn list(&self) -> Result<Vec<Entry>> {
         let mut all = Vec::new();
         self.list_with(&ListOptions::default(), |e| {
@@ -596,13 +609,16 @@ impl Destination {
     }
 
     /// A zero-byte listing entry may be a Dynamic Large Object, which Swift lists as 0 bytes:
-    /// its real size comes from a HEAD (unless `openstack-list-large-object-sizes=false`).
+    /// its real size and its kind come from a HEAD (unless
+    /// `openstack-list-large-object-sizes=false`; the entry then stays an
+    /// [`EntryKind::Object`] of 0 bytes).
     fn with_real_size(&self, mut entry: Entry) -> Entry {
         if entry.is_folder || entry.size != Some(0) || !self.swift.config.large.list_sizes {
             return entry;
         }
         if let Ok(s) = self.stat(&entry.name) {
             entry.size = s.size;
+            entry.kind = s.kind;
             entry.etag = s.etag.or(entry.etag);
         }
         entry

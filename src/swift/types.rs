@@ -5,6 +5,55 @@ use std::time::SystemTime;
 
 use crate::error::ErrorKind;
 
+/// What an [`Entry`] is: an ordinary object, one of Swift's two kinds of large object, or a
+/// folder. It tells whether [`Entry::etag`] is the MD5 of the content (only for
+/// [`EntryKind::Object`]).
+///
+/// A stat (HEAD) always knows. A listing reports what it knows: Swift lists a Static Large
+/// Object with its `slo_etag`, so that is [`EntryKind::StaticLarge`]; a Dynamic Large Object
+/// lists as a zero-byte object, so it is [`EntryKind::DynamicLarge`] only when the listing
+/// looked at zero-byte entries with a HEAD (`openstack-list-large-object-sizes`, on by
+/// default) and [`EntryKind::Object`] otherwise.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum EntryKind {
+    /// An ordinary object: its ETag is the MD5 of its content.
+    #[default]
+    Object,
+    /// A Static Large Object (a manifest of segments, `X-Static-Large-Object: True`): its ETag
+    /// is the MD5 of the concatenated MD5s of its segments, not the MD5 of its content.
+    StaticLarge,
+    /// A Dynamic Large Object (`X-Object-Manifest`: every object under a prefix, in order): its
+    /// ETag, when Swift gives one, is the MD5 of the concatenated ETags of its segments.
+    DynamicLarge,
+    /// A folder: a common prefix of several objects, with no ETag, size or time.
+    Folder,
+}
+
+impl EntryKind {
+    /// Whether an entry of this kind carries the MD5 of its content as its ETag (only
+    /// [`EntryKind::Object`]), so that comparing the ETag with a file's MD5 means something.
+    pub fn etag_is_md5(self) -> bool {
+        self == EntryKind::Object
+    }
+
+    /// The name the Python binding and logs use: `object`, `static_large`, `dynamic_large`,
+    /// `folder`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Object => "object",
+            EntryKind::StaticLarge => "static_large",
+            EntryKind::DynamicLarge => "dynamic_large",
+            EntryKind::Folder => "folder",
+        }
+    }
+}
+
+impl std::fmt::Display for EntryKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One file or folder of a listing, or the result of a stat.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
@@ -14,9 +63,15 @@ pub struct Entry {
     pub size: Option<u64>,
     /// Last modification time, when known.
     pub last_modified: Option<SystemTime>,
-    /// True for a sub-folder (a common prefix of several objects).
+    /// True for a sub-folder (a common prefix of several objects); the same as
+    /// `kind == EntryKind::Folder`.
     pub is_folder: bool,
-    /// The ETag Swift reports (the MD5 hex for ordinary objects).
+    /// What the entry is (an ordinary object, a static or dynamic large object, a folder); see
+    /// [`EntryKind`] for what a listing can tell.
+    pub kind: EntryKind,
+    /// The ETag Swift reports, lower-case hex. It is the MD5 of the content only when `kind` is
+    /// [`EntryKind::Object`] ([`EntryKind::etag_is_md5`]); a large object's ETag is derived from
+    /// its segments' MD5s and never equals its content's MD5. `None` for folders.
     pub etag: Option<String>,
     /// The modification time of the file the object was uploaded from (`X-Object-Meta-Mtime`,
     /// as python-swiftclient and rclone write it too), when a stat found one; listings do not

@@ -71,6 +71,13 @@ cli_tests() {
   check cli-stat-size grep -qx 'size: *1500001' "$t/out"
   check cli-stat-etag grep -qx "etag: *$(md5sum < "$t/f.bin" | cut -d' ' -f1)" "$t/out"
   check cli-stat-file-time grep -q '^file time: *[0-9]' "$t/out"
+  check cli-stat-kind grep -qx 'kind: *object' "$t/out"
+  # The same file in 1 MiB segments: a Static Large Object, whose ETag stat marks as no MD5.
+  check cli-put-slo run 0 "$cli" "$url&openstack-segment-size=1MiB" put f-slo.bin "$t/f.bin"
+  check cli-stat-slo run 0 "$cli" "$url" stat f-slo.bin
+  check cli-stat-slo-kind grep -qx 'kind: *static_large' "$t/out"
+  check cli-stat-slo-etag grep -qx 'etag: *[0-9a-f]\{32\} (a large object.s: not the content.s MD5)' "$t/out"
+  check cli-rm-slo run 0 "$cli" "$url" rm f-slo.bin
   # What python-swiftclient stores with an object (metadata, expiry), stat shows.
   printf x > "$t/m.txt"
   check cli-meta-by-swift run 0 env -C "$t" "${osenv[@]}" swift upload --object-name cli/m.txt "$c" m.txt \

@@ -451,6 +451,9 @@ int lst_cb(void *ctx, const os_entry *e) {
   free(l->names);
   l->names = n;
   if (e->is_folder && e->size != -1) l->bad_args++;
+  /* kind agrees with is_folder and is one of the four the header names. */
+  if (e->is_folder != (e->kind == OS_KIND_FOLDER)) l->bad_args++;
+  if ((int)e->kind < OS_KIND_OBJECT || (int)e->kind > OS_KIND_FOLDER) l->bad_args++;
   if (!e->is_folder && (e->size < 0 || !e->etag || !is_hex32(e->etag) || e->last_modified_ms <= 0)) l->bad_args++;
   return l->stop_after > 0 && l->calls >= l->stop_after;
 }

@@ -211,6 +211,58 @@ pub fn swift_cli(args: &[&str], dir: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Uploads the file `path` as `name` into `container` with python-swiftclient's `SwiftService`
+/// (the API its `swift` CLI is built on), as a large object of `segment_size` segments in
+/// `<container>_segments`: a Static Large Object with `use_slo`, else a Dynamic Large Object.
+/// Logged in as the test bed's member user (secrets in the environment, not on the command line).
+pub fn swiftservice_upload(
+    container: &str,
+    name: &str,
+    path: &Path,
+    segment_size: u64,
+    use_slo: bool,
+) {
+    const SCRIPT: &str = r#"
+import os, sys
+from swiftclient.service import SwiftService, SwiftUploadObject
+container, name, path, segment_size, use_slo = sys.argv[1:6]
+options = {
+    "auth_version": "3", "auth": os.environ["OS_AUTH_URL"], "user": os.environ["OS_USERNAME"],
+    "key": os.environ["OS_PASSWORD"], "os_project_name": os.environ["OS_PROJECT_NAME"],
+    "os_user_domain_name": "Default", "os_project_domain_name": "Default",
+    "os_region_name": os.environ["OS_REGION_NAME"],
+}
+failed = 0
+with SwiftService(options=options) as service:
+    upload = {"segment_size": int(segment_size), "use_slo": use_slo == "1"}
+    for r in service.upload(container, [SwiftUploadObject(path, object_name=name)], options=upload):
+        if not r["success"]:
+            print(r.get("action"), r.get("error"), file=sys.stderr)
+            failed += 1
+sys.exit(1 if failed else 0)
+"#;
+    let out = Command::new("/usr/bin/python3")
+        .arg("-c")
+        .arg(SCRIPT)
+        .arg(container)
+        .arg(name)
+        .arg(path)
+        .arg(segment_size.to_string())
+        .arg(if use_slo { "1" } else { "0" })
+        .env("OS_AUTH_URL", var("OSD_AUTH_V3"))
+        .env("OS_USERNAME", var("OSD_USER"))
+        .env("OS_PASSWORD", var("OSD_PASSWORD"))
+        .env("OS_PROJECT_NAME", var("OSD_PROJECT"))
+        .env("OS_REGION_NAME", var("OSD_REGION1"))
+        .output()
+        .expect("python3 runs python-swiftclient's SwiftService");
+    assert!(
+        out.status.success(),
+        "SwiftService upload of {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Collects the library's log lines that mention `needle`.
 pub fn capture_log(needle: &str) -> Arc<Mutex<Vec<String>>> {
     let lines = Arc::new(Mutex::new(Vec::new()));

@@ -88,8 +88,13 @@ namespace OpenStackDest
 
         internal static RemoteEntry ToEntry(NativeEntry e, IDictionary<string, string> metadata = null)
         {
+            if (e.Kind < (int)EntryKind.Object || e.Kind > (int)EntryKind.Folder)
+                // The library and this binding come from one header; another kind means they do not match.
+                throw new OpenStackException(OpenStackStatus.Panic,
+                    "the library reported an unknown entry kind " + e.Kind + " (does it match this binding's version?)", 0);
             return new RemoteEntry(FromUtf8(e.Name) ?? string.Empty, e.Size, FromUnixMs(e.LastModifiedMs),
-                e.IsFolder != 0, FromUtf8(e.ETag), FromUnixMs(e.MtimeMs), metadata, FromUnixMs(e.DeleteAtMs));
+                e.IsFolder != 0, FromUtf8(e.ETag), FromUnixMs(e.MtimeMs), metadata, FromUnixMs(e.DeleteAtMs),
+                (EntryKind)e.Kind);
         }
 
         /// <summary>

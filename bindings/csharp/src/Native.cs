@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 
 namespace OpenStackDest
 {
-    /// <summary>os_entry as laid out by the C ABI (is_folder is a C bool: one byte).</summary>
+    /// <summary>os_entry as laid out by the C ABI (is_folder is a C bool: one byte; kind is a C enum: an int).</summary>
     [StructLayout(LayoutKind.Sequential)]
     internal struct NativeEntry
     {
@@ -15,6 +15,7 @@ namespace OpenStackDest
         public IntPtr ETag;
         public long MtimeMs;
         public long DeleteAtMs;
+        public int Kind;
     }
 
     [StructLayout(LayoutKind.Sequential)]

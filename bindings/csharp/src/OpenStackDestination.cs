@@ -46,7 +46,7 @@ namespace OpenStackDest
             handle = Open(url, options, secrets);
         }
 
-        /// <summary>Version of the native library, e.g. "0.1.0".</summary>
+        /// <summary>Version of the native library, e.g. "0.2.0".</summary>
         public static string Version
         {
             get
@@ -564,7 +564,10 @@ namespace OpenStackDest
             t.Complete(status, secrets);
         }
 
-        /// <summary>Objects and folders directly under the prefix (all pages).</summary>
+        /// <summary>
+        /// Objects and folders directly under the prefix (all pages). Each entry's <see cref="RemoteEntry.Kind"/>
+        /// says what the listing knows (see <see cref="EntryKind"/>).
+        /// </summary>
         public IList<RemoteEntry> List()
         {
             IntPtr entries;
@@ -706,7 +709,10 @@ namespace OpenStackDest
             Check(Native.os_delete_container(Handle, emptyFirst));
         }
 
-        /// <summary>Size, ETag and last modification of one object (HEAD).</summary>
+        /// <summary>
+        /// Size, ETag, kind and last modification of one object (HEAD). The kind is always known here: only
+        /// an <see cref="EntryKind.Object"/>'s ETag is the MD5 of its content.
+        /// </summary>
         public RemoteEntry Stat(string name)
         {
             byte[] rawName = Interop.Utf8Z(name, "name");

@@ -66,6 +66,28 @@ namespace OpenStackDest
         public bool NoExpiry { get; set; }
     }
 
+    /// <summary>
+    /// What a <see cref="RemoteEntry"/> is (os_entry_kind of the C ABI, same numbers). Only for
+    /// <see cref="Object"/> is <see cref="RemoteEntry.ETag"/> the MD5 of the content.
+    /// </summary>
+    /// <remarks>
+    /// Stat always knows the kind. A listing knows folders and Static Large Objects; a Dynamic Large
+    /// Object lists as a zero-byte object, so a listing says <see cref="DynamicLarge"/> only when it
+    /// looks at zero-byte entries with a HEAD (option openstack-list-large-object-sizes, on by
+    /// default) and <see cref="Object"/> otherwise.
+    /// </remarks>
+    public enum EntryKind
+    {
+        /// <summary>An ordinary object: its ETag is the MD5 of its content.</summary>
+        Object = 0,
+        /// <summary>A Static Large Object: its ETag is the MD5 of its segments' MD5s, not the content's MD5.</summary>
+        StaticLarge = 1,
+        /// <summary>A Dynamic Large Object (X-Object-Manifest): its ETag, if any, is not the content's MD5.</summary>
+        DynamicLarge = 2,
+        /// <summary>A folder (a common prefix of several objects): no ETag, size or time.</summary>
+        Folder = 3,
+    }
+
     /// <summary>One listing entry or a <see cref="OpenStackDestination.Stat"/> result.</summary>
     public sealed class RemoteEntry
     {
@@ -82,7 +104,15 @@ namespace OpenStackDest
 
         public RemoteEntry(string name, long size, DateTime lastModified, bool isFolder, string etag,
             DateTime fileTime, IDictionary<string, string> metadata, DateTime deleteAt)
+            : this(name, size, lastModified, isFolder, etag, fileTime, metadata, deleteAt,
+                isFolder ? EntryKind.Folder : EntryKind.Object)
         {
+        }
+
+        public RemoteEntry(string name, long size, DateTime lastModified, bool isFolder, string etag,
+            DateTime fileTime, IDictionary<string, string> metadata, DateTime deleteAt, EntryKind kind)
+        {
+            Kind = kind;
             Name = name;
             Size = size;
             LastModified = lastModified;
@@ -103,10 +133,24 @@ namespace OpenStackDest
         /// <summary>Last modification, UTC (<see cref="DateTimeKind.Utc"/>); <see cref="DateTime.MinValue"/> if unknown.</summary>
         public DateTime LastModified { get; private set; }
 
+        /// <summary>True for a folder; the same as <c>Kind == EntryKind.Folder</c>.</summary>
         public bool IsFolder { get; private set; }
 
-        /// <summary>MD5 hex as Swift reports it, null if none.</summary>
+        /// <summary>What the entry is: see <see cref="EntryKind"/> for what a listing can tell.</summary>
+        public EntryKind Kind { get; private set; }
+
+        /// <summary>
+        /// The ETag as Swift reports it (lower-case hex), null if none (folders). It is the MD5 of the
+        /// content only when <see cref="Kind"/> is <see cref="EntryKind.Object"/> (see
+        /// <see cref="ETagIsMd5"/>): a large object's ETag comes from its segments.
+        /// </summary>
         public string ETag { get; private set; }
+
+        /// <summary>Whether <see cref="ETag"/> is the MD5 of the content (an ordinary object with an ETag).</summary>
+        public bool ETagIsMd5
+        {
+            get { return Kind == EntryKind.Object && ETag != null; }
+        }
 
         /// <summary>
         /// The modification time of the file the object was uploaded from (X-Object-Meta-Mtime), UTC,

@@ -2,6 +2,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using NUnit.Framework;
 
@@ -84,6 +85,96 @@ namespace OpenStackDest.Tests
                 checkedCount++;
             }
             Assert.That(checkedCount, Is.GreaterThanOrEqualTo(20), "P/Invoke declarations found");
+        }
+
+        /// <summary>EntryKind has the header's os_entry_kind names (OS_KIND_STATIC_LARGE is StaticLarge) and numbers.</summary>
+        [Test]
+        public void EntryKindEnumMatchesTheHeader()
+        {
+            string header = File.ReadAllText(FindHeader());
+            Match m = Regex.Match(header, @"typedef enum os_entry_kind \{(.*?)\} os_entry_kind;", RegexOptions.Singleline);
+            Assert.That(m.Success, Is.True, "enum os_entry_kind not found in the header");
+            string body = Regex.Replace(m.Groups[1].Value, @"/\*.*?\*/", " ", RegexOptions.Singleline);
+            var inHeader = new SortedDictionary<string, int>();
+            foreach (Match item in Regex.Matches(body, @"OS_KIND_(\w+)\s*=\s*(\d+)"))
+                inHeader.Add(item.Groups[1].Value.Replace("_", "").ToLowerInvariant(), int.Parse(item.Groups[2].Value));
+            var inBinding = new SortedDictionary<string, int>();
+            foreach (EntryKind k in Enum.GetValues(typeof(EntryKind)))
+                inBinding.Add(k.ToString().ToLowerInvariant(), (int)k);
+            Assert.That(inHeader.Count, Is.EqualTo(4));
+            Assert.That(string.Join(",", inBinding), Is.EqualTo(string.Join(",", inHeader)));
+        }
+
+        private static Type NativeEntryType()
+        {
+            return typeof(OpenStackDestination).Assembly.GetType("OpenStackDest.NativeEntry", true);
+        }
+
+        /// <summary>The P/Invoke struct has the C layout of os_entry on 64-bit platforms (as the C tests check).</summary>
+        [Test]
+        public void NativeEntryHasTheLayoutOfTheHeader()
+        {
+            if (IntPtr.Size != 8)
+                Assert.Ignore("the layout is checked on 64-bit platforms");
+            Type t = NativeEntryType();
+            Assert.That(Marshal.SizeOf(t), Is.EqualTo(64));
+            Assert.That(Marshal.OffsetOf(t, "ETag").ToInt64(), Is.EqualTo(32));
+            Assert.That(Marshal.OffsetOf(t, "DeleteAtMs").ToInt64(), Is.EqualTo(48));
+            Assert.That(Marshal.OffsetOf(t, "Kind").ToInt64(), Is.EqualTo(56));
+        }
+
+        /// <summary>An os_entry in native memory, as the library hands it out, becomes a RemoteEntry of that kind.</summary>
+        [TestCase(0, EntryKind.Object, true)]
+        [TestCase(1, EntryKind.StaticLarge, false)]
+        [TestCase(2, EntryKind.DynamicLarge, false)]
+        [TestCase(3, EntryKind.Folder, false)]
+        public void EntryKindIsReadFromTheNativeEntry(int code, EntryKind kind, bool etagIsMd5)
+        {
+            RemoteEntry e = FromNative(code);
+            Assert.That(e.Kind, Is.EqualTo(kind));
+            Assert.That(e.ETagIsMd5, Is.EqualTo(etagIsMd5));
+            Assert.That(e.Name, Is.EqualTo("n"));
+            Assert.That(e.Size, Is.EqualTo(5));
+        }
+
+        [Test]
+        public void AnUnknownEntryKindIsAnError()
+        {
+            var ex = Assert.Throws<System.Reflection.TargetInvocationException>(() => FromNative(9));
+            Assert.That(ex.InnerException, Is.InstanceOf<OpenStackException>());
+            Assert.That(((OpenStackException)ex.InnerException).Status, Is.EqualTo(OpenStackStatus.Panic));
+        }
+
+        private static RemoteEntry FromNative(int kind)
+        {
+            Type t = NativeEntryType();
+            IntPtr mem = Marshal.AllocHGlobal(Marshal.SizeOf(t));
+            IntPtr name = Marshal.StringToHGlobalAnsi("n");
+            IntPtr etag = Marshal.StringToHGlobalAnsi("0123456789abcdef0123456789abcdef");
+            try
+            {
+                for (int i = 0; i < Marshal.SizeOf(t); i++)
+                    Marshal.WriteByte(mem, i, 0);
+                Marshal.WriteIntPtr(mem, (int)Marshal.OffsetOf(t, "Name"), name);
+                Marshal.WriteInt64(mem, (int)Marshal.OffsetOf(t, "Size"), 5);
+                Marshal.WriteInt64(mem, (int)Marshal.OffsetOf(t, "LastModifiedMs"), -1);
+                Marshal.WriteIntPtr(mem, (int)Marshal.OffsetOf(t, "ETag"), etag);
+                Marshal.WriteInt64(mem, (int)Marshal.OffsetOf(t, "MtimeMs"), -1);
+                Marshal.WriteInt64(mem, (int)Marshal.OffsetOf(t, "DeleteAtMs"), -1);
+                Marshal.WriteInt32(mem, (int)Marshal.OffsetOf(t, "Kind"), kind);
+                if (kind == 3)
+                    Marshal.WriteByte(mem, (int)Marshal.OffsetOf(t, "IsFolder"), 1);
+                object native = Marshal.PtrToStructure(mem, t);
+                Type interop = typeof(OpenStackDestination).Assembly.GetType("OpenStackDest.Interop", true);
+                var toEntry = interop.GetMethod("ToEntry", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic);
+                return (RemoteEntry)toEntry.Invoke(null, new object[] { native, null });
+            }
+            finally
+            {
+                Marshal.FreeHGlobal(mem);
+                Marshal.FreeHGlobal(name);
+                Marshal.FreeHGlobal(etag);
+            }
         }
 
         [Test]

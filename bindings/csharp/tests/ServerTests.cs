@@ -786,6 +786,54 @@ namespace OpenStackDest.Tests
         }
 
         /// <summary>
+        /// A Static Large Object (a file larger than openstack-segment-size), an ordinary object and a folder
+        /// carry their kind through Stat, List, List(prefix, recursive) (os_list_each) and Enumerate.
+        /// </summary>
+        [Test]
+        public void EntriesSayWhatKindOfObjectTheyAre()
+        {
+            string c = TestEnv.UniqueContainer("kind");
+            string src = Path.GetTempFileName();
+            const int MiB = 1024 * 1024;
+            try
+            {
+                byte[] data = TestEnv.RandomBytes(2 * MiB + 5);
+                File.WriteAllBytes(src, data);
+                byte[] small = Slice(data, 0, 100);
+                var options = new Dictionary<string, string> { { "openstack-segment-size", "1MiB" } };
+                using (var d = new OpenStackDestination(TestEnv.V3Url(c), options))
+                {
+                    d.CreateFolder();
+                    d.PutFile("big.bin", src);
+                    d.Put("small.bin", small);
+                    d.Put("dir/inner.txt", new byte[] { 1 });
+                    RemoteEntry big = d.Stat("big.bin"), one = d.Stat("small.bin");
+                    Assert.That(big.Kind, Is.EqualTo(EntryKind.StaticLarge));
+                    Assert.That(big.ETagIsMd5, Is.False);
+                    Assert.That(big.ETag, Is.Not.EqualTo(TestEnv.Md5Hex(data)), "an SLO's ETag is not its MD5");
+                    Assert.That(one.Kind, Is.EqualTo(EntryKind.Object));
+                    Assert.That(one.ETagIsMd5, Is.True);
+                    Assert.That(one.ETag, Is.EqualTo(TestEnv.Md5Hex(small)));
+                    Func<IEnumerable<RemoteEntry>, string> kinds = list =>
+                        string.Join(",", list.Select(e => e.Name + ":" + e.Kind + (e.IsFolder ? "/" : "")));
+                    Assert.That(kinds(d.List()), Is.EqualTo("big.bin:StaticLarge,dir:Folder/,small.bin:Object"));
+                    Assert.That(kinds(d.List("", true)), Is.EqualTo("big.bin:StaticLarge,dir/inner.txt:Object,small.bin:Object"));
+                    Assert.That(kinds(d.Enumerate()), Is.EqualTo("big.bin:StaticLarge,dir:Folder/,small.bin:Object"));
+                    Assert.That(d.List().Single(e => e.Name == "big.bin").ETag, Is.EqualTo(big.ETag));
+                    d.Delete("big.bin");
+                    d.Delete("small.bin");
+                    d.Delete("dir/inner.txt");
+                }
+            }
+            finally
+            {
+                File.Delete(src);
+                SwiftAdmin.DeleteContainer(c);
+                SwiftAdmin.DeleteContainer(c + "_segments");
+            }
+        }
+
+        /// <summary>
         /// A 5 MiB file in 1 MiB segments (openstack-segment-size): progress on the calling thread up to
         /// (size, size), a range across a segment boundary, the file back byte for byte, delete with its
         /// segments, and a cancelled upload that leaves neither object nor segment.

@@ -65,10 +65,11 @@ def test_loaded_functions_carry_the_declarations() -> None:
 def test_structure_layout() -> None:
     # What a C compiler gives for these structs on 64-bit platforms.
     if ctypes.sizeof(c_void_p) == 8:
-        assert ctypes.sizeof(_bindings.OsEntry) == 56
+        assert ctypes.sizeof(_bindings.OsEntry) == 64
         assert _bindings.OsEntry.etag.offset == 32
         assert _bindings.OsEntry.mtime_ms.offset == 40
         assert _bindings.OsEntry.delete_at_ms.offset == 48
+        assert _bindings.OsEntry.kind.offset == 56
     assert ctypes.sizeof(_bindings.OsQuotaInfo) == 32
 
 
@@ -86,3 +87,38 @@ def test_library_status_names_agree() -> None:
 
 def test_version_matches_header() -> None:
     assert openstack_dest.version() == _bindings.HEADER_VERSION
+
+
+def test_every_statement_of_the_version_agrees() -> None:
+    repo = PACKAGE_ROOT.parent.parent
+    crate = re.search(r'(?m)^version = "([^"]+)"', (repo / "Cargo.toml").read_text(encoding="utf-8"))
+    pyproject = re.search(r'(?m)^version = "([^"]+)"', (PACKAGE_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    csproj = re.search(r"<Version>([^<]+)</Version>",
+                       (repo / "bindings" / "csharp" / "OpenStackDest.csproj").read_text(encoding="utf-8"))
+    assert crate and pyproject and csproj
+    versions = {
+        "Cargo.toml": crate.group(1),
+        "pyproject.toml": pyproject.group(1),
+        "OpenStackDest.csproj": csproj.group(1),
+        "openstack_dest.__version__": openstack_dest.__version__,
+        "the header (OPENSTACK_DEST_VERSION)": _bindings.HEADER_VERSION,
+        "the library (os_version)": openstack_dest.version(),
+    }
+    assert len(set(versions.values())) == 1, versions
+
+
+def test_a_library_of_another_abi_is_refused() -> None:
+    # Before 1.0 every minor version may change the structures (0.2 added os_entry.kind).
+    assert _native.same_abi("0.2.0", "0.2.7")
+    assert not _native.same_abi("0.2.0", "0.1.0")
+    assert not _native.same_abi("0.2.0", "0.3.0-rc1")
+    assert _native.same_abi("1.2.0", "1.4.1+local")
+    assert not _native.same_abi("1.2.0", "2.0.0")
+    assert not _native.same_abi("0.2.0", "")
+
+
+def test_entry_kind_codes_are_the_headers() -> None:
+    text = HEADER.read_text(encoding="utf-8")
+    for name, value in (("OBJECT", 0), ("STATIC_LARGE", 1), ("DYNAMIC_LARGE", 2), ("FOLDER", 3)):
+        assert re.search(rf"\bOS_KIND_{name} = {value},", text), name
+        assert _bindings.EntryKindCode[name] == value

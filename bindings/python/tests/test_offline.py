@@ -25,6 +25,8 @@ from openstack_dest import (
     Status,
 )
 from openstack_dest import errors as errors_mod
+from openstack_dest._bindings import EntryKindCode, OsEntry
+from openstack_dest._destination import _entry_from
 
 SECRET = "Sup3r-Secret-Pa55word"
 # A well-formed v3 URL pointing at a closed port: opening needs no server.
@@ -458,3 +460,39 @@ def test_read_rewind_write_callbacks_through_c_pointers() -> None:
     assert dm._WRITE_CALLBACK(987654321, ctypes.addressof(buf), 8) != 0
     assert dm._REWIND_CALLBACK(987654321) != 0
     assert not dm._states
+
+
+# ---- entry kinds: the os_entry.kind codes as Entry.kind strings ------------------------------
+
+
+@pytest.mark.parametrize(
+    "code,kind,etag_is_md5",
+    [
+        (EntryKindCode.OBJECT, "object", True),
+        (EntryKindCode.STATIC_LARGE, "static_large", False),
+        (EntryKindCode.DYNAMIC_LARGE, "dynamic_large", False),
+        (EntryKindCode.FOLDER, "folder", False),
+    ],
+)
+def test_entry_kind_is_read_from_the_c_entry(code: int, kind: str, etag_is_md5: bool) -> None:
+    raw = OsEntry(name=b"a", size=5, last_modified_ms=-1, is_folder=False,
+                  etag=b"0123456789abcdef0123456789abcdef", mtime_ms=-1, delete_at_ms=-1, kind=code)
+    entry = _entry_from(raw)
+    assert entry.kind == kind
+    assert entry.etag_is_md5 is etag_is_md5
+    assert entry.name == "a" and entry.size == 5
+
+
+def test_an_object_without_etag_has_no_md5_and_an_unknown_kind_is_an_internal_error() -> None:
+    raw = OsEntry(name=b"a", size=0, last_modified_ms=-1, is_folder=False, etag=None,
+                  mtime_ms=-1, delete_at_ms=-1, kind=EntryKindCode.OBJECT)
+    assert _entry_from(raw).etag_is_md5 is False
+    raw.kind = 7
+    with pytest.raises(openstack_dest.InternalError, match="unknown entry kind 7"):
+        _entry_from(raw)
+
+
+def test_entry_kind_defaults_to_object_for_entries_made_by_hand() -> None:
+    # Code that builds Entry values itself (tests, adapters) keeps working without a kind.
+    entry = openstack_dest.Entry("a", 1, None, False, "x")
+    assert entry.kind == "object"

@@ -635,6 +635,35 @@ def test_get_range_exact_bytes_and_past_the_end(dest: Destination) -> None:
         dest.get_range("r.bin\0x", 0, 1)
 
 
+def test_entries_say_what_kind_of_object_they_are(server: Server, container: str, tmp_path: Path) -> None:
+    data = os.urandom(2 * MiB + 5)
+    src = tmp_path / "big.bin"
+    src.write_bytes(data)
+    with Destination(server.v3_url(container), {"openstack-segment-size": "1MiB"}) as d:
+        d.create_container()
+        d.put("big.bin", src)  # larger than the segment size: a Static Large Object
+        d.put("small.bin", data[:100])
+        d.put("dir/inner.txt", b"x")
+        big, small = d.stat("big.bin"), d.stat("small.bin")
+        assert (big.kind, big.etag_is_md5) == ("static_large", False)
+        assert big.etag != md5(data)  # why comparing it with the file's MD5 is wrong
+        assert (small.kind, small.etag_is_md5, small.etag) == ("object", True, md5(data[:100]))
+        listed = [(e.name, e.kind, e.is_folder, e.etag) for e in d.list()]
+        assert listed == [
+            ("big.bin", "static_large", False, big.etag),
+            ("dir", "folder", True, None),
+            ("small.bin", "object", False, small.etag),
+        ]
+        # The callback path (os_list_each) carries the same kinds.
+        assert [(e.name, e.kind) for e in d.iter_entries(recursive=True)] == [
+            ("big.bin", "static_large"),
+            ("dir/inner.txt", "object"),
+            ("small.bin", "object"),
+        ]
+        for name in ("big.bin", "small.bin", "dir/inner.txt"):
+            d.delete(name)
+
+
 def test_segmented_round_trip_progress_on_the_calling_thread(
     server: Server, container: str, tmp_path: Path
 ) -> None:

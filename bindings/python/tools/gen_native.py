@@ -26,7 +26,11 @@ HEADER = REPO_ROOT / "include" / "openstack_dest.h"
 OUTPUT = PYTHON_ROOT / "src" / "openstack_dest" / "_bindings.py"
 
 # Enums of the header -> (Python class, prefix stripped from member names).
-ENUMS = {"os_status": ("Status", ("OS_ERR_", "OS_")), "os_log_level": ("LogLevel", ("OS_LOG_",))}
+ENUMS = {
+    "os_status": ("Status", ("OS_ERR_", "OS_")),
+    "os_log_level": ("LogLevel", ("OS_LOG_",)),
+    "os_entry_kind": ("EntryKindCode", ("OS_KIND_",)),
+}
 
 # C types (normalised: no struct/enum keyword, `*` glued) that map to a plain ctypes type.
 # Buffers and contexts are passed as plain addresses (c_void_p) on the Python side.

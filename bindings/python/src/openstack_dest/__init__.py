@@ -15,6 +15,7 @@ from ._native import LogLevel, Status, library_path
 from ._destination import (
     Destination,
     Entry,
+    EntryKind,
     PathType,
     ProgressCallback,
     Quota,
@@ -49,11 +50,12 @@ from .errors import (
     error_for,
 )
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "Destination",
     "Entry",
+    "EntryKind",
     "Quota",
     "PathType",
     "ProgressCallback",

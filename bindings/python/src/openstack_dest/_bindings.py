@@ -10,7 +10,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char_p, c_int, c_in
                     c_size_t, c_ssize_t, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_VERSION = '0.1.0'
+HEADER_VERSION = '0.2.0'
 
 
 class Status(enum.IntEnum):
@@ -71,6 +71,19 @@ class LogLevel(enum.IntEnum):
     """Details."""
 
 
+class EntryKindCode(enum.IntEnum):
+    """``os_entry_kind``."""
+
+    OBJECT = 0
+    """An ordinary object: the etag is the MD5 of its content."""
+    STATIC_LARGE = 1
+    """A Static Large Object: the etag is the MD5 of its segments' MD5s, not the content's MD5."""
+    DYNAMIC_LARGE = 2
+    """A Dynamic Large Object (X-Object-Manifest): the etag, if any, is not the content's MD5."""
+    FOLDER = 3
+    """A folder (a common prefix of several objects): no etag, size or time."""
+
+
 STATUS_C_NAMES: Dict[int, str] = {
     0: 'OS_OK',
     1: 'OS_ERR_INVALID_ARGUMENT',
@@ -106,6 +119,7 @@ class OsEntry(Structure):
         ('etag', c_char_p),
         ('mtime_ms', c_int64),
         ('delete_at_ms', c_int64),
+        ('kind', c_int),
     ]
 
 

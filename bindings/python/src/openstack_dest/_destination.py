@@ -18,6 +18,7 @@ from typing import (
     Callable,
     Dict,
     Iterable,
+    Literal,
     Iterator,
     List,
     Mapping,
@@ -38,17 +39,19 @@ from ._native import (
     READ_CB,
     REWIND_CB,
     WRITE_CB,
+    EntryKindCode,
     LogLevel,
     OsEntry,
     OsQuotaInfo,
     Status,
     lib,
 )
-from .errors import DeleteManyError, InvalidArgumentError, OpenStackError, error_for
+from .errors import DeleteManyError, InternalError, InvalidArgumentError, OpenStackError, error_for
 
 __all__ = [
     "Destination",
     "Entry",
+    "EntryKind",
     "Quota",
     "ProgressCallback",
     "PathType",
@@ -181,14 +184,34 @@ atexit.register(_stop_logging)
 # Results
 
 
+#: What an :class:`Entry` is: ``"object"`` (an ordinary object: its ``etag`` is the MD5 of its
+#: content), ``"static_large"`` (a Static Large Object: its ``etag`` is the MD5 of its segments'
+#: MD5s), ``"dynamic_large"`` (a Dynamic Large Object, ``X-Object-Manifest``: its ``etag`` is not
+#: the content's MD5 either) or ``"folder"``.
+EntryKind = Literal["object", "static_large", "dynamic_large", "folder"]
+
+_KIND_NAMES: Dict[int, EntryKind] = {
+    EntryKindCode.OBJECT: "object",
+    EntryKindCode.STATIC_LARGE: "static_large",
+    EntryKindCode.DYNAMIC_LARGE: "dynamic_large",
+    EntryKindCode.FOLDER: "folder",
+}
+
+
 @dataclass(frozen=True)
 class Entry:
-    """One object or folder of a listing (or a ``stat`` result). Names are relative to the prefix."""
+    """One object or folder of a listing (or a ``stat`` result). Names are relative to the prefix.
+
+    ``etag`` is Swift's ETag (lower-case hex). It is the MD5 of the content only when ``kind`` is
+    ``"object"`` (see :attr:`etag_is_md5`): a large object's ETag comes from its segments, so
+    never compare it with a file's MD5.
+    """
 
     name: str
     size: Optional[int]
     last_modified: Optional[datetime]
     is_folder: bool
+    #: Swift's ETag, ``None`` for folders; the content's MD5 only when ``kind == "object"``.
     etag: Optional[str]
     #: The modification time of the file the object was uploaded from (``X-Object-Meta-Mtime``),
     #: from ``stat``; ``None`` when unknown (always in listings, which do not carry it).
@@ -199,6 +222,16 @@ class Entry:
     #: When Swift deletes the object (``X-Delete-At``), from ``stat``; ``None`` when it does not
     #: expire (always in listings).
     delete_at: Optional[datetime] = None
+    #: What the entry is (see :data:`EntryKind`). ``stat`` always knows. A listing knows folders
+    #: and Static Large Objects; a Dynamic Large Object lists as a zero-byte object, so a listing
+    #: says ``"dynamic_large"`` only when it looks at zero-byte entries with a HEAD (option
+    #: ``openstack-list-large-object-sizes``, on by default) and ``"object"`` otherwise.
+    kind: EntryKind = "object"
+
+    @property
+    def etag_is_md5(self) -> bool:
+        """Whether ``etag`` is the MD5 of the content (an ordinary object with an ETag)."""
+        return self.kind == "object" and self.etag is not None
 
 
 @dataclass(frozen=True)
@@ -232,7 +265,16 @@ def _entry_from(raw: OsEntry, metadata: Optional[Dict[str, str]] = None) -> Entr
         mtime=_time_from_ms(raw.mtime_ms),
         metadata=metadata if metadata is not None else {},
         delete_at=_time_from_ms(raw.delete_at_ms),
+        kind=_kind_name(int(raw.kind)),
     )
+
+
+def _kind_name(code: int) -> EntryKind:
+    try:
+        return _KIND_NAMES[code]
+    except KeyError:
+        # The library and this binding come from one header (checked when the library is loaded).
+        raise InternalError(f"the library reported an unknown entry kind {code}", int(Status.PANIC)) from None
 
 
 # --------------------------------------------------------------------------------------------

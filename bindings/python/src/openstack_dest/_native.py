@@ -29,8 +29,10 @@ from ._bindings import (  # re-exported
     PROGRESS_CB,
     READ_CB,
     REWIND_CB,
+    HEADER_VERSION,
     STATUS_C_NAMES,
     WRITE_CB,
+    EntryKindCode,
     LogLevel,
     OsEntry,
     OsQuotaInfo,
@@ -48,8 +50,9 @@ else:
 
 
 __all__ = [
-    "DELETE_FAILURE_CB", "ENTRY_CB", "FUNCTIONS", "LOG_CB", "META_CB", "PROGRESS_CB", "READ_CB", "REWIND_CB", "STATUS_C_NAMES",
-    "WRITE_CB", "LogLevel", "OsEntry", "OsQuotaInfo", "Status", "lib", "library_path", "last_error",
+    "DELETE_FAILURE_CB", "ENTRY_CB", "FUNCTIONS", "LOG_CB", "META_CB", "PROGRESS_CB", "READ_CB", "REWIND_CB",
+    "STATUS_C_NAMES", "WRITE_CB", "EntryKindCode", "LogLevel", "OsEntry", "OsQuotaInfo", "Status", "lib",
+    "library_path", "last_error",
     "checkout_root",
 ]
 
@@ -138,6 +141,28 @@ def _declare(lib: ctypes.CDLL, path: str) -> None:
             f"openstack_dest: the library at {path} lacks {', '.join(missing)}; it does not match "
             "this binding (rebuild it with `cargo build` and reinstall the package)"
         )
+    raw = lib.os_version()
+    found = raw.decode("utf-8", "replace") if raw else ""
+    if not same_abi(HEADER_VERSION or "", found):
+        raise ImportError(
+            f"openstack_dest: the library at {path} is version {found or '?'}, but this binding was "
+            f"generated from the header of version {HEADER_VERSION}; their structures differ (rebuild "
+            "the library with `cargo build` and reinstall the package, or point OPENSTACK_DEST_LIB "
+            "at a matching library)"
+        )
+
+
+def same_abi(header_version: str, library_version: str) -> bool:
+    """Whether a library of ``library_version`` has the C structures of ``header_version``: the
+    same major version, and before 1.0 the same minor version too (0.x releases change them)."""
+
+    def parts(v: str) -> Tuple[str, ...]:
+        return tuple(v.split("+")[0].split("-")[0].split(".")[:2])
+
+    h, l = parts(header_version), parts(library_version)
+    if len(h) < 2 or len(l) < 2:
+        return False
+    return h == l if h[0] == "0" else h[0] == l[0]
 
 
 lib, library_path = _load()
