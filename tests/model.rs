@@ -62,6 +62,8 @@ enum Op {
     Rename { c: usize, from: usize, to: usize },
     /// Deletes the name.
     Delete { c: usize, name: usize },
+    /// Deletes several names at once (a bit mask of `NAMES`).
+    DeleteMany { c: usize, names: u8 },
     /// Sets metadata and an expiry a day away, or removes the expiry.
     Expiry { c: usize, name: usize, set: bool },
     /// Reads the name back through the library.
@@ -377,6 +379,42 @@ impl World {
                         let _ = e;
                     }
                     Err(e) => return Err(format!("delete failed without a fault: {e}")),
+                }
+                Ok(())
+            }
+            Op::DeleteMany { c, names } => {
+                let chosen: Vec<usize> =
+                    (0..NAMES.len()).filter(|n| names & (1 << n) != 0).collect();
+                let list: Vec<&str> = chosen.iter().map(|n| NAMES[*n]).collect();
+                match dest!(c).delete_many(&list) {
+                    Ok(report) => {
+                        for n in &chosen {
+                            match report.failures.iter().find(|(f, _)| f == NAMES[*n]) {
+                                None => self.set(c, *n, vec![None]),
+                                Some((_, e)) if faulty => {
+                                    let _ = e;
+                                    let mut a = self.allowed(c, *n);
+                                    a.push(None);
+                                    self.set(c, *n, a);
+                                }
+                                Some((_, e)) => {
+                                    return Err(format!(
+                                        "delete_many of {} failed without a fault: {e}",
+                                        NAMES[*n]
+                                    ))
+                                }
+                            }
+                        }
+                    }
+                    Err(e) if faulty => {
+                        let _ = e;
+                        for n in &chosen {
+                            let mut a = self.allowed(c, *n);
+                            a.push(None);
+                            self.set(c, *n, a);
+                        }
+                    }
+                    Err(e) => return Err(format!("delete_many failed without a fault: {e}")),
                 }
                 Ok(())
             }
@@ -714,7 +752,11 @@ fn random_op(rng: &mut fastrand::Rng) -> Op {
             from: name,
             to: rng.usize(..NAMES.len()),
         },
-        54..=63 => Op::Delete { c, name },
+        54..=59 => Op::Delete { c, name },
+        60..=63 => Op::DeleteMany {
+            c,
+            names: rng.u8(1..8),
+        },
         64..=69 => Op::Expiry {
             c,
             name,
