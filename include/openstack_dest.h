@@ -279,6 +279,15 @@ typedef struct os_quota_info {
 } os_quota_info;
 
 /**
+ * Failure callback of os_delete_many_ex: one name that could not be deleted, its status and a
+ * message (UTF-8, borrowed for the call only, never a secret). Called on the calling thread.
+ */
+typedef void (*os_delete_failure_cb)(void *ctx,
+                                     const char *name,
+                                     enum os_status status,
+                                     const char *message);
+
+/**
  * Metadata callback of os_stat_meta: one key (lower case) and its value, UTF-8, borrowed for
  * the call only; return 0 to go on, non-zero to skip the rest.
  */
@@ -628,6 +637,39 @@ enum os_status os_sweep_segments(struct os_dest *dest,
                                  uint64_t older_than_seconds,
                                  uint64_t *removed,
                                  uint64_t *bytes);
+
+/**
+ * Deletes the `count` objects `names` at once, with the segments of large objects: Swift's
+ * bulk delete where the cluster offers it, else one DELETE each, several at a time. Names
+ * already gone count as deleted. OS_OK when every name is gone, with `*deleted` the number
+ * deleted now (not counting those already gone); otherwise the status of the first name that
+ * failed, with its message (use os_delete_many_ex to hear of every failure).
+ *
+ * # Safety
+ * `dest` is NULL or a live handle; `names` holds `count` NUL-terminated strings (NULL when
+ * `count` is 0); `deleted` NULL or writable.
+ */
+enum os_status os_delete_many(struct os_dest *dest,
+                              const char *const *names,
+                              size_t count,
+                              size_t *deleted);
+
+/**
+ * os_delete_many that tells of every name that failed: `on_failure` (may be NULL) is called
+ * once for each, on the calling thread, before the call returns. OS_OK when the deletes ran
+ * (even if some names failed), with `*deleted` and `*missing` (names already gone) written;
+ * an error of the whole call (authentication, a missing container) is its status.
+ *
+ * # Safety
+ * As for os_delete_many; `missing` NULL or writable; `ctx` is passed to `on_failure` as is.
+ */
+enum os_status os_delete_many_ex(struct os_dest *dest,
+                                 const char *const *names,
+                                 size_t count,
+                                 os_delete_failure_cb on_failure,
+                                 void *ctx,
+                                 size_t *deleted,
+                                 size_t *missing);
 
 /**
  * New, empty put options (no metadata; the destination's expiry, `openstack-delete-after`).

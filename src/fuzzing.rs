@@ -35,11 +35,29 @@ pub fn v3_token_answer(subject_token: Option<&str>, json: &[u8], region: Option<
     }
 }
 
-/// Reads one page of a Swift JSON listing under `prefix`; returns the number of entries.
+/// Reads one page of a Swift JSON listing under `prefix`; returns the number of entries. Checks
+/// that every time an entry carries is one every binding can show (what C gets is `-1` or a
+/// time from the epoch to year 9999, never a wrapped number).
 pub fn listing_page(json: &[u8], prefix: &str) -> Option<usize> {
-    crate::swift::listing::parse_page(json, prefix)
-        .ok()
-        .map(|page| page.entries.len())
+    let page = crate::swift::listing::parse_page(json, prefix).ok()?;
+    for e in &page.entries {
+        for t in [e.last_modified, e.mtime, e.delete_at]
+            .into_iter()
+            .flatten()
+        {
+            check_time(t);
+        }
+    }
+    Some(page.entries.len())
+}
+
+/// A time read from a server: one every binding can show.
+fn check_time(t: std::time::SystemTime) {
+    let ms = crate::time::to_unix_ms(t);
+    assert!(
+        (0..=crate::time::LATEST_MS).contains(&ms),
+        "{t:?} read from a server is {ms} ms"
+    );
 }
 
 /// Reads a body as Swift's large-object answers: a Static Large Object manifest
@@ -76,12 +94,32 @@ pub fn headers(pairs: &[(&[u8], &[u8])]) {
     }
     let now = std::time::SystemTime::now();
     let _ = crate::headers::retry_after(&h, now);
-    let _ = crate::headers::last_modified(&h);
-    let _ = crate::headers::u64_value(&h, "content-length");
+    for name in [
+        "content-length",
+        "x-account-bytes-used",
+        "x-account-object-count",
+        "x-account-container-count",
+        "x-account-meta-quota-bytes",
+    ] {
+        let _ = crate::headers::u64_value(&h, name);
+    }
     let _ = crate::headers::etag(&h);
     let _ = crate::headers::trans_id(&h);
-    let _ = crate::headers::date(&h);
+    let _ = crate::headers::is_true(&h, "x-static-large-object");
+    let _ = crate::swift::meta::user_meta(&h);
+    // Every time: unknown, or one every binding can show.
+    let times = [
+        crate::headers::last_modified(&h),
+        crate::headers::date(&h),
+        crate::headers::meta_mtime(&h),
+        crate::swift::meta::delete_at(&h),
+    ];
+    for t in times.into_iter().flatten() {
+        check_time(t);
+    }
     if let Some(v) = h.get("x-timestamp").and_then(|v| v.to_str().ok()) {
-        let _ = crate::headers::unix_seconds(v);
+        if let Some(t) = crate::headers::unix_seconds(v) {
+            check_time(t);
+        }
     }
 }

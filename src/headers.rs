@@ -78,7 +78,8 @@ pub(crate) fn retry_after(h: &HeaderMap, now: SystemTime) -> Option<Duration> {
 }
 
 /// A Unix time in seconds with a fraction, as Swift's `X-Timestamp` and python-swiftclient's
-/// `X-Object-Meta-Mtime` hold it. Negative, infinite, NaN or absurdly large values are `None`.
+/// `X-Object-Meta-Mtime` hold it. Negative, infinite, NaN, or later than any binding can show
+/// (after year 9999, e.g. milliseconds written as seconds): `None`.
 pub(crate) fn unix_seconds(v: &str) -> Option<SystemTime> {
     // Read as decimal digits, not as a float, so that `1600000000.123456` is exact.
     let v = v.trim();
@@ -93,7 +94,9 @@ pub(crate) fn unix_seconds(v: &str) -> Option<SystemTime> {
         .chain(std::iter::repeat(b'0'))
         .take(9)
         .fold(0u32, |n, b| n * 10 + u32::from(b - b'0'));
-    UNIX_EPOCH.checked_add(Duration::new(secs, nanos))
+    UNIX_EPOCH
+        .checked_add(Duration::new(secs, nanos))
+        .and_then(crate::time::representable)
 }
 
 /// The modification time of an object: `X-Timestamp`, else `Last-Modified`.
@@ -101,6 +104,7 @@ pub(crate) fn last_modified(h: &HeaderMap) -> Option<SystemTime> {
     text(h, "x-timestamp")
         .and_then(unix_seconds)
         .or_else(|| httpdate::parse_http_date(text(h, "last-modified")?).ok())
+        .and_then(crate::time::representable)
 }
 
 /// Where a redirect points, as it may be shown: scheme, host, port and path only (no user
@@ -128,7 +132,9 @@ pub(crate) fn redirect_target(h: &HeaderMap) -> String {
 
 /// The server's clock from the `Date` header.
 pub(crate) fn date(h: &HeaderMap) -> Option<SystemTime> {
-    httpdate::parse_http_date(text(h, "date")?).ok()
+    httpdate::parse_http_date(text(h, "date")?)
+        .ok()
+        .and_then(crate::time::representable)
 }
 
 #[cfg(test)]
@@ -141,6 +147,24 @@ mod tests {
             h.insert(*k, v.parse().unwrap());
         }
         h
+    }
+
+    #[test]
+    fn times_later_than_any_binding_shows_are_unknown() {
+        // Milliseconds written as seconds (year 33658), and values whose milliseconds would
+        // wrap an i64: unknown, never a wrapped or an unshowable time.
+        for v in [
+            "1000000000000",
+            "253402300800",
+            "10000000000000000",
+            "18446744073709551615",
+        ] {
+            let h = map(&[("x-object-meta-mtime", v), ("x-timestamp", v)]);
+            assert_eq!(meta_mtime(&h), None, "{v}");
+            assert_eq!(last_modified(&h), None, "{v}");
+        }
+        let last = unix_seconds("253402300799.999").unwrap();
+        assert_eq!(crate::time::to_unix_ms(last), crate::time::LATEST_MS);
     }
 
     #[test]

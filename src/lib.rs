@@ -32,11 +32,11 @@ mod time;
 
 pub use config::Config;
 pub use error::{Error, ErrorKind, Result};
-pub use secret::Secret;
+pub use secret::{Secret, SecretUrl};
 pub use swift::meta::PutOptions;
 pub use swift::names::MAX_OBJECT_NAME;
 pub use swift::types::{
-    Entry, EntryKind, ListOptions, Progress, Quota, ReadOnce, Rewindable, Session, SweepReport,
-    UploadSource,
+    DeleteReport, Entry, EntryKind, ListOptions, Progress, Quota, ReadOnce, Rewindable, Session,
+    SweepReport, UploadSource,
 };
 pub use swift::Destination;

@@ -31,6 +31,39 @@ static SINK: RwLock<Option<Installed>> = RwLock::new(None);
 thread_local! {
     /// How deep this thread is inside calls of a sink (a sink may log, or replace the sink).
     static IN_SINK: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    /// How many [`Held`] guards this thread has: while any, its lines wait in [`PENDING`].
+    static HELD: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    /// The lines this thread logged while it held a lock, already scrubbed.
+    static PENDING: std::cell::RefCell<Vec<(Level, String)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// While it lives, the thread's log lines wait; they go to the sink when the thread's last guard
+/// is dropped. Take one before a lock that is held while a line may be logged (declared before
+/// the lock's guard, so that it is dropped after it): a sink — a host's callback — then never
+/// runs while the library holds a lock, and may use the same destination (which would take the
+/// lock again and wait forever).
+pub(crate) struct Held(());
+
+/// See [`Held`].
+pub(crate) fn hold() -> Held {
+    HELD.with(|h| h.set(h.get() + 1));
+    Held(())
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let last = HELD.with(|h| {
+            h.set(h.get().saturating_sub(1));
+            h.get() == 0
+        });
+        if last {
+            let lines = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
+            for (level, line) in lines {
+                deliver(level, &line);
+            }
+        }
+    }
 }
 
 /// Sends the library's log lines up to `max_level` to `sink`; `None` turns logging off.
@@ -86,7 +119,13 @@ fn replace(
         if !matches {
             return false;
         }
-        std::mem::replace(&mut *guard, sink.map(|(s, id)| (s, max_level, Some(id))))
+        let new_id = sink.as_ref().map(|(_, id)| *id);
+        let old = std::mem::replace(&mut *guard, sink.map(|(s, id)| (s, max_level, Some(id))));
+        // The same callback and context installed again (to change the level): what the old
+        // sink uses stays valid, so nothing to wait for — and a host that re-installs its
+        // callback while its callback runs on another thread must not wait for it.
+        let same = new_id.is_some() && old.as_ref().and_then(|(_, _, id)| *id) == new_id;
+        (!same).then_some(old).flatten()
     };
     wait_for(old);
     true
@@ -130,9 +169,19 @@ pub fn enabled(level: Level) -> bool {
     }
 }
 
-/// Emits one line, scrubbed of every secret the process knows.
+/// Emits one line, scrubbed of every secret the process knows. While the thread holds a
+/// library lock (see [`Held`]), the line waits until the lock is released.
 pub fn emit(level: Level, message: &str) {
-    let message = &crate::secret::scrub(message);
+    let message = crate::secret::scrub(message);
+    if HELD.with(|h| h.get()) > 0 {
+        PENDING.with(|p| p.borrow_mut().push((level, message)));
+        return;
+    }
+    deliver(level, &message);
+}
+
+/// Hands a scrubbed line to the sink (or stderr).
+fn deliver(level: Level, message: &str) {
     let sink = {
         let guard = SINK.read().unwrap_or_else(|e| e.into_inner());
         guard.clone()

@@ -1,6 +1,21 @@
 //! Timestamps as Keystone and Swift write them, read as UTC.
+//!
+//! Every time read from a server is either one that every binding can show — from the Unix
+//! epoch to the end of year 9999 (Python's `datetime` and .NET's `DateTime` end there) — or
+//! unknown (`None`, `-1` in C): never a wrapped number, an exception or a panic.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The latest time a server's value may name, in milliseconds since the Unix epoch:
+/// 9999-12-31T23:59:59.999 UTC.
+pub(crate) const LATEST_MS: i64 = 253_402_300_799_999;
+
+/// `t` when every binding can show it (from the Unix epoch to [`LATEST_MS`]), else `None`:
+/// a time from a server outside that range is unknown.
+pub fn representable(t: SystemTime) -> Option<SystemTime> {
+    let ms = t.duration_since(UNIX_EPOCH).ok()?.as_millis();
+    (ms <= LATEST_MS as u128).then_some(t)
+}
 
 /// Parses an ISO 8601 / RFC 3339-like timestamp: `2026-11-27T09:00:00Z`,
 /// `2026-11-27T09:00:00.123456Z`, `2026-11-27T09:00:00+01:00`, or Swift's listing form without a
@@ -9,11 +24,12 @@ pub fn parse_timestamp(text: &str) -> Option<SystemTime> {
     let t = text.trim();
     let (base, offset_secs) = split_offset(t)?;
     let at = humantime::parse_rfc3339_weak(base).ok()?;
-    if offset_secs >= 0 {
+    let utc = if offset_secs >= 0 {
         at.checked_sub(Duration::from_secs(offset_secs as u64))
     } else {
         at.checked_add(Duration::from_secs((-offset_secs) as u64))
-    }
+    };
+    utc.and_then(representable)
 }
 
 /// Splits a trailing `Z` or `±HH:MM` zone off; returns the rest and the offset east of UTC.
@@ -46,11 +62,15 @@ fn small_number(text: &str, max: i64) -> Option<i64> {
     text.parse().ok().filter(|n| *n <= max)
 }
 
-/// Milliseconds since the Unix epoch (negative before it).
+/// Milliseconds since the Unix epoch, or `-1` (unknown) for a time outside what every binding
+/// can show (before the epoch, after [`LATEST_MS`]): never a wrapped number.
 pub fn to_unix_ms(t: SystemTime) -> i64 {
     match t.duration_since(UNIX_EPOCH) {
-        Ok(d) => d.as_millis() as i64,
-        Err(e) => -(e.duration().as_millis() as i64),
+        Ok(d) => i64::try_from(d.as_millis())
+            .ok()
+            .filter(|ms| *ms <= LATEST_MS)
+            .unwrap_or(-1),
+        Err(_) => -1,
     }
 }
 
@@ -78,5 +98,20 @@ mod tests {
             parse_timestamp("7824-01T00-0000000000000000000000000000007321351794228636331")
                 .is_none()
         );
+    }
+
+    #[test]
+    fn times_no_binding_can_show_are_unknown() {
+        let last = parse_timestamp("9999-12-31T23:59:59.999Z").unwrap();
+        assert_eq!(to_unix_ms(last), LATEST_MS);
+        // 9999-12-31T23:00 in a zone west of UTC is in year 10000.
+        assert!(parse_timestamp("9999-12-31T23:00:00-02:00").is_none());
+        assert!(parse_timestamp("1969-12-31T23:59:59Z").is_none());
+        assert!(parse_timestamp("1970-01-01T00:30:00+01:00").is_none());
+        let huge = UNIX_EPOCH + Duration::from_secs(10_000_000_000_000_000);
+        assert_eq!(to_unix_ms(huge), -1, "not a wrapped number");
+        assert_eq!(representable(huge), None);
+        assert_eq!(to_unix_ms(UNIX_EPOCH - Duration::from_secs(1)), -1);
+        assert_eq!(to_unix_ms(UNIX_EPOCH), 0);
     }
 }

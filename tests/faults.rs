@@ -462,6 +462,7 @@ fn keystone_v2_password_and_api_key_against_a_fake_v2() {
 fn no_secret_in_any_error_or_log_line() {
     const PASSWORD: &str = "Pw-Very-Secret-4711";
     const TOKEN: &str = "Tok-Very-Secret-0815";
+    const CATALOG_PW: &str = "Cat-Very-Secret-1312";
     let lines: Arc<Mutex<Vec<String>>> = Arc::default();
     let l2 = lines.clone();
     openstack_dest::log::set_sink(
@@ -484,9 +485,13 @@ fn no_secret_in_any_error_or_log_line() {
                     body: body.into_bytes(),
                 };
             }
+            // A catalog URL with userinfo: received credentials are secrets too.
             return v3_token_answer(
                 TOKEN,
-                &format!("http://127.0.0.1:{}/v1/AUTH_p", *p2.lock().unwrap()),
+                &format!(
+                    "http://catuser:{CATALOG_PW}@127.0.0.1:{}/v1/AUTH_p",
+                    *p2.lock().unwrap()
+                ),
             );
         }
         match calls.fetch_add(1, Ordering::SeqCst) % 3 {
@@ -535,7 +540,15 @@ fn no_secret_in_any_error_or_log_line() {
     for text in &all {
         assert!(!text.contains(PASSWORD), "password leaked: {text}");
         assert!(!text.contains(TOKEN), "token leaked: {text}");
+        assert!(
+            !text.contains(CATALOG_PW) && !text.contains("catuser"),
+            "the catalog URL's userinfo leaked: {text}"
+        );
     }
+    assert!(
+        all.iter().any(|t| t.contains("***@127.0.0.1")),
+        "no text names the catalog's endpoint: {all:?}"
+    );
 }
 
 /// A fake Swift holding one object store in memory: enough for delete and rename semantics.

@@ -174,6 +174,8 @@ fn renaming_onto_a_dynamic_large_object_whose_prefix_covers_the_new_name_keeps_t
     let Some(_) = testbed() else { return };
     let c = unique_container("life-dlo");
     let d = open_created(&c, "");
+    // A segment container exists (the destination has written large objects before).
+    open_created(&format!("{c}_segments"), "");
     let dir = temp_dir("life-dlo");
     d.put_bytes("dir/part1", b"old segment").unwrap();
     dlo_by_swift(&dir, &c, "dir/obj", &format!("{c}/dir/"));
@@ -184,6 +186,9 @@ fn renaming_onto_a_dynamic_large_object_whose_prefix_covers_the_new_name_keeps_t
     // The old object's segment went with it.
     assert!(!inventory(&c).contains_key("dir/part1"));
     d.delete_container(true).unwrap();
+    open_created(&format!("{c}_segments"), "")
+        .delete_container(true)
+        .unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

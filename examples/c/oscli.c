@@ -66,7 +66,9 @@ static const struct command commands[] = {
      "       (a '..' or '.' segment, a leading '/', an empty segment) are refused (exit 3).\n"
      "  -j N with -r: N objects at once (1 to 64, default 1), as for put -r.\n",
      "rj", 1, 2},
-    {"rm", "rm NAME...", "Delete the objects; every name is tried, the exit code is that of the first failure.\n",
+    {"rm", "rm NAME...",
+     "Delete the objects (several names: at once, by Swift's bulk delete where the cluster offers it);\n"
+     "every name is tried, the exit code is that of the first failure (a name that did not exist: 15).\n",
      "", 1, -1},
     {"mv", "mv FROM TO", "Rename an object (a server-side copy, then the delete of FROM).\n", "", 2, 2},
     {"stat", "stat NAME", "Show size, last modified, ETag, file time, expiry and metadata of one object.\n", "", 1, 1},
@@ -749,16 +751,30 @@ static int do_sweep(os_dest *d, long long older_than) {
   return 0;
 }
 
+/* Reports one name os_delete_many_ex could not delete; remembers the first status. */
+static void rm_failed(void *ctx, const char *name, os_status status, const char *message) {
+  os_status *first = ctx;
+  fprintf(stderr, "%s: %s: %s\n", prog, os_status_name(status), message);
+  (void)name; /* the message names it */
+  if (*first == OS_OK) *first = status;
+}
+
 static int do_rm(os_dest *d, char **names, int n) {
-  int i, rc = 0;
-  for (i = 0; i < n; i++) {
-    os_status st = os_delete(d, names[i]);
-    if (st != OS_OK) {
-      int r = fail(st);
-      if (rc == 0) rc = r;
-    }
+  size_t deleted = 0, missing = 0;
+  os_status first = OS_OK, st;
+  if (n == 1) {
+    st = os_delete(d, names[0]);
+    return st == OS_OK ? 0 : fail(st);
   }
-  return rc;
+  /* Many names: one bulk delete where the cluster offers it. */
+  st = os_delete_many_ex(d, (const char *const *)names, (size_t)n, rm_failed, &first, &deleted, &missing);
+  if (st != OS_OK) return fail(st);
+  if (missing > 0) {
+    fprintf(stderr, "%s: %s: %zu of the %d names did not exist\n", prog, os_status_name(OS_ERR_NOT_FOUND), missing,
+            n);
+    if (first == OS_OK) first = OS_ERR_NOT_FOUND;
+  }
+  return first == OS_OK ? 0 : 10 + (int)first;
 }
 
 /* ---- the destination ---- */

@@ -1,5 +1,12 @@
 //! The service catalog of a Keystone token, in one shape for v2 and v3, and the choice of the
-//! Swift endpoint: the first `object-store` service, the region rule, the interface.
+//! Swift endpoint.
+//!
+//! The rule (README's `openstack-region` row and DESIGN say the same): the candidates are the
+//! endpoints of the wanted interface of every `object-store` service, in catalog order (the
+//! services in order, each one's endpoints in order). With `openstack-region`, the first candidate
+//! whose region (or v3 `region_id`) equals it case-insensitively — Unicode case, not ASCII only —
+//! is chosen; with no region, or one that no candidate has, the first candidate (a region that
+//! matched nothing is logged as a warning).
 
 use crate::config::Interface;
 use crate::error::{Error, ErrorKind, Result};
@@ -30,10 +37,18 @@ pub struct Service {
 /// The Swift service type.
 pub const OBJECT_STORE: &str = "object-store";
 
-/// Picks the storage URL among the endpoints of the wanted interface of every `object-store`
-/// service, in catalog order: the first whose region (or region id) equals `region`
-/// case-insensitively; with no region, or none matching, the first (a given region that matched
-/// nothing is logged).
+/// Whether two region names are the same, case-insensitively in Unicode: compared after
+/// upper-casing then lower-casing both (`Straße` = `STRASSE`, `Région` = `RÉGION`, the Kelvin
+/// sign = `k`).
+pub fn same_region(a: &str, b: &str) -> bool {
+    let fold = |s: &str| s.to_uppercase().to_lowercase();
+    a == b || fold(a) == fold(b)
+}
+
+/// Picks the storage URL (see the module's doc for the rule): among the endpoints of the wanted
+/// interface of every `object-store` service, in catalog order, the first whose region (or region
+/// id) is `region` ([`same_region`]); with no region, or none matching, the first (a given
+/// region that matched nothing is logged).
 pub fn choose_endpoint(
     catalog: &[Service],
     region: Option<&str>,
@@ -69,7 +84,7 @@ pub fn choose_endpoint(
     let matches = |e: &&&Endpoint| {
         [&e.region, &e.region_id]
             .iter()
-            .any(|r| r.as_deref().is_some_and(|r| r.eq_ignore_ascii_case(wanted)))
+            .any(|r| r.as_deref().is_some_and(|r| same_region(r, wanted)))
     };
     match candidates.iter().find(matches) {
         Some(e) => Ok(e.url.clone()),
@@ -212,5 +227,61 @@ mod tests {
         }];
         let e = choose_endpoint(&only_internal, None, Interface::Public).unwrap_err();
         assert!(e.message().contains("public"), "{e}");
+    }
+
+    #[test]
+    fn two_object_store_services_the_first_matching_endpoint_wins() {
+        let svc = |eps: Vec<Endpoint>| Service {
+            service_type: OBJECT_STORE.into(),
+            endpoints: eps,
+        };
+        let c = vec![
+            svc(vec![
+                ep("RegionOne", Interface::Public, "http://one-a"),
+                ep("RegionTwo", Interface::Internal, "http://two-internal"),
+            ]),
+            svc(vec![
+                ep("regiontwo", Interface::Public, "http://two-b"),
+                ep("RegionOne", Interface::Public, "http://one-b"),
+            ]),
+        ];
+        let pick = |r: Option<&str>, i| choose_endpoint(&c, r, i).unwrap();
+        // Only the second service has RegionTwo publicly: it is found there.
+        assert_eq!(pick(Some("REGIONTWO"), Interface::Public), "http://two-b");
+        // Both have RegionOne: the first in catalog order wins.
+        assert_eq!(pick(Some("regionone"), Interface::Public), "http://one-a");
+        // No region, or one nobody has: the first candidate of the first service.
+        assert_eq!(pick(None, Interface::Public), "http://one-a");
+        assert_eq!(pick(Some("Mars"), Interface::Public), "http://one-a");
+        // The interface narrows the candidates before the region is looked at.
+        assert_eq!(
+            pick(Some("regionone"), Interface::Internal),
+            "http://two-internal"
+        );
+    }
+
+    #[test]
+    fn non_ascii_region_names_compare_case_insensitively() {
+        let c = vec![Service {
+            service_type: OBJECT_STORE.into(),
+            endpoints: vec![
+                ep("Région-Nord", Interface::Public, "http://nord"),
+                ep("Straße-Ost", Interface::Public, "http://ost"),
+                ep("ΟΔΟΣ", Interface::Public, "http://odos"),
+                ep("Süd", Interface::Public, "http://sued"),
+            ],
+        }];
+        let pick = |r: &str| choose_endpoint(&c, Some(r), Interface::Public).unwrap();
+        assert_eq!(pick("RÉGION-NORD"), "http://nord");
+        assert_eq!(pick("région-nord"), "http://nord");
+        assert_eq!(pick("STRASSE-OST"), "http://ost");
+        assert_eq!(pick("straße-ost"), "http://ost");
+        assert_eq!(pick("οδος"), "http://odos");
+        assert_eq!(pick("οδοσ"), "http://odos");
+        assert_eq!(pick("SÜD"), "http://sued");
+        // Not the same letters: no match, the first endpoint.
+        assert_eq!(pick("Sud"), "http://nord");
+        assert!(same_region("\u{212A}elvin", "kelvin"));
+        assert!(!same_region("Region1", "Region 1"));
     }
 }

@@ -30,8 +30,8 @@ pub struct TokenAnswer {
     pub catalog: Vec<catalog::Service>,
 }
 
-/// A token in use, with the storage URL it is for.
-#[derive(Debug)]
+/// A token in use, with the storage URL it is for. Its `Debug` shows neither the token nor the
+/// storage URL's userinfo.
 pub struct Token {
     /// The token (`X-Auth-Token`).
     pub value: Secret,
@@ -41,6 +41,32 @@ pub struct Token {
     expires: Option<SystemTime>,
     /// When it was obtained, on the local clock.
     obtained: SystemTime,
+}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Token")
+            .field("value", &self.value)
+            .field(
+                "storage_url",
+                &crate::secret::hide_userinfo(&self.storage_url),
+            )
+            .field("expires", &self.expires)
+            .field("obtained", &self.obtained)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for crate::swift::types::Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field(
+                "storage_url",
+                &crate::secret::hide_userinfo(&self.storage_url),
+            )
+            .field("token", &self.token)
+            .finish()
+    }
 }
 
 /// When a token expires on the local clock. Keystone's `expires_at` is on Keystone's clock, so
@@ -102,6 +128,9 @@ impl Authenticator {
         client: &Client,
         config: &Config,
     ) -> std::result::Result<Arc<Token>, TryError> {
+        // Lines logged while the lock is held (authenticating, the region rule) go out after it
+        // is released: a host's log callback may use this destination.
+        let _quiet = log::hold();
         let mut guard = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(t) = guard.as_ref() {
             if !t.needs_refresh(SystemTime::now()) {
@@ -197,6 +226,10 @@ fn authenticate(client: &Client, config: &Config) -> std::result::Result<Token, 
             catalog::choose_endpoint(&answer.catalog, config.region.as_deref(), config.interface)?
         }
     };
+    // A catalog's URL may carry userinfo too: a secret like any other.
+    if let Ok(parsed) = url::Url::parse(&url) {
+        crate::secret::remember_userinfo(&parsed);
+    }
     log::info!("authenticated {who}; Swift endpoint {url}");
     let now = SystemTime::now();
     Ok(Token {

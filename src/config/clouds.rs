@@ -117,16 +117,18 @@ fn field(clouds: &[&Yaml], in_auth: bool, field: &str) -> Option<String> {
     })
 }
 
-/// Fills the options `merged` lacks from the cloud `openstack-cloud` names, when it names one.
-pub(super) fn fill_from_cloud(
-    merged: &mut HashMap<String, String>,
+/// What the cloud `openstack-cloud` names in `given` offers, as options (nothing when it names
+/// none). Which of them are used is decided by the caller (see `super::combine`).
+pub(super) fn from_cloud(
+    given: &HashMap<String, String>,
     var: impl Fn(&str) -> Option<String>,
-) -> Result<()> {
-    let Some(name) = merged.get(keys::CLOUD).map(|n| n.trim().to_string()) else {
-        return Ok(());
+) -> Result<HashMap<String, String>> {
+    let mut found = HashMap::new();
+    let Some(name) = given.get(keys::CLOUD).map(|n| n.trim().to_string()) else {
+        return Ok(found);
     };
     if name.is_empty() {
-        return Ok(());
+        return Ok(found);
     }
     let searched = candidates("clouds.yaml", "OS_CLIENT_CONFIG_FILE", &var);
     let Some((path, doc)) = load(&searched)? else {
@@ -166,17 +168,14 @@ pub(super) fn fill_from_cloud(
     let app = auth_type.as_deref().map(str::to_ascii_lowercase).as_deref()
         == Some("v3applicationcredential");
     for (in_auth, name, key) in FIELDS {
-        if merged.get(*key).is_some_and(|v| !v.is_empty()) {
-            continue;
-        }
-        if app && matches!(*key, keys::PASSWORD | keys::TENANT) {
+        if found.contains_key(*key) || (app && matches!(*key, keys::PASSWORD | keys::TENANT)) {
             continue;
         }
         if let Some(value) = field(&layers, *in_auth, name) {
-            super::fill(merged, key, value);
+            found.insert(key.to_string(), super::normalise(key, value));
         }
     }
-    Ok(())
+    Ok(found)
 }
 
 #[cfg(test)]
@@ -192,9 +191,12 @@ mod tests {
     fn run(cloud: &str, env: &[(&str, String)]) -> Result<HashMap<String, String>> {
         let mut m = HashMap::from([(keys::CLOUD.to_string(), cloud.to_string())]);
         m.insert(keys::REGION.into(), "FromUrl".into());
-        fill_from_cloud(&mut m, |n| {
+        let offered = from_cloud(&m, |n| {
             env.iter().find(|(k, _)| *k == n).map(|(_, v)| v.clone())
         })?;
+        for (k, v) in offered {
+            m.entry(k).or_insert(v);
+        }
         Ok(m)
     }
 

@@ -46,43 +46,49 @@ fn wanted(auth_type: Option<&str>, key: &str) -> bool {
     }
 }
 
-/// Fills the options `merged` lacks from `var` (the process environment) when
-/// `openstack-auth-from-env` is true; what the URL and the map give wins.
-pub(super) fn fill_from_env(
-    merged: &mut HashMap<String, String>,
+/// What the `OS_*` variables of `var` (the process environment) offer, as options, when
+/// `openstack-auth-from-env` is true in `given` (else nothing). Which of them are used is
+/// decided by the caller (see `super::combine`): what the URL and the map give wins, and
+/// credentials come as one set from one source.
+pub(super) fn from_env(
+    given: &HashMap<String, String>,
     var: impl Fn(&str) -> Option<String>,
-) -> Result<()> {
-    let given = merged.get(keys::AUTH_FROM_ENV).map(String::as_str);
-    if !super::options::boolean(keys::AUTH_FROM_ENV, given, false)? {
-        return Ok(());
+) -> Result<HashMap<String, String>> {
+    let mut found = HashMap::new();
+    let asked = given.get(keys::AUTH_FROM_ENV).map(String::as_str);
+    if !super::options::boolean(keys::AUTH_FROM_ENV, asked, false)? {
+        return Ok(found);
     }
     let auth_type = var("OS_AUTH_TYPE");
     for (name, key) in FROM_ENV {
-        let present = merged.get(*key).is_some_and(|v| !v.is_empty());
-        if present || !wanted(auth_type.as_deref(), key) {
+        if found.contains_key(*key) || !wanted(auth_type.as_deref(), key) {
             continue;
         }
         if let Some(value) = var(name).filter(|v| !v.is_empty()) {
-            super::fill(merged, key, value);
+            found.insert(key.to_string(), super::normalise(key, value));
         }
     }
-    Ok(())
+    Ok(found)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The given options with what the environment offers added where they have nothing.
     fn run(given: &[(&str, &str)], env: &[(&str, &str)]) -> Result<HashMap<String, String>> {
         let mut m: HashMap<String, String> = given
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        fill_from_env(&mut m, |n| {
+        let offered = from_env(&m, |n| {
             env.iter()
                 .find(|(k, _)| *k == n)
                 .map(|(_, v)| v.to_string())
         })?;
+        for (k, v) in offered {
+            m.entry(k).or_insert(v);
+        }
         Ok(m)
     }
 

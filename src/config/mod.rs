@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use ::url::Url;
 
-use crate::error::Result;
-use crate::secret::Secret;
+use crate::error::{Error, Result};
+use crate::secret::{Secret, SecretUrl};
 use options::Options;
 
 /// Swift's limit on container names, in bytes.
@@ -59,7 +59,7 @@ pub enum AuthMethod {
     /// Keystone v2.0 (`POST {auth_uri}/tokens`).
     V2 {
         /// The identity URL including `/v2.0`.
-        auth_uri: Url,
+        auth_uri: SecretUrl,
         /// `auth-username`.
         username: String,
         /// Password or API key.
@@ -70,7 +70,7 @@ pub enum AuthMethod {
     /// Keystone v3 (`POST {auth_uri}/auth/tokens`), password method, project scope.
     V3 {
         /// The identity URL including `/v3`.
-        auth_uri: Url,
+        auth_uri: SecretUrl,
         /// `auth-username`.
         username: String,
         /// `auth-password`.
@@ -85,7 +85,7 @@ pub enum AuthMethod {
     /// Keystone v3 with an application credential (the project comes with it: no scope).
     V3ApplicationCredential {
         /// The identity URL including `/v3`.
-        auth_uri: Url,
+        auth_uri: SecretUrl,
         /// How the credential is named.
         credential: AppCredential,
         /// `openstack-application-credential-secret`.
@@ -94,7 +94,7 @@ pub enum AuthMethod {
     /// A storage URL and token obtained elsewhere: no Keystone call at all.
     PreAuthenticated {
         /// `openstack-storage-url`, e.g. `https://swift.example/v1/AUTH_abc`.
-        storage_url: Url,
+        storage_url: SecretUrl,
         /// `openstack-auth-token`.
         token: Secret,
     },
@@ -203,7 +203,7 @@ pub struct Config {
     pub interface: Interface,
     /// `openstack-storage-url` with credentials: the Swift account URL to use instead of the
     /// catalog's endpoint (region and interface then choose nothing).
-    pub storage_url_override: Option<Url>,
+    pub storage_url_override: Option<SecretUrl>,
     /// Time limits.
     pub timeouts: Timeouts,
     /// Retry policy.
@@ -218,16 +218,88 @@ pub struct Config {
     pub delete_after: Option<Duration>,
 }
 
-/// Fills `key` with `value` from a settings source (clouds.yaml, the environment), written as
-/// the URL would write it (`identity_api_version: 3` and `OS_IDENTITY_API_VERSION=3` mean
-/// `openstack-version=v3`).
-fn fill(merged: &mut HashMap<String, String>, key: &str, value: String) {
-    let value = if key == keys::VERSION && !value.starts_with('v') {
+/// A value of a settings source (clouds.yaml, the environment) written as the URL would write it
+/// (`identity_api_version: 3` and `OS_IDENTITY_API_VERSION=3` mean `openstack-version=v3`).
+fn normalise(key: &str, value: String) -> String {
+    if key == keys::VERSION && !value.starts_with('v') {
         format!("v{value}")
     } else {
         value
-    };
-    merged.insert(key.to_string(), value);
+    }
+}
+
+/// Whether `options` has a non-empty `key`.
+fn has(options: &HashMap<String, String>, key: &str) -> bool {
+    options.get(key).is_some_and(|v| !v.trim().is_empty())
+}
+
+/// Whether two URLs name the same endpoint (a trailing `/` aside).
+fn same_url(a: &str, b: &str) -> bool {
+    a.trim().trim_end_matches('/') == b.trim().trim_end_matches('/')
+}
+
+/// Adds to `given` (the URL, the map and the userinfo) what the settings sources offer — a
+/// cloud of clouds.yaml, then the `OS_*` variables — where it has nothing, with one rule for
+/// credentials ([`keys::CREDENTIALS`]):
+/// - they come as one set from one source: when `given` has any, none comes from a source;
+///   else all come from the first source that has any, and none from the other;
+/// - a source's credentials are used only with that source's own auth URL (and, for a token,
+///   its own storage URL): never sent to an address another source named.
+///
+/// Returns the options and, when a source's credentials were set aside, why (for the error a
+/// missing credential then gives).
+fn combine(
+    mut given: HashMap<String, String>,
+    sources: [(&str, HashMap<String, String>); 2],
+) -> (HashMap<String, String>, Option<String>) {
+    let given_credentials = keys::CREDENTIALS.iter().any(|k| has(&given, k));
+    let mut note = None;
+    let mut credential_source = None;
+    if !given_credentials {
+        credential_source = sources
+            .iter()
+            .position(|(_, s)| keys::CREDENTIALS.iter().any(|k| has(s, k)));
+    }
+    // The plain options first, from the first source that has each, so that the auth URL in
+    // effect is known before the credentials are judged.
+    for (_, source) in &sources {
+        for (k, v) in source {
+            if !keys::CREDENTIALS.contains(&k.as_str()) && !has(&given, k) {
+                given.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    if let Some(i) = credential_source {
+        let (label, source) = &sources[i];
+        let token = has(source, keys::AUTH_TOKEN);
+        // Where the source's secrets would go, and whether that is the source's own address.
+        let (key, own) = if token {
+            (keys::STORAGE_URL, source.get(keys::STORAGE_URL))
+        } else {
+            (keys::AUTHURI, source.get(keys::AUTHURI))
+        };
+        let in_effect = given.get(key);
+        match (own, in_effect) {
+            (Some(own), Some(used)) if same_url(own, used) => {
+                for k in keys::CREDENTIALS {
+                    if let Some(v) = source.get(*k) {
+                        given.insert(k.to_string(), v.clone());
+                    }
+                }
+            }
+            (None, _) => {
+                note = Some(format!(
+                    "the credentials of {label} were not used: it names no '{key}' to send them to (add it there, or give the credentials in the URL or the options)"
+                ));
+            }
+            (Some(_), _) => {
+                note = Some(format!(
+                    "the credentials of {label} were not used: they are sent only to its own '{key}', and '{key}' here comes from the URL, the options or another source (remove it there, or give the credentials in the URL or the options)"
+                ));
+            }
+        }
+    }
+    (given, note)
 }
 
 /// Option names, as hosts pass them.
@@ -298,6 +370,19 @@ pub mod keys {
     pub const TLS_FINGERPRINT: &str = "openstack-tls-fingerprint";
     /// Every option whose value is a secret: never shown, scrubbed from every message.
     pub const SECRETS: &[&str] = &[PASSWORD, APIKEY, AUTH_TOKEN, APP_CREDENTIAL_SECRET];
+    /// The credentials: a secret, or what names an application credential. They come as one
+    /// set from one source (the URL with the map and its userinfo, a clouds.yaml cloud, or the
+    /// `OS_*` variables), and a source's are sent only to that source's auth URL.
+    pub const CREDENTIALS: &[&str] = &[
+        PASSWORD,
+        APIKEY,
+        AUTH_TOKEN,
+        APP_CREDENTIAL_ID,
+        APP_CREDENTIAL_NAME,
+        APP_CREDENTIAL_SECRET,
+    ];
+    /// Every option whose value is a URL: its userinfo, if any, is a secret.
+    pub const URLS: &[&str] = &[AUTHURI, STORAGE_URL];
 }
 
 impl Config {
@@ -310,6 +395,19 @@ impl Config {
     pub fn from_url_and_options<K, V>(
         url: &str,
         options: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<Config>
+    where
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        Config::from_sources(url, options, |name| std::env::var(name).ok())
+    }
+
+    /// [`Config::from_url_and_options`] with the environment read through `var`.
+    fn from_sources<K, V>(
+        url: &str,
+        options: impl IntoIterator<Item = (K, V)>,
+        var: impl Fn(&str) -> Option<String> + Copy,
     ) -> Result<Config>
     where
         K: AsRef<str>,
@@ -332,13 +430,29 @@ impl Config {
         for (k, v) in parts.query {
             merged.insert(k.trim().to_ascii_lowercase(), v);
         }
-        // The URL and the map first, then the named cloud, then the environment.
-        clouds::fill_from_cloud(&mut merged, |name| std::env::var(name).ok())?;
-        env::fill_from_env(&mut merged, |name| std::env::var(name).ok())?;
-        // Known as secrets before any option is judged, so no message can quote them.
+        // The URL and the map first, then the named cloud, then the environment; credentials
+        // as one set from one source, sent only where that source points (see `combine`).
+        let cloud = clouds::from_cloud(&merged, var)?;
+        let environment = env::from_env(&merged, var)?;
+        let cloud_name = merged.get(keys::CLOUD).map(|c| c.trim().to_string());
+        let cloud_label = format!("the cloud '{}'", cloud_name.unwrap_or_default());
+        let (merged, note) = combine(
+            merged,
+            [
+                (cloud_label.as_str(), cloud),
+                ("the OS_* variables", environment),
+            ],
+        );
+        // Known as secrets before any option is judged, so no message can quote them: the
+        // secret options, and the password in the userinfo of a URL-valued option.
         for key in keys::SECRETS {
             if let Some(v) = merged.get(*key) {
                 let _ = Secret::new(v.as_str());
+            }
+        }
+        for key in keys::URLS {
+            if let Some(url) = merged.get(*key).and_then(|v| Url::parse(v.trim()).ok()) {
+                crate::secret::remember_userinfo(&url);
             }
         }
         let opts = Options::new(merged);
@@ -350,10 +464,14 @@ impl Config {
         let retry = opts.retry_policy()?;
         let tls = opts.tls()?;
         let delete_after = opts.delete_after()?;
+        let auth = opts.auth().map_err(|e| match &note {
+            Some(note) => Error::invalid_url(format!("{}; {note}", e.message())),
+            None => e,
+        })?;
         Ok(Config {
             container: parts.container,
             prefix: parts.prefix,
-            auth: opts.auth()?,
+            auth,
             region: opts.get(keys::REGION).map(str::to_string),
             storage_url_override: opts.storage_url_override()?,
             interface,
@@ -554,7 +672,7 @@ mod tests {
         .unwrap();
         assert!(matches!(c.auth, AuthMethod::V3 { .. }));
         assert_eq!(
-            c.storage_url_override.as_ref().map(Url::as_str),
+            c.storage_url_override.as_ref().map(|u| u.as_str()),
             Some("http://127.0.0.1:9/v1/AUTH_y")
         );
     }
@@ -764,15 +882,23 @@ mod tests {
                 secret in "[A-Za-z0-9]{10}",
                 in_userinfo in any::<bool>(),
                 in_map in any::<bool>(),
+                url_key in proptest::option::of(proptest::sample::select(keys::URLS)),
+                url_tail in "[a-z0-9.:/%?&=]{0,16}",
             ) {
                 let secret = format!("Zq{secret}");
                 let mut query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 let mut options: Vec<(String, String)> = map.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
                 let userinfo = if in_userinfo { format!("user:{secret}@") } else { String::new() };
+                // The secret as the password in the userinfo of a URL-valued option, or as the
+                // value of a secret option.
+                let (key, value) = match url_key {
+                    Some(k) => (k, format!("http://someone:{secret}@127.0.0.1:5000/{url_tail}")),
+                    None => (secret_key, secret.clone()),
+                };
                 if in_map {
-                    options.push((secret_key.to_string(), secret.clone()));
+                    options.push((key.to_string(), value));
                 } else {
-                    query.push(format!("{secret_key}={secret}"));
+                    query.push(format!("{key}={}", value.replace('&', "%26")));
                 }
                 let url = format!("{scheme}{userinfo}{container}/{path}?{}", query.join("&"));
                 match Config::from_url_and_options(&url, options) {
@@ -849,6 +975,243 @@ mod tests {
             assert!(e.message().contains("retry-delay"), "{v}: {e}");
         }
         assert!(Config::from_url(&format!("{V2}&short-timeout=7days")).is_ok());
+    }
+
+    mod credential_sources {
+        //! One source per credential set, and a source's secrets only to its own address: each
+        //! pairing of the URL/map, a clouds.yaml cloud and the OS_* variables.
+        use super::super::*;
+
+        const KS: &str = "https://ks.example/v3";
+        const OTHER_KS: &str = "https://elsewhere.example/v3";
+
+        /// Parses `url` with `env` as the process environment (`OS_CLIENT_CONFIG_FILE` pointing
+        /// at a clouds.yaml holding `clouds_yaml`, when given).
+        fn parse(url: &str, env: &[(&str, &str)], clouds_yaml: Option<&str>) -> Result<Config> {
+            let dir = std::env::temp_dir().join(format!("osd-sources-{}", fastrand::u64(..)));
+            let mut env: Vec<(String, String)> = env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            if let Some(yaml) = clouds_yaml {
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(dir.join("clouds.yaml"), yaml).unwrap();
+                env.push((
+                    "OS_CLIENT_CONFIG_FILE".into(),
+                    dir.join("clouds.yaml").display().to_string(),
+                ));
+            }
+            env.push(("HOME".into(), dir.join("home").display().to_string()));
+            let var = |n: &str| env.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+            let c = Config::from_sources(url, std::iter::empty::<(&str, &str)>(), var);
+            let _ = std::fs::remove_dir_all(&dir);
+            c
+        }
+
+        fn openrc_app() -> Vec<(&'static str, &'static str)> {
+            vec![
+                ("OS_AUTH_URL", KS),
+                ("OS_APPLICATION_CREDENTIAL_ID", "env-app-id"),
+                ("OS_APPLICATION_CREDENTIAL_SECRET", "env-app-secret"),
+                ("OS_PROJECT_NAME", "env-project"),
+            ]
+        }
+
+        fn openrc_password(auth_url: &'static str) -> Vec<(&'static str, &'static str)> {
+            vec![
+                ("OS_AUTH_URL", auth_url),
+                ("OS_USERNAME", "env-user"),
+                ("OS_PASSWORD", "env-pw"),
+                ("OS_PROJECT_NAME", "env-project"),
+                ("OS_USER_DOMAIN_NAME", "Default"),
+                ("OS_PROJECT_DOMAIN_NAME", "Default"),
+            ]
+        }
+
+        const CLOUD_APP: &str = "clouds:\n  c:\n    auth:\n      auth_url: https://ks.example/v3\n      application_credential_id: cloud-app-id\n      application_credential_secret: cloud-app-secret\n";
+        const CLOUD_PW: &str = "clouds:\n  c:\n    auth:\n      auth_url: https://ks.example/v3\n      username: cloud-user\n      password: cloud-pw\n      project_name: cloud-project\n      user_domain_name: Default\n      project_domain_name: Default\n";
+        const CLOUD_URL_ONLY: &str =
+            "clouds:\n  c:\n    auth:\n      auth_url: https://cloud-ks.example/v3\n";
+
+        fn password_of(c: &Config) -> (&str, &str, &str, &str) {
+            match &c.auth {
+                AuthMethod::V3 {
+                    auth_uri,
+                    username,
+                    password,
+                    project,
+                    ..
+                } => (auth_uri.as_str(), username, password.expose(), project),
+                other => panic!("not the password flow: {other:?}"),
+            }
+        }
+
+        #[test]
+        fn url_password_is_not_overridden_by_an_env_application_credential() {
+            let url = format!("openstack://c/?auth-username=alice&auth-password=url-pw&openstack-tenant-name=mine&openstack-domain-name=Default&openstack-authuri={KS}&openstack-auth-from-env=true");
+            let c = parse(&url, &openrc_app(), None).unwrap();
+            assert_eq!(password_of(&c), (KS, "alice", "url-pw", "mine"));
+        }
+
+        #[test]
+        fn url_password_is_not_overridden_by_a_cloud_application_credential() {
+            let url = "openstack://c/?auth-username=alice&auth-password=url-pw&openstack-tenant-name=mine&openstack-domain-name=Default&openstack-cloud=c";
+            let c = parse(url, &[], Some(CLOUD_APP)).unwrap();
+            assert_eq!(password_of(&c), (KS, "alice", "url-pw", "mine"));
+        }
+
+        #[test]
+        fn url_application_credential_takes_no_password_from_env_or_cloud() {
+            let url = format!("openstack://c/?openstack-application-credential-id=url-app&openstack-application-credential-secret=url-secret&openstack-authuri={KS}&openstack-auth-from-env=true&openstack-cloud=c");
+            let c = parse(&url, &openrc_password(KS), Some(CLOUD_PW)).unwrap();
+            match &c.auth {
+                AuthMethod::V3ApplicationCredential {
+                    credential, secret, ..
+                } => {
+                    assert_eq!(*credential, AppCredential::Id("url-app".into()));
+                    assert_eq!(secret.expose(), "url-secret");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+
+        #[test]
+        fn url_token_or_apikey_takes_nothing_from_env() {
+            let url = "openstack://c/?openstack-storage-url=https://swift.example/v1/AUTH_a&openstack-auth-token=url-token&openstack-auth-from-env=true";
+            let c = parse(url, &openrc_app(), None).unwrap();
+            assert!(
+                matches!(&c.auth, AuthMethod::PreAuthenticated { token, .. } if token.expose() == "url-token"),
+                "{c:?}"
+            );
+            let url = "openstack://c/?auth-username=alice&openstack-apikey=url-key&openstack-authuri=https://ks.example/v2.0&openstack-auth-from-env=true";
+            let c = parse(url, &openrc_app(), None).unwrap();
+            assert!(
+                matches!(&c.auth, AuthMethod::V2 { credential: V2Credential::ApiKey(k), .. } if k.expose() == "url-key"),
+                "{c:?}"
+            );
+        }
+
+        #[test]
+        fn an_env_password_goes_only_to_os_auth_url() {
+            // The URL names no Keystone: the whole set comes from the environment.
+            let c = parse(
+                "openstack://c/?openstack-auth-from-env=true",
+                &openrc_password(KS),
+                None,
+            )
+            .unwrap();
+            assert_eq!(password_of(&c), (KS, "env-user", "env-pw", "env-project"));
+            // The URL names the same Keystone: still its own address.
+            let url =
+                format!("openstack://c/?openstack-authuri={KS}/&openstack-auth-from-env=true");
+            let c = parse(&url, &openrc_password(KS), None).unwrap();
+            assert_eq!(password_of(&c).2, "env-pw");
+            // The URL names another Keystone: the password is not sent there, and the error
+            // says why.
+            let url =
+                format!("openstack://c/?openstack-authuri={OTHER_KS}&openstack-auth-from-env=true");
+            let e = parse(&url, &openrc_password(KS), None).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidUrl);
+            assert!(
+                e.message().contains("auth-password") && e.message().contains("OS_*"),
+                "{e}"
+            );
+            assert!(!e.to_string().contains("env-pw"), "{e}");
+        }
+
+        #[test]
+        fn a_cloud_password_goes_only_to_the_clouds_auth_url() {
+            let c = parse("openstack://c/?openstack-cloud=c", &[], Some(CLOUD_PW)).unwrap();
+            assert_eq!(
+                password_of(&c),
+                (KS, "cloud-user", "cloud-pw", "cloud-project")
+            );
+            let url = format!("openstack://c/?openstack-cloud=c&openstack-authuri={OTHER_KS}");
+            let e = parse(&url, &[], Some(CLOUD_PW)).unwrap_err();
+            assert!(
+                e.message().contains("auth-password") && e.message().contains("cloud 'c'"),
+                "{e}"
+            );
+        }
+
+        #[test]
+        fn the_first_source_with_credentials_gives_all_of_them() {
+            // The cloud has a password, the environment an application credential: the cloud's
+            // set, and nothing of the environment's.
+            let url = "openstack://c/?openstack-cloud=c&openstack-auth-from-env=true";
+            let c = parse(url, &openrc_app(), Some(CLOUD_PW)).unwrap();
+            assert_eq!(
+                password_of(&c),
+                (KS, "cloud-user", "cloud-pw", "cloud-project")
+            );
+            // The other way round: the cloud's application credential, not the env's password.
+            let c = parse(url, &openrc_password(KS), Some(CLOUD_APP)).unwrap();
+            assert!(
+                matches!(&c.auth, AuthMethod::V3ApplicationCredential { credential: AppCredential::Id(id), .. } if id == "cloud-app-id"),
+                "{c:?}"
+            );
+        }
+
+        #[test]
+        fn a_source_whose_auth_url_is_shadowed_gives_no_secret() {
+            // The cloud names a Keystone but holds no secret; the environment's password is
+            // for another: it is not sent to the cloud's.
+            let url = "openstack://c/?openstack-cloud=c&openstack-auth-from-env=true";
+            let e = parse(url, &openrc_password(KS), Some(CLOUD_URL_ONLY)).unwrap_err();
+            assert!(e.message().contains("OS_*"), "{e}");
+            // An env token goes only with the env's storage URL.
+            let env = [
+                ("OS_STORAGE_URL", "https://swift.example/v1/AUTH_env"),
+                ("OS_AUTH_TOKEN", "env-token"),
+            ];
+            let c = parse("openstack://c/?openstack-auth-from-env=true", &env, None).unwrap();
+            assert!(
+                matches!(&c.auth, AuthMethod::PreAuthenticated { token, .. } if token.expose() == "env-token")
+            );
+            let url = "openstack://c/?openstack-auth-from-env=true&openstack-storage-url=https://other.example/v1/AUTH_x";
+            let e = parse(url, &env, None).unwrap_err();
+            assert!(
+                e.message().contains("openstack-auth-token") && e.message().contains("OS_*"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn userinfo_in_url_options_is_a_secret() {
+        let with_userinfo = format!(
+            "{}&openstack-storage-url=https://swift-user:Store-Pw-31@swift.example/v1/AUTH_x",
+            V3.replace(
+                "https://ks.example/v3/",
+                "https://ks-user:Auth-Pw-27@ks.example/v3/"
+            )
+        );
+        let c = Config::from_url(&with_userinfo).unwrap();
+        let shown = format!("{c:?}");
+        for secret in ["Auth-Pw-27", "Store-Pw-31", "ks-user", "swift-user"] {
+            assert!(!shown.contains(secret), "{secret}: {shown}");
+        }
+        assert!(shown.contains("https://***@ks.example/v3/"), "{shown}");
+        // The whole URL is still what is sent.
+        let AuthMethod::V3 { auth_uri, .. } = &c.auth else {
+            panic!("{c:?}")
+        };
+        assert_eq!(
+            auth_uri.as_str(),
+            "https://ks-user:Auth-Pw-27@ks.example/v3/"
+        );
+        // An error about another option never quotes them either, not even percent-decoded.
+        let e = err(&format!(
+            "{}&short-timeout=Store-Pw-32",
+            with_userinfo.replace("Store-Pw-31", "Store%2DPw%2D32")
+        ));
+        assert!(e.message().contains("short-timeout"), "{e}");
+        assert!(!e.to_string().contains("Store-Pw-32"), "{e}");
+        let pre = Config::from_url(
+            "openstack://c?openstack-storage-url=http://u:Pre-Pw-55@h/v1/AUTH_x&openstack-auth-token=tok-1234",
+        )
+        .unwrap();
+        assert!(!format!("{pre:?}").contains("Pre-Pw-55"), "{pre:?}");
     }
 
     #[test]

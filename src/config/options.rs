@@ -13,7 +13,7 @@ use super::{
     V2Credential,
 };
 use crate::error::{Error, Result};
-use crate::secret::Secret;
+use crate::secret::{Secret, SecretUrl};
 
 /// The longest duration an option may give. Longer timeouts are no timeouts, and deadlines
 /// computed from huge values would overflow the clock.
@@ -128,7 +128,7 @@ impl Options {
         self.get(key).ok_or_else(|| missing(key, hint))
     }
 
-    fn http_url(&self, key: &str, value: &str) -> Result<Url> {
+    fn http_url(&self, key: &str, value: &str) -> Result<SecretUrl> {
         let url = Url::parse(value.trim()).map_err(|e| {
             bad(
                 key,
@@ -144,7 +144,7 @@ impl Options {
                 ),
             ));
         }
-        Ok(url)
+        Ok(SecretUrl::new(url))
     }
 
     fn duration(&self, key: &str, default: Duration, zero_ok: bool) -> Result<Duration> {
@@ -379,7 +379,7 @@ impl Options {
 
     /// `openstack-storage-url` given with credentials (not with a token): the Swift account URL
     /// used instead of the catalog's endpoint, as the `swift` CLI's `--os-storage-url`.
-    pub(super) fn storage_url_override(&self) -> Result<Option<Url>> {
+    pub(super) fn storage_url_override(&self) -> Result<Option<SecretUrl>> {
         match (self.get(keys::STORAGE_URL), self.get(keys::AUTH_TOKEN)) {
             (Some(s), None) => Ok(Some(self.http_url(keys::STORAGE_URL, s)?)),
             _ => Ok(None),

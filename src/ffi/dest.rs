@@ -6,8 +6,8 @@ use std::path::Path;
 use super::boundary::{dest_arg, guard, guard_void, out_arg, str_arg, to_cstring};
 use super::stream::{progress_of, CallbackSink, CallbackSource, HostPtr};
 use super::types::{
-    os_dest, os_entry, os_entry_cb, os_progress_cb, os_put_options, os_quota_info, os_read_cb,
-    os_rewind_cb, os_status, os_write_cb,
+    os_delete_failure_cb, os_dest, os_entry, os_entry_cb, os_progress_cb, os_put_options,
+    os_quota_info, os_read_cb, os_rewind_cb, os_status, os_write_cb,
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::time::to_unix_ms;
@@ -681,6 +681,83 @@ pub unsafe extern "C" fn os_sweep_segments(
         let report = d.sweep_segments(std::time::Duration::from_secs(older_than_seconds))?;
         *removed = report.removed;
         *bytes = report.bytes;
+        Ok(())
+    })
+}
+
+/// Reads `count` names from `names` (NULL only when `count` is 0).
+unsafe fn names_arg<'a>(names: *const *const c_char, count: libc::size_t) -> Result<Vec<&'a str>> {
+    if count > 0 && names.is_null() {
+        return Err(Error::invalid_argument(
+            "names is NULL while count is not 0",
+        ));
+    }
+    (0..count)
+        .map(|i| str_arg(*names.add(i), &format!("name #{i}")))
+        .collect()
+}
+
+/// Deletes the `count` objects `names` at once, with the segments of large objects: Swift's
+/// bulk delete where the cluster offers it, else one DELETE each, several at a time. Names
+/// already gone count as deleted. OS_OK when every name is gone, with `*deleted` the number
+/// deleted now (not counting those already gone); otherwise the status of the first name that
+/// failed, with its message (use os_delete_many_ex to hear of every failure).
+///
+/// # Safety
+/// `dest` is NULL or a live handle; `names` holds `count` NUL-terminated strings (NULL when
+/// `count` is 0); `deleted` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn os_delete_many(
+    dest: *mut os_dest,
+    names: *const *const c_char,
+    count: libc::size_t,
+    deleted: *mut libc::size_t,
+) -> os_status {
+    guard(|| {
+        let d = dest_arg(dest)?;
+        out_arg(deleted, "deleted")?;
+        let names = names_arg(names, count)?;
+        let report = d.delete_many(&names)?;
+        if let Some((name, e)) = report.failures.into_iter().next() {
+            return Err(Error::new(e.kind(), format!("'{name}': {e}")));
+        }
+        *deleted = usize::try_from(report.deleted).unwrap_or(usize::MAX);
+        Ok(())
+    })
+}
+
+/// os_delete_many that tells of every name that failed: `on_failure` (may be NULL) is called
+/// once for each, on the calling thread, before the call returns. OS_OK when the deletes ran
+/// (even if some names failed), with `*deleted` and `*missing` (names already gone) written;
+/// an error of the whole call (authentication, a missing container) is its status.
+///
+/// # Safety
+/// As for os_delete_many; `missing` NULL or writable; `ctx` is passed to `on_failure` as is.
+#[no_mangle]
+pub unsafe extern "C" fn os_delete_many_ex(
+    dest: *mut os_dest,
+    names: *const *const c_char,
+    count: libc::size_t,
+    on_failure: os_delete_failure_cb,
+    ctx: *mut c_void,
+    deleted: *mut libc::size_t,
+    missing: *mut libc::size_t,
+) -> os_status {
+    guard(|| {
+        let d = dest_arg(dest)?;
+        out_arg(deleted, "deleted")?;
+        out_arg(missing, "missing")?;
+        let names = names_arg(names, count)?;
+        let report = d.delete_many(&names)?;
+        if let Some(cb) = on_failure {
+            for (name, e) in &report.failures {
+                let name = to_cstring(name);
+                let message = to_cstring(&e.to_string());
+                cb(ctx, name.as_ptr(), e.kind().into(), message.as_ptr());
+            }
+        }
+        *deleted = usize::try_from(report.deleted).unwrap_or(usize::MAX);
+        *missing = usize::try_from(report.missing).unwrap_or(usize::MAX);
         Ok(())
     })
 }

@@ -142,3 +142,14 @@ pub type os_meta_cb = Option<
 /// Log callback: one line of UTF-8, valid for the call only. May be called from any thread.
 pub type os_log_cb =
     Option<unsafe extern "C" fn(ctx: *mut c_void, level: os_log_level, message: *const c_char)>;
+
+/// Failure callback of os_delete_many_ex: one name that could not be deleted, its status and a
+/// message (UTF-8, borrowed for the call only, never a secret). Called on the calling thread.
+pub type os_delete_failure_cb = Option<
+    unsafe extern "C" fn(
+        ctx: *mut c_void,
+        name: *const c_char,
+        status: os_status,
+        message: *const c_char,
+    ),
+>;

@@ -214,25 +214,30 @@ impl RequestBuilder {
                         aborted: aborted.clone(),
                     }))
                     .send();
-                let stall = client.timeout;
-                let exchange = async {
-                    let pump = std::pin::pin!(pump(&mut *reader, len, tx, &aborted, stall));
-                    let pending = std::pin::pin!(pending);
-                    match futures_util::future::select(pump, pending).await {
-                        // The server may answer (a refusal) before it has the whole body.
-                        Either::Right((answer, _)) => answer.map_err(SendError::Http),
-                        Either::Left((Err(e), _)) => Err(SendError::Body(e)),
-                        Either::Left((Ok(()), pending)) => {
-                            match tokio::time::timeout(stall, pending).await {
-                                Ok(answer) => answer.map_err(SendError::Http),
-                                Err(_) => Err(SendError::TimedOut(stall)),
-                            }
-                        }
-                    }
+                // The request runs on the connection thread; the body is read here, between
+                // short waits on the runtime, never inside one: a host's read or progress
+                // callback may then call the library again (a runtime cannot be entered twice).
+                let request =
+                    handle.spawn(async move { tokio::time::timeout(timeout, pending).await });
+                let mut request = Request {
+                    running: Some(request),
+                    timeout,
                 };
-                handle
-                    .block_on(async { tokio::time::timeout(timeout, exchange).await })
-                    .unwrap_or(Err(SendError::TimedOut(timeout)))
+                let outcome = pump(
+                    &handle,
+                    &mut *reader,
+                    len,
+                    tx,
+                    &aborted,
+                    client.timeout,
+                    &mut request,
+                );
+                match outcome {
+                    Pumped::Answer(answer) => answer,
+                    Pumped::Failed(e) => Err(SendError::Body(e)),
+                    // The whole body went: the answer comes within the stall time.
+                    Pumped::Sent => request.wait(&handle, Some(client.timeout)),
+                }
             }
         };
         let resp = answer?;
@@ -247,52 +252,134 @@ impl RequestBuilder {
     }
 }
 
-/// Reads `reader` on the calling thread into chunks for the connection thread: up to `len`
-/// bytes when known. On a failed read, or when the connection takes no chunk for `stall`, it
-/// sets `aborted` before it lets go of the channel, so the body ends with an error and the
-/// request is aborted rather than ended early (a chunked body that simply ended would be a
-/// complete, truncated object).
-async fn pump(
+/// What the request of an upload ends with: the answer, or the whole exchange's timeout.
+type Exchange = Result<reqwest::Result<reqwest::Response>, tokio::time::error::Elapsed>;
+
+/// The request of an upload, running on the connection thread; aborted when dropped before it
+/// finished (a body that failed to read, a stalled server).
+struct Request {
+    running: Option<tokio::task::JoinHandle<Exchange>>,
+    /// The whole exchange's timeout.
+    timeout: Duration,
+}
+
+impl Request {
+    /// Waits (on `handle`, up to `limit` when given) for the answer.
+    fn wait(
+        &mut self,
+        handle: &tokio::runtime::Handle,
+        limit: Option<Duration>,
+    ) -> Result<reqwest::Response, SendError> {
+        let Some(running) = self.running.as_mut() else {
+            return Err(SendError::Body(io::Error::other(
+                "the request ended without an answer",
+            )));
+        };
+        let joined = match limit {
+            None => handle.block_on(running),
+            Some(limit) => {
+                match handle.block_on(async { tokio::time::timeout(limit, running).await }) {
+                    Ok(joined) => joined,
+                    Err(_) => return Err(SendError::TimedOut(limit)),
+                }
+            }
+        };
+        self.answer(joined)
+    }
+
+    /// The answer of the finished request.
+    fn answer(
+        &mut self,
+        joined: Result<Exchange, tokio::task::JoinError>,
+    ) -> Result<reqwest::Response, SendError> {
+        self.running = None;
+        match joined {
+            Ok(Ok(answer)) => answer.map_err(SendError::Http),
+            Ok(Err(_)) => Err(SendError::TimedOut(self.timeout)),
+            Err(e) => Err(SendError::Body(io::Error::other(e))),
+        }
+    }
+}
+
+impl Drop for Request {
+    fn drop(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.abort();
+        }
+    }
+}
+
+/// How the body of an upload went.
+enum Pumped {
+    /// All of it went to the connection.
+    Sent,
+    /// The server answered before it had all of it (a refusal), or the exchange timed out.
+    Answer(Result<reqwest::Response, SendError>),
+    /// Reading it failed, or the server took none of it for the stall time.
+    Failed(io::Error),
+}
+
+/// Reads `reader` on the calling thread, outside the runtime, into chunks for the connection
+/// thread: up to `len` bytes when known. Each chunk is handed over in a short wait on the
+/// runtime, which also sees an early answer. On a failed read, or when the connection takes no
+/// chunk for `stall`, it sets `aborted` before it lets go of the channel, so the body ends with
+/// an error and the request is aborted rather than ended early (a chunked body that simply
+/// ended would be a complete, truncated object).
+fn pump(
+    handle: &tokio::runtime::Handle,
     reader: &mut (dyn Read + Send),
     len: Option<u64>,
     tx: tokio::sync::mpsc::Sender<Bytes>,
     aborted: &AtomicBool,
     stall: Duration,
-) -> io::Result<()> {
+    request: &mut Request,
+) -> Pumped {
     let mut buf = vec![0u8; BODY_CHUNK];
     let mut sent = 0u64;
+    let fail = |e: io::Error| {
+        aborted.store(true, Ordering::SeqCst);
+        Pumped::Failed(e)
+    };
     loop {
         let want = match len {
             Some(len) => (len - sent).min(BODY_CHUNK as u64) as usize,
             None => BODY_CHUNK,
         };
         if want == 0 {
-            return Ok(());
+            return Pumped::Sent;
         }
         let n = match reader.read(&mut buf[..want]) {
-            Ok(0) => return Ok(()),
+            Ok(0) => return Pumped::Sent,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                aborted.store(true, Ordering::SeqCst);
-                return Err(e);
-            }
+            Err(e) => return fail(e),
         };
         sent += n as u64;
         let chunk = Bytes::copy_from_slice(&buf[..n]);
-        match tokio::time::timeout(stall, tx.send(chunk)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(_)) => return Ok(()), // the request ended: its answer tells how
-            Err(_) => {
-                aborted.store(true, Ordering::SeqCst);
-                return Err(io::Error::new(
+        let Some(running) = request.running.as_mut() else {
+            return Pumped::Sent;
+        };
+        let step = handle.block_on(async {
+            let send = std::pin::pin!(tokio::time::timeout(stall, tx.send(chunk)));
+            match futures_util::future::select(send, running).await {
+                Either::Left((sent, _)) => Either::Left(sent),
+                Either::Right((joined, _)) => Either::Right(joined),
+            }
+        });
+        match step {
+            Either::Left(Ok(Ok(()))) => {}
+            // The request ended: its answer tells how.
+            Either::Left(Ok(Err(_))) => return Pumped::Answer(request.wait(handle, None)),
+            Either::Left(Err(_)) => {
+                return fail(io::Error::new(
                     io::ErrorKind::TimedOut,
                     format!(
                         "the server took none of the body for {} s",
                         stall.as_secs_f64()
                     ),
-                ));
+                ))
             }
+            Either::Right(joined) => return Pumped::Answer(request.answer(joined)),
         }
     }
 }

@@ -31,6 +31,8 @@ pub(crate) struct Limits {
     /// Whether the cluster offers Static Large Objects: `None` when `/info` did not say
     /// (unreadable or disabled), so only what must be segmented is.
     pub(crate) slo: Option<bool>,
+    /// The most names one bulk delete may carry, when the cluster offers bulk deletes.
+    pub(crate) bulk_delete: Option<u64>,
 }
 
 impl Default for Limits {
@@ -41,6 +43,7 @@ impl Default for Limits {
             min_segment_size: 1,
             meta: crate::swift::meta::MetaLimits::default(),
             slo: None,
+            bulk_delete: None,
         }
     }
 }
@@ -49,6 +52,12 @@ impl Default for Limits {
 struct Info {
     swift: Option<InfoSwift>,
     slo: Option<InfoSlo>,
+    bulk_delete: Option<InfoBulkDelete>,
+}
+
+#[derive(Deserialize)]
+struct InfoBulkDelete {
+    max_deletes_per_request: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -92,6 +101,11 @@ pub(crate) fn parse_info(body: &[u8]) -> Limits {
     Limits {
         meta,
         slo: Some(slo.is_some()),
+        // Swift's default is 10,000 names a request; a bulk_delete section without a number
+        // takes a cautious 1,000.
+        bulk_delete: info
+            .bulk_delete
+            .map(|b| b.max_deletes_per_request.filter(|n| *n > 0).unwrap_or(1000)),
         max_file_size: sw
             .and_then(|s| s.max_file_size)
             .filter(|n| *n > 0)
@@ -166,9 +180,20 @@ mod tests {
                     ..Default::default()
                 },
                 slo: Some(true),
+                bulk_delete: None,
             }
         );
         assert_eq!(parse_info(b"not json"), Limits::default());
+        let bulk = |j: &str| parse_info(j.as_bytes()).bulk_delete;
+        assert_eq!(
+            bulk(r#"{"bulk_delete":{"max_deletes_per_request":10000}}"#),
+            Some(10000)
+        );
+        assert_eq!(bulk(r#"{"bulk_delete":{}}"#), Some(1000));
+        assert_eq!(
+            bulk(r#"{"bulk_delete":{"max_deletes_per_request":0}}"#),
+            Some(1000)
+        );
         assert_eq!(
             parse_info(br#"{"swift":{"max_file_size":0}}"#),
             Limits {

@@ -15,16 +15,31 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::http::answer::{self, About};
 use crate::http::TryError;
 
-/// One row of Swift's JSON listing.
+/// One row of Swift's JSON listing. A field other than the name of a type or a range it cannot
+/// have (`"bytes": -1`, `1e30`, `"12"`) is unknown, not a failed listing.
 #[derive(Deserialize)]
 struct Row {
     name: Option<String>,
     subdir: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
     bytes: Option<u64>,
+    #[serde(default, deserialize_with = "lenient")]
     hash: Option<String>,
     /// A Static Large Object's own ETag (its `hash` is the manifest's MD5).
+    #[serde(default, deserialize_with = "lenient")]
     slo_etag: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
     last_modified: Option<String>,
+}
+
+/// A field read as `T` when it is one, else `None` (unknown).
+fn lenient<'de, D, T>(d: D) -> std::result::Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let value = serde_json::Value::deserialize(d)?;
+    Ok(serde_json::from_value(value).ok())
 }
 
 /// Turns a listing row into an entry relative to `prefix`; rows outside the prefix are dropped.
@@ -233,5 +248,28 @@ mod tests {
             e[1].etag.as_deref(),
             Some("6fad2dd4fdd23822ce57b8e6bd82ff1b")
         );
+    }
+
+    #[test]
+    fn odd_fields_of_another_writer_are_unknown_not_a_failed_listing() {
+        let page = parse_page(
+            br#"[
+            {"name":"p/neg","bytes":-1,"hash":5,"last_modified":"99999-01-01T00:00:00"},
+            {"name":"p/float","bytes":1.5e30,"last_modified":12},
+            {"name":"p/text","bytes":"12","slo_etag":null,"last_modified":"1000000000000"},
+            {"name":"p/late","bytes":18446744073709551615,"last_modified":"9999-12-31T23:59:59.999999-01:00"}
+        ]"#,
+            "p/",
+        )
+        .unwrap();
+        let e = page.entries;
+        assert_eq!(e.len(), 4);
+        for entry in &e[..3] {
+            assert_eq!((entry.size, entry.last_modified), (None, None), "{entry:?}");
+        }
+        assert_eq!(e[0].etag, None);
+        assert_eq!(e[3].size, Some(u64::MAX));
+        assert_eq!(e[3].last_modified, None, "year 10000 in UTC");
+        assert_eq!(page.next.as_deref(), Some("p/late"));
     }
 }

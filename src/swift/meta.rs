@@ -360,7 +360,9 @@ pub(crate) fn delete_at(h: &HeaderMap) -> Option<SystemTime> {
     if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    UNIX_EPOCH.checked_add(Duration::from_secs(v.parse().ok()?))
+    UNIX_EPOCH
+        .checked_add(Duration::from_secs(v.parse().ok()?))
+        .and_then(crate::time::representable)
 }
 
 /// The metadata an update leaves: the object's `current` metadata (every key, the library's
@@ -489,5 +491,14 @@ mod tests {
                 "x-object-meta-odd"
             ]
         );
+    }
+
+    #[test]
+    fn an_expiry_no_binding_can_show_is_unknown() {
+        for v in ["253402300800", "1000000000000000", "18446744073709551615"] {
+            let mut h = HeaderMap::new();
+            h.insert("x-delete-at", v.parse().unwrap());
+            assert_eq!(delete_at(&h), None, "{v}");
+        }
     }
 }

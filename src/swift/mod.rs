@@ -1,6 +1,7 @@
 //! The Swift destination: the operations a backup program needs on one container and prefix.
 
 mod body;
+mod delete;
 mod download;
 mod file_writer;
 mod info;
@@ -8,6 +9,7 @@ pub(crate) mod large;
 pub(crate) mod listing;
 pub(crate) mod meta;
 pub mod names;
+mod pool;
 mod request;
 pub mod types;
 mod upload;
@@ -26,7 +28,10 @@ use body::UploadBody;
 use meta::{Expiry, PutOptions};
 use names::{encode_path, encode_segment, object_name};
 use request::{Swift, Target};
-use types::{Entry, EntryKind, ListOptions, Progress, Quota, Session, SweepReport, UploadSource};
+use types::{
+    DeleteReport, Entry, EntryKind, ListOptions, Progress, Quota, Session, SweepReport,
+    UploadSource,
+};
 
 /// An OpenStack Swift backup destination: one container and a prefix inside it.
 ///
@@ -329,6 +334,30 @@ impl Destination {
     pub fn delete(&self, name: &str) -> Result<()> {
         let full = self.full(name)?;
         self.swift.delete_with_parts(&full)
+    }
+
+    /// Deletes many objects at once, with what their large objects are made of: Swift's bulk
+    /// delete where the cluster offers it (`/info`), up to its limit of names a request, else
+    /// one DELETE each, several at a time. Names already gone count as deleted (`missing`);
+    /// each name that fails (an invalid one included) is reported with its own error, never
+    /// hidden behind one status. An error of the whole call (authentication, a missing
+    /// container) is the `Err`.
+    pub fn delete_many<S: AsRef<str>>(&self, names: &[S]) -> Result<DeleteReport> {
+        let mut failures = Vec::new();
+        let mut fulls = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for name in names {
+            let name = name.as_ref();
+            match self.full(name) {
+                Ok(full) if seen.insert(full.clone()) => fulls.push((name.to_string(), full)),
+                Ok(_) => {}
+                Err(e) => failures.push((name.to_string(), e)),
+            }
+        }
+        let mut report = self.swift.delete_many(fulls)?;
+        failures.append(&mut report.failures);
+        report.failures = failures;
+        Ok(report)
     }
 
     /// Size, ETag, kind and modification time of an object. The kind comes from Swift's

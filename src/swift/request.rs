@@ -84,6 +84,8 @@ pub(crate) enum Target<'a> {
     },
     /// The cluster's capabilities (`/info` beside the account, sent without a token).
     Info,
+    /// The account's bulk delete (`?bulk-delete`).
+    BulkDelete,
 }
 
 /// One request of an operation, which the request path may send several times.
@@ -166,6 +168,64 @@ impl<T, F: FnMut(Response, u32) -> Result<T, TryError>> Exchange for Plain<'_, F
     }
 }
 
+/// An exchange that sends a small body held in memory (the same bytes on every try), with
+/// fixed headers, and reads the whole answer up to `limit` bytes: for manifests and bulk
+/// deletes, whose answers may be Swift's heartbeat (whitespace, then a document).
+pub(crate) struct SmallBody<'h> {
+    /// The body.
+    pub(crate) body: bytes::Bytes,
+    /// Headers with fixed values.
+    pub(crate) headers: &'h [(&'static str, &'h str)],
+    /// Checked headers (metadata).
+    pub(crate) extra: &'h [(reqwest::header::HeaderName, reqwest::header::HeaderValue)],
+    /// The most answer bytes read.
+    pub(crate) limit: u64,
+}
+
+/// What a [`SmallBody`] exchange got back.
+pub(crate) struct SmallAnswer {
+    /// The HTTP status.
+    pub(crate) status: u16,
+    /// The answer's headers.
+    pub(crate) headers: reqwest::header::HeaderMap,
+    /// Its body, up to the limit.
+    pub(crate) body: Vec<u8>,
+}
+
+impl Exchange for SmallBody<'_> {
+    type Output = SmallAnswer;
+
+    fn prepare(
+        &mut self,
+        mut rb: RequestBuilder,
+        _attempt: u32,
+    ) -> Result<RequestBuilder, TryError> {
+        for (name, value) in self.headers {
+            rb = rb.header(*name, *value);
+        }
+        for (name, value) in self.extra {
+            rb = rb.header(name.clone(), value.clone());
+        }
+        let len = self.body.len() as u64;
+        Ok(rb.body(crate::http::driver::Body::sized(
+            std::io::Cursor::new(self.body.clone()),
+            len,
+        )))
+    }
+
+    fn answer(&mut self, resp: Response, _attempt: u32) -> Result<SmallAnswer, TryError> {
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = read_bounded(resp, self.limit)
+            .map_err(|e| answer::transport_failure("reading the answer", &e))?;
+        Ok(SmallAnswer {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
 /// The state shared by every request of a destination.
 pub(crate) struct Swift {
     pub(crate) client: Client,
@@ -197,6 +257,7 @@ impl Swift {
                 query,
             } => request_path(container, object, query),
             Target::Info => return info_url(storage_url),
+            Target::BulkDelete => "?bulk-delete".to_string(),
         };
         format!("{storage_url}{path}")
     }
@@ -211,7 +272,7 @@ impl Swift {
                 object: Some(name), ..
             } => About::Object(name),
             Target::In { container, .. } => About::Container(container),
-            Target::Info => About::Account,
+            Target::Info | Target::BulkDelete => About::Account,
         }
     }
 

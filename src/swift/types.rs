@@ -112,13 +112,25 @@ pub struct Quota {
     pub container_count: u64,
 }
 
-/// The Swift account URL and token a destination uses (see `Destination::session`).
-#[derive(Clone, Debug)]
+/// The Swift account URL and token a destination uses (see `Destination::session`). `Debug`
+/// (in `auth`) shows neither the token nor the URL's userinfo.
+#[derive(Clone)]
 pub struct Session {
     /// The account URL, e.g. `https://swift.example/v1/AUTH_abc`, without a trailing `/`.
     pub storage_url: String,
     /// The token for `X-Auth-Token`.
     pub token: crate::secret::Secret,
+}
+
+/// What [`crate::Destination::delete_many`] did.
+#[derive(Debug, Default)]
+pub struct DeleteReport {
+    /// Names deleted.
+    pub deleted: u64,
+    /// Names that were already gone (they count as deleted).
+    pub missing: u64,
+    /// Names that could not be deleted, each with its own error.
+    pub failures: Vec<(String, crate::Error)>,
 }
 
 /// What [`crate::Destination::sweep_segments`] removed.

@@ -145,7 +145,11 @@ Only in $1/src: link" ]' _ "$t"
   check cli-rm-several-gone run 0 "$cli" "$url" ls -r tree/
   check cli-rm-several-left is_names "tree/sub dir/a+b.bin"
   check cli-rm-missing-and-present run 15 "$cli" "$url" rm tree/none "tree/sub dir/a+b.bin"
-  check cli-rm-missing-and-present-names-it grep -q "OS_ERR_NOT_FOUND: .*tree/none" "$t/err"
+  check cli-rm-missing-and-present-counts-it grep -q "OS_ERR_NOT_FOUND: 1 of the 2 names did not exist" "$t/err"
+  check cli-rm-one-missing-names-it run 15 "$cli" "$url" rm tree/none
+  check cli-rm-one-missing-names-it-line grep -q "OS_ERR_NOT_FOUND: .*tree/none" "$t/err"
+  check cli-rm-bad-name run 11 "$cli" "$url" rm tree/none "a/../b"
+  check cli-rm-bad-name-line grep -q "OS_ERR_INVALID_ARGUMENT: .*a/\.\./b" "$t/err"
   check cli-rm-missing-and-present-deleted run 15 "$cli" "$url" stat "tree/sub dir/a+b.bin"
   check cli-mv run 0 "$cli" "$url" mv f.bin g.bin
   check cli-mv-from-gone run 15 "$cli" "$url" stat f.bin

@@ -47,6 +47,7 @@ static const struct h_test TESTS[] = {
     {"put_get_bytes", t_put_get_bytes, 1},
     {"files", t_files, 1},
     {"rename_delete", t_rename_delete, 1},
+    {"delete_many", t_delete_many, 1},
     {"list_folders_prefix", t_list_folders_prefix, 1},
     {"list_each", t_list_each, 1},
     {"list_each_errors", t_list_each_errors, 1},
@@ -67,6 +68,7 @@ static const struct h_test TESTS[] = {
     {"get_range", t_get_range, 1},
     {"get_range_segmented", t_get_range_segmented, 1},
     {"metadata", t_metadata, 1},
+    {"foreign_times", t_foreign_times, 1},
     {"secret_sweep", t_secret_sweep, 1},
 };
 

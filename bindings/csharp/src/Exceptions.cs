@@ -58,4 +58,31 @@ namespace OpenStackDest
         {
         }
     }
+
+    /// <summary>
+    /// Some names given to DeleteMany could not be deleted: <see cref="Failures"/> holds each with its
+    /// exception; the status is that of the first.
+    /// </summary>
+    public class DeleteManyException : OpenStackException
+    {
+        public DeleteManyException(System.Collections.Generic.IList<System.Collections.Generic.KeyValuePair<string, Exception>> failures, long deleted)
+            : base(StatusOf(failures[0].Value), failures.Count + " of the names could not be deleted; the first, '" +
+                failures[0].Key + "': " + failures[0].Value.Message, 0)
+        {
+            Failures = failures;
+            Deleted = deleted;
+        }
+
+        private static OpenStackStatus StatusOf(Exception e)
+        {
+            var os = e as OpenStackException;
+            return os != null ? os.Status : OpenStackStatus.InvalidArgument;
+        }
+
+        /// <summary>Each name that failed, with why.</summary>
+        public System.Collections.Generic.IList<System.Collections.Generic.KeyValuePair<string, Exception>> Failures { get; private set; }
+
+        /// <summary>How many names were deleted.</summary>
+        public long Deleted { get; private set; }
+    }
 }

@@ -105,6 +105,12 @@ namespace OpenStackDest
         {
             string message = Scrub(FromUtf8(Native.os_last_error_message()), secrets);
             int http = Native.os_last_http_status();
+            return ErrorOf(status, message, http, token);
+        }
+
+        /// <summary>The exception for <paramref name="status"/> with a message already scrubbed.</summary>
+        internal static Exception ErrorOf(OpenStackStatus status, string message, int http, CancellationToken token)
+        {
             if (string.IsNullOrEmpty(message))
                 message = StatusName(status);
             switch (status)

@@ -43,6 +43,9 @@ namespace OpenStackDest
     internal delegate int NativeEntryCallback(IntPtr ctx, IntPtr entry);
 
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    internal delegate void NativeDeleteFailureCallback(IntPtr ctx, IntPtr name, OpenStackStatus status, IntPtr message);
+
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     internal delegate void NativeLogCallback(IntPtr ctx, int level, IntPtr message);
 
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
@@ -225,6 +228,11 @@ namespace OpenStackDest
 
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern OpenStackStatus os_quota(DestinationHandle dest, out NativeQuota quota);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern OpenStackStatus os_delete_many_ex(DestinationHandle dest, IntPtr[] names,
+            UIntPtr count, NativeDeleteFailureCallback onFailure, IntPtr ctx, out UIntPtr deleted,
+            out UIntPtr missing);
 
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern OpenStackStatus os_sweep_segments(DestinationHandle dest, ulong olderThanSeconds,

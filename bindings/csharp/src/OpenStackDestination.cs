@@ -202,11 +202,17 @@ namespace OpenStackDest
 
         // ------------------------------------------------------------------ plumbing
 
+        // Set by Dispose. A Dispose from inside a call (a progress callback, a stream the call reads or
+        // writes, a logger) cannot release the handle the running call uses: the SafeHandle releases it
+        // when the call returns, and this flag refuses new calls meanwhile (some runtimes report the
+        // handle as not closed until then).
+        private int disposed;
+
         private DestinationHandle Handle
         {
             get
             {
-                if (handle.IsClosed)
+                if (Volatile.Read(ref disposed) != 0 || handle.IsClosed)
                     throw new ObjectDisposedException("OpenStackDestination");
                 return handle;
             }
@@ -224,9 +230,14 @@ namespace OpenStackDest
             return (done, total) => progress.Report(done);
         }
 
-        /// <summary>Releases the native handle (after calls still running on other threads finish).</summary>
+        /// <summary>
+        /// Releases the native handle (after calls still running on other threads finish). Called from
+        /// inside a call of this destination (a callback, a logger), it takes effect when that call returns;
+        /// no new call starts meanwhile (ObjectDisposedException).
+        /// </summary>
         public void Dispose()
         {
+            Volatile.Write(ref disposed, 1);
             handle.Dispose();
         }
 
@@ -665,7 +676,7 @@ namespace OpenStackDest
         public IEnumerable<RemoteEntry> Enumerate(string prefix = null, bool recursive = false)
         {
             Interop.Utf8Z(prefix ?? string.Empty, "prefix"); // refuse a bad prefix here, not at the first MoveNext
-            if (handle.IsClosed)
+            if (Volatile.Read(ref disposed) != 0 || handle.IsClosed)
                 throw new ObjectDisposedException("OpenStackDestination");
             return EnumerateCore(prefix, recursive);
         }
@@ -767,6 +778,40 @@ namespace OpenStackDest
         {
             byte[] rawName = Interop.Utf8Z(name, "name");
             Check(Native.os_delete(Handle, rawName));
+        }
+
+        /// <summary>
+        /// Deletes many objects at once (Swift's bulk delete where the cluster offers it, else one DELETE
+        /// each, several at a time), with the segments of large objects. Names already gone count as
+        /// deleted. Returns how many were deleted now; throws <see cref="DeleteManyException"/> when some
+        /// could not be deleted.
+        /// </summary>
+        public long DeleteMany(IEnumerable<string> names)
+        {
+            if (names == null)
+                throw new ArgumentNullException("names");
+            var raw = new List<IntPtr>();
+            var failures = new List<KeyValuePair<string, Exception>>();
+            NativeDeleteFailureCallback onFailure = (ctx, name, status, message) =>
+                failures.Add(new KeyValuePair<string, Exception>(Interop.FromUtf8(name),
+                    Interop.ErrorOf(status, Interop.Scrub(Interop.FromUtf8(message), secrets), 0, CancellationToken.None)));
+            try
+            {
+                foreach (string n in names)
+                    raw.Add(Interop.ToUtf8(n, "names", "an object name"));
+                UIntPtr deleted, missing;
+                Check(Native.os_delete_many_ex(Handle, raw.ToArray(), (UIntPtr)raw.Count, onFailure, IntPtr.Zero,
+                    out deleted, out missing));
+                GC.KeepAlive(onFailure);
+                if (failures.Count > 0)
+                    throw new DeleteManyException(failures, (long)deleted);
+                return (long)deleted;
+            }
+            finally
+            {
+                foreach (IntPtr p in raw)
+                    System.Runtime.InteropServices.Marshal.FreeHGlobal(p);
+            }
         }
 
         /// <summary>Renames (server-side copy, then delete) an object.</summary>

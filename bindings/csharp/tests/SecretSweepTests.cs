@@ -1,6 +1,8 @@
 // One secret, every option that can hold one, every error path this binding can reach: it must never
 // appear in an exception (Message, ToString(), any property, Data, inner exceptions) nor in a line given
-// to the logger at Debug; the parser's messages must still name what is wrong.
+// to the logger at Debug; the parser's messages must still name what is wrong. A second secret goes in
+// only as the userinfo password of the URL-valued options (openstack-authuri, openstack-storage-url),
+// so that the library cannot hide it merely because it learned it as a secret option.
 using System;
 using System.Collections;
 using System.Collections.Generic;
@@ -33,7 +35,14 @@ namespace OpenStackDest.Tests
             return new Case { Id = id, Url = url, Options = options, Status = status, Http = http };
         }
 
-        private static IEnumerable<Case> ParseCases(string s)
+        /// <summary><paramref name="url"/> with proxyuser:<paramref name="secret"/>@ in front of its host.</summary>
+        private static string UI(string url, string secret)
+        {
+            int i = url.IndexOf("://", StringComparison.Ordinal) + 3;
+            return url.Substring(0, i) + "proxyuser:" + secret + "@" + url.Substring(i);
+        }
+
+        private static IEnumerable<Case> ParseCases(string s, string u)
         {
             string dead = Closed + "/v3";
             string q = "auth-username=u&openstack-tenant-name=p&openstack-domain-name=Default";
@@ -75,9 +84,20 @@ namespace OpenStackDest.Tests
             {
                 { "openstack-storage-url", Closed + "/v1/AUTH_x" }, { "openstack-auth-token", s },
             });
+            yield return Parse("authuri-userinfo-bad-scheme", "openstack://c/p?" + q + "&auth-password=p&openstack-authuri=ftp://proxyuser:" + u + "@h/v3",
+                "openstack-authuri");
+            yield return Parse("authuri-userinfo-bad-timeout", "openstack://c/p?" + q + "&auth-password=p&openstack-authuri=" + UI(dead, u)
+                + "&short-timeout=banana", "short-timeout");
+            yield return Parse("storage-url-userinfo-no-token", "openstack://c/p?openstack-storage-url=" + UI(Closed, u) + "/v1/AUTH_x",
+                "openstack-auth-token");
+            yield return Parse("options-map-url-userinfo", "openstack://c/p?list-timeout=banana", "list-timeout", new Dictionary<string, string>
+            {
+                { "auth-username", "u" }, { "auth-password", "p" }, { "openstack-authuri", UI(dead, u) },
+                { "openstack-storage-url", UI(Closed, u) + "/v1/AUTH_x" },
+            });
         }
 
-        private static IEnumerable<Case> ServerCases(string s, string c)
+        private static IEnumerable<Case> ServerCases(string s, string u, string c)
         {
             string user = TestEnv.Q(TestEnv.Require("OSD_USER")), project = TestEnv.Q(TestEnv.Require("OSD_PROJECT"));
             string v3 = "openstack-tenant-name=" + project + "&openstack-domain-name=Default&openstack-authuri=" + TestEnv.Require("OSD_AUTH_V3") + "&" + Fast;
@@ -100,6 +120,15 @@ namespace OpenStackDest.Tests
                 + "&openstack-authuri=" + Closed + "/v3&openstack-application-credential-secret=" + s + "&number-of-retries=1&retry-delay=10ms", Net, 0);
             yield return Fails("keystone-v2-closed-port", "openstack://" + c + "/p?auth-username=u&openstack-apikey=" + s
                 + "&openstack-authuri=" + Closed + "/v2.0&number-of-retries=1&retry-delay=10ms", Net, 0);
+            string auth3 = TestEnv.Require("OSD_AUTH_V3"), auth2 = TestEnv.Require("OSD_AUTH_V2");
+            yield return Fails("v3-authuri-userinfo", "openstack://" + c + "/p?auth-username=" + user + "&auth-password=Wrong-pw&"
+                + v3.Replace(auth3, UI(auth3, u)), Auth, 401);
+            yield return Fails("v2-authuri-userinfo", "openstack://" + c + "/p?auth-username=" + user + "&auth-password=Wrong-pw&"
+                + v2.Replace(auth2, UI(auth2, u)), Auth, 401);
+            yield return Fails("swift-storage-url-userinfo", "openstack://" + c + "/p?openstack-storage-url=" + UI(SwiftAdmin.StorageUrl, u)
+                + "&openstack-auth-token=Wrong-token&" + Fast, Auth, 401);
+            yield return Fails("keystone-closed-port-userinfo", "openstack://" + c + "/p?auth-username=u&auth-password=p&openstack-tenant-name=p"
+                + "&openstack-domain-name=Default&openstack-authuri=" + UI(Closed, u) + "/v3&number-of-retries=1&retry-delay=10ms", Net, 0);
         }
 
         /// <summary>Everything a caller can read off an exception, inner ones included.</summary>
@@ -135,6 +164,8 @@ namespace OpenStackDest.Tests
         {
             TestEnv.RequireServer();
             string secret = "Sw33p-" + Guid.NewGuid().ToString("N").Substring(0, 16);
+            string urlSecret = "Ur1nfo-" + Guid.NewGuid().ToString("N").Substring(0, 16);
+            Func<string, bool> shows = t => t.Contains(secret) || t.Contains(urlSecret) || t.Contains("proxyuser");
             string container = TestEnv.UniqueContainer("sweep");
             var problems = new List<string>();
             var lines = new List<string>();
@@ -143,7 +174,7 @@ namespace OpenStackDest.Tests
             {
                 foreach (string t in Texts(e))
                 {
-                    if (t.Contains(secret))
+                    if (shows(t))
                     {
                         problems.Add("LEAK " + id + ": the exception shows the secret: " + t);
                         return;
@@ -157,7 +188,7 @@ namespace OpenStackDest.Tests
                     seen += lines.Count;
                     foreach (string l in lines)
                     {
-                        if (l.Contains(secret))
+                        if (shows(l))
                             problems.Add("LEAK " + id + ": a log line shows the secret: " + l);
                     }
                     lines.Clear();
@@ -166,7 +197,7 @@ namespace OpenStackDest.Tests
             OpenStackDestination.SetLogger((level, line) => { lock (lines) lines.Add(level + " " + line); }, LogLevel.Debug);
             try
             {
-                foreach (Case k in ParseCases(secret))
+                foreach (Case k in ParseCases(secret, urlSecret))
                 {
                     try
                     {
@@ -190,7 +221,7 @@ namespace OpenStackDest.Tests
                     new KeyValuePair<string, Action<OpenStackDestination>>("Put", d => d.Put("sweep.bin", new byte[] { 1 })),
                     new KeyValuePair<string, Action<OpenStackDestination>>("Get", d => d.Get("sweep.bin")),
                 };
-                foreach (Case k in ServerCases(secret, container))
+                foreach (Case k in ServerCases(secret, urlSecret, container))
                 {
                     OpenStackDestination d;
                     try

@@ -183,6 +183,24 @@ namespace OpenStackDest.Tests
         }
 
         [Test]
+        public void FileTimeAnotherWriterSetIsValidOrUnknown()
+        {
+            // Milliseconds written as seconds, past year 9999, and a value whose milliseconds wrap a
+            // 64-bit number to 384 ms after the epoch: unknown (DateTime.MinValue), never a wrong time.
+            string name = NewName("foreign-time");
+            dest.Put(name, new byte[] { 1, 2, 3 });
+            foreach (string v in new[] { "18446744073709552", "1000000000000", "253402300800" })
+            {
+                SwiftAdmin.PostObject(container, name, "X-Object-Meta-Mtime", v);
+                RemoteEntry e = dest.Stat(name);
+                Assert.That(e.FileTime, Is.EqualTo(DateTime.MinValue), v);
+                Assert.That(e.Size, Is.EqualTo(3), v);
+                Assert.That(e.LastModified, Is.GreaterThan(new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc)), v);
+            }
+            dest.Delete(name);
+        }
+
+        [Test]
         public void FileTimesRoundTrip()
         {
             string name = NewName("time");
@@ -938,6 +956,40 @@ namespace OpenStackDest.Tests
                 File.Delete(src);
                 SwiftAdmin.DeleteContainer(c);
                 SwiftAdmin.DeleteContainer(segments);
+            }
+        }
+
+        /// <summary>DeleteMany: present and missing names go, a bad name is reported with its own exception.</summary>
+        [Test]
+        public void DeleteManyReportsEachFailure()
+        {
+            string c = TestEnv.UniqueContainer("many");
+            try
+            {
+                using (var d = new OpenStackDestination(TestEnv.V3Url(c)))
+                {
+                    d.CreateFolder();
+                    var names = new List<string>();
+                    for (int i = 0; i < 10; i++)
+                    {
+                        names.Add("m/" + i);
+                        d.Put("m/" + i, new MemoryStream(new byte[] { 1, 2, 3 }));
+                    }
+                    names.Add("m/missing");
+                    Assert.That(d.DeleteMany(names), Is.EqualTo(10));
+                    Assert.That(d.List("m/", true), Is.Empty);
+                    d.Put("m/kept", new MemoryStream(new byte[] { 4 }));
+                    DeleteManyException e = Assert.Throws<DeleteManyException>(() =>
+                        d.DeleteMany(new[] { "m/kept", "a/../b" }));
+                    Assert.That(e.Deleted, Is.EqualTo(1));
+                    Assert.That(e.Failures.Count, Is.EqualTo(1));
+                    Assert.That(e.Failures[0].Key, Is.EqualTo("a/../b"));
+                    Assert.That(((OpenStackException)e.Failures[0].Value).Status, Is.EqualTo(OpenStackStatus.InvalidArgument));
+                }
+            }
+            finally
+            {
+                SwiftAdmin.DeleteContainer(c);
             }
         }
 

@@ -356,6 +356,22 @@ namespace OpenStackDest.Tests
                 return resp.Headers;
         }
 
+        /// <summary>Sets one header of an object as another tool would (POST with the admin's own token).</summary>
+        internal static void PostObject(string container, string name, string header, string value)
+        {
+            string url = StorageUrl + "/" + Uri.EscapeDataString(container) + "/" + Uri.EscapeDataString(name);
+            var req = (HttpWebRequest)WebRequest.Create(url);
+            req.Method = "POST";
+            req.Headers["X-Auth-Token"] = token;
+            req.Headers[header] = value;
+            req.ContentLength = 0;
+            using (var resp = (HttpWebResponse)req.GetResponse())
+            {
+                if ((int)resp.StatusCode / 100 != 2)
+                    throw new InvalidOperationException("POST " + url + ": HTTP " + (int)resp.StatusCode);
+            }
+        }
+
         private static HttpStatusCode Send(string method, string url, out string body)
         {
             var req = (HttpWebRequest)WebRequest.Create(url);

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import urllib.request
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Dict, List
@@ -131,6 +132,36 @@ def test_metadata_and_expiry_round_trip(dest: Destination, server: Server, conta
     listed = {x.name: x for x in dest.list()}
     assert listed["a"].metadata == {} and listed["a"].delete_at is None
     assert len({e, dest.stat("a")}) >= 1  # entries stay hashable
+
+
+def _post_headers(swift_admin: Any, container: str, name: str, headers: Dict[str, str]) -> None:
+    """Sets an object's metadata as another tool would (a POST with the member's token)."""
+    req = urllib.request.Request(
+        f"{swift_admin.storage_url}/{container}/{name}",
+        headers={"X-Auth-Token": swift_admin.token, **headers},
+        method="POST",
+    )
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        assert resp.status in (202, 204), resp.status
+
+
+@pytest.mark.parametrize(
+    "mtime", ["1000000000000", "253402300800", "18446744073709552", "10000000000000000", "18446744073709551616", "-5", "1e3", "inf"]
+)
+def test_a_file_time_another_writer_set_is_valid_or_unknown(
+    dest: Destination, swift_admin: Any, container: str, tmp_path: Path, mtime: str
+) -> None:
+    """X-Object-Meta-Mtime in milliseconds (or past year 9999, or not a number): stat says unknown
+    (None), never OverflowError; get to a file works and leaves the file's own time."""
+    dest.put("odd-time.bin", b"odd")
+    _post_headers(swift_admin, container, "odd-time.bin", {"X-Object-Meta-Mtime": mtime})
+    e = dest.stat("odd-time.bin")
+    assert e.mtime is None
+    assert e.last_modified is not None and e.size == 3
+    target = tmp_path / "odd-time.bin"
+    dest.get("odd-time.bin", str(target))
+    assert target.read_bytes() == b"odd"
+    assert abs(target.stat().st_mtime - time.time()) < 600
 
 
 def test_what_swiftclient_sets_is_read(dest: Destination, server: Server, container: str, tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """One secret, every option that can hold one, every error path this binding can reach.
 
 A distinctive secret goes in as auth-password, openstack-apikey, openstack-auth-token,
-openstack-application-credential-secret and the URL's userinfo password, through URLs the parser
+openstack-application-credential-secret, the URL's userinfo password and the userinfo password of
+the URL-valued options (openstack-authuri, openstack-storage-url), through URLs the parser
 refuses, options it refuses, a wrong password at the real Keystone (v3 and the v2 front end), a
 wrong token at the real Swift, and closed ports. It must never appear in an exception (message,
 args, attributes, str, repr, formatted traceback) nor in any log line the library sends to the
@@ -25,6 +26,9 @@ from conftest import Server, SwiftAdmin
 pytestmark = pytest.mark.server
 
 SECRET = "Sw33p-" + secrets.token_hex(8)
+#: The userinfo password of URL-valued options: never given as a secret option too, so that the
+#: library cannot scrub it only because it learned it as one.
+URL_SECRET = "Ur1nfo-" + secrets.token_hex(8)
 CLOSED = "http://127.0.0.1:9"  # nothing listens on the discard port
 FAST = "number-of-retries=0&short-timeout=5s&read-write-timeout=5s"
 
@@ -63,6 +67,11 @@ def _texts(err: BaseException) -> List[str]:
     return out
 
 
+def _userinfo(url: str, secret: str) -> str:
+    """``url`` with ``proxyuser:secret@`` in front of its host."""
+    return url.replace("://", f"://proxyuser:{secret}@", 1)
+
+
 def _parse_cases(q: str, dead: str) -> List[Tuple[str, str, Optional[Dict[str, str]], str]]:
     """(id, url, options, word the message must contain) for URLs and options the parser refuses."""
     s = SECRET
@@ -90,6 +99,15 @@ def _parse_cases(q: str, dead: str) -> List[Tuple[str, str, Optional[Dict[str, s
         ("token-without-storage-url", f"openstack://c/p?openstack-auth-token={s}", None, "openstack-storage-url"),
         ("bad-storage-url", f"openstack://c/p?openstack-storage-url=not-a-url&openstack-auth-token={s}", None, "openstack-storage-url"),
         ("app-secret-no-password", f"openstack://c/p?{q}&openstack-application-credential-secret={s}&openstack-authuri={dead}", None, "auth-password"),
+        ("authuri-userinfo-bad-scheme", f"openstack://c/p?{q}&auth-password=p&openstack-authuri=ftp://proxyuser:{URL_SECRET}@h/v3", None, "openstack-authuri"),
+        ("authuri-userinfo-bad-timeout", f"openstack://c/p?{q}&auth-password=p&openstack-authuri={_userinfo(dead, URL_SECRET)}&short-timeout=banana", None, "short-timeout"),
+        ("storage-url-userinfo-no-token", f"openstack://c/p?openstack-storage-url={_userinfo(CLOSED, URL_SECRET)}/v1/AUTH_x", None, "openstack-auth-token"),
+        (
+            "options-map-url-userinfo",
+            "openstack://c/p?list-timeout=banana",
+            {"auth-username": "u", "auth-password": "p", "openstack-authuri": _userinfo(dead, URL_SECRET), "openstack-storage-url": _userinfo(CLOSED, URL_SECRET)},
+            "list-timeout",
+        ),
         (
             "options-map-password",
             "openstack://c/p?short-timeout=banana",
@@ -140,6 +158,23 @@ def _server_cases(server: Server, container: str, storage_url: str) -> List[Tupl
         ("v2-wrong-apikey", f"openstack://{c}/p?auth-username={user}&openstack-apikey={s}&{v2}", None, AuthError, 401),
         ("v2-wrong-userinfo-password", f"openstack://{user}:{s}@{c}/p?{v2}", None, AuthError, 401),
         ("swift-wrong-token", f"openstack://{c}/p?openstack-storage-url={storage_url}&openstack-auth-token={s}&{FAST}", None, AuthError, 401),
+        ("v3-authuri-userinfo", f"openstack://{c}/p?auth-username={user}&auth-password=Wrong-pw&{v3.replace(server.auth_v3, _userinfo(server.auth_v3, URL_SECRET))}", None, AuthError, 401),
+        ("v2-authuri-userinfo", f"openstack://{c}/p?auth-username={user}&auth-password=Wrong-pw&{v2.replace(server.auth_v2, _userinfo(server.auth_v2, URL_SECRET))}", None, AuthError, 401),
+        (
+            "swift-storage-url-userinfo",
+            f"openstack://{c}/p?openstack-storage-url={_userinfo(storage_url, URL_SECRET)}&openstack-auth-token=Wrong-token&{FAST}",
+            None,
+            AuthError,
+            401,
+        ),
+        (
+            "keystone-closed-port-userinfo",
+            f"openstack://{c}/p?auth-username=u&auth-password=p&openstack-tenant-name=p&openstack-domain-name=Default"
+            f"&openstack-authuri={_userinfo(CLOSED, URL_SECRET)}/v3&number-of-retries=1&retry-delay=10ms",
+            None,
+            NetworkError,
+            None,
+        ),
         ("swift-closed-port", f"openstack://{c}/p?openstack-storage-url={CLOSED}/v1/AUTH_x&openstack-auth-token={s}&{FAST}", None, NetworkError, None),
         (
             "keystone-v3-closed-port",
@@ -166,7 +201,7 @@ def test_secret_never_leaves_the_library(
 
     def check_error(case: str, err: OpenStackError) -> None:
         for text in _texts(err):
-            if SECRET in text:
+            if SECRET in text or URL_SECRET in text or "proxyuser" in text:
                 problems.append(f"LEAK {case}: exception shows the secret: {text}")
                 return
 
@@ -175,7 +210,7 @@ def test_secret_never_leaves_the_library(
     def check_logs(case: str) -> None:
         seen[0] += len(log_lines)
         for line in log_lines:
-            if SECRET in line:
+            if SECRET in line or URL_SECRET in line or "proxyuser" in line:
                 problems.append(f"LEAK {case}: log line shows the secret: {line}")
         log_lines.clear()
 
@@ -221,3 +256,20 @@ def test_secret_never_leaves_the_library(
     # The retries against the closed ports log warnings: proof that the log path was watched.
     assert seen[0] > 0, "no log line reached the openstack_dest logger"
     assert not problems, "\n".join(problems)
+
+
+def test_userinfo_of_a_working_storage_url_is_never_logged(
+    server: Server, swift_admin: SwiftAdmin, container: str, log_lines: List[str]
+) -> None:
+    """A storage URL with userinfo that works (credentials from Keystone, the storage URL given):
+    the info line that names the endpoint, Debug-ish reprs and results never show the userinfo."""
+    storage = _userinfo(swift_admin.storage_url, URL_SECRET)
+    with Destination(server.v3_url(container), {"openstack-storage-url": storage}) as d:
+        d.create_container()
+        d.put("ui.bin", b"userinfo")
+        assert d.get("ui.bin") == b"userinfo"
+        texts = [repr(d), repr(d.list()), repr(d.stat("ui.bin"))]
+        d.delete("ui.bin")
+    assert any("Swift endpoint" in line for line in log_lines), log_lines
+    for text in texts + log_lines:
+        assert URL_SECRET not in text and "proxyuser" not in text, text

@@ -35,6 +35,7 @@ from openstack_dest import (
     ForbiddenError,
     InvalidArgumentError,
     NotFoundError,
+    DeleteManyError,
     OpenStackError,
     Quota,
     Status,
@@ -749,3 +750,21 @@ def test_sweep_segments_removes_what_an_interrupted_upload_left(
             assert seg.list(recursive=True) == []
         with pytest.raises(InvalidArgumentError, match="negative"):
             d.sweep_segments(timedelta(seconds=-1))
+
+
+def test_delete_many_reports_each_failure(dest: Destination) -> None:
+    names = [f"many/{i}" for i in range(30)]
+    for n in names:
+        dest.put(n, n.encode())
+    assert dest.delete_many(names + ["many/missing"]) == 30
+    assert dest.list("many/", recursive=True) == []
+    assert dest.delete_many([]) == 0
+    dest.put("many/kept", b"x")
+    with pytest.raises(DeleteManyError) as info:
+        dest.delete_many(["many/kept", "a/../b"])
+    err = info.value
+    assert isinstance(err, OpenStackError) and err.deleted == 1
+    assert [name for name, _ in err.failures] == ["a/../b"]
+    assert isinstance(err.failures[0][1], InvalidArgumentError)
+    with pytest.raises(InvalidArgumentError):
+        dest.delete_many(["nul\u0000inside"])

@@ -11,14 +11,12 @@ use reqwest::Method;
 use serde::Deserialize;
 
 use super::manifest::{manifest_body, slo_etag, slo_etag_binary};
-use super::{read_bounded, Parts};
+use super::Parts;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::answer::{self, About};
-use crate::http::driver::{Body, RequestBuilder, Response};
-use crate::http::TryError;
 use crate::log;
 use crate::swift::meta::Headers;
-use crate::swift::request::{Exchange, Swift, Target};
+use crate::swift::request::{SmallBody, Swift, Target};
 
 /// One segment of a manifest to put up: name (in the segment container), MD5, size.
 pub(crate) type Row = (String, String, u64);
@@ -95,39 +93,6 @@ pub(crate) fn read_outcome(status: u16, etag: Option<String>, body: &[u8]) -> Ou
     }
 }
 
-/// The manifest PUT: a small body that can be sent again, the heartbeat asked for.
-struct ManifestPut<'a> {
-    body: bytes::Bytes,
-    metadata: &'a Headers,
-}
-
-impl Exchange for ManifestPut<'_> {
-    type Output = Outcome;
-
-    fn prepare(
-        &mut self,
-        mut rb: RequestBuilder,
-        _attempt: u32,
-    ) -> Result<RequestBuilder, TryError> {
-        rb = rb
-            .header("Accept", "application/json")
-            .header("Content-Type", "application/json");
-        for (name, value) in self.metadata {
-            rb = rb.header(name.clone(), value.clone());
-        }
-        let len = self.body.len() as u64;
-        Ok(rb.body(Body::sized(std::io::Cursor::new(self.body.clone()), len)))
-    }
-
-    fn answer(&mut self, resp: Response, _attempt: u32) -> Result<Outcome, TryError> {
-        let status = resp.status().as_u16();
-        let etag = crate::headers::etag(resp.headers());
-        let body = read_bounded(resp, MAX_HEARTBEAT_ANSWER)
-            .map_err(|e| answer::transport_failure("reading the answer to the manifest", &e))?;
-        Ok(read_outcome(status, etag, &body))
-    }
-}
-
 impl Swift {
     /// Puts up the manifest that makes the segments `rows` of the segment container the
     /// object `full`. Swift checks every segment's size and MD5 against the manifest before
@@ -140,11 +105,16 @@ impl Swift {
         self.limits()?.check_slo(size)?;
         let container = self.config.large.segment_container.clone();
         let what = format!("storing the manifest of '{full}'");
-        let mut exchange = ManifestPut {
+        let mut exchange = SmallBody {
             body: manifest_body(&container, rows).into(),
-            metadata,
+            headers: &[
+                ("Accept", "application/json"),
+                ("Content-Type", "application/json"),
+            ],
+            extra: metadata,
+            limit: MAX_HEARTBEAT_ANSWER,
         };
-        let outcome = self.send(
+        let answer = self.send(
             &what,
             Method::PUT,
             Target::In {
@@ -155,6 +125,11 @@ impl Swift {
             Some(self.config.timeouts.list),
             &mut exchange,
         )?;
+        let outcome = read_outcome(
+            answer.status,
+            crate::headers::etag(&answer.headers),
+            &answer.body,
+        );
         if !(200..300).contains(&outcome.status) {
             let mut e = answer::swift_error(
                 &what,

@@ -2,13 +2,12 @@
 //! MD5 its manifest gives: in order into a stream, or in parallel into a file at their offsets.
 
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
 
 use super::manifest::{parse_manifest, SegmentRef};
 use crate::error::{Error, ErrorKind, Result};
 use crate::log;
 use crate::swift::download::Download;
+use crate::swift::pool::run_indexed;
 use crate::swift::request::{Swift, Target};
 use crate::swift::types::Progress;
 
@@ -102,7 +101,7 @@ impl Swift {
         segments: &[SegmentRef],
         total: u64,
         file: &std::fs::File,
-        mut progress: Option<Progress>,
+        progress: Option<Progress>,
     ) -> Result<u64> {
         let offsets: Vec<u64> = segments
             .iter()
@@ -112,72 +111,34 @@ impl Swift {
                 Some(here)
             })
             .collect();
-        let next = AtomicUsize::new(0);
-        let abort = Arc::new(AtomicBool::new(false));
-        let failure: Mutex<Option<Error>> = Mutex::new(None);
-        let (tx, rx) = mpsc::channel::<u64>();
         let threads = self.config.large.threads.min(segments.len());
-        let mut cancelled = false;
-        std::thread::scope(|scope| {
-            for _ in 0..threads {
-                let tx = tx.clone();
-                let (next, abort, failure, offsets) = (&next, abort.clone(), &failure, &offsets);
-                scope.spawn(move || loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    if i >= segments.len() || abort.load(Ordering::SeqCst) {
-                        return;
-                    }
-                    let s = &segments[i];
-                    let what = format!(
-                        "downloading segment {} of {} of '{full}'",
-                        i + 1,
-                        segments.len()
-                    );
-                    let mut out = crate::swift::file_writer::FileAt::new(file, offsets[i]);
-                    let mut d =
-                        Download::new(self, &what, segment_target(s), &mut out, ErrorKind::LocalIo)
-                            .segment(s.bytes, &s.hash, 0, total);
-                    let (tx2, abort2) = (tx.clone(), abort.clone());
-                    let mut last = 0u64;
-                    d.progress = Some(Box::new(move |done, _| {
-                        let _ = tx2.send(done - last.min(done));
-                        last = done;
-                        !abort2.load(Ordering::SeqCst)
-                    }));
-                    if let Err(e) = d.run() {
-                        abort.store(true, Ordering::SeqCst);
-                        let mut f = failure.lock().unwrap_or_else(|e| e.into_inner());
-                        if f.is_none() || e.kind() != ErrorKind::Cancelled {
-                            f.get_or_insert(e);
-                        }
-                        return;
-                    }
-                });
-            }
-            drop(tx);
-            let mut done = 0u64;
-            for delta in rx {
-                done += delta;
-                if cancelled {
-                    continue;
-                }
-                if let Some(p) = progress.as_mut() {
-                    if !p(done, Some(total)) {
-                        cancelled = true;
-                        abort.store(true, Ordering::SeqCst);
-                    }
-                }
-            }
-        });
-        if cancelled {
-            return Err(Error::new(
+        let cancelled = || {
+            Error::new(
                 ErrorKind::Cancelled,
                 format!("downloading '{full}': cancelled by the progress callback"),
-            ));
-        }
-        if let Some(e) = failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
-            return Err(e);
-        }
+            )
+        };
+        run_indexed(
+            segments.len(),
+            threads,
+            total,
+            progress,
+            cancelled,
+            |i, lane| {
+                let s = &segments[i];
+                let what = format!(
+                    "downloading segment {} of {} of '{full}'",
+                    i + 1,
+                    segments.len()
+                );
+                let mut out = crate::swift::file_writer::FileAt::new(file, offsets[i]);
+                let mut d =
+                    Download::new(self, &what, segment_target(s), &mut out, ErrorKind::LocalIo)
+                        .segment(s.bytes, &s.hash, 0, total);
+                d.progress = Some(lane.progress());
+                d.run().map(|_| ())
+            },
+        )?;
         log::info!(
             "downloaded '{full}' ({total} bytes in {} segments, {threads} at a time)",
             segments.len()

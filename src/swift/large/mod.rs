@@ -287,6 +287,7 @@ mod tests {
         min_segment_size: 5,
         meta: crate::swift::meta::MetaLimits::SWIFT,
         slo: Some(true),
+        bulk_delete: None,
     };
 
     #[test]

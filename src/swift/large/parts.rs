@@ -278,19 +278,8 @@ impl Swift {
     /// are logged, not returned: the object itself is already what it should be, and a
     /// leftover segment costs space, not data.
     pub(crate) fn remove_parts(&self, old: Parts, keep: &HashSet<(String, String)>) {
-        if self.config.large.leave_segments {
-            log::info!("leaving the old segments in place (openstack-leave-segments)");
+        let Some(doomed) = self.doomed_parts(old, keep) else {
             return;
-        }
-        let doomed = match self
-            .segments_of(old, keep)
-            .and_then(|d| self.spare_shared(d))
-        {
-            Ok(d) => d,
-            Err(e) => {
-                log::warning!("the old segments were left: {e}");
-                return;
-            }
         };
         let mut left = 0usize;
         for (container, name) in doomed {
@@ -306,6 +295,30 @@ impl Swift {
         }
         if left > 0 {
             log::warning!("{left} old segments were left behind");
+        }
+    }
+
+    /// The objects (container, name) that removing `old` (but none of `keep`) deletes, by the
+    /// rules of [`Swift::remove_parts`]; `None` when nothing may go (`openstack-leave-segments`,
+    /// or what `old` is made of could not be told).
+    pub(crate) fn doomed_parts(
+        &self,
+        old: Parts,
+        keep: &HashSet<(String, String)>,
+    ) -> Option<Vec<(String, String)>> {
+        if self.config.large.leave_segments {
+            log::info!("leaving the old segments in place (openstack-leave-segments)");
+            return None;
+        }
+        match self
+            .segments_of(old, keep)
+            .and_then(|d| self.spare_shared(d))
+        {
+            Ok(d) => Some(d),
+            Err(e) => {
+                log::warning!("the old segments were left: {e}");
+                None
+            }
         }
     }
 

@@ -10,8 +10,7 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::commit::Row;
 use super::ownership::{self, FoundSet};
@@ -20,6 +19,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::log;
 use crate::swift::body::{bytes_source, range_md5, FileRange, UploadBody};
 use crate::swift::meta::{Headers, Prepared};
+use crate::swift::pool::run_indexed;
 use crate::swift::request::Swift;
 use crate::swift::types::{Progress, UploadSource};
 use crate::swift::upload::PutRequest;
@@ -92,21 +92,6 @@ pub(crate) fn large_headers(own: Headers, options: &Prepared) -> (Headers, Heade
     manifest.extend(options.meta_headers());
     manifest.extend(expiry.iter().cloned());
     (manifest, expiry)
-}
-
-/// The shared state of parallel segment uploads.
-struct Workers<'a> {
-    full: &'a str,
-    set: &'a Set,
-    plan: Plan,
-    next: AtomicU64,
-    abort: Arc<AtomicBool>,
-    md5s: Mutex<Vec<Option<String>>>,
-    failure: Mutex<Option<Error>>,
-    reused: AtomicU64,
-    sent: AtomicU64,
-    /// What every segment is stored with (its expiry).
-    headers: &'a Headers,
 }
 
 /// Where the workers read a segment: `open` gives its bytes, `local_md5` (files) its MD5
@@ -338,155 +323,68 @@ impl Swift {
         Ok((size, keep))
     }
 
-    /// Uploads every segment, `openstack-segment-threads` at a time; progress is reported on
-    /// the calling thread. Returns the segments' MD5s.
+    /// Uploads every segment, `openstack-segment-threads` at a time ([`run_indexed`]);
+    /// progress is reported on the calling thread. Returns the segments' MD5s.
     fn put_parallel(
         &self,
         full: &str,
         set: &Set,
         plan: Plan,
         reader: &Reader,
-        mut progress: Option<Progress>,
+        progress: Option<Progress>,
         headers: &Headers,
     ) -> Result<Vec<String>> {
         let count = usize::try_from(plan.count).unwrap_or(usize::MAX);
-        let w = Workers {
-            full,
-            set,
-            plan,
-            next: AtomicU64::new(0),
-            abort: Arc::new(AtomicBool::new(false)),
-            md5s: Mutex::new(vec![None; count]),
-            failure: Mutex::new(None),
-            reused: AtomicU64::new(0),
-            sent: AtomicU64::new(0),
-            headers,
-        };
-        let threads = self.config.large.threads.min(count).max(1);
-        let (tx, rx) = mpsc::channel::<i64>();
-        let mut cancelled = false;
-        std::thread::scope(|scope| {
-            for _ in 0..threads {
-                let tx = tx.clone();
-                let w = &w;
-                scope.spawn(move || self.segment_worker(w, reader, tx));
-            }
-            drop(tx);
-            let mut done: i64 = 0;
-            for delta in rx {
-                done += delta;
-                if cancelled {
-                    continue;
-                }
-                if let Some(p) = progress.as_mut() {
-                    if !p(done.max(0) as u64, Some(plan.size)) {
-                        cancelled = true;
-                        w.abort.store(true, Ordering::SeqCst);
-                    }
-                }
-            }
-        });
-        if cancelled {
-            return Err(Error::new(
+        let (sent, reused) = (AtomicU64::new(0), AtomicU64::new(0));
+        let cancelled = || {
+            Error::new(
                 ErrorKind::Cancelled,
                 format!("uploading '{full}': cancelled by the progress callback"),
-            ));
-        }
-        if let Some(e) = w.failure.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            return Err(e);
-        }
+            )
+        };
+        let md5s = run_indexed(
+            count,
+            self.config.large.threads,
+            plan.size,
+            progress,
+            cancelled,
+            |i, lane| {
+                let index = i as u64;
+                let name = ownership::segment_name(&set.prefix, index);
+                let (offset, len) = plan.segment(index);
+                if let (Some((stored_size, stored_md5)), Some(md5_of)) =
+                    (set.existing.get(&name), reader.local_md5)
+                {
+                    if *stored_size == len && md5_of(offset, len)? == *stored_md5 {
+                        lane.skip(len);
+                        reused.fetch_add(1, Ordering::SeqCst);
+                        return Ok(stored_md5.clone());
+                    }
+                }
+                let what = format!(
+                    "uploading segment {} of {} of '{full}'",
+                    index + 1,
+                    plan.count
+                );
+                let source = (reader.open)(offset, len)?;
+                let (md5, _) = self.put_checked_segment(
+                    &what,
+                    &name,
+                    source,
+                    Some(len),
+                    headers,
+                    lane.progress(),
+                )?;
+                sent.fetch_add(1, Ordering::SeqCst);
+                Ok(md5)
+            },
+        )?;
         log::info!(
             "uploaded the {count} segments of '{full}': {} sent, {} already stored",
-            w.sent.load(Ordering::SeqCst),
-            w.reused.load(Ordering::SeqCst)
+            sent.load(Ordering::SeqCst),
+            reused.load(Ordering::SeqCst)
         );
-        let md5s = w.md5s.into_inner().unwrap_or_else(|e| e.into_inner());
-        md5s.into_iter()
-            .map(|m| {
-                m.ok_or_else(|| {
-                    Error::new(
-                        ErrorKind::Server,
-                        "a segment was not uploaded (no error was recorded)",
-                    )
-                })
-            })
-            .collect()
-    }
-
-    /// One worker: takes the next segment until none is left or one failed.
-    fn segment_worker(&self, w: &Workers, reader: &Reader, tx: mpsc::Sender<i64>) {
-        loop {
-            if w.abort.load(Ordering::SeqCst) {
-                return;
-            }
-            let index = w.next.fetch_add(1, Ordering::SeqCst);
-            if index >= w.plan.count {
-                return;
-            }
-            match self.put_segment(w, index, reader, &tx) {
-                Ok(md5) => {
-                    w.md5s.lock().unwrap_or_else(|e| e.into_inner())[index as usize] = Some(md5);
-                }
-                Err(e) => {
-                    w.abort.store(true, Ordering::SeqCst);
-                    let mut failure = w.failure.lock().unwrap_or_else(|e| e.into_inner());
-                    // A cancel seen by other workers is a consequence, not the cause.
-                    if failure.is_none() || e.kind() != ErrorKind::Cancelled {
-                        failure.get_or_insert(e);
-                    }
-                    return;
-                }
-            }
-        }
-    }
-
-    /// Uploads segment `index`, or keeps the one the set already holds when its size and MD5
-    /// match.
-    fn put_segment(
-        &self,
-        w: &Workers,
-        index: u64,
-        reader: &Reader,
-        tx: &mpsc::Sender<i64>,
-    ) -> Result<String> {
-        let name = ownership::segment_name(&w.set.prefix, index);
-        let (offset, len) = w.plan.segment(index);
-        if let (Some((stored_size, stored_md5)), Some(md5_of)) =
-            (w.set.existing.get(&name), reader.local_md5)
-        {
-            if *stored_size == len && md5_of(offset, len)? == *stored_md5 {
-                let _ = tx.send(len as i64);
-                w.reused.fetch_add(1, Ordering::SeqCst);
-                return Ok(stored_md5.clone());
-            }
-        }
-        let what = format!(
-            "uploading segment {} of {} of '{}'",
-            index + 1,
-            w.plan.count,
-            w.full
-        );
-        let md5 = self
-            .put_checked_segment(
-                &what,
-                &name,
-                (reader.open)(offset, len)?,
-                Some(len),
-                w.headers,
-                {
-                    let tx = tx.clone();
-                    let abort = w.abort.clone();
-                    let mut last = 0u64;
-                    Box::new(move |sent, _| {
-                        let _ = tx.send(sent as i64 - last as i64);
-                        last = sent;
-                        !abort.load(Ordering::SeqCst)
-                    })
-                },
-            )?
-            .0;
-        w.sent.fetch_add(1, Ordering::SeqCst);
-        Ok(md5)
+        Ok(md5s)
     }
 
     /// PUTs one segment and checks Swift's ETag against the MD5 of what was read.

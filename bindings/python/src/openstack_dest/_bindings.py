@@ -140,6 +140,7 @@ READ_CB = CFUNCTYPE(c_ssize_t, c_void_p, c_void_p, c_size_t)
 REWIND_CB = CFUNCTYPE(c_int, c_void_p)
 WRITE_CB = CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t)
 ENTRY_CB = CFUNCTYPE(c_int, c_void_p, POINTER(OsEntry))
+DELETE_FAILURE_CB = CFUNCTYPE(None, c_void_p, c_char_p, c_int, c_char_p)
 META_CB = CFUNCTYPE(c_int, c_void_p, c_char_p, c_char_p)
 LOG_CB = CFUNCTYPE(None, c_void_p, c_int, c_char_p)
 
@@ -174,6 +175,8 @@ FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
     'os_entries_free': (None, [POINTER(OsEntry), c_size_t]),
     'os_quota': (c_int, [c_void_p, POINTER(OsQuotaInfo)]),
     'os_sweep_segments': (c_int, [c_void_p, c_uint64, POINTER(c_uint64), POINTER(c_uint64)]),
+    'os_delete_many': (c_int, [c_void_p, POINTER(c_char_p), c_size_t, POINTER(c_size_t)]),
+    'os_delete_many_ex': (c_int, [c_void_p, POINTER(c_char_p), c_size_t, DELETE_FAILURE_CB, c_void_p, POINTER(c_size_t), POINTER(c_size_t)]),
     'os_put_options_new': (c_void_p, []),
     'os_put_options_free': (None, [c_void_p]),
     'os_put_options_set_meta': (c_int, [c_void_p, c_char_p, c_char_p]),

@@ -17,9 +17,10 @@ from typing import (
     Any,
     Callable,
     Dict,
-    Literal,
+    Iterable,
     Iterator,
     List,
+    Literal,
     Mapping,
     Optional,
     Protocol,
@@ -30,6 +31,7 @@ from typing import (
 
 from . import _native
 from ._native import (
+    DELETE_FAILURE_CB,
     ENTRY_CB,
     LOG_CB,
     META_CB,
@@ -44,7 +46,7 @@ from ._native import (
     Status,
     lib,
 )
-from .errors import InternalError, InvalidArgumentError, OpenStackError, error_for
+from .errors import DeleteManyError, InternalError, InvalidArgumentError, OpenStackError, error_for
 
 __all__ = [
     "Destination",
@@ -242,21 +244,27 @@ class Quota:
     container_count: int
 
 
+def _time_from_ms(ms: int) -> Optional[datetime]:
+    """A time the library reports in ms since the epoch (-1: unknown) as an aware datetime, or None
+    when unknown or beyond what datetime holds: a server's value never raises here."""
+    if ms < 0:
+        return None
+    try:
+        return _EPOCH + timedelta(milliseconds=int(ms))
+    except (OverflowError, ValueError):
+        return None
+
+
 def _entry_from(raw: OsEntry, metadata: Optional[Dict[str, str]] = None) -> Entry:
-    last_modified = None
-    if raw.last_modified_ms >= 0:
-        last_modified = _EPOCH + timedelta(milliseconds=int(raw.last_modified_ms))
     return Entry(
         name=raw.name.decode("utf-8", "replace") if raw.name else "",
         size=int(raw.size) if raw.size >= 0 else None,
-        last_modified=last_modified,
+        last_modified=_time_from_ms(raw.last_modified_ms),
         is_folder=bool(raw.is_folder),
         etag=raw.etag.decode("utf-8", "replace") if raw.etag else None,
-        mtime=_EPOCH + timedelta(milliseconds=int(raw.mtime_ms)) if raw.mtime_ms >= 0 else None,
+        mtime=_time_from_ms(raw.mtime_ms),
         metadata=metadata if metadata is not None else {},
-        delete_at=(
-            _EPOCH + timedelta(milliseconds=int(raw.delete_at_ms)) if raw.delete_at_ms >= 0 else None
-        ),
+        delete_at=_time_from_ms(raw.delete_at_ms),
         kind=_kind_name(int(raw.kind)),
     )
 
@@ -611,6 +619,8 @@ class Destination:
         self._handle: Optional[int] = None
         self._cond = threading.Condition()
         self._active = 0
+        #: How many calls of this destination each thread is inside (callbacks nest them).
+        self._callers: Dict[int, int] = {}
         self._closed = False
         raw_url = _text(url, "the URL")
         items = list((options or {}).items())
@@ -637,16 +647,31 @@ class Destination:
         self.close()
 
     def close(self) -> None:
-        """Release the handle (waits for calls running in other threads). Idempotent."""
+        """Release the handle (waits for calls running in other threads). Idempotent.
+
+        Called from inside a call of this destination — from a progress, read or write callback,
+        or a log handler, on the calling thread or on one of the library's own threads — it
+        cannot wait for the call it is part of: then no new call starts (they raise ValueError)
+        and the handle is released when the running calls return."""
         with self._cond:
             if self._closed:
                 return
             self._closed = True
+            if self._active and self._inside_a_call():
+                return  # the last running call releases the handle (_InUse.__exit__)
             while self._active:
                 self._cond.wait()
             handle, self._handle = self._handle, None
         if handle:
             lib.os_free(handle)
+
+    def _inside_a_call(self) -> bool:
+        """Whether the current thread runs inside a call of this destination: it is in one, or it
+        is a thread of the library's (Python knows it only as a dummy thread) running a callback.
+        Called with self._cond held."""
+        if self._callers.get(threading.get_ident(), 0) > 0:
+            return True
+        return isinstance(threading.current_thread(), threading._DummyThread)
 
     @property
     def closed(self) -> bool:
@@ -1015,6 +1040,30 @@ class Destination:
         with self._use() as h:
             self._check(lib.os_delete(h, raw_name))
 
+    def delete_many(self, names: Iterable[str]) -> int:
+        """Delete many objects at once (Swift's bulk delete where the cluster offers it, else one
+        DELETE each, several at a time), with the segments of large objects. Names already gone
+        count as deleted. Returns how many were deleted now; raises :class:`DeleteManyError`
+        (with ``failures``, a list of (name, exception)) when some could not be deleted."""
+        raw = [_text(n, "an object name") for n in names]
+        array = (c_char_p * max(len(raw), 1))(*raw)
+        failures: List[Tuple[str, OpenStackError]] = []
+
+        def on_failure(_ctx: Any, name: bytes, status: int, message: bytes) -> None:
+            failures.append(
+                (name.decode("utf-8", "replace"), error_for(status, message.decode("utf-8", "replace")))
+            )
+
+        callback = DELETE_FAILURE_CB(on_failure)
+        deleted, missing = c_size_t(0), c_size_t(0)
+        with self._use() as h:
+            self._check(
+                lib.os_delete_many_ex(h, array, len(raw), callback, None, byref(deleted), byref(missing))
+            )
+        if failures:
+            raise DeleteManyError(failures, int(deleted.value))
+        return int(deleted.value)
+
     def rename(self, old: str, new: str) -> None:
         """Rename an object (server-side copy, then delete)."""
         raw_old = _text(old, "the old object name")
@@ -1063,11 +1112,24 @@ class _InUse:
             if dest._closed or not dest._handle:
                 raise ValueError("I/O operation on a closed Destination")
             dest._active += 1
+            me = threading.get_ident()
+            dest._callers[me] = dest._callers.get(me, 0) + 1
             return dest._handle
 
     def __exit__(self, *exc: object) -> None:
         dest = self.dest
+        handle = None
         with dest._cond:
             dest._active -= 1
+            me = threading.get_ident()
+            depth = dest._callers.get(me, 0) - 1
+            if depth > 0:
+                dest._callers[me] = depth
+            else:
+                dest._callers.pop(me, None)
             if dest._active == 0:
                 dest._cond.notify_all()
+                if dest._closed:  # closed from inside a call: released now that none runs
+                    handle, dest._handle = dest._handle, None
+        if handle:
+            lib.os_free(handle)

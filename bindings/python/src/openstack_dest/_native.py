@@ -21,6 +21,7 @@ from typing import List, Optional, Tuple
 # Enums, structures, callback types and the FUNCTIONS table (name -> (restype, argtypes)) are
 # generated from include/openstack_dest.h by bindings/python/tools/gen_native.py.
 from ._bindings import (  # re-exported
+    DELETE_FAILURE_CB,
     ENTRY_CB,
     FUNCTIONS,
     LOG_CB,
@@ -49,7 +50,7 @@ else:
 
 
 __all__ = [
-    "ENTRY_CB", "FUNCTIONS", "LOG_CB", "META_CB", "PROGRESS_CB", "READ_CB", "REWIND_CB", "STATUS_C_NAMES",
+    "DELETE_FAILURE_CB", "ENTRY_CB", "FUNCTIONS", "LOG_CB", "META_CB", "PROGRESS_CB", "READ_CB", "REWIND_CB", "STATUS_C_NAMES",
     "WRITE_CB", "EntryKindCode", "LogLevel", "OsEntry", "OsQuotaInfo", "Status", "lib", "library_path", "last_error",
     "checkout_root",
 ]

@@ -6,7 +6,7 @@ status but OK has its class here.
 
 from __future__ import annotations
 
-from typing import Dict, Optional, Type
+from typing import Dict, List, Optional, Tuple, Type
 
 from ._bindings import Status
 
@@ -116,6 +116,22 @@ class TlsError(NetworkError):
 
 class InternalError(OpenStackError):
     """An internal bug of the library, caught at its boundary (a Rust panic)."""
+
+
+class DeleteManyError(OpenStackError):
+    """Some names of :meth:`Destination.delete_many` could not be deleted: ``failures`` is a list
+    of (name, exception) for each, ``deleted`` how many were deleted; ``status`` is that of the
+    first failure."""
+
+    def __init__(self, failures: "List[Tuple[str, OpenStackError]]", deleted: int) -> None:
+        first = failures[0][1]
+        super().__init__(
+            f"{len(failures)} of the names could not be deleted; the first, {failures[0][0]!r}: {first}",
+            first.status,
+            first.http_status,
+        )
+        self.failures = failures
+        self.deleted = deleted
 
 
 ERROR_CLASSES: Dict[int, Type[OpenStackError]] = {
