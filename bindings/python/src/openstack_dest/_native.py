@@ -50,8 +50,9 @@ else:
 
 
 __all__ = [
-    "DELETE_FAILURE_CB", "ENTRY_CB", "FUNCTIONS", "LOG_CB", "META_CB", "PROGRESS_CB", "READ_CB", "REWIND_CB", "STATUS_C_NAMES",
-    "WRITE_CB", "EntryKindCode", "LogLevel", "OsEntry", "OsQuotaInfo", "Status", "lib", "library_path", "last_error",
+    "DELETE_FAILURE_CB", "ENTRY_CB", "FUNCTIONS", "LOG_CB", "META_CB", "PROGRESS_CB", "READ_CB", "REWIND_CB",
+    "STATUS_C_NAMES", "WRITE_CB", "EntryKindCode", "LogLevel", "OsEntry", "OsQuotaInfo", "Status", "lib",
+    "library_path", "last_error",
     "checkout_root",
 ]
 
