@@ -42,8 +42,40 @@ namespace OpenStackDest
             if (url == null)
                 throw new ArgumentNullException("url");
             NativeLoader.EnsureInitialized();
+            CheckNativeVersion();
             secrets = Interop.CollectSecrets(url, options);
             handle = Open(url, options, secrets);
+        }
+
+        /// <summary>The version of the C header these declarations follow (OPENSTACK_DEST_VERSION).</summary>
+        public const string BindingVersion = "0.2.0";
+
+        private static volatile bool versionChecked;
+
+        /// <summary>
+        /// Refuses a native library whose structures differ from these declarations: another major
+        /// version, or before 1.0 another minor version (0.2 added os_entry.kind, which changed its size).
+        /// </summary>
+        private static void CheckNativeVersion()
+        {
+            if (versionChecked)
+                return;
+            string found = NativeVersion();
+            if (!SameAbi(BindingVersion, found))
+                throw new InvalidOperationException("libopenstack_dest is version " + (found ?? "?") + ", but this binding "
+                    + "was written for the header of version " + BindingVersion + "; their structures differ (use the "
+                    + "library built with this binding, e.g. through OPENSTACK_DEST_LIB)");
+            versionChecked = true;
+        }
+
+        /// <summary>Whether a library of <paramref name="library"/> has the C structures of <paramref name="header"/>.</summary>
+        internal static bool SameAbi(string header, string library)
+        {
+            string[] h = (header ?? "").Split('+')[0].Split('-')[0].Split('.');
+            string[] l = (library ?? "").Split('+')[0].Split('-')[0].Split('.');
+            if (h.Length < 2 || l.Length < 2 || h[0].Length == 0 || l[0].Length == 0)
+                return false;
+            return h[0] == "0" ? h[0] == l[0] && h[1] == l[1] : h[0] == l[0];
         }
 
         /// <summary>Version of the native library, e.g. "0.2.0".</summary>

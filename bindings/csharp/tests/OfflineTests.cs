@@ -178,6 +178,29 @@ namespace OpenStackDest.Tests
         }
 
         [Test]
+        public void TheBindingFollowsTheHeadersVersionAndTheLibraryMatchesIt()
+        {
+            Match m = Regex.Match(File.ReadAllText(FindHeader()), "#define OPENSTACK_DEST_VERSION \"([^\"]+)\"");
+            Assert.That(m.Success, Is.True);
+            Assert.That(OpenStackDestination.BindingVersion, Is.EqualTo(m.Groups[1].Value));
+            Assert.That(OpenStackDestination.Version, Is.EqualTo(OpenStackDestination.BindingVersion));
+        }
+
+        [TestCase("0.2.0", "0.2.7", true)]
+        [TestCase("0.2.0", "0.1.0", false)]
+        [TestCase("0.2.0", "0.3.0-rc1", false)]
+        [TestCase("1.2.0", "1.4.1+local", true)]
+        [TestCase("1.2.0", "2.0.0", false)]
+        [TestCase("0.2.0", "", false)]
+        [TestCase("0.2.0", null, false)]
+        public void ALibraryOfAnotherAbiIsRefused(string header, string library, bool same)
+        {
+            var sameAbi = typeof(OpenStackDestination).GetMethod("SameAbi",
+                System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic);
+            Assert.That(sameAbi.Invoke(null, new object[] { header, library }), Is.EqualTo(same));
+        }
+
+        [Test]
         public void VersionIsReported()
         {
             TextAssert.Matches(OpenStackDestination.Version, @"^\d+\.\d+\.\d+");
