@@ -141,7 +141,7 @@ fn without_the_bulk_middleware_names_go_one_delete_each() {
     let report = d.delete_many(&names).unwrap();
     assert_eq!(
         (report.deleted, report.missing, report.failures.len()),
-        (150, 0, 0)
+        (100, 0, 0)
     );
     delete_a_mix(&d, &direct, &c, 30);
     direct.delete_container(true).unwrap();

@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use openstack_dest::log::{self, Level};
 use openstack_dest::{Destination, EntryKind, ErrorKind, ListOptions, UploadSource};
 use support::real::{
-    capture_log, open_created, swift_cli, swiftservice_upload, temp_dir, testbed, unique_container,
-    var, Testbed,
+    capture_log, dlo_by_swift, open_created, swift_cli, swiftservice_upload, temp_dir, testbed,
+    unique_container, var, Testbed,
 };
 
 const MIB: usize = 1024 * 1024;
@@ -59,25 +59,6 @@ fn names_in(tb: &Testbed, container: &str) -> Vec<String> {
         Err(e) if e.kind() == ErrorKind::ContainerNotFound => names,
         Err(e) => panic!("listing {container}: {e}"),
     }
-}
-
-/// Makes `name` in `container` a Dynamic Large Object of `manifest` (`container/prefix`) with
-/// python-swiftclient, as another tool would.
-fn dlo_by_swift(dir: &Path, container: &str, name: &str, manifest: &str) {
-    std::fs::write(dir.join("empty"), b"").unwrap();
-    let header = format!("X-Object-Manifest: {manifest}");
-    swift_cli(
-        &[
-            "upload",
-            "--header",
-            &header,
-            "--object-name",
-            name,
-            container,
-            "empty",
-        ],
-        dir,
-    );
 }
 
 #[test]

@@ -12,8 +12,8 @@ use std::time::Duration;
 use openstack_dest::{Destination, ErrorKind, PutOptions};
 use support::fake::md5_hex;
 use support::real::{
-    account_path, destination_via, inventory, open_created, orphans_of, swift_cli, swift_hostport,
-    temp_dir, testbed, unique_container, var, Testbed,
+    account_path, destination_via, dlo_by_swift, inventory, open_created, orphans_of,
+    swift_hostport, temp_dir, testbed, unique_container, var, Testbed,
 };
 use support::relay::{Dir, Fault, Relay};
 
@@ -148,25 +148,6 @@ fn two_containers_sharing_a_segment_container_never_touch_each_others_segments()
     d1.delete_container(true).unwrap();
     d2.delete_container(true).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
-}
-
-/// Makes `name` in `container` a Dynamic Large Object of `manifest` (`container/prefix`) with
-/// python-swiftclient, as another tool would.
-fn dlo_by_swift(dir: &Path, container: &str, name: &str, manifest: &str) {
-    std::fs::write(dir.join("empty"), b"").unwrap();
-    let header = format!("X-Object-Manifest: {manifest}");
-    swift_cli(
-        &[
-            "upload",
-            "--header",
-            &header,
-            "--object-name",
-            name,
-            container,
-            "empty",
-        ],
-        dir,
-    );
 }
 
 #[test]

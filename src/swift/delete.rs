@@ -202,7 +202,14 @@ impl Swift {
                 0,
                 None,
                 || Error::new(ErrorKind::Cancelled, "cancelled"),
-                |i, _| Ok(self.delete_one(container, &names[i])),
+                |i, _| {
+                    let target = Target::In {
+                        container,
+                        object: Some(&names[i]),
+                        query: None,
+                    };
+                    Ok(self.delete_in(target, &names[i]))
+                },
             )?;
             for (name, outcome) in names.iter().zip(outcomes) {
                 match outcome {
@@ -287,29 +294,6 @@ impl Swift {
         }
         read_bulk_answer(&answer.body)
             .map_err(|e| Error::new(ErrorKind::Server, format!("{what}: {e}")))
-    }
-
-    /// Deletes one object of `container`: `Ok(true)` when it was there, `Ok(false)` when it was
-    /// already gone.
-    fn delete_one(&self, container: &str, name: &str) -> Result<bool> {
-        let what = format!("deleting '{name}'");
-        let target = Target::In {
-            container,
-            object: Some(name),
-            query: None,
-        };
-        let resp = self.request(
-            &what,
-            Method::DELETE,
-            target,
-            self.config.timeouts.short,
-            &[],
-        )?;
-        match resp.status().as_u16() {
-            200..=299 => Ok(true),
-            404 => Ok(false),
-            _ => Err(self.failure(&what, &resp, target)),
-        }
     }
 }
 

@@ -115,6 +115,21 @@ pub(crate) trait Exchange {
     }
 }
 
+/// `rb` with the fixed headers `headers` and the checked headers `extra`.
+fn with_headers(
+    mut rb: RequestBuilder,
+    headers: &[(&'static str, &str)],
+    extra: &[(reqwest::header::HeaderName, reqwest::header::HeaderValue)],
+) -> RequestBuilder {
+    for (name, value) in headers {
+        rb = rb.header(*name, *value);
+    }
+    for (name, value) in extra {
+        rb = rb.header(name.clone(), value.clone());
+    }
+    rb
+}
+
 /// An exchange with fixed headers, no body, and an answer judged by a closure.
 pub(crate) struct Plain<'h, F> {
     headers: &'h [(&'static str, &'h str)],
@@ -149,18 +164,8 @@ impl<'h, T, F: FnMut(Response, u32) -> Result<T, TryError>> Plain<'h, F> {
 impl<T, F: FnMut(Response, u32) -> Result<T, TryError>> Exchange for Plain<'_, F> {
     type Output = T;
 
-    fn prepare(
-        &mut self,
-        mut rb: RequestBuilder,
-        _attempt: u32,
-    ) -> Result<RequestBuilder, TryError> {
-        for (name, value) in self.headers {
-            rb = rb.header(*name, *value);
-        }
-        for (name, value) in self.extra {
-            rb = rb.header(name.clone(), value.clone());
-        }
-        Ok(rb)
+    fn prepare(&mut self, rb: RequestBuilder, _attempt: u32) -> Result<RequestBuilder, TryError> {
+        Ok(with_headers(rb, self.headers, self.extra))
     }
 
     fn answer(&mut self, resp: Response, attempt: u32) -> Result<T, TryError> {
@@ -200,12 +205,7 @@ impl Exchange for SmallBody<'_> {
         mut rb: RequestBuilder,
         _attempt: u32,
     ) -> Result<RequestBuilder, TryError> {
-        for (name, value) in self.headers {
-            rb = rb.header(*name, *value);
-        }
-        for (name, value) in self.extra {
-            rb = rb.header(name.clone(), value.clone());
-        }
+        rb = with_headers(rb, self.headers, self.extra);
         let len = self.body.len() as u64;
         Ok(rb.body(crate::http::driver::Body::sized(
             std::io::Cursor::new(self.body.clone()),

@@ -295,3 +295,22 @@ pub fn temp_dir(tag: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+/// Makes `name` in `container` a Dynamic Large Object of `manifest` (`container/prefix`) with
+/// python-swiftclient, as another tool would.
+pub fn dlo_by_swift(dir: &Path, container: &str, name: &str, manifest: &str) {
+    std::fs::write(dir.join("empty"), b"").unwrap();
+    let header = format!("X-Object-Manifest: {manifest}");
+    swift_cli(
+        &[
+            "upload",
+            "--header",
+            &header,
+            "--object-name",
+            name,
+            container,
+            "empty",
+        ],
+        dir,
+    );
+}

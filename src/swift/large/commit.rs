@@ -239,7 +239,7 @@ impl Swift {
                 query: None,
             };
             match self.delete_in(target, &name) {
-                Ok(()) => gone += 1,
+                Ok(_) => gone += 1,
                 Err(e) => log::warning!("could not delete '{container}/{name}': {e}"),
             }
         }

@@ -399,8 +399,9 @@ impl Swift {
         }
     }
 
-    /// Deletes the object `name` at `target`; a 404 counts as done.
-    pub(crate) fn delete_in(&self, target: Target, name: &str) -> Result<()> {
+    /// Deletes the object `name` at `target`; a 404 counts as done. `Ok(true)` when it was
+    /// there, `Ok(false)` when it was already gone.
+    pub(crate) fn delete_in(&self, target: Target, name: &str) -> Result<bool> {
         let what = format!("deleting '{name}'");
         let resp = self.request(
             &what,
@@ -410,7 +411,8 @@ impl Swift {
             &[],
         )?;
         match resp.status().as_u16() {
-            200..=299 | 404 => Ok(()),
+            200..=299 => Ok(true),
+            404 => Ok(false),
             _ => Err(self.failure(&what, &resp, target)),
         }
     }
