@@ -58,6 +58,12 @@ def node_name(kind, n):
     return kind if n == 0 else '%s%d' % (kind, n + 1)
 
 
+def device_name(n):
+    """The device of node `n` (0-based): d1 with one replica; r1, r2, r3 with three, a cluster
+    of its own (the one-node data stays on d1 for when the test bed goes back to one node)."""
+    return 'd1' if REPLICAS == 1 else 'r%d' % (n + 1)
+
+
 for _n in range(1, MAX_NODES):
     for _k in STORAGE:
         PORT[node_name(_k, _n)] = PORT[_k] + 10 * _n
@@ -600,8 +606,9 @@ def prepare(svc):
 
 
 def build_rings():
-    params = 'part_power=6 replicas=%d ports=%d,%d,%d devices=%s\n' % (
-        REPLICAS, PORT['account'], PORT['container'], PORT['object'], DEVICES)
+    params = 'part_power=6 replicas=%d ports=%d,%d,%d devices=%s %s\n' % (
+        REPLICAS, PORT['account'], PORT['container'], PORT['object'], DEVICES,
+        ','.join(device_name(n) for n in range(REPLICAS)))
     marker = os.path.join(SWIFT_DIR, 'rings.params')
     try:
         with open(marker) as f:
@@ -617,7 +624,7 @@ def build_rings():
             port = PORT[node_name(kind, n)]
             b.add_dev({'id': n, 'region': 1, 'zone': n + 1, 'ip': HOST, 'port': port,
                        'replication_ip': HOST, 'replication_port': port,
-                       'device': 'd%d' % (n + 1), 'weight': 100.0, 'meta': ''})
+                       'device': device_name(n), 'weight': 100.0, 'meta': ''})
         b.rebalance()
         b.save(os.path.join(SWIFT_DIR, kind + '.builder'))
         b.get_ring().save(os.path.join(SWIFT_DIR, kind + '.ring.gz'))
@@ -907,7 +914,7 @@ def cmd_start():
     if REPLICAS not in (1, MAX_NODES):
         raise Fail('OSD_REPLICAS must be 1 or %d, not %d' % (MAX_NODES, REPLICAS))
     for d in [SWIFT_DIR, KS_DIR, RUN, LOGS, os.path.join(STATE, 'cache')] + [
-            os.path.join(DEVICES, 'd%d' % (n + 1)) for n in range(REPLICAS)]:
+            os.path.join(DEVICES, device_name(n)) for n in range(REPLICAS)]:
         os.makedirs(d, exist_ok=True)
     check_xattr()
     expiration = token_expiration()
