@@ -4,7 +4,7 @@ one JSON object {name: {"bytes": n, "md5": hex of the downloaded body}} on stdou
 
 Usage: inventory.py CONTAINER [PREFIX]
        inventory.py --orphans CONTAINER [CONTAINER...] [--segments SEGMENT_CONTAINER]
-       inventory.py --state CONTAINER [CONTAINER...] --segments SEGMENT_CONTAINER
+       inventory.py --state CONTAINER [CONTAINER...] --segments SEGMENT_CONTAINER [--names A,B]
 The second form prints {"segments": n, "orphans": [names]}: the objects of the segment
 container (default: the first CONTAINER + "_segments") that no Static Large Object of any
 CONTAINER lists in its manifest (space a leak would cost).
@@ -74,7 +74,9 @@ def orphans(conn, containers, segments):
     return {'segments': len(names), 'orphans': [n for n in names if n not in used]}
 
 
-def contents(conn, container, prefix=None, tolerant=False):
+def contents(conn, container, prefix=None, tolerant=False, names=()):
+    """Every object the listing shows, and every one of `names` (asked by name, listed or not:
+    a listing may lag behind on a cluster of several replicas), read whole."""
     try:
         _, listing = conn.get_container(container, prefix=prefix, full_listing=True,
                                         headers=NEWEST)
@@ -83,8 +85,7 @@ def contents(conn, container, prefix=None, tolerant=False):
             return {}
         raise
     found = {}
-    for entry in listing:
-        name = entry['name']
+    for name in sorted(set(entry['name'] for entry in listing) | set(names)):
         try:
             headers, body = conn.get_object(container, name, resp_chunk_size=1 << 20,
                                             headers=NEWEST)
@@ -95,6 +96,12 @@ def contents(conn, container, prefix=None, tolerant=False):
             if 'content-length' in headers and int(headers['content-length']) != size:
                 raise ValueError('got %d bytes of %s' % (size, headers['content-length']))
             found[name] = {'bytes': size, 'md5': md5.hexdigest()}
+        except ClientException as e:
+            if e.http_status == 404 and name in names:
+                continue  # asked by name, and not there
+            if not tolerant:
+                raise SystemExit('%s: %s' % (name, e))
+            found[name] = {'error': str(e)[:300]}
         except Exception as e:  # a broken object is what the model looks for
             if not tolerant:
                 raise SystemExit('%s: %s' % (name, e))
@@ -102,14 +109,14 @@ def contents(conn, container, prefix=None, tolerant=False):
     return found
 
 
-def state(conn, containers, segments):
+def state(conn, containers, segments, names=()):
     out = orphans(conn, containers, segments)
     counts = {}
     for refs in references(conn, containers):
         for n in set(refs):
             counts[n] = counts.get(n, 0) + 1
     out['shared'] = sorted(n for n, k in counts.items() if k > 1)
-    out['objects'] = {c: contents(conn, c, tolerant=True) for c in containers}
+    out['objects'] = {c: contents(conn, c, tolerant=True, names=names) for c in containers}
     return out
 
 
@@ -128,7 +135,12 @@ def main():
         i = args.index('--segments')
         segments = args[i + 1]
         del args[i:i + 2]
-        print(json.dumps(state(connection(), args, segments)))
+        names = ()
+        if '--names' in args:
+            i = args.index('--names')
+            names = tuple(args[i + 1].split(','))
+            del args[i:i + 2]
+        print(json.dumps(state(connection(), args, segments, names)))
         return
     container = sys.argv[1]
     prefix = sys.argv[2] if len(sys.argv) > 2 else None
