@@ -51,8 +51,13 @@ def references(conn, containers):
                 raise
             listing = []
         for entry in listing:
-            headers, body = conn.get_object(container, entry['name'], headers=NEWEST,
-                                            query_string='multipart-manifest=get')
+            try:
+                headers, body = conn.get_object(container, entry['name'], headers=NEWEST,
+                                                query_string='multipart-manifest=get')
+            except ClientException as e:
+                if e.http_status == 404:  # listed, but gone since (a listing may lag)
+                    continue
+                raise
             if headers.get('x-static-large-object', '').lower() == 'true':
                 refs.append([seg['name'].lstrip('/') for seg in json.loads(body)])
     return refs
