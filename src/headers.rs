@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use reqwest::header::HeaderMap;
 
 /// The longest wait a server may ask for with `Retry-After`; longer requests are capped to it.
-pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
 
 fn text<'h>(h: &'h HeaderMap, name: &str) -> Option<&'h str> {
     h.get(name)?.to_str().ok().map(str::trim)

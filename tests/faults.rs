@@ -127,6 +127,55 @@ fn rate_limiting_honours_retry_after() {
 }
 
 #[test]
+fn a_retry_after_longer_than_openstack_max_retry_wait_fails_at_once_naming_both() {
+    // An archive tier thawing an object: 429 and ten minutes to wait.
+    let f = fake(|_, _| Action::Respond {
+        status: 429,
+        headers: vec![("Retry-After".into(), "600".into())],
+        body: vec![],
+    });
+    let d = Destination::open(&v3_url(&f, "c", "pw", "")).unwrap();
+    let t = Instant::now();
+    let e = d.get_bytes("cold").unwrap_err();
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "waited {:?}",
+        t.elapsed()
+    );
+    assert_eq!(e.http_status(), Some(429), "{e}");
+    assert!(
+        e.message().contains("600 s") && e.message().contains("openstack-max-retry-wait"),
+        "{e}"
+    );
+    assert_eq!(
+        f.count("GET", "/v1/AUTH_p/c/pre/cold"),
+        1,
+        "asked once, not slept on"
+    );
+    // The cap is the option's: 1 s refuses a 2 s wait; 15 minutes lets the call go on (the
+    // waiting itself is rate_limiting_honours_retry_after's); 8 days is more than an option takes.
+    let n = Arc::new(AtomicUsize::new(0));
+    let n2 = n.clone();
+    let f = fake(move |_, _| {
+        if n2.fetch_add(1, Ordering::SeqCst) == 0 {
+            return Action::Respond {
+                status: 429,
+                headers: vec![("Retry-After".into(), "2".into())],
+                body: vec![],
+            };
+        }
+        Action::status(204)
+    });
+    let opts = "&openstack-max-retry-wait=1s";
+    let d = Destination::open(&v3_url(&f, "c", "pw", opts)).unwrap();
+    assert!(d.delete("a").unwrap_err().message().contains("(1 s)"));
+    let d = Destination::open(&v3_url(&f, "c", "pw", "&openstack-max-retry-wait=15m")).unwrap();
+    d.delete("a").unwrap();
+    let e = Destination::open(&v3_url(&f, "c", "pw", "&openstack-max-retry-wait=8d")).unwrap_err();
+    assert!(e.message().contains("openstack-max-retry-wait"), "{e}");
+}
+
+#[test]
 fn a_small_stream_is_read_ahead_and_resent_with_its_md5() {
     let n = Arc::new(AtomicUsize::new(0));
     let n2 = n.clone();

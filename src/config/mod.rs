@@ -144,6 +144,9 @@ pub struct RetryPolicy {
     pub retries: u32,
     /// `retry-delay`: the first backoff, doubled on each retry, with jitter (default 1 s).
     pub delay: Duration,
+    /// `openstack-max-retry-wait`: the longest wait a server's `Retry-After` may ask for
+    /// (default 60 s); a longer one fails at once, naming the wait and this option.
+    pub max_wait: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -151,6 +154,7 @@ impl Default for RetryPolicy {
         RetryPolicy {
             retries: 4,
             delay: Duration::from_secs(1),
+            max_wait: Duration::from_secs(60),
         }
     }
 }
@@ -341,6 +345,8 @@ pub mod keys {
     pub const RETRIES: &str = "number-of-retries";
     /// First retry delay.
     pub const RETRY_DELAY: &str = "retry-delay";
+    /// The longest `Retry-After` wait honoured.
+    pub const MAX_RETRY_WAIT: &str = "openstack-max-retry-wait";
     /// Objects larger than this are uploaded in segments.
     pub const SEGMENT_SIZE: &str = "openstack-segment-size";
     /// Where segments go.
@@ -852,6 +858,7 @@ mod tests {
             keys::LIST_TIMEOUT,
             keys::RETRIES,
             keys::RETRY_DELAY,
+            keys::MAX_RETRY_WAIT,
             "unknown-option",
         ];
 

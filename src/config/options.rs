@@ -208,7 +208,7 @@ impl Options {
         })
     }
 
-    /// `number-of-retries`, `retry-delay`.
+    /// `number-of-retries`, `retry-delay`, `openstack-max-retry-wait`.
     pub(super) fn retry_policy(&self) -> Result<RetryPolicy> {
         let d = RetryPolicy::default();
         let retries = match self.get(keys::RETRIES) {
@@ -228,6 +228,7 @@ impl Options {
         Ok(RetryPolicy {
             retries,
             delay: self.duration(keys::RETRY_DELAY, d.delay, true)?,
+            max_wait: self.duration(keys::MAX_RETRY_WAIT, d.max_wait, true)?,
         })
     }
 

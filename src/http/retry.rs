@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use crate::config::RetryPolicy;
 use crate::error::{Error, Result};
-use crate::headers::MAX_RETRY_AFTER;
 use crate::log;
 
-/// The longest wait between two tries, whatever the backoff says.
-const MAX_BACKOFF: Duration = MAX_RETRY_AFTER;
+/// The longest wait between two tries that backoff makes (a server's `Retry-After` may ask
+/// for more, up to `openstack-max-retry-wait`).
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
 /// How one try ended when it did not succeed.
 pub(crate) enum TryError {
@@ -42,9 +42,24 @@ pub(crate) fn with_retries<T>(
                 if n >= tries {
                     return Err(e);
                 }
-                let wait = after
-                    .map(|a| a.min(MAX_BACKOFF))
-                    .unwrap_or_else(|| backoff(policy.delay, n));
+                if let Some(a) = after.filter(|a| *a > policy.max_wait) {
+                    // Sleeping and then failing helps nobody: say it now (archive tiers ask
+                    // for about ten minutes while they thaw an object).
+                    let long = Error::new(
+                        e.kind(),
+                        format!(
+                            "{}; the server asks to wait {} s before trying again (Retry-After), longer than openstack-max-retry-wait ({} s): raise openstack-max-retry-wait (e.g. 15m) to wait for it",
+                            e.message(),
+                            a.as_secs(),
+                            policy.max_wait.as_secs()
+                        ),
+                    );
+                    return Err(match e.http_status() {
+                        Some(h) => long.with_http(h, e.trans_id().map(str::to_string)),
+                        None => long,
+                    });
+                }
+                let wait = after.unwrap_or_else(|| backoff(policy.delay, n));
                 let context = if e.message().starts_with(what) {
                     String::new()
                 } else {
@@ -94,6 +109,7 @@ mod tests {
         let policy = RetryPolicy {
             retries: 2,
             delay: Duration::from_millis(1),
+            ..RetryPolicy::default()
         };
         let mut calls = 0;
         let r: Result<()> = with_retries(&policy, "op", |_| {
@@ -102,5 +118,28 @@ mod tests {
         });
         assert_eq!(calls, 3);
         assert_eq!(r.unwrap_err().kind(), ErrorKind::Server);
+    }
+
+    #[test]
+    fn a_wait_longer_than_the_policy_allows_fails_at_once_and_says_so() {
+        let policy = RetryPolicy::default();
+        let mut calls = 0;
+        let t = std::time::Instant::now();
+        let r: Result<()> = with_retries(&policy, "op", |_| {
+            calls += 1;
+            let e = Error::new(ErrorKind::Http, "op: HTTP 429").with_http(429, None);
+            Err(TryError::Retry(e, Some(Duration::from_secs(600))))
+        });
+        let e = r.unwrap_err();
+        assert_eq!(
+            (calls, e.kind(), e.http_status()),
+            (1, ErrorKind::Http, Some(429))
+        );
+        assert!(t.elapsed() < Duration::from_secs(1));
+        let m = e.message();
+        assert!(
+            m.contains("600 s") && m.contains("openstack-max-retry-wait (60 s)"),
+            "{m}"
+        );
     }
 }
