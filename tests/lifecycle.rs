@@ -458,3 +458,27 @@ fn killed_upload_child() {
     d.put_file_with("vol.bin", Path::new(&file), Some(slow))
         .unwrap();
 }
+
+#[test]
+fn openstack_list_newest_asks_every_replica_for_listings_and_only_then() {
+    let Some(_) = testbed() else { return };
+    let c = unique_container("life-newest");
+    let relay = Relay::start(&swift_hostport());
+    let listing = format!("GET {}/{c}?format=json", account_path(&c));
+    relay.watch(&listing);
+    relay.watch("x-newest: true");
+    let plain = destination_via(&relay.url(), None, &c, &[]);
+    plain.put_bytes("a", b"1").unwrap();
+    assert_eq!(plain.list().unwrap().len(), 1);
+    assert!(relay.seen(&listing) >= 1);
+    assert_eq!(relay.seen("x-newest: true"), 0, "no X-Newest unless asked");
+    let newest = destination_via(&relay.url(), None, &c, &[("openstack-list-newest", "true")]);
+    let before = relay.seen(&listing);
+    assert_eq!(newest.list().unwrap().len(), 1);
+    let lists = relay.seen(&listing) - before;
+    assert!(
+        lists >= 1 && relay.seen("x-newest: true") == lists,
+        "{lists}"
+    );
+    newest.delete_container(true).unwrap();
+}

@@ -220,6 +220,9 @@ pub struct Config {
     /// `X-Delete-After`) this long after its upload, unless the put's options say otherwise.
     /// None: objects do not expire.
     pub delete_after: Option<Duration>,
+    /// `openstack-list-newest`: listings ask every replica and take the newest answer
+    /// (`X-Newest`), at the cost of more work for the cluster (default false).
+    pub list_newest: bool,
 }
 
 /// A value of a settings source (clouds.yaml, the environment) written as the URL would write it
@@ -347,6 +350,8 @@ pub mod keys {
     pub const RETRY_DELAY: &str = "retry-delay";
     /// The longest `Retry-After` wait honoured.
     pub const MAX_RETRY_WAIT: &str = "openstack-max-retry-wait";
+    /// Listings from the newest replica.
+    pub const LIST_NEWEST: &str = "openstack-list-newest";
     /// Objects larger than this are uploaded in segments.
     pub const SEGMENT_SIZE: &str = "openstack-segment-size";
     /// Where segments go.
@@ -486,6 +491,7 @@ impl Config {
             large,
             tls,
             delete_after,
+            list_newest: opts.boolean(keys::LIST_NEWEST, false)?,
         })
     }
 }
@@ -859,6 +865,7 @@ mod tests {
             keys::RETRIES,
             keys::RETRY_DELAY,
             keys::MAX_RETRY_WAIT,
+            keys::LIST_NEWEST,
             "unknown-option",
         ];
 

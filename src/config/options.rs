@@ -251,7 +251,7 @@ impl Options {
         }
     }
 
-    fn boolean(&self, key: &str, default: bool) -> Result<bool> {
+    pub(super) fn boolean(&self, key: &str, default: bool) -> Result<bool> {
         boolean(key, self.get(key), default)
     }
 

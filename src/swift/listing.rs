@@ -156,28 +156,34 @@ impl Swift {
                 query.push_str("&marker=");
                 query.push_str(&encode_segment(m));
             }
-            let mut exchange = Plain::new(&[], |resp: Response, _| match resp.status().as_u16() {
-                204 => Ok(None),
-                200 => {
-                    // A page that breaks off is asked for again (the same marker).
-                    let body = resp
-                        .bytes()
-                        .map_err(|e| answer::transport_failure(&what, &e))?;
-                    let page = parse_page(&body, strip).map_err(|e| {
-                        Error::new(
-                            ErrorKind::Server,
-                            format!("{what}: the listing is not the JSON Swift sends: {e}"),
-                        )
-                    })?;
-                    Ok(Some(page))
-                }
-                status => Err(TryError::Fail(answer::swift_error(
-                    &what,
-                    status,
-                    resp.headers(),
-                    About::Container(container),
-                ))),
-            });
+            let newest: &[(&'static str, &str)] = if self.config.list_newest {
+                &[("X-Newest", "true")]
+            } else {
+                &[]
+            };
+            let mut exchange =
+                Plain::new(newest, |resp: Response, _| match resp.status().as_u16() {
+                    204 => Ok(None),
+                    200 => {
+                        // A page that breaks off is asked for again (the same marker).
+                        let body = resp
+                            .bytes()
+                            .map_err(|e| answer::transport_failure(&what, &e))?;
+                        let page = parse_page(&body, strip).map_err(|e| {
+                            Error::new(
+                                ErrorKind::Server,
+                                format!("{what}: the listing is not the JSON Swift sends: {e}"),
+                            )
+                        })?;
+                        Ok(Some(page))
+                    }
+                    status => Err(TryError::Fail(answer::swift_error(
+                        &what,
+                        status,
+                        resp.headers(),
+                        About::Container(container),
+                    ))),
+                });
             let target = Target::In {
                 container,
                 object: None,
