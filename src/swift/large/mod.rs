@@ -78,10 +78,12 @@ impl Limits {
             Some(true) => DEFAULT_SEGMENT_SIZE,
             _ => self.max_file_size,
         };
+        // A minimum above the cluster's largest object (an /info that contradicts itself)
+        // cannot be met: the largest object wins.
         wanted
             .unwrap_or(default)
             .min(self.max_file_size)
-            .max(self.min_segment_size)
+            .max(self.min_segment_size.min(self.max_file_size))
             .max(1)
     }
 
@@ -349,6 +351,12 @@ mod tests {
         assert_eq!(p.segment(9), (180, 20));
         let e = plan(1001, None, &L).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::TooLarge);
+        // An /info whose minimum segment is above its largest object: the largest object wins.
+        let odd = Limits {
+            min_segment_size: u64::MAX,
+            ..L
+        };
+        assert_eq!(odd.segment_size(Some(1)), L.max_file_size);
         let huge = plan(u64::MAX, Some(1), &Limits::default()).unwrap_err();
         assert_eq!(huge.kind(), ErrorKind::TooLarge);
     }
