@@ -102,20 +102,24 @@ fn a_server_that_keeps_failing_gives_a_server_error_after_the_retries() {
     assert!(e.to_string().contains("tx-fake-500"), "{e}");
 }
 
-#[test]
-fn rate_limiting_honours_retry_after() {
-    let n = Arc::new(AtomicUsize::new(0));
-    let n2 = n.clone();
-    let f = fake(move |_, _| {
-        if n2.fetch_add(1, Ordering::SeqCst) == 0 {
+/// A Swift that answers its first request 429 with `Retry-After: retry_after`, then 204.
+fn rate_limited_once(retry_after: &'static str) -> Fake {
+    let n = AtomicUsize::new(0);
+    fake(move |_, _| {
+        if n.fetch_add(1, Ordering::SeqCst) == 0 {
             return Action::Respond {
                 status: 429,
-                headers: vec![("Retry-After".into(), "1".into())],
+                headers: vec![("Retry-After".into(), retry_after.into())],
                 body: vec![],
             };
         }
         Action::status(204)
-    });
+    })
+}
+
+#[test]
+fn rate_limiting_honours_retry_after() {
+    let f = rate_limited_once("1");
     let d = Destination::open(&v3_url(&f, "c", "pw", "")).unwrap();
     let t = Instant::now();
     d.delete("a").unwrap();
@@ -154,18 +158,7 @@ fn a_retry_after_longer_than_openstack_max_retry_wait_fails_at_once_naming_both(
     );
     // The cap is the option's: 1 s refuses a 2 s wait; 15 minutes lets the call go on (the
     // waiting itself is rate_limiting_honours_retry_after's); 8 days is more than an option takes.
-    let n = Arc::new(AtomicUsize::new(0));
-    let n2 = n.clone();
-    let f = fake(move |_, _| {
-        if n2.fetch_add(1, Ordering::SeqCst) == 0 {
-            return Action::Respond {
-                status: 429,
-                headers: vec![("Retry-After".into(), "2".into())],
-                body: vec![],
-            };
-        }
-        Action::status(204)
-    });
+    let f = rate_limited_once("2");
     let opts = "&openstack-max-retry-wait=1s";
     let d = Destination::open(&v3_url(&f, "c", "pw", opts)).unwrap();
     assert!(d.delete("a").unwrap_err().message().contains("(1 s)"));

@@ -109,25 +109,18 @@ impl Swift {
                 ),
             }
         }
-        let names: Vec<(String, String)> = fulls;
         let container = self.config.container.clone();
-        let paths: Vec<String> = names.iter().map(|(_, f)| f.clone()).collect();
+        let paths: Vec<String> = fulls.iter().map(|(_, f)| f.clone()).collect();
         let outcome = self.delete_in_container(&container, &paths, limits.bulk_delete)?;
-        let by_full: HashMap<&str, &str> = names
+        let by_full: HashMap<&str, &str> = fulls
             .iter()
             .map(|(n, f)| (f.as_str(), n.as_str()))
             .collect();
-        report.deleted = outcome.deleted;
-        report.missing = outcome.missing;
-        for (full, e) in outcome.failures {
-            let name = by_full.get(full.as_str()).copied().unwrap_or(full.as_str());
-            report.failures.push((name.to_string(), e));
-        }
         // The segments of the large objects that are gone (not of those whose delete failed).
-        let failed: HashSet<&str> = report.failures.iter().map(|(n, _)| n.as_str()).collect();
+        let failed: HashSet<&str> = outcome.failures.iter().map(|(f, _)| f.as_str()).collect();
         let mut doomed: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (full, p) in parts {
-            if failed.contains(by_full.get(full.as_str()).copied().unwrap_or(full.as_str())) {
+            if failed.contains(full.as_str()) {
                 continue;
             }
             let keep = HashSet::from([(self.config.container.clone(), full)]);
@@ -149,6 +142,12 @@ impl Swift {
                 Err(e) => log::warning!("the {wanted} segments in '{c}' were left: {e}"),
             }
         }
+        report.deleted = outcome.deleted;
+        report.missing = outcome.missing;
+        for (full, e) in outcome.failures {
+            let name = by_full.get(full.as_str()).copied().unwrap_or(full.as_str());
+            report.failures.push((name.to_string(), e));
+        }
         log::info!(
             "deleted {} objects, {} were already gone, {} failed",
             report.deleted,
@@ -161,18 +160,15 @@ impl Swift {
     /// The names of `fulls` that a listing shows as possibly large (one listing of their
     /// longest common prefix).
     fn maybe_large(&self, fulls: &[(String, String)]) -> Result<Vec<String>> {
-        let first = &fulls[0].1;
-        let mut common = first.len();
-        for (_, f) in &fulls[1..] {
-            common = common.min(
-                first
-                    .char_indices()
-                    .zip(f.chars())
-                    .find(|((_, a), b)| a != b)
-                    .map_or(first.len().min(f.len()), |((i, _), _)| i),
-            );
-        }
-        let prefix = &first[..common];
+        // The longest prefix all the names share (cut at a character boundary).
+        let prefix = fulls[1..].iter().fold(fulls[0].1.as_str(), |p, (_, f)| {
+            let end = p
+                .char_indices()
+                .zip(f.chars())
+                .find(|((_, a), b)| a != b)
+                .map_or(p.len().min(f.len()), |((i, _), _)| i);
+            &p[..end]
+        });
         let wanted: HashSet<&str> = fulls.iter().map(|(_, f)| f.as_str()).collect();
         let mut large = Vec::new();
         self.list_pages(prefix, "", true, |page| {
