@@ -307,6 +307,11 @@ swift_hash_path_suffix = {suffix}
 name = Policy-0
 default = yes
 
+# A second policy on the same devices, for openstack-storage-policy: containers created in it
+# keep their objects in object-1.ring.gz.
+[storage-policy:1]
+name = cold
+
 [swift-constraints]
 # Lower than Swift's default (10000), so that listing tests cross page boundaries with a few
 # hundred objects and a client that asks for more than the cluster allows is caught (412).
@@ -377,6 +382,12 @@ reveal_sensitive_prefix = 0
 [filter:cache]
 use = egg:swift#memcache
 memcache_servers = {host}:{memcached}
+
+# X-Versions-Enabled (Swift 2.24+ object versioning), which openstack-versioning uses
+[filter:versioned_writes]
+use = egg:swift#versioned_writes
+allow_versioned_writes = true
+allow_object_versioning = true
 """
 PROXY_PIPELINE = ('catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk '
                   'tempurl ratelimit formpost authtoken keystoneauth staticweb copy '
@@ -384,8 +395,7 @@ PROXY_PIPELINE = ('catch_errors gatekeeper healthcheck proxy-logging cache listi
                   'proxy-server')
 # the filters that need no settings: [filter:NAME] use = egg:swift#NAME (with '_' for '-')
 PLAIN_FILTERS = ('catch_errors gatekeeper healthcheck listing_formats bulk tempurl ratelimit '
-                 'formpost staticweb copy container-quotas account-quotas slo dlo versioned_writes '
-                 'symlink').split()
+                 'formpost staticweb copy container-quotas account-quotas slo dlo symlink').split()
 
 
 def swift_configs(creds, expiration):
@@ -509,7 +519,9 @@ class Service:
         self.proc = None
 
     def hash(self):
-        h = hashlib.sha256(json.dumps([self.argv, []]).encode())
+        # The argv without this checkout's path: a worktree of the same code runs the same bed.
+        argv = [a.replace(HERE, '') for a in self.argv]
+        h = hashlib.sha256(json.dumps([argv, []]).encode())
         for path in self.files:
             with open(path, 'rb') as f:
                 h.update(f.read())
@@ -530,7 +542,7 @@ class Service:
 def services():
     sw = lambda kind, conf: [PY, os.path.join(HERE, 'swift_server.py'), SWIFT_DIR, kind,
                              os.path.join(SWIFT_DIR, conf)]
-    rings = [os.path.join(SWIFT_DIR, r + '.ring.gz') for r in ('account', 'container', 'object')]
+    rings = [os.path.join(SWIFT_DIR, r + '.ring.gz') for r in RINGS]
     files = lambda conf: [os.path.join(SWIFT_DIR, 'swift.conf'), os.path.join(SWIFT_DIR, conf)] + rings
     healthcheck = lambda name: lambda: http_ok('http://%s:%d/healthcheck' % (HOST, PORT[name]))
     ks_conf = os.path.join(KS_DIR, 'keystone.conf')
@@ -605,20 +617,25 @@ def prepare(svc):
     raise foreign(svc.port)
 
 
+# the rings: one per storage kind, and object-1 for the second storage policy
+RINGS = ('account', 'container', 'object', 'object-1')
+
+
 def build_rings():
-    params = 'part_power=6 replicas=%d ports=%d,%d,%d devices=%s %s\n' % (
-        REPLICAS, PORT['account'], PORT['container'], PORT['object'], DEVICES,
+    params = 'rings=%s part_power=6 replicas=%d ports=%d,%d,%d devices=%s %s\n' % (
+        ','.join(RINGS), REPLICAS, PORT['account'], PORT['container'], PORT['object'], DEVICES,
         ','.join(device_name(n) for n in range(REPLICAS)))
     marker = os.path.join(SWIFT_DIR, 'rings.params')
     try:
         with open(marker) as f:
             if f.read() == params and all(os.path.exists(os.path.join(SWIFT_DIR, k + '.ring.gz'))
-                                          for k in ('account', 'container', 'object')):
+                                          for k in RINGS):
                 return
     except OSError:
         pass
     from swift.common.ring import RingBuilder
-    for kind in STORAGE:
+    for ring in RINGS:
+        kind = ring.split('-')[0]  # object-1 (the second policy) is served by the object servers
         b = RingBuilder(6, REPLICAS, 1)
         for n in range(REPLICAS):
             port = PORT[node_name(kind, n)]
@@ -626,8 +643,8 @@ def build_rings():
                        'replication_ip': HOST, 'replication_port': port,
                        'device': device_name(n), 'weight': 100.0, 'meta': ''})
         b.rebalance()
-        b.save(os.path.join(SWIFT_DIR, kind + '.builder'))
-        b.get_ring().save(os.path.join(SWIFT_DIR, kind + '.ring.gz'))
+        b.save(os.path.join(SWIFT_DIR, ring + '.builder'))
+        b.get_ring().save(os.path.join(SWIFT_DIR, ring + '.ring.gz'))
     write(marker, params)
     say('built rings (part power 6, %d replica%s)' % (REPLICAS, 's' if REPLICAS > 1 else ''))
 
