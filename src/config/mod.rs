@@ -223,6 +223,9 @@ pub struct Config {
     /// `openstack-list-newest`: listings ask every replica and take the newest answer
     /// (`X-Newest`), at the cost of more work for the cluster (default false).
     pub list_newest: bool,
+    /// `openstack-token-cache`: a file where tokens are kept for other processes of the same
+    /// identity (only its owner may read it). None: tokens live in this process only.
+    pub token_cache: Option<std::path::PathBuf>,
 }
 
 /// A value of a settings source (clouds.yaml, the environment) written as the URL would write it
@@ -352,6 +355,8 @@ pub mod keys {
     pub const MAX_RETRY_WAIT: &str = "openstack-max-retry-wait";
     /// Listings from the newest replica.
     pub const LIST_NEWEST: &str = "openstack-list-newest";
+    /// A file where tokens are kept between processes.
+    pub const TOKEN_CACHE: &str = "openstack-token-cache";
     /// Objects larger than this are uploaded in segments.
     pub const SEGMENT_SIZE: &str = "openstack-segment-size";
     /// Where segments go.
@@ -492,6 +497,7 @@ impl Config {
             tls,
             delete_after,
             list_newest: opts.boolean(keys::LIST_NEWEST, false)?,
+            token_cache: opts.token_cache()?,
         })
     }
 }
@@ -866,6 +872,7 @@ mod tests {
             keys::RETRY_DELAY,
             keys::MAX_RETRY_WAIT,
             keys::LIST_NEWEST,
+            keys::TOKEN_CACHE,
             "unknown-option",
         ];
 
