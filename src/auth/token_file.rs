@@ -102,7 +102,7 @@ impl TokenFile {
             return; // a token without an end is not kept beyond this process
         };
         let mut file = self.read().unwrap_or_default();
-        if file.format != FORMAT || decode_hex(&file.salt).is_none_or(|s| s.len() != 16) {
+        if file.format != FORMAT || decode_hex(&file.salt).map_or(true, |s| s.len() != 16) {
             file = File {
                 format: FORMAT.to_string(),
                 salt: hex(&random_salt()),

@@ -373,6 +373,8 @@ impl Swift {
         progress: Option<Progress>,
         file: Option<&std::fs::File>,
     ) -> Result<(u64, Option<std::time::SystemTime>)> {
+        // The host's progress callback is asked during waits before another try too.
+        let (progress, _watch) = super::pool::watched(progress);
         let what = format!("downloading '{full}'");
         let target = Target::In {
             container: &self.config.container,
