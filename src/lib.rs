@@ -25,6 +25,7 @@ pub mod ffi;
 pub mod fuzzing;
 mod headers;
 mod http;
+mod lock;
 pub mod log;
 mod secret;
 mod swift;

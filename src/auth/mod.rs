@@ -15,6 +15,7 @@ use serde_json::Value;
 use crate::config::{AuthMethod, Config};
 use crate::error::{Error, ErrorKind};
 use crate::http::{answer, TryError};
+use crate::lock::Recover;
 use crate::log;
 use crate::secret::Secret;
 
@@ -131,7 +132,7 @@ impl Authenticator {
         // Lines logged while the lock is held (authenticating, the region rule) go out after it
         // is released: a host's log callback may use this destination.
         let _quiet = log::hold();
-        let mut guard = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.cache.lock().recover();
         if let Some(t) = guard.as_ref() {
             if !t.needs_refresh(SystemTime::now()) {
                 return Ok(t.clone());
@@ -145,7 +146,7 @@ impl Authenticator {
 
     /// Forgets `stale` (after Swift refused it with 401), unless another thread replaced it already.
     pub fn invalidate(&self, stale: &Token) {
-        let mut guard = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.cache.lock().recover();
         if guard.as_ref().is_some_and(|t| t.value == stale.value) {
             *guard = None;
         }

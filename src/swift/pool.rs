@@ -7,6 +7,7 @@ use std::sync::{mpsc, Arc, Mutex};
 
 use super::types::Progress;
 use crate::error::{Error, ErrorKind, Result};
+use crate::lock::Recover;
 
 /// What a worker's item reports through: its bytes as they go, and whether to stop.
 pub(crate) struct Lane {
@@ -67,10 +68,10 @@ pub(crate) fn run_indexed<T: Send>(
                     return;
                 }
                 match work(i, &lane) {
-                    Ok(r) => results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r),
+                    Ok(r) => results.lock().recover()[i] = Some(r),
                     Err(e) => {
                         lane.abort.store(true, Ordering::SeqCst);
-                        let mut f = failure.lock().unwrap_or_else(|e| e.into_inner());
+                        let mut f = failure.lock().recover();
                         if f.is_none() || e.kind() != ErrorKind::Cancelled {
                             f.get_or_insert(e);
                         }
@@ -97,12 +98,12 @@ pub(crate) fn run_indexed<T: Send>(
     if stopped {
         return Err(cancelled());
     }
-    if let Some(e) = failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
+    if let Some(e) = failure.into_inner().recover() {
         return Err(e);
     }
     results
         .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
+        .recover()
         .into_iter()
         .map(|r| {
             r.ok_or_else(|| {

@@ -16,6 +16,7 @@ use super::request::{Exchange, Swift, Target};
 use super::types::{Progress, UploadSource};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::TryError;
+use crate::lock::Recover;
 use crate::log;
 
 /// The slowest upload rate the deadline allows for, in bytes per second.
@@ -145,7 +146,7 @@ struct FeedReader(Arc<Mutex<Feed>>);
 
 impl Read for FeedReader {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        let mut f = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut f = self.0.lock().recover();
         if f.pos == f.len && f.fill()? == 0 {
             return Ok(0);
         }
@@ -170,8 +171,7 @@ impl SharedProgress {
     pub(crate) fn lend(&self) -> Option<Progress> {
         self.0.as_ref().map(|shared| {
             let shared = shared.clone();
-            Box::new(move |done, of| (shared.lock().unwrap_or_else(|e| e.into_inner()))(done, of))
-                as Progress
+            Box::new(move |done, of| (shared.lock().recover())(done, of)) as Progress
         })
     }
 }
@@ -228,7 +228,7 @@ impl Exchange for Upload<'_> {
 
     fn prepare(&mut self, rb: RequestBuilder, _attempt: u32) -> Result<RequestBuilder, TryError> {
         if self.started {
-            let mut f = self.feed.lock().unwrap_or_else(|e| e.into_inner());
+            let mut f = self.feed.lock().recover();
             if !f.reset()? {
                 return Err(TryError::Fail(Error::new(
                     ErrorKind::Network,
@@ -276,11 +276,7 @@ impl Exchange for Upload<'_> {
     }
 
     fn local_failure(&mut self) -> Option<Error> {
-        self.feed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .failure
-            .take()
+        self.feed.lock().recover().failure.take()
     }
 }
 
@@ -335,7 +331,7 @@ impl Swift {
         )?;
         let taken = req.if_absent && resp.status().as_u16() == 412;
         let etag = crate::headers::etag(resp.headers()).filter(|_| !taken);
-        let mut f = feed.lock().unwrap_or_else(|e| e.into_inner());
+        let mut f = feed.lock().recover();
         if !f.reported {
             // An empty body is not read, but the host still sees the end (a cancel comes too
             // late to matter: nothing was sent).

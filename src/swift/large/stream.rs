@@ -11,6 +11,7 @@ use super::ownership;
 use super::segmented::{large_headers, Set};
 use super::Plan;
 use crate::error::{Error, ErrorKind, Result};
+use crate::lock::Recover;
 use crate::log;
 use crate::swift::body::{stream_md5, Promised, UploadBody, CHUNK};
 use crate::swift::meta::{Headers, Prepared};
@@ -35,16 +36,12 @@ impl UploadSource for StreamPart {
         if want == 0 {
             return Ok(0);
         }
-        let n = self
-            .parent
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .read(&mut buf[..want])?;
+        let n = self.parent.lock().recover().read(&mut buf[..want])?;
         self.left -= n as u64;
         Ok(n)
     }
     fn rewind(&mut self) -> std::io::Result<bool> {
-        let mut parent = self.parent.lock().unwrap_or_else(|e| e.into_inner());
+        let mut parent = self.parent.lock().recover();
         if !parent.rewind()? {
             return Ok(false);
         }
@@ -128,10 +125,10 @@ struct ChainHandle(Arc<Mutex<Chain>>);
 
 impl UploadSource for ChainHandle {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).read(buf)
+        self.0.lock().recover().read(buf)
     }
     fn rewind(&mut self) -> std::io::Result<bool> {
-        let mut c = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut c = self.0.lock().recover();
         if !c.source.rewind()? {
             return Ok(false);
         }
@@ -140,18 +137,10 @@ impl UploadSource for ChainHandle {
         Ok(true)
     }
     fn can_rewind(&self) -> bool {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .source
-            .can_rewind()
+        self.0.lock().recover().source.can_rewind()
     }
     fn failure_kind(&self) -> ErrorKind {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .source
-            .failure_kind()
+        self.0.lock().recover().source.failure_kind()
     }
 }
 
@@ -368,7 +357,7 @@ impl Swift {
         headers: &Headers,
     ) -> Result<Vec<Row>> {
         let (can_rewind, failure_kind) = {
-            let c = chain.lock().unwrap_or_else(|e| e.into_inner());
+            let c = chain.lock().recover();
             (c.source.can_rewind(), c.source.failure_kind())
         };
         let read_failed = |e: std::io::Error| {
@@ -402,12 +391,11 @@ impl Swift {
                 None => format!("uploading segment {} of '{full}'", index + 1),
             };
             let shared = progress.clone();
-            let report: Progress = Box::new(move |sent, _| {
-                match shared.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            let report: Progress =
+                Box::new(move |sent, _| match shared.lock().recover().as_mut() {
                     Some(p) => p(offset + sent, size),
                     None => true,
-                }
-            });
+                });
             let name = ownership::segment_name(prefix, index);
             let (md5, sent) =
                 self.put_checked_segment(&what, &name, Box::new(part), len, headers, report)?;
@@ -418,11 +406,7 @@ impl Swift {
                 break;
             }
             // Otherwise one more byte tells whether the stream goes on.
-            let more = chain
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .peek()
-                .map_err(read_failed)?;
+            let more = chain.lock().recover().peek().map_err(read_failed)?;
             match size {
                 Some(s) if offset >= s && more => {
                     return Err(Error::new(
