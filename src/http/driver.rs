@@ -23,7 +23,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH};
 use reqwest::{Method, StatusCode};
 
 /// Bytes an upload's body is read in and handed over at a time.
-const BODY_CHUNK: usize = 256 * 1024;
+const BODY_CHUNK: usize = super::CHUNK;
 
 /// Why a request got no answer.
 #[derive(Debug, thiserror::Error)]

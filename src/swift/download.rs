@@ -15,8 +15,8 @@ use crate::http::answer;
 use crate::http::TryError;
 use crate::log;
 
-/// Bytes read from the connection at a time (bounds the memory of a download).
-const CHUNK: usize = 256 * 1024;
+// Bytes read from the connection at a time (bounds the memory of a download).
+use crate::http::CHUNK;
 
 /// What the first answer said about the object.
 struct Announced {
