@@ -252,13 +252,15 @@ impl Swift {
         let chain = Arc::new(Mutex::new(Chain::new(head, source)));
         let (metadata, segment_headers) = large_headers(Vec::new(), options);
         let rows = self.put_in_order(
-            full,
-            &set.prefix,
-            segment_size,
-            None,
+            InOrder {
+                full,
+                prefix: &set.prefix,
+                segment_size,
+                size: None,
+                headers: &segment_headers,
+            },
             chain,
             progress,
-            &segment_headers,
         );
         if let Ok(rows) = &rows {
             if rows.len() == 1 {
@@ -284,13 +286,15 @@ impl Swift {
         let set = self.choose_set(full, None, size, segment_size, None)?;
         let chain = Arc::new(Mutex::new(Chain::new(Vec::new(), source)));
         let rows = self.put_in_order(
-            full,
-            &set.prefix,
-            segment_size,
-            Some(size),
+            InOrder {
+                full,
+                prefix: &set.prefix,
+                segment_size,
+                size: Some(size),
+                headers: &segment_headers,
+            },
             chain,
             progress,
-            &segment_headers,
         );
         self.finish(full, &set, rows, &metadata)
     }
@@ -345,17 +349,19 @@ impl Swift {
     /// its end. A segment that fails is sent again only when the stream can rewind (it is
     /// rewound and read up to the segment's start); otherwise the upload fails. Returns the
     /// segments (name, MD5, size).
-    #[allow(clippy::too_many_arguments)]
     fn put_in_order(
         &self,
-        full: &str,
-        prefix: &str,
-        segment_size: u64,
-        size: Option<u64>,
+        order: InOrder,
         chain: Arc<Mutex<Chain>>,
         progress: Option<Progress>,
-        headers: &Headers,
     ) -> Result<Vec<Row>> {
+        let InOrder {
+            full,
+            prefix,
+            segment_size,
+            size,
+            headers,
+        } = order;
         let (can_rewind, failure_kind) = {
             let c = chain.lock().recover();
             (c.source.can_rewind(), c.source.failure_kind())
@@ -423,6 +429,20 @@ impl Swift {
         }
         Ok(rows)
     }
+}
+
+/// What [`Swift::put_in_order`] uploads: the object, where its segments go, their size.
+struct InOrder<'a> {
+    /// The object's full name.
+    full: &'a str,
+    /// The prefix of its segments' names.
+    prefix: &'a str,
+    /// Bytes per segment (the last may be shorter).
+    segment_size: u64,
+    /// The stream's promised size, when known.
+    size: Option<u64>,
+    /// Headers each segment is stored with.
+    headers: &'a Headers,
 }
 
 #[cfg(test)]
