@@ -48,7 +48,7 @@ summary() {
 }
 
 rm -f "$LOG.steps"
-step fmt cargo fmt --check
+step fmt cargo fmt --check -- --color never
 step python python3 bindings/python/tools/gen_native.py --check
 step clippy cargo clippy --all-targets -- -D warnings
 step test env -u CI -u OSD_REQUIRE_SERVER -u OSD_AUTH_V3 cargo test --no-fail-fast
