@@ -18,6 +18,7 @@ use serde_json::Value;
 use crate::config::{AuthMethod, Config};
 use crate::error::{Error, ErrorKind};
 use crate::http::{answer, TryError};
+use crate::lock::Recover;
 use crate::log;
 use crate::secret::Secret;
 
@@ -145,7 +146,7 @@ impl Authenticator {
         // Lines logged while the lock is held (authenticating, the region rule) go out after it
         // is released: a host's log callback may use this destination.
         let _quiet = log::hold();
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.state.lock().recover();
         let now = SystemTime::now();
         if let Some(t) = state.current.as_ref() {
             if !t.needs_refresh(now) {
@@ -171,7 +172,7 @@ impl Authenticator {
     /// Forgets `stale` (after Swift refused it with 401), unless another destination or thread
     /// replaced it already: one refusal costs one authentication, however many share the token.
     pub fn invalidate(&self, stale: &Token) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.state.lock().recover();
         if state
             .current
             .as_ref()

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, Weak};
 
 use super::Authenticator;
 use crate::config::{AppCredential, AuthMethod, Config, Interface, V2Credential};
+use crate::lock::Recover;
 
 /// The identity of an authentication: every value that decides which token Keystone gives and
 /// which storage URL is taken from it, written unambiguously (each field length-prefixed). It
@@ -137,7 +138,7 @@ pub(crate) fn authenticator_for(config: &Config) -> Arc<Authenticator> {
         return Arc::new(Authenticator::new(None));
     };
     let key = identity.digest();
-    let mut guard = IN_USE.lock().unwrap_or_else(|e| e.into_inner());
+    let mut guard = IN_USE.lock().recover();
     let table = guard.get_or_insert_with(HashMap::new);
     table.retain(|_, weak| weak.strong_count() > 0);
     if let Some(shared) = table.get(&key).and_then(Weak::upgrade) {

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::shared::Identity;
 use super::Token;
+use crate::lock::Recover;
 use crate::log;
 use crate::secret::Secret;
 
@@ -133,7 +134,7 @@ impl TokenFile {
 
     /// The check of this identity under `salt`.
     fn check_for(&self, salt: &str) -> String {
-        let mut guard = self.check.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.check.lock().recover();
         if let Some((s, c)) = guard.as_ref() {
             if s == salt {
                 return c.clone();

@@ -2,7 +2,7 @@
 //! `If-Match`, so the object cannot change underneath) after a broken connection, within the
 //! request path's one retry budget, and checked against the length and MD5 Swift announced.
 
-use std::io::{Read, Write};
+use std::io::Write;
 
 use crate::http::driver::{RequestBuilder, Response};
 use md5::{Digest, Md5};
@@ -14,9 +14,6 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::http::answer;
 use crate::http::TryError;
 use crate::log;
-
-/// Bytes read from the connection at a time (bounds the memory of a download).
-const CHUNK: usize = 256 * 1024;
 
 /// What the first answer said about the object.
 struct Announced {
@@ -47,7 +44,6 @@ pub(crate) struct Download<'a> {
     received: u64,
     md5: Md5,
     announced: Option<Announced>,
-    buf: Vec<u8>,
     /// Whether a large object's manifest comes back instead of the data.
     detect_manifest: bool,
     /// The length and MD5 the data must have (a segment, as its manifest says), instead of
@@ -80,7 +76,6 @@ impl<'a> Download<'a> {
             received: 0,
             md5: Md5::new(),
             announced: None,
-            buf: vec![0u8; CHUNK],
             detect_manifest: false,
             expected: None,
             range: None,
@@ -144,9 +139,10 @@ impl<'a> Download<'a> {
         let total = self.announced.as_ref().and_then(|a| a.length);
         let limit = self.range.map(|(_, len)| len);
         loop {
-            let n = match resp.read(&mut self.buf) {
-                Ok(0) => return Ok(Fetched::Data),
-                Ok(n) => n,
+            // The connection's buffers as they arrive: hashed and written without a copy.
+            let data = match resp.read_chunk() {
+                Ok(None) => return Ok(Fetched::Data),
+                Ok(Some(data)) => data,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     let got = match total {
@@ -164,7 +160,7 @@ impl<'a> Download<'a> {
                     });
                 }
             };
-            let mut chunk = &self.buf[..n];
+            let mut chunk = &data[..];
             if skip > 0 {
                 let drop = usize::try_from(skip).unwrap_or(usize::MAX).min(chunk.len());
                 chunk = &chunk[drop..];

@@ -9,6 +9,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use super::types::Progress;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::retry::{watch_waits, Watching};
+use crate::lock::Recover;
 
 /// `progress` made askable during waits before another try: the callback returned records
 /// what it last reported, and while the guard lives, this thread's waits call the host's
@@ -20,13 +21,13 @@ pub(crate) fn watched(progress: Option<Progress>) -> (Option<Progress>, Option<W
     let state = Arc::new(Mutex::new((progress, 0u64, None::<u64>)));
     let recorder = state.clone();
     let lent: Progress = Box::new(move |done, total| {
-        let mut s = recorder.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = recorder.lock().recover();
         s.1 = done;
         s.2 = total;
         (s.0)(done, total)
     });
     let guard = watch_waits(Rc::new(move || {
-        let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = state.lock().recover();
         let (done, total) = (s.1, s.2);
         (s.0)(done, total)
     }));
@@ -112,12 +113,12 @@ pub(crate) fn run_indexed<T: Send>(
     if stopped {
         return Err(cancelled());
     }
-    if let Some(e) = failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
+    if let Some(e) = failure.into_inner().recover() {
         return Err(e);
     }
     results
         .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
+        .recover()
         .into_iter()
         .map(|r| {
             r.ok_or_else(|| {
@@ -148,10 +149,10 @@ fn work_until_done<T>(
             return;
         }
         match work(i, lane) {
-            Ok(r) => results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r),
+            Ok(r) => results.lock().recover()[i] = Some(r),
             Err(e) => {
                 lane.abort.store(true, Ordering::SeqCst);
-                let mut f = failure.lock().unwrap_or_else(|e| e.into_inner());
+                let mut f = failure.lock().recover();
                 if f.is_none() || e.kind() != ErrorKind::Cancelled {
                     f.get_or_insert(e);
                 }
