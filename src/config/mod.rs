@@ -223,6 +223,14 @@ pub struct Config {
     /// `openstack-list-newest`: listings ask every replica and take the newest answer
     /// (`X-Newest`), at the cost of more work for the cluster (default false).
     pub list_newest: bool,
+    /// `openstack-storage-policy`: the storage policy `create_container` creates the container
+    /// and its segment container with (checked against the cluster's `/info` first). None: the
+    /// cluster's default.
+    pub storage_policy: Option<String>,
+    /// `openstack-versioning`: `create_container` turns on Swift's object versioning
+    /// (`X-Versions-Enabled`), and the segments of replaced or deleted large objects are kept,
+    /// since their older versions still use them (default false).
+    pub versioning: bool,
 }
 
 /// A value of a settings source (clouds.yaml, the environment) written as the URL would write it
@@ -352,6 +360,10 @@ pub mod keys {
     pub const MAX_RETRY_WAIT: &str = "openstack-max-retry-wait";
     /// Listings from the newest replica.
     pub const LIST_NEWEST: &str = "openstack-list-newest";
+    /// The storage policy of the container and segment container `create_container` creates.
+    pub const STORAGE_POLICY: &str = "openstack-storage-policy";
+    /// Object versioning on the container `create_container` creates.
+    pub const VERSIONING: &str = "openstack-versioning";
     /// Objects larger than this are uploaded in segments.
     pub const SEGMENT_SIZE: &str = "openstack-segment-size";
     /// Where segments go.
@@ -492,6 +504,8 @@ impl Config {
             tls,
             delete_after,
             list_newest: opts.boolean(keys::LIST_NEWEST, false)?,
+            storage_policy: opts.storage_policy()?,
+            versioning: opts.boolean(keys::VERSIONING, false)?,
         })
     }
 }
@@ -740,6 +754,33 @@ mod tests {
     }
 
     #[test]
+    fn storage_policy_and_versioning_options() {
+        let c = Config::from_url(V2).unwrap();
+        assert_eq!((c.storage_policy.as_deref(), c.versioning), (None, false));
+        let c = Config::from_url(&format!(
+            "{V2}&openstack-storage-policy=%20cold%20&openstack-versioning=TRUE"
+        ))
+        .unwrap();
+        assert_eq!(
+            (c.storage_policy.as_deref(), c.versioning),
+            (Some("cold"), true)
+        );
+        for bad in [
+            "openstack-storage-policy=a%20b",
+            "openstack-storage-policy=a,b",
+            "openstack-storage-policy=%01",
+        ] {
+            let e = err(&format!("{V2}&{bad}"));
+            assert!(
+                e.message().contains("openstack-storage-policy"),
+                "{bad}: {e}"
+            );
+        }
+        let e = err(&format!("{V2}&openstack-versioning=maybe"));
+        assert!(e.message().contains("openstack-versioning"), "{e}");
+    }
+
+    #[test]
     fn large_object_options() {
         let c = Config::from_url(V2).unwrap();
         assert_eq!(c.large.segment_size, None);
@@ -866,6 +907,8 @@ mod tests {
             keys::RETRY_DELAY,
             keys::MAX_RETRY_WAIT,
             keys::LIST_NEWEST,
+            keys::STORAGE_POLICY,
+            keys::VERSIONING,
             "unknown-option",
         ];
 

@@ -10,11 +10,13 @@ pub(crate) mod large;
 pub(crate) mod listing;
 pub(crate) mod meta;
 pub mod names;
+mod policy;
 mod pool;
 mod request;
 mod restore;
 pub mod types;
 mod upload;
+mod versions;
 
 use std::io::Write;
 use std::path::Path;
@@ -89,11 +91,72 @@ impl Destination {
     }
 
     /// Creates the container (nothing happens when it exists).
+    ///
+    /// With `openstack-storage-policy`, the container and its segment container are created
+    /// with that policy, after checking that the cluster has it (`/info`); either one existing
+    /// with another policy is an error ([`ErrorKind::InvalidUrl`], naming the option), since
+    /// Swift cannot change a container's policy. With `openstack-versioning=true`, Swift's
+    /// object versioning is turned on (also on an existing container); a cluster without it is
+    /// an error before anything is created.
     pub fn create_container(&self) -> Result<()> {
-        let what = format!("creating container '{}'", self.swift.config.container);
-        self.swift
-            .expect_success(&what, Method::PUT, Target::Container(None))?;
+        let swift = &self.swift;
+        let container = &swift.config.container;
+        let segments = &swift.config.large.segment_container;
+        let what = format!("creating container '{container}'");
+        if swift.config.versioning && swift.features()?.object_versioning == Some(false) {
+            // Refused before anything is created; the message says why.
+            return swift.enable_versioning();
+        }
+        let policy = swift.wanted_policy()?;
+        let mut segments_exist = true;
+        if let Some(p) = &policy {
+            swift.check_policy(container, p)?;
+            segments_exist = swift.check_policy(segments, p)?;
+        }
+        let headers: Vec<(&'static str, &str)> = policy
+            .as_deref()
+            .map(|p| ("X-Storage-Policy", p))
+            .into_iter()
+            .collect();
+        let put = |target: Target, what: &str| -> Result<()> {
+            let resp = swift.request(
+                what,
+                Method::PUT,
+                target,
+                swift.config.timeouts.short,
+                &headers,
+            )?;
+            if resp.status().is_success() {
+                return Ok(());
+            }
+            if let (409, Some(p), Target::In { container, .. }) =
+                (resp.status().as_u16(), &policy, target)
+            {
+                // Created meanwhile with another policy: say which.
+                swift.check_policy(container, p)?;
+            }
+            Err(swift.failure(what, &resp, target))
+        };
+        let main = Target::In {
+            container,
+            object: None,
+            query: None,
+        };
+        put(main, &what)?;
         log::info!("{what}: done");
+        if !segments_exist {
+            let what = format!("creating the segment container '{segments}'");
+            let target = Target::In {
+                container: segments,
+                object: None,
+                query: None,
+            };
+            put(target, &what)?;
+            log::info!("{what}: done");
+        }
+        if swift.config.versioning {
+            swift.enable_versioning()?;
+        }
         Ok(())
     }
 
