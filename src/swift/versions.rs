@@ -379,6 +379,26 @@ impl Swift {
         Ok(())
     }
 
+    /// Deletes the version `version` of `full` that an `If-None-Match: *` put left in a
+    /// versioned container when the name was taken: the data just sent, never current (the
+    /// put is sent again the ordinary way). A failure is logged: a stray version costs space,
+    /// not data.
+    pub(crate) fn delete_stray_version(&self, full: &str, version: &str) {
+        if check_version_id(version).is_err() {
+            return;
+        }
+        let query = format!("version-id={}", encode_segment(version));
+        let target = Target::In {
+            container: &self.config.container,
+            object: Some(full),
+            query: Some(&query),
+        };
+        match self.delete_in(target, full) {
+            Ok(_) => log::info!("removed the stray version '{version}' of '{full}' (a put with If-None-Match in a versioned container)"),
+            Err(e) => log::warning!("could not remove the stray version '{version}' of '{full}': {e}"),
+        }
+    }
+
     /// Whether the version listed may reference segments: every version's manifest counts for
     /// the sweep.
     pub(crate) fn version_references(
