@@ -18,8 +18,10 @@ mod meta;
 mod misc;
 mod stream;
 mod types;
+mod versions;
 
 pub use dest::*;
 pub use meta::*;
 pub use misc::*;
 pub use types::*;
+pub use versions::*;
