@@ -518,14 +518,21 @@ impl Destination {
     }
 }
 
-/// A 404 of a version read: the message says which version is missing and what to do.
+/// A 404 of a version read (or Swift's 400 for a version id in a container that never kept
+/// versions): the message says which version is missing and what to do.
 fn missing_version(e: Error, name: &str, version_id: &str) -> Error {
-    if e.kind() != ErrorKind::NotFound {
+    let unversioned = e.http_status() == Some(400);
+    if e.kind() != ErrorKind::NotFound && !unversioned {
         return e;
     }
+    let why = if unversioned {
+        "the container keeps no versions (only 'null', the object itself)"
+    } else {
+        "missing, of another object, or a delete marker"
+    };
     let mut out = Error::new(
         ErrorKind::NotFound,
-        format!("object '{name}' has no version '{version_id}' with data (missing, of another object, or a delete marker): list_versions shows its versions"),
+        format!("object '{name}' has no version '{version_id}' with data ({why}): list_versions shows its versions"),
     );
     if let Some(status) = e.http_status() {
         out = out.with_http(status, e.trans_id().map(str::to_string));
