@@ -59,7 +59,7 @@ static const struct command commands[] = {
      "       N threads sharing one destination; no progress bar when N > 1. After a failure no\n"
      "       new file is started; the exit code is that of the first failure.\n",
      "rj", 1, 2},
-    {"get", "get [-r [-j N] | --version ID] NAME [FILE|DIR|-]",
+    {"get", "get [-r [-j N]] [--version ID] NAME [FILE|DIR|-]",
      "Download the object NAME to FILE, or to standard output when '-' or left out.\n"
      "A file is replaced only once the download is complete and verified.\n"
      "  --version ID  that version of NAME (see 'versions NAME'), in a container with versioning.\n"
