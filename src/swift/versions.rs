@@ -76,9 +76,12 @@ pub(crate) struct Listed {
     pub(crate) marked_slo: bool,
 }
 
+/// Where the next page of a `?versions` listing starts: the last name and its version id.
+type NextPage = Option<(String, String)>;
+
 /// Reads one page of a `?versions` listing: the versions and the (marker, version marker) of
 /// the next page, `None` after the last.
-fn parse_page(body: &[u8]) -> std::result::Result<(Vec<Listed>, Option<(String, String)>), String> {
+fn parse_page(body: &[u8]) -> std::result::Result<(Vec<Listed>, NextPage), String> {
     let rows: Vec<Row> = serde_json::from_slice(body).map_err(|e| e.to_string())?;
     let next = rows
         .iter()
@@ -399,8 +402,10 @@ impl Swift {
         }
     }
 
-    /// Whether the version listed may reference segments: every version's manifest counts for
-    /// the sweep.
+    /// Adds to `refs` what the older versions of every object of the container reference in
+    /// `segc` (their manifests still list their segments), for the sweep and for sparing shared
+    /// segments: the versions of the whole container are listed, and those that may be large
+    /// objects are asked (all of them when the listing marks no Static Large Object).
     pub(crate) fn version_references(
         &self,
         segc: &str,
