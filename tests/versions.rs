@@ -224,6 +224,14 @@ fn versions_of_small_and_large_objects_are_listed_read_and_restored() {
 
     let held = inventory(&c);
     assert_eq!(held.len(), 4, "{:?}", held.keys());
+    // A container that keeps versions is not emptied by deleting its objects: refused, nothing
+    // deleted, and the message says what does it.
+    let e = d.delete_container(true).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ContainerNotEmpty, "{e}");
+    assert!(e.message().contains("swift delete --versions"), "{e}");
+    assert_eq!(inventory(&c).len(), 4);
+    let e = d.delete_container(false).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ContainerNotEmpty, "{e}");
     remove_versioned(&c);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -405,6 +405,12 @@ impl Destination {
     pub fn delete_container(&self, empty_first: bool) -> Result<()> {
         let container = &self.swift.config.container;
         let mut unreachable = 0u64;
+        if empty_first && self.swift.versioning_on() {
+            return Err(Error::new(
+                ErrorKind::ContainerNotEmpty,
+                format!("deleting container '{container}': it keeps versions (X-Versions-Enabled: true), so deleting its objects would only add delete markers, and Swift deletes it only once versioning is off and every version is deleted: nothing was deleted (python-swiftclient's `swift post -H 'X-Versions-Enabled: false'` then `swift delete --versions` does both)"),
+            ));
+        }
         if empty_first {
             let mut deleted = 0u64;
             self.swift.list_pages("", "", true, |page| {
@@ -442,6 +448,12 @@ impl Destination {
             200..=299 => {}
             // A retry that finds it gone: an earlier try deleted it.
             404 if attempt > 1 => {}
+            409 if self.swift.versions_kept() && unreachable == 0 => {
+                return Err(Error::new(
+                    ErrorKind::ContainerNotEmpty,
+                    format!("{what}: it holds objects or versions of objects (a container that kept versions is deleted only once every version is deleted, delete markers included): the container stays"),
+                ))
+            }
             409 if unreachable > 0 => {
                 return Err(Error::new(
                     ErrorKind::ContainerNotEmpty,

@@ -257,6 +257,21 @@ impl Swift {
         kept
     }
 
+    /// Whether the container has object versioning on now (`X-Versions-Enabled: true`); `false`
+    /// when that cannot be told.
+    pub(crate) fn versioning_on(&self) -> bool {
+        self.request(
+            "checking whether the container keeps versions",
+            Method::HEAD,
+            Target::Container(None),
+            self.config.timeouts.short,
+            &[],
+        )
+        .is_ok_and(|r| {
+            r.status().is_success() && headers::is_true(r.headers(), "x-versions-enabled")
+        })
+    }
+
     /// Turns on object versioning of the destination's container (which exists), after
     /// checking that the cluster offers it, and checks that it is on.
     pub(crate) fn enable_versioning(&self) -> Result<()> {
