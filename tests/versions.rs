@@ -8,7 +8,7 @@ mod support;
 
 use std::time::Duration;
 
-use openstack_dest::{Destination, ErrorKind};
+use openstack_dest::{Destination, ErrorKind, ListOptions};
 use support::real::{
     account_path, inventory, open_created, swift_cli, temp_dir, testbed, unique_container, var,
     Testbed,
@@ -335,4 +335,49 @@ fn a_cluster_without_object_versioning_is_told_before_anything_is_created() {
         assert!(e.message().contains(part), "{part}: {e}");
     }
     assert_eq!(d.test().unwrap_err().kind(), ErrorKind::ContainerNotFound);
+}
+
+#[test]
+fn a_container_with_legacy_versioning_keeps_the_segments_of_its_archived_versions() {
+    let Some(_) = testbed() else { return };
+    let c = unique_container("versions-legacy");
+    let archive = format!("{c}-archive");
+    let dir = temp_dir("legacy");
+    swift_cli(&["post", &archive], &dir);
+    swift_cli(
+        &["post", "-H", &format!("X-Versions-Location: {archive}"), &c],
+        &dir,
+    );
+    // No option: the container's X-Versions-Location tells that versions are kept.
+    let d = open(&c, "&openstack-segment-size=1MiB");
+    let l1 = random(2 * MIB + 11);
+    d.put_bytes("big", &l1).unwrap();
+    d.put_bytes("big", &random(MIB + 5)).unwrap();
+    // Swift copied the old manifest into the archive container; its segments are still there.
+    let a = open(&archive, "");
+    let every = ListOptions {
+        prefix: String::new(),
+        recursive: true,
+    };
+    let names = || {
+        let mut names = Vec::new();
+        a.list_with(&every, |e| {
+            names.push(e.name);
+            true
+        })
+        .unwrap();
+        names
+    };
+    let archived = names();
+    assert_eq!(archived.len(), 1, "{archived:?}");
+    assert_eq!(a.get_bytes(&archived[0]).unwrap(), l1);
+    // Legacy versioning's delete brings the archived version back: its segments must be there.
+    d.delete("big").unwrap();
+    assert_eq!(d.get_bytes("big").unwrap(), l1);
+    assert!(names().is_empty());
+    d.delete("big").unwrap();
+    for container in [c.clone(), archive, format!("{c}_segments")] {
+        swift_cli(&["delete", &container], &dir);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }
