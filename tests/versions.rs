@@ -222,6 +222,32 @@ fn versions_of_small_and_large_objects_are_listed_read_and_restored() {
     assert_eq!(d.get_bytes("a2").unwrap(), b"other");
     assert_eq!(d.get_bytes("a").unwrap(), b"one");
 
+    // An object written while versioning was off (version 'null') is kept as a version of its
+    // own before an older version is restored over it.
+    let vdir = temp_dir("null");
+    d.put_bytes("n", b"v1").unwrap();
+    swift_cli(&["post", "-H", "X-Versions-Enabled: false", &c], &vdir);
+    d.put_bytes("n", b"written while off").unwrap();
+    let e = d.restore_version("n", &d.list_versions("n").unwrap()[1].version_id);
+    assert_eq!(e.unwrap_err().kind(), ErrorKind::InvalidArgument);
+    assert_eq!(d.get_bytes("n").unwrap(), b"written while off");
+    swift_cli(&["post", "-H", "X-Versions-Enabled: true", &c], &vdir);
+    let v = d.list_versions("n").unwrap();
+    assert_eq!(v.len(), 2, "{v:?}");
+    assert!(v[0].is_current && v[0].version_id == "null", "{v:?}");
+    d.restore_version("n", &v[1].version_id).unwrap();
+    assert_eq!(d.get_bytes("n").unwrap(), b"v1");
+    let kept = d
+        .list_versions("n")
+        .unwrap()
+        .into_iter()
+        .filter(|x| !x.is_current)
+        .map(|x| d.get_version("n", &x.version_id).unwrap())
+        .collect::<Vec<_>>();
+    assert!(kept.iter().any(|k| k == b"written while off"), "{kept:?}");
+    d.delete("n").unwrap();
+    std::fs::remove_dir_all(&vdir).unwrap();
+
     let held = inventory(&c);
     assert_eq!(held.len(), 4, "{:?}", held.keys());
     // A container that keeps versions is not emptied by deleting its objects: refused, nothing

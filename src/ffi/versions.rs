@@ -202,8 +202,9 @@ pub unsafe extern "C" fn os_get_version_file(
 
 /// Makes the version `version_id` of `name` current again (Swift points the object at it; no
 /// data is copied, and the version that was current stays a version). Restoring a deleted
-/// object's last version undoes the delete. A delete marker, or a current object written
-/// before versioning was turned on (version "null", which Swift would not keep), is
+/// object's last version undoes the delete. A current object written while versioning was off
+/// (version "null") is first kept as a version of its own (a server-side copy onto itself).
+/// A delete marker, or a "null" current object while versioning is off, is
 /// OS_ERR_INVALID_ARGUMENT and nothing changes; a missing version is OS_ERR_NOT_FOUND.
 ///
 /// # Safety

@@ -14,7 +14,7 @@ use std::path::Path;
 
 use reqwest::Method;
 
-use super::names::encode_segment;
+use super::names::{encode_path, encode_segment};
 use super::request::{Swift, Target};
 use super::types::{Progress, Version};
 use super::Destination;
@@ -70,6 +70,33 @@ impl Swift {
         }
     }
 
+    /// Makes the current object `full`, written while versioning was off (version `null`), a
+    /// version of its own: a server-side copy onto itself (the manifest of a large object, not
+    /// its data), which a versioned container stores as a new version after keeping the one it
+    /// replaces under a version id.
+    fn keep_null_version(&self, full: &str) -> Result<()> {
+        let container = &self.config.container;
+        let what = format!("keeping '{full}', written while versioning was off, as a version");
+        let copy_from = format!("/{}/{}", encode_segment(container), encode_path(full));
+        let target = Target::In {
+            container,
+            object: Some(full),
+            query: Some("multipart-manifest=get"),
+        };
+        let resp = self.request(
+            &what,
+            Method::PUT,
+            target,
+            self.config.timeouts.list,
+            &[("X-Copy-From", copy_from.as_str()), ("Content-Length", "0")],
+        )?;
+        if !resp.status().is_success() {
+            return Err(self.failure(&what, &resp, target));
+        }
+        log::info!("{what}: done");
+        Ok(())
+    }
+
     /// Makes the version `version_id` of `full` current again: Swift's `PUT ?version-id=` with
     /// an empty body, which points the object at that version (no data is copied; no version
     /// is lost: the one that was current stays a version).
@@ -86,11 +113,14 @@ impl Swift {
             log::info!("{what}: it is the current version already");
             return Ok(());
         }
-        if let Some(c) = current.filter(|c| c.version_id == "null" && !c.is_delete_marker) {
-            return Err(Error::invalid_argument(format!(
-                "{what}: the current object was written before versioning was turned on (version '{}'), and Swift would replace it without keeping it: put it again first (then it becomes a version of its own), or copy it away",
-                c.version_id
-            )));
+        if current.is_some_and(|c| c.version_id == "null" && !c.is_delete_marker) {
+            // Swift's PUT ?version-id= would replace it without keeping it.
+            if !self.versioning_on() {
+                return Err(Error::invalid_argument(format!(
+                    "{what}: the current object was written while versioning was off (version 'null'), and with versioning off now Swift would replace it without keeping it: turn versioning on first (openstack-versioning=true and create_container), nothing was changed"
+                )));
+            }
+            self.keep_null_version(full)?;
         }
         let query = format!("version-id={}", encode_segment(version_id));
         let target = Target::In {
@@ -189,9 +219,10 @@ impl Destination {
     /// Makes the version `version_id` of the object `name` current again, so that a plain get
     /// reads it: Swift points the object at that version (`PUT ?version-id=`, no data copied,
     /// a large object's segments included). The version that was current stays a version, so
-    /// nothing is lost; restoring a deleted object's last version undoes the delete. A delete
-    /// marker cannot be restored, and neither can anything over a current object written
-    /// before versioning was turned on (version `null`, which Swift would not keep)
+    /// nothing is lost; restoring a deleted object's last version undoes the delete. A current
+    /// object written while versioning was off (version `null`, which Swift's restore would not
+    /// keep) is first made a version of its own by a server-side copy onto itself; with
+    /// versioning off now, that is refused. A delete marker cannot be restored either
     /// ([`ErrorKind::InvalidArgument`], nothing changed); a missing version is
     /// [`ErrorKind::NotFound`].
     pub fn restore_version(&self, name: &str, version_id: &str) -> Result<()> {
