@@ -298,6 +298,42 @@ typedef int (*os_meta_cb)(void *ctx, const char *key, const char *value);
  */
 typedef void (*os_log_cb)(void *ctx, enum os_log_level level, const char *message);
 
+/**
+ * One version of an object, from os_list_versions or os_list_versions_each (a container with
+ * Swift's object versioning). The string is UTF-8 and owned by the library.
+ */
+typedef struct os_object_version {
+  /**
+   * Swift's version id: give it to os_get_version or os_restore_version. "null" is the
+   * version written before versioning was turned on.
+   */
+  const char *version_id;
+  /**
+   * Size in bytes (0 for a delete marker), -1 if unknown.
+   */
+  int64_t size;
+  /**
+   * When it was written (a delete marker: when the object was deleted), Unix time in
+   * milliseconds, UTC; -1 if unknown.
+   */
+  int64_t last_modified_ms;
+  /**
+   * True for the current version, the one os_get reads (a current delete marker means the
+   * object reads as missing).
+   */
+  bool is_current;
+  /**
+   * True for a delete marker: the record of a delete, with no data to get or restore.
+   */
+  bool is_delete_marker;
+} os_object_version;
+
+/**
+ * Version callback of os_list_versions_each: one version, borrowed for the call only; return 0
+ * to go on, non-zero to stop the listing.
+ */
+typedef int (*os_version_cb)(void *ctx, const struct os_object_version *version);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -833,6 +869,103 @@ bool os_set_log_callback_if(os_log_cb expected,
  * Whether a log callback is set (by anyone in the process).
  */
 bool os_log_callback_is_set(void);
+
+/**
+ * Lists the versions of the object `name`, newest first (a container with Swift's object
+ * versioning; an object of a container never versioned has one version, "null"). On success
+ * `*versions` and `*count` receive an array to free with os_versions_free (`*versions` is NULL
+ * when `*count` is 0, for a name with no versions).
+ *
+ * # Safety
+ * `dest` is NULL or a live handle; `name` NULL or a NUL-terminated string; `versions` and
+ * `count` NULL or writable.
+ */
+enum os_status os_list_versions(struct os_dest *dest,
+                                const char *name,
+                                struct os_object_version **versions,
+                                size_t *count);
+
+/**
+ * Frees an array from os_list_versions; NULL is a no-op.
+ *
+ * # Safety
+ * `versions` and `count` are exactly what os_list_versions returned, not freed yet.
+ */
+void os_versions_free(struct os_object_version *versions, size_t count);
+
+/**
+ * Lists the versions of `name` one by one, newest first, with memory bounded by one listing
+ * page whatever their number: `cb` gets each version (borrowed for the call only) with `ctx`,
+ * and returns 0 to go on or non-zero to stop (the call then returns OS_OK).
+ *
+ * # Safety
+ * `dest` is NULL or a live handle; `name` NULL or a NUL-terminated string; `cb` NULL or
+ * callable with `ctx` during the call.
+ */
+enum os_status os_list_versions_each(struct os_dest *dest,
+                                     const char *name,
+                                     os_version_cb cb,
+                                     void *ctx);
+
+/**
+ * Downloads the version `version_id` of `name` into memory (free with os_bytes_free; `*data` is
+ * NULL when `*len` is 0), verified like os_get. A version id that is not one (empty, or with
+ * characters other than letters, digits, '.', '-', '_') is OS_ERR_INVALID_ARGUMENT before any
+ * request; a missing version, a version of another object and a delete marker are
+ * OS_ERR_NOT_FOUND.
+ *
+ * # Safety
+ * `dest` is NULL or a live handle; `name` and `version_id` NULL or NUL-terminated strings;
+ * `data` and `len` NULL or writable.
+ */
+enum os_status os_get_version(struct os_dest *dest,
+                              const char *name,
+                              const char *version_id,
+                              uint8_t **data,
+                              size_t *len);
+
+/**
+ * os_get_version through the `write` callback, streamed (as os_get_stream); `progress` may be
+ * NULL.
+ *
+ * # Safety
+ * As os_get_version; the callbacks are NULL or callable with their contexts during the call.
+ */
+enum os_status os_get_version_stream(struct os_dest *dest,
+                                     const char *name,
+                                     const char *version_id,
+                                     os_write_cb write,
+                                     void *ctx,
+                                     os_progress_cb progress,
+                                     void *progress_ctx);
+
+/**
+ * os_get_version to the local file `path` (as os_get_file_ex: a temporary file that replaces
+ * `path` only once verified); `progress` may be NULL.
+ *
+ * # Safety
+ * `dest` is NULL or a live handle; `name`, `version_id` and `path` NULL or NUL-terminated
+ * strings; `progress` NULL or callable with `progress_ctx`.
+ */
+enum os_status os_get_version_file(struct os_dest *dest,
+                                   const char *name,
+                                   const char *version_id,
+                                   const char *path,
+                                   os_progress_cb progress,
+                                   void *progress_ctx);
+
+/**
+ * Makes the version `version_id` of `name` current again (Swift points the object at it; no
+ * data is copied, and the version that was current stays a version). Restoring a deleted
+ * object's last version undoes the delete. A current object written while versioning was off
+ * (version "null") is first kept as a version of its own (a server-side copy onto itself).
+ * A delete marker, or a "null" current object while versioning is off, is
+ * OS_ERR_INVALID_ARGUMENT and nothing changes; a missing version is OS_ERR_NOT_FOUND.
+ *
+ * # Safety
+ * `dest` is NULL or a live handle; `name` and `version_id` NULL or NUL-terminated strings.
+ */
+enum os_status os_restore_version(struct os_dest *dest, const char *name, const char *version_id);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -42,6 +42,6 @@ pub use swift::meta::PutOptions;
 pub use swift::names::MAX_OBJECT_NAME;
 pub use swift::types::{
     DeleteReport, Entry, EntryKind, ListOptions, Progress, Quota, ReadOnce, Rewindable, Session,
-    SweepReport, UploadSource,
+    SweepReport, UploadSource, Version,
 };
 pub use swift::Destination;

@@ -32,6 +32,7 @@
 static const char *prog = "oscli";
 static int quiet; /* -q: no progress bar */
 static int jobs = 1; /* put -r / get -r -j N: objects transferred at once */
+static const char *version_id; /* get --version ID: that version of the object */
 #define MAX_JOBS 64
 
 /* ---- help ---- */
@@ -58,9 +59,10 @@ static const struct command commands[] = {
      "       N threads sharing one destination; no progress bar when N > 1. After a failure no\n"
      "       new file is started; the exit code is that of the first failure.\n",
      "rj", 1, 2},
-    {"get", "get [-r [-j N]] NAME [FILE|DIR|-]",
+    {"get", "get [-r [-j N]] [--version ID] NAME [FILE|DIR|-]",
      "Download the object NAME to FILE, or to standard output when '-' or left out.\n"
      "A file is replaced only once the download is complete and verified.\n"
+     "  --version ID  that version of NAME (see 'versions NAME'), in a container with versioning.\n"
      "  -r   download every object under NAME/ into DIR (default: ./ plus the last segment of\n"
      "       NAME, or . when NAME is ''), creating sub-directories. Names that would leave DIR\n"
      "       (a '..' or '.' segment, a leading '/', an empty segment) are refused (exit 3).\n"
@@ -70,6 +72,15 @@ static const struct command commands[] = {
      "Delete the objects (several names: at once, by Swift's bulk delete where the cluster offers it);\n"
      "every name is tried, the exit code is that of the first failure (a name that did not exist: 15).\n",
      "", 1, -1},
+    {"versions", "versions NAME",
+     "List the versions of the object NAME, newest first (a container with Swift's object\n"
+     "versioning, e.g. made with openstack-versioning=true): version id, size, time (UTC),\n"
+     "and 'current' and/or 'deleted' (a delete marker: the record of a delete).\n",
+     "", 1, 1},
+    {"restore-version", "restore-version NAME ID",
+     "Make the version ID of NAME current again (undoes an overwrite or a delete); the version\n"
+     "that was current stays a version. A delete marker cannot be restored.\n",
+     "", 2, 2},
     {"mv", "mv FROM TO", "Rename an object (a server-side copy, then the delete of FROM).\n", "", 2, 2},
     {"stat", "stat NAME", "Show size, last modified, ETag, file time, expiry and metadata of one object.\n", "", 1, 1},
     {"quota", "quota", "Show the account's bytes used, quota, object and container counts.\n", "", 0, 0},
@@ -583,7 +594,11 @@ static int get_one(os_dest *d, const char *name, const char *file, int show) {
   struct progress p;
   os_status st;
   progress_init(&p, name, show);
-  if (strcmp(file, "-") == 0) {
+  if (version_id && strcmp(file, "-") == 0) {
+    st = os_get_version_stream(d, name, version_id, write_stdout, NULL, p.enabled ? on_progress : NULL, &p);
+  } else if (version_id) {
+    st = os_get_version_file(d, name, version_id, file, p.enabled ? on_progress : NULL, &p);
+  } else if (strcmp(file, "-") == 0) {
     st = os_get_stream(d, name, write_stdout, NULL, p.enabled ? on_progress : NULL, &p);
   } else if (p.enabled) {
     st = os_get_file_ex(d, name, file, on_progress, &p);
@@ -751,6 +766,21 @@ static int do_sweep(os_dest *d, long long older_than) {
   return 0;
 }
 
+/* ---- versions ---- */
+static int print_version(void *ctx, const os_object_version *v) {
+  char when[64];
+  (void)ctx;
+  format_time(v->last_modified_ms, when, sizeof when);
+  printf("%s %12lld %s%s%s\n", v->version_id, (long long)v->size, when, v->is_current ? " current" : "",
+         v->is_delete_marker ? " deleted" : "");
+  return 0;
+}
+
+static int do_versions(os_dest *d, const char *name) {
+  os_status st = os_list_versions_each(d, name, print_version, NULL);
+  return st == OS_OK ? 0 : fail(st);
+}
+
 /* Reports one name os_delete_many_ex could not delete; remembers the first status. */
 static void rm_failed(void *ctx, const char *name, os_status status, const char *message) {
   os_status *first = ctx;
@@ -916,6 +946,17 @@ int main(int argc, char **argv) {
         continue;
       }
     }
+    if (strcmp(c->name, "get") == 0) {
+      const char *v = long_value(argc, argv, &i, "--version", &missing);
+      if (v || missing) {
+        if (!v || !*v) {
+          fprintf(stderr, "%s: get: --version needs a version id (see '%s versions NAME')\n", prog, prog);
+          return EXIT_USAGE;
+        }
+        version_id = v;
+        continue;
+      }
+    }
     if (argv[i][1] == '-') {
       fprintf(stderr, "%s: %s: unknown option %s\n", prog, c->name, argv[i]);
       command_usage(c, stderr);
@@ -950,6 +991,10 @@ int main(int argc, char **argv) {
   if (nargs < c->min || (c->max >= 0 && nargs > c->max)) {
     fprintf(stderr, "%s: %s: wrong number of arguments\n", prog, c->name);
     command_usage(c, stderr);
+    return EXIT_USAGE;
+  }
+  if (version_id && recursive) {
+    fprintf(stderr, "%s: get: --version names one object; it does not go with -r\n", prog);
     return EXIT_USAGE;
   }
   if (jobs > 1 && !recursive) {
@@ -1018,6 +1063,11 @@ int main(int argc, char **argv) {
     rc = do_stat(d, args[0]);
   } else if (strcmp(c->name, "rm") == 0) {
     rc = do_rm(d, args, nargs);
+  } else if (strcmp(c->name, "versions") == 0) {
+    rc = do_versions(d, args[0]);
+  } else if (strcmp(c->name, "restore-version") == 0) {
+    st = os_restore_version(d, args[0], args[1]);
+    rc = st == OS_OK ? 0 : fail(st);
   } else if (strcmp(c->name, "mv") == 0) {
     st = os_rename(d, args[0], args[1]);
     rc = st == OS_OK ? 0 : fail(st);

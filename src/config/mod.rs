@@ -227,6 +227,14 @@ pub struct Config {
     /// `openstack-token-cache`: a file where tokens are kept for other processes of the same
     /// identity (only its owner may read it). None: tokens live in this process only.
     pub token_cache: Option<std::path::PathBuf>,
+    /// `openstack-storage-policy`: the storage policy `create_container` creates the container
+    /// and its segment container with (checked against the cluster's `/info` first). None: the
+    /// cluster's default.
+    pub storage_policy: Option<String>,
+    /// `openstack-versioning`: `create_container` turns on Swift's object versioning
+    /// (`X-Versions-Enabled`), and the segments of replaced or deleted large objects are kept,
+    /// since their older versions still use them (default false).
+    pub versioning: bool,
 }
 
 /// A value of a settings source (clouds.yaml, the environment) written as the URL would write it
@@ -410,6 +418,8 @@ impl Config {
             delete_after,
             list_newest: opts.boolean(keys::LIST_NEWEST, false)?,
             token_cache: opts.token_cache()?,
+            storage_policy: opts.storage_policy()?,
+            versioning: opts.boolean(keys::VERSIONING, false)?,
         })
     }
 }
@@ -658,6 +668,33 @@ mod tests {
     }
 
     #[test]
+    fn storage_policy_and_versioning_options() {
+        let c = Config::from_url(V2).unwrap();
+        assert_eq!((c.storage_policy.as_deref(), c.versioning), (None, false));
+        let c = Config::from_url(&format!(
+            "{V2}&openstack-storage-policy=%20cold%20&openstack-versioning=TRUE"
+        ))
+        .unwrap();
+        assert_eq!(
+            (c.storage_policy.as_deref(), c.versioning),
+            (Some("cold"), true)
+        );
+        for bad in [
+            "openstack-storage-policy=a%20b",
+            "openstack-storage-policy=a,b",
+            "openstack-storage-policy=%01",
+        ] {
+            let e = err(&format!("{V2}&{bad}"));
+            assert!(
+                e.message().contains("openstack-storage-policy"),
+                "{bad}: {e}"
+            );
+        }
+        let e = err(&format!("{V2}&openstack-versioning=maybe"));
+        assert!(e.message().contains("openstack-versioning"), "{e}");
+    }
+
+    #[test]
     fn large_object_options() {
         let c = Config::from_url(V2).unwrap();
         assert_eq!(c.large.segment_size, None);
@@ -785,6 +822,8 @@ mod tests {
             keys::MAX_RETRY_WAIT,
             keys::LIST_NEWEST,
             keys::TOKEN_CACHE,
+            keys::STORAGE_POLICY,
+            keys::VERSIONING,
             "unknown-option",
         ];
 

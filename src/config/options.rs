@@ -255,6 +255,22 @@ impl Options {
         boolean(key, self.get(key), default)
     }
 
+    /// `openstack-storage-policy`: a policy name (Swift's names are printable ASCII without
+    /// spaces or commas); whether the cluster has it is checked when a container is created.
+    pub(super) fn storage_policy(&self) -> Result<Option<String>> {
+        let Some(v) = self.get(keys::STORAGE_POLICY).map(str::trim) else {
+            return Ok(None);
+        };
+        let fine = |c: char| c.is_ascii_graphic() && c != ',';
+        if v.is_empty() || v.len() > 256 || !v.chars().all(fine) {
+            return Err(bad(
+                keys::STORAGE_POLICY,
+                format!("must be the name of one of the cluster's storage policies (letters, digits, '-' and the like; no spaces or commas), got '{v}'"),
+            ));
+        }
+        Ok(Some(v.to_string()))
+    }
+
     /// `openstack-segment-size`, `-segment-container`, `-segment-threads`, `-leave-segments`,
     /// `openstack-list-large-object-sizes`.
     pub(super) fn large_objects(&self, container: &str) -> Result<LargeObjects> {

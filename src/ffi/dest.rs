@@ -370,7 +370,7 @@ pub unsafe extern "C" fn os_get_range_stream(
 ///
 /// # Safety
 /// `data` and `len` are writable (checked by the caller).
-unsafe fn give_bytes(bytes: Vec<u8>, data: *mut *mut u8, len: *mut libc::size_t) {
+pub(super) unsafe fn give_bytes(bytes: Vec<u8>, data: *mut *mut u8, len: *mut libc::size_t) {
     let n = bytes.len();
     *data = if n == 0 {
         std::ptr::null_mut()

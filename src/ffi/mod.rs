@@ -20,8 +20,10 @@ mod misc;
 mod stream;
 pub(crate) mod sys;
 mod types;
+mod versions;
 
 pub use dest::*;
 pub use meta::*;
 pub use misc::*;
 pub use types::*;
+pub use versions::*;

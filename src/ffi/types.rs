@@ -87,6 +87,26 @@ pub struct os_entry {
     pub kind: os_entry_kind,
 }
 
+/// One version of an object, from os_list_versions or os_list_versions_each (a container with
+/// Swift's object versioning). The string is UTF-8 and owned by the library.
+#[repr(C)]
+#[derive(Debug)]
+pub struct os_object_version {
+    /// Swift's version id: give it to os_get_version or os_restore_version. "null" is the
+    /// version written before versioning was turned on.
+    pub version_id: *const c_char,
+    /// Size in bytes (0 for a delete marker), -1 if unknown.
+    pub size: i64,
+    /// When it was written (a delete marker: when the object was deleted), Unix time in
+    /// milliseconds, UTC; -1 if unknown.
+    pub last_modified_ms: i64,
+    /// True for the current version, the one os_get reads (a current delete marker means the
+    /// object reads as missing).
+    pub is_current: bool,
+    /// True for a delete marker: the record of a delete, with no data to get or restore.
+    pub is_delete_marker: bool,
+}
+
 /// Opaque options of a put or a metadata update: the host's own metadata and an expiry. From
 /// os_put_options_new, freed with os_put_options_free; one thread at a time may change it, any
 /// number may use it in puts at once.
@@ -133,6 +153,10 @@ pub type os_progress_cb =
 pub type os_entry_cb =
     Option<unsafe extern "C" fn(ctx: *mut c_void, entry: *const os_entry) -> c_int>;
 
+/// Version callback of os_list_versions_each: one version, borrowed for the call only; return 0
+/// to go on, non-zero to stop the listing.
+pub type os_version_cb =
+    Option<unsafe extern "C" fn(ctx: *mut c_void, version: *const os_object_version) -> c_int>;
 /// Metadata callback of os_stat_meta: one key (lower case) and its value, UTF-8, borrowed for
 /// the call only; return 0 to go on, non-zero to skip the rest.
 pub type os_meta_cb = Option<

@@ -8,6 +8,7 @@ use crate::http::driver::{RequestBuilder, Response};
 use md5::{Digest, Md5};
 use reqwest::Method;
 
+use super::names::encode_segment;
 use super::request::{Exchange, Swift, Target};
 use super::types::Progress;
 use crate::error::{Error, ErrorKind, Result};
@@ -369,13 +370,44 @@ impl Swift {
         progress: Option<Progress>,
         file: Option<&std::fs::File>,
     ) -> Result<(u64, Option<std::time::SystemTime>)> {
+        self.download_at(full, None, sink, sink_kind, progress, file)
+    }
+
+    /// [`Swift::download`] of the version `version` (a checked version id, see
+    /// [`super::versions::check_version_id`]) of the object, or of the current one (`None`).
+    pub(crate) fn download_at(
+        &self,
+        full: &str,
+        version: Option<&str>,
+        sink: &mut dyn Write,
+        sink_kind: ErrorKind,
+        progress: Option<Progress>,
+        file: Option<&std::fs::File>,
+    ) -> Result<(u64, Option<std::time::SystemTime>)> {
         // The host's progress callback is asked during waits before another try too.
         let (progress, _watch) = super::pool::watched(progress);
-        let what = format!("downloading '{full}'");
+        let what = match version {
+            Some(v) => format!("downloading version '{v}' of '{full}'"),
+            None => format!("downloading '{full}'"),
+        };
+        let version_query = version.map(|v| format!("version-id={}", encode_segment(v)));
+        let manifest_query = match &version_query {
+            Some(q) => format!("multipart-manifest=get&{q}"),
+            None => "multipart-manifest=get".to_string(),
+        };
         let target = Target::In {
             container: &self.config.container,
             object: Some(full),
-            query: Some("multipart-manifest=get"),
+            query: Some(&manifest_query),
+        };
+        // The object as Swift assembles it (a Dynamic Large Object, a manifest with ranges).
+        let whole_target = match &version_query {
+            Some(q) => Target::In {
+                container: &self.config.container,
+                object: Some(full),
+                query: Some(q),
+            },
+            None => Target::Object(full),
         };
         let mut counted = Counted(sink, 0);
         let mut first = Download::new(self, &what, target, &mut counted, sink_kind);
@@ -386,12 +418,19 @@ impl Swift {
             Fetched::Data => {}
             Fetched::Manifest(body) => {
                 return self
-                    .get_segmented(full, &body, &mut counted, sink_kind, progress, file)
+                    .get_segmented(
+                        full,
+                        whole_target,
+                        &body,
+                        &mut counted,
+                        sink_kind,
+                        progress,
+                        file,
+                    )
                     .map(|n| (n, mtime))
             }
             Fetched::Dynamic => {
-                let mut whole =
-                    Download::new(self, &what, Target::Object(full), &mut counted, sink_kind);
+                let mut whole = Download::new(self, &what, whole_target, &mut counted, sink_kind);
                 whole.progress = progress;
                 whole.run()?;
             }

@@ -48,6 +48,58 @@ impl Default for Limits {
     }
 }
 
+/// What the cluster offers beyond limits, from `/info`: its storage policies and whether it
+/// has object versioning. `None` where `/info` could not be read or does not say.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Features {
+    /// The storage policies: each one's name and aliases (the name among them).
+    pub(crate) policies: Option<Vec<Vec<String>>>,
+    /// Whether `/info` lists `object_versioning` (Swift 2.24+ with `allow_object_versioning`).
+    pub(crate) object_versioning: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct InfoPolicy {
+    name: String,
+    aliases: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct FeatureInfo {
+    swift: Option<FeatureSwift>,
+    object_versioning: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct FeatureSwift {
+    policies: Option<Vec<InfoPolicy>>,
+}
+
+/// Reads the storage policies and object versioning from the body of `/info`.
+pub(crate) fn parse_features(body: &[u8]) -> Features {
+    let Ok(info) = serde_json::from_slice::<FeatureInfo>(body) else {
+        return Features::default();
+    };
+    let policies = info.swift.and_then(|s| s.policies).map(|ps| {
+        ps.into_iter()
+            .map(|p| {
+                let mut names = vec![p.name.clone()];
+                for a in p.aliases.unwrap_or_default().split(',') {
+                    let a = a.trim();
+                    if !a.is_empty() && a != p.name {
+                        names.push(a.to_string());
+                    }
+                }
+                names
+            })
+            .collect()
+    });
+    Features {
+        policies,
+        object_versioning: Some(info.object_versioning.is_some()),
+    }
+}
+
 #[derive(Deserialize)]
 struct Info {
     swift: Option<InfoSwift>,
@@ -125,6 +177,9 @@ pub(crate) fn parse_info(body: &[u8]) -> Limits {
 #[derive(Default)]
 pub(crate) struct ClusterState {
     limits: OnceLock<Limits>,
+    features: OnceLock<Features>,
+    /// Whether the container was seen versioned (or asked to be): old segments then stay.
+    pub(crate) versioned: std::sync::atomic::AtomicBool,
     /// When the segment container was last found missing; `Some(None)` once it is known to
     /// exist.
     pub(crate) segments_absent: Mutex<Option<Option<Instant>>>,
@@ -144,21 +199,32 @@ impl Swift {
                     "{what}: HTTP {}; assuming Swift's defaults",
                     resp.status().as_u16()
                 );
-                return Ok(Limits::default());
+                return Ok((Limits::default(), Features::default()));
             }
             let body =
                 read_bounded(resp, 1 << 20).map_err(|e| answer::transport_failure(what, &e))?;
-            Ok(parse_info(&body))
+            Ok((parse_info(&body), parse_features(&body)))
         });
-        let limits = self.send(
+        let (limits, features) = self.send(
             what,
             Method::GET,
             Target::Info,
             Some(self.config.timeouts.short),
             &mut exchange,
         )?;
-        log::debug!("{what}: {limits:?}");
+        log::debug!("{what}: {limits:?} {features:?}");
+        let _ = self.cluster.features.set(features);
         Ok(*self.cluster.limits.get_or_init(|| limits))
+    }
+
+    /// The cluster's storage policies and whether it offers object versioning, from the same
+    /// `/info` as [`Swift::limits`] (read once per destination).
+    pub(crate) fn features(&self) -> Result<Features> {
+        if let Some(f) = self.cluster.features.get() {
+            return Ok(f.clone());
+        }
+        self.limits()?;
+        Ok(self.cluster.features.get().cloned().unwrap_or_default())
     }
 }
 
@@ -184,6 +250,18 @@ mod tests {
             }
         );
         assert_eq!(parse_info(b"not json"), Limits::default());
+        let f = parse_features(br#"{"swift":{"policies":[{"name":"Policy-0","aliases":"Policy-0","default":true},{"name":"gold","aliases":"gold, silver"}]},"object_versioning":{}}"#);
+        assert_eq!(
+            f.policies,
+            Some(vec![
+                vec!["Policy-0".to_string()],
+                vec!["gold".to_string(), "silver".to_string()]
+            ])
+        );
+        assert_eq!(f.object_versioning, Some(true));
+        let f = parse_features(br#"{"swift":{}}"#);
+        assert_eq!((f.policies, f.object_versioning), (None, Some(false)));
+        assert_eq!(parse_features(b"[1"), Features::default());
         let bulk = |j: &str| parse_info(j.as_bytes()).bulk_delete;
         assert_eq!(
             bulk(r#"{"bulk_delete":{"max_deletes_per_request":10000}}"#),

@@ -10,11 +10,13 @@ pub(crate) mod large;
 pub(crate) mod listing;
 pub(crate) mod meta;
 pub mod names;
+mod policy;
 mod pool;
 mod request;
 mod restore;
 pub mod types;
 mod upload;
+mod versions;
 
 use std::io::Write;
 use std::path::Path;
@@ -89,11 +91,72 @@ impl Destination {
     }
 
     /// Creates the container (nothing happens when it exists).
+    ///
+    /// With `openstack-storage-policy`, the container and its segment container are created
+    /// with that policy, after checking that the cluster has it (`/info`); either one existing
+    /// with another policy is an error ([`ErrorKind::InvalidUrl`], naming the option), since
+    /// Swift cannot change a container's policy. With `openstack-versioning=true`, Swift's
+    /// object versioning is turned on (also on an existing container); a cluster without it is
+    /// an error before anything is created.
     pub fn create_container(&self) -> Result<()> {
-        let what = format!("creating container '{}'", self.swift.config.container);
-        self.swift
-            .expect_success(&what, Method::PUT, Target::Container(None))?;
+        let swift = &self.swift;
+        let container = &swift.config.container;
+        let segments = &swift.config.large.segment_container;
+        let what = format!("creating container '{container}'");
+        if swift.config.versioning && swift.features()?.object_versioning == Some(false) {
+            // Refused before anything is created; the message says why.
+            return swift.enable_versioning();
+        }
+        let policy = swift.wanted_policy()?;
+        let mut segments_exist = true;
+        if let Some(p) = &policy {
+            swift.check_policy(container, p)?;
+            segments_exist = swift.check_policy(segments, p)?;
+        }
+        let headers: Vec<(&'static str, &str)> = policy
+            .as_deref()
+            .map(|p| ("X-Storage-Policy", p))
+            .into_iter()
+            .collect();
+        let put = |target: Target, what: &str| -> Result<()> {
+            let resp = swift.request(
+                what,
+                Method::PUT,
+                target,
+                swift.config.timeouts.short,
+                &headers,
+            )?;
+            if resp.status().is_success() {
+                return Ok(());
+            }
+            if let (409, Some(p), Target::In { container, .. }) =
+                (resp.status().as_u16(), &policy, target)
+            {
+                // Created meanwhile with another policy: say which.
+                swift.check_policy(container, p)?;
+            }
+            Err(swift.failure(what, &resp, target))
+        };
+        let main = Target::In {
+            container,
+            object: None,
+            query: None,
+        };
+        put(main, &what)?;
         log::info!("{what}: done");
+        if !segments_exist {
+            let what = format!("creating the segment container '{segments}'");
+            let target = Target::In {
+                container: segments,
+                object: None,
+                query: None,
+            };
+            put(target, &what)?;
+            log::info!("{what}: done");
+        }
+        if swift.config.versioning {
+            swift.enable_versioning()?;
+        }
         Ok(())
     }
 
@@ -342,6 +405,12 @@ impl Destination {
     pub fn delete_container(&self, empty_first: bool) -> Result<()> {
         let container = &self.swift.config.container;
         let mut unreachable = 0u64;
+        if empty_first && self.swift.versioning_on() {
+            return Err(Error::new(
+                ErrorKind::ContainerNotEmpty,
+                format!("deleting container '{container}': it keeps versions (X-Versions-Enabled: true), so deleting its objects would only add delete markers, and Swift deletes it only once versioning is off and every version is deleted: nothing was deleted (python-swiftclient's `swift post -H 'X-Versions-Enabled: false'` then `swift delete --versions` does both)"),
+            ));
+        }
         if empty_first {
             let mut deleted = 0u64;
             self.swift.list_pages("", "", true, |page| {
@@ -379,6 +448,12 @@ impl Destination {
             200..=299 => {}
             // A retry that finds it gone: an earlier try deleted it.
             404 if attempt > 1 => {}
+            409 if self.swift.versions_kept() && unreachable == 0 => {
+                return Err(Error::new(
+                    ErrorKind::ContainerNotEmpty,
+                    format!("{what}: it holds objects or versions of objects (a container that kept versions is deleted only once every version is deleted, delete markers included): the container stays"),
+                ))
+            }
             409 if unreachable > 0 => {
                 return Err(Error::new(
                     ErrorKind::ContainerNotEmpty,

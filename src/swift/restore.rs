@@ -61,6 +61,18 @@ impl Destination {
 
     /// [`Destination::get_file`] with a progress callback that may cancel.
     pub fn get_file_with(&self, name: &str, path: &Path, progress: Option<Progress>) -> Result<()> {
+        self.get_file_at(name, None, path, progress)
+    }
+
+    /// [`Destination::get_file_with`] of the version `version` (a checked version id) of the
+    /// object, or of the current one (`None`).
+    pub(crate) fn get_file_at(
+        &self,
+        name: &str,
+        version: Option<&str>,
+        path: &Path,
+        progress: Option<Progress>,
+    ) -> Result<()> {
         let full = self.full(name)?;
         let file_name = path.file_name().ok_or_else(|| {
             Error::invalid_argument(format!("'{}' is not a file path", path.display()))
@@ -69,9 +81,14 @@ impl Destination {
         let result = (|| {
             let mut w =
                 BufWriter::with_capacity(crate::http::CHUNK, file_writer::FileAt::new(&file, 0));
-            let (_, mtime) =
-                self.swift
-                    .download(&full, &mut w, ErrorKind::LocalIo, progress, Some(&file))?;
+            let (_, mtime) = self.swift.download_at(
+                &full,
+                version,
+                &mut w,
+                ErrorKind::LocalIo,
+                progress,
+                Some(&file),
+            )?;
             w.into_inner()
                 .map_err(|e| Error::local_io(&format!("writing '{}'", tmp.display()), e.error()))?;
             // The file's own modification time, as it was uploaded (X-Object-Meta-Mtime).

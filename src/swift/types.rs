@@ -143,6 +143,25 @@ pub struct SweepReport {
     pub bytes: u64,
 }
 
+/// One version of an object in a container with Swift's object versioning
+/// ([`crate::Destination::list_versions`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Version {
+    /// Swift's version id (`X-Object-Version-Id`): give it to
+    /// [`crate::Destination::get_version_to_writer`] or [`crate::Destination::restore_version`].
+    /// `null` is the version written before versioning was turned on.
+    pub version_id: String,
+    /// Its size in bytes (0 for a delete marker), when the listing says.
+    pub size: Option<u64>,
+    /// When it was written (a delete marker: when the object was deleted).
+    pub last_modified: Option<SystemTime>,
+    /// Whether it is the current version: what a plain get reads (a current delete marker
+    /// means the object reads as missing).
+    pub is_current: bool,
+    /// Whether it is a delete marker: the record of a delete, with no data to get or restore.
+    pub is_delete_marker: bool,
+}
+
 /// A progress callback: bytes done and the total when known; returning `false` cancels.
 pub type Progress = Box<dyn FnMut(u64, Option<u64>) -> bool + Send>;
 

@@ -195,6 +195,9 @@ pub(crate) struct Stored {
     pub(crate) etag: Option<String>,
     /// An `if_absent` PUT found an object under the name (412): nothing was stored.
     pub(crate) taken: bool,
+    /// A taken name in a versioned container: Swift stored the data as a version before it
+    /// refused to make it current (`X-Object-Version-Id` of the 412), a stray version to delete.
+    pub(crate) stray_version: Option<String>,
 }
 
 /// One upload as an exchange: each try sends the source again from its start.
@@ -316,6 +319,18 @@ impl Swift {
         )?;
         let taken = req.if_absent && resp.status().as_u16() == 412;
         let etag = crate::headers::etag(resp.headers()).filter(|_| !taken);
+        let version = resp
+            .headers()
+            .get("x-object-version-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        if version.is_some() {
+            // The container keeps versions: no more If-None-Match puts, old segments stay.
+            self.cluster
+                .versioned
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        let stray_version = version.filter(|_| taken);
         let mut f = feed.lock().recover();
         if !f.reported {
             // An empty body is not read, but the host still sees the end (a cancel comes too
@@ -334,6 +349,7 @@ impl Swift {
             md5,
             etag,
             taken,
+            stray_version,
         })
     }
 
@@ -380,6 +396,9 @@ impl Swift {
             if_absent,
         })?;
         if stored.taken {
+            if let Some(v) = &stored.stray_version {
+                self.delete_stray_version(full, v);
+            }
             log::debug!("'{full}' is taken: it is sent again once its old parts are known");
             return Ok(None);
         }

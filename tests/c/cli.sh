@@ -32,8 +32,8 @@ cli_tests() {
 
   # --- help and usage, before any network ---
   check cli-help run 0 "$cli" --help
-  check cli-help-lists-commands bash -c 'for c in ls put get rm mv stat quota sweep test mkcontainer rmcontainer; do grep -qE "^  $c( |\$)" "$1" || exit 1; done' _ "$t/out"
-  for cmd in ls put get rm mv stat quota sweep test mkcontainer rmcontainer; do
+  check cli-help-lists-commands bash -c 'for c in ls put get rm mv stat quota sweep versions restore-version test mkcontainer rmcontainer; do grep -qE "^  $c( |\$)" "$1" || exit 1; done' _ "$t/out"
+  for cmd in ls put get rm mv stat quota sweep versions restore-version test mkcontainer rmcontainer; do
     check "cli-help-$cmd" run 0 "$cli" "$cmd" --help
     check "cli-help-$cmd-usage-line" grep -q "^usage: oscli \[OPTIONS\] \[URL\] $cmd" "$t/out"
     check "cli-help-$cmd-only" bash -c '[ "$(grep -c "^usage:" "$1")" -eq 1 ]' _ "$t/out"
@@ -163,6 +163,29 @@ Only in $1/src: link" ]' _ "$t"
   check cli-sweep run 0 "$cli" "$url" sweep --older-than 7d
   check cli-sweep-line grep -qE "^removed 0 objects \(0 bytes\)" "$t/out"
   check cli-sweep-bad-duration run 2 "$cli" "$url" sweep --older-than 7x
+  # Versions, in a container of their own with versioning (removed with python-swiftclient).
+  local vurl="openstack://$c-v/?$q&openstack-versioning=true" vid
+  check cli-versions-mkcontainer run 0 "$cli" "$vurl" mkcontainer
+  printf one > "$t/v1"; printf two2 > "$t/v2"
+  check cli-versions-put1 run 0 "$cli" "$vurl" put v "$t/v1"
+  check cli-versions-put2 run 0 "$cli" "$vurl" put v "$t/v2"
+  check cli-versions run 0 "$cli" "$vurl" versions v
+  check cli-versions-lines bash -c '[ "$(wc -l < "$1")" -eq 2 ] && head -1 "$1" | grep -qE "^[0-9.]+ +4 [0-9T:-]+Z current$" && tail -1 "$1" | grep -qE "^[0-9.]+ +3 [0-9T:-]+Z$"' _ "$t/out"
+  vid=$(tail -1 "$t/out" | cut -d' ' -f1)
+  check cli-get-version run 0 "$cli" "$vurl" get --version "$vid" v -
+  check cli-get-version-bytes cmp "$t/out" "$t/v1"
+  check cli-get-version-file run 0 "$cli" "$vurl" get --version="$vid" v "$t/v.back"
+  check cli-get-version-file-bytes cmp "$t/v.back" "$t/v1"
+  check cli-get-version-with-r run 2 "$cli" "$vurl" get -r --version "$vid" v "$t/vdir"
+  check cli-get-version-bad-id run 11 "$cli" "$vurl" get --version 'a&b' v -
+  check cli-get-version-missing run 15 "$cli" "$vurl" get --version 1796585440.42492 v -
+  check cli-rm-versioned run 0 "$cli" "$vurl" rm v
+  check cli-restore-version run 0 "$cli" "$vurl" restore-version v "$vid"
+  check cli-restore-version-reads run 0 "$cli" "$vurl" get v -
+  check cli-restore-version-bytes cmp "$t/out" "$t/v1"
+  check cli-restore-version-missing run 15 "$cli" "$vurl" restore-version v 1796585440.42492
+  env "${osenv[@]}" OS_IDENTITY_API_VERSION=3 swift post -H 'X-Versions-Enabled: false' "$c-v" > /dev/null 2>&1
+  env "${osenv[@]}" OS_IDENTITY_API_VERSION=3 swift delete --versions "$c-v" > /dev/null 2>&1
   check cli-quota run 0 "$cli" "$url" quota
   check cli-quota-lines bash -c 'grep -qE "^bytes used: +[0-9]+$" "$1" && grep -qE "^objects: +[0-9]+$" "$1" && grep -qE "^containers: +[0-9]+$" "$1"' _ "$t/out"
 

@@ -48,6 +48,7 @@ static const struct h_test TESTS[] = {
     {"files", t_files, 1},
     {"rename_delete", t_rename_delete, 1},
     {"delete_many", t_delete_many, 1},
+    {"versions", t_versions, 1},
     {"list_folders_prefix", t_list_folders_prefix, 1},
     {"list_each", t_list_each, 1},
     {"list_each_errors", t_list_each_errors, 1},

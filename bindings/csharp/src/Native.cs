@@ -18,6 +18,17 @@ namespace OpenStackDest
         public int Kind;
     }
 
+    /// <summary>os_object_version as laid out by the C ABI (the two flags are C bools: one byte each).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct NativeObjectVersion
+    {
+        public IntPtr VersionId;
+        public long Size;
+        public long LastModifiedMs;
+        public byte IsCurrent;
+        public byte IsDeleteMarker;
+    }
+
     [StructLayout(LayoutKind.Sequential)]
     internal struct NativeQuota
     {
@@ -237,6 +248,22 @@ namespace OpenStackDest
         internal static extern OpenStackStatus os_delete_many_ex(DestinationHandle dest, IntPtr[] names,
             UIntPtr count, NativeDeleteFailureCallback onFailure, IntPtr ctx, out UIntPtr deleted,
             out UIntPtr missing);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern OpenStackStatus os_list_versions(DestinationHandle dest, byte[] name,
+            out IntPtr versions, out UIntPtr count);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern void os_versions_free(IntPtr versions, UIntPtr count);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern OpenStackStatus os_get_version_stream(DestinationHandle dest,
+            byte[] name, byte[] versionId,
+            NativeWriteCallback write, IntPtr ctx, NativeProgressCallback progress, IntPtr progressCtx);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern OpenStackStatus os_restore_version(DestinationHandle dest,
+            byte[] name, byte[] versionId);
 
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern OpenStackStatus os_sweep_segments(DestinationHandle dest, ulong olderThanSeconds,

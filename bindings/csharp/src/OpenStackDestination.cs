@@ -844,6 +844,80 @@ namespace OpenStackDest
             return new SweepReport((long)removed, (long)bytes);
         }
 
+        /// <summary>
+        /// The versions of an object, newest first, in a container with Swift's object versioning (an object of
+        /// a container never versioned has one version, "null"; a name with none gives an empty list).
+        /// </summary>
+        public IList<ObjectVersion> ListVersions(string name)
+        {
+            byte[] rawName = Interop.Utf8Z(name, "name");
+            IntPtr versions;
+            UIntPtr count;
+            Check(Native.os_list_versions(Handle, rawName, out versions, out count));
+            try
+            {
+                int n = checked((int)count.ToUInt64());
+                var result = new List<ObjectVersion>(n);
+                int stride = Marshal.SizeOf(typeof(NativeObjectVersion));
+                for (int i = 0; i < n; i++)
+                {
+                    var v = (NativeObjectVersion)Marshal.PtrToStructure(new IntPtr(versions.ToInt64() + (long)i * stride), typeof(NativeObjectVersion));
+                    result.Add(new ObjectVersion(Interop.FromUtf8(v.VersionId) ?? string.Empty, v.Size,
+                        Interop.FromUnixMs(v.LastModifiedMs), v.IsCurrent != 0, v.IsDeleteMarker != 0));
+                }
+                return result;
+            }
+            finally
+            {
+                Native.os_versions_free(versions, count);
+            }
+        }
+
+        /// <summary>
+        /// Downloads the version <paramref name="versionId"/> of an object into <paramref name="target"/>, streamed
+        /// and verified like Get. A version id that is not one is an <see cref="OpenStackException"/> with
+        /// <see cref="OpenStackStatus.InvalidArgument"/> before any request; a missing version, one of another
+        /// object or a delete marker is a <see cref="FileMissingException"/>.
+        /// </summary>
+        public void GetVersion(string name, string versionId, Stream target, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            byte[] rawName = Interop.Utf8Z(name, "name");
+            byte[] rawVersion = Interop.Utf8Z(versionId, "versionId");
+            if (target == null)
+                throw new ArgumentNullException("target");
+            if (!target.CanWrite)
+                throw new ArgumentException("the stream is not writable", "target");
+            cancellationToken.ThrowIfCancellationRequested();
+            var t = new Transfer(target, false, cancellationToken, null);
+            OpenStackStatus status = Native.os_get_version_stream(Handle, rawName, rawVersion, t.WriteCallback,
+                IntPtr.Zero, t.ProgressCallback, IntPtr.Zero);
+            GC.KeepAlive(t.WriteCallback);
+            GC.KeepAlive(t.ProgressCallback);
+            GC.KeepAlive(t);
+            t.Complete(status, secrets);
+        }
+
+        /// <summary>Downloads the version <paramref name="versionId"/> of an object into memory (as GetVersion to a stream).</summary>
+        public byte[] GetVersion(string name, string versionId)
+        {
+            var ms = new MemoryStream();
+            GetVersion(name, versionId, ms);
+            return ms.ToArray();
+        }
+
+        /// <summary>
+        /// Makes the version <paramref name="versionId"/> of an object current again (Swift points the object at
+        /// it; no data is copied and the version that was current stays a version): restoring a deleted object's
+        /// last version undoes the delete. A delete marker is <see cref="OpenStackStatus.InvalidArgument"/>, a
+        /// missing version a <see cref="FileMissingException"/>; nothing changes.
+        /// </summary>
+        public void RestoreVersion(string name, string versionId)
+        {
+            byte[] rawName = Interop.Utf8Z(name, "name");
+            byte[] rawVersion = Interop.Utf8Z(versionId, "versionId");
+            Check(Native.os_restore_version(Handle, rawName, rawVersion));
+        }
+
         // ------------------------------------------------------------------ asynchronous API
 
         public Task TestAsync(CancellationToken cancellationToken = default(CancellationToken))

@@ -203,6 +203,36 @@ namespace OpenStackDest
         }
     }
 
+    /// <summary>
+    /// One version of an object in a container with Swift's object versioning (ListVersions, newest first).
+    /// </summary>
+    public sealed class ObjectVersion
+    {
+        public ObjectVersion(string versionId, long size, DateTime lastModified, bool isCurrent, bool isDeleteMarker)
+        {
+            VersionId = versionId;
+            Size = size;
+            LastModified = lastModified;
+            IsCurrent = isCurrent;
+            IsDeleteMarker = isDeleteMarker;
+        }
+
+        /// <summary>Swift's version id: give it to GetVersion or RestoreVersion ("null": written before versioning was on).</summary>
+        public string VersionId { get; private set; }
+
+        /// <summary>Size in bytes (0 for a delete marker), -1 if unknown.</summary>
+        public long Size { get; private set; }
+
+        /// <summary>When it was written (UTC; a delete marker: when the object was deleted); DateTime.MinValue if unknown.</summary>
+        public DateTime LastModified { get; private set; }
+
+        /// <summary>Whether it is the current version, the one Get reads.</summary>
+        public bool IsCurrent { get; private set; }
+
+        /// <summary>Whether it is a delete marker: the record of a delete, with no data to get or restore.</summary>
+        public bool IsDeleteMarker { get; private set; }
+    }
+
     /// <summary>What SweepSegments removed (os_sweep_segments).</summary>
     public sealed class SweepReport
     {

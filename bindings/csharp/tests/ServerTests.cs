@@ -993,6 +993,73 @@ namespace OpenStackDest.Tests
             }
         }
 
+        /// <summary>Versions: listed, read, restored; statuses become the documented exceptions.</summary>
+        [Test]
+        public void VersionsRoundTrip()
+        {
+            string c = TestEnv.UniqueContainer("versions");
+            try
+            {
+                var options = new Dictionary<string, string> { { "openstack-versioning", "true" } };
+                using (var d = new OpenStackDestination(TestEnv.V3Url(c), options))
+                {
+                    d.CreateFolder();
+                    d.Put("v", new MemoryStream(new byte[] { 1 }));
+                    d.Put("v", new MemoryStream(new byte[] { 2, 2 }));
+                    IList<ObjectVersion> versions = d.ListVersions("v");
+                    Assert.That(versions.Count, Is.EqualTo(2));
+                    ObjectVersion now = versions[0], old = versions[1];
+                    Assert.That(now.IsCurrent && !old.IsCurrent && !old.IsDeleteMarker, Is.True);
+                    Assert.That(now.Size, Is.EqualTo(2));
+                    Assert.That(old.Size, Is.EqualTo(1));
+                    Assert.That(old.LastModified.Kind, Is.EqualTo(DateTimeKind.Utc));
+                    Assert.That(old.LastModified.Year, Is.GreaterThan(2000));
+                    Assert.That(d.GetVersion("v", old.VersionId), Is.EqualTo(new byte[] { 1 }));
+                    var ms = new MemoryStream();
+                    d.GetVersion("v", now.VersionId, ms);
+                    Assert.That(ms.ToArray(), Is.EqualTo(new byte[] { 2, 2 }));
+                    d.Delete("v");
+                    ObjectVersion marker = d.ListVersions("v")[0];
+                    Assert.That(marker.IsDeleteMarker && marker.IsCurrent, Is.True);
+                    OpenStackException bad = Assert.Throws<OpenStackException>(() => d.RestoreVersion("v", marker.VersionId));
+                    Assert.That(bad.Status, Is.EqualTo(OpenStackStatus.InvalidArgument));
+                    StringAssert.Contains("delete marker", bad.Message);
+                    d.RestoreVersion("v", old.VersionId);
+                    Assert.That(d.Get("v"), Is.EqualTo(new byte[] { 1 }));
+                    foreach (string id in new[] { "", "1&x=2", "a/b", "a\0b" })
+                    {
+                        OpenStackException e = Assert.Throws<OpenStackException>(() => d.GetVersion("v", id));
+                        Assert.That(e.Status, Is.EqualTo(OpenStackStatus.InvalidArgument), id);
+                        e = Assert.Throws<OpenStackException>(() => d.RestoreVersion("v", id));
+                        Assert.That(e.Status, Is.EqualTo(OpenStackStatus.InvalidArgument), id);
+                    }
+                    Assert.Throws<ArgumentNullException>(() => d.RestoreVersion("v", null));
+                    Assert.Throws<FileMissingException>(() => d.GetVersion("v", "1796585440.42492"));
+                    Assert.Throws<FileMissingException>(() => d.RestoreVersion("v", "1796585440.42492"));
+                    Assert.That(d.ListVersions("nothing"), Is.Empty);
+                }
+            }
+            finally
+            {
+                SwiftAdmin.DeleteVersionedContainer(c);
+            }
+        }
+
+        /// <summary>An unknown storage policy: the invalid-URL status, naming the option.</summary>
+        [Test]
+        public void AnUnknownStoragePolicyIsInvalidUrl()
+        {
+            string c = TestEnv.UniqueContainer("policy");
+            var options = new Dictionary<string, string> { { "openstack-storage-policy", "glacier" } };
+            using (var d = new OpenStackDestination(TestEnv.V3Url(c), options))
+            {
+                OpenStackException e = Assert.Throws<OpenStackException>(() => d.CreateFolder());
+                Assert.That(e.Status, Is.EqualTo(OpenStackStatus.InvalidUrl));
+                StringAssert.Contains("openstack-storage-policy", e.Message);
+            }
+            Assert.That(SwiftAdmin.ContainerExists(c), Is.False);
+        }
+
         // ---------------------------------------------------------------- concurrency, names, size
 
         [Test]

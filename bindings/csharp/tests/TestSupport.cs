@@ -397,6 +397,39 @@ namespace OpenStackDest.Tests
             }
         }
 
+        /// <summary>
+        /// Removes a container with Swift's object versioning: turns versioning off, deletes every version of
+        /// every object (simple names only), then the container; best effort.
+        /// </summary>
+        internal static void DeleteVersionedContainer(string container)
+        {
+            try
+            {
+                Login();
+                string c = storageUrl + "/" + Uri.EscapeDataString(container);
+                var post = (HttpWebRequest)WebRequest.Create(c);
+                post.Method = "POST";
+                post.Headers["X-Auth-Token"] = token;
+                post.Headers["X-Versions-Enabled"] = "false";
+                post.ContentLength = 0;
+                using (post.GetResponse()) { }
+                string body;
+                Send("GET", c + "?versions&format=json", out body);
+                foreach (Match row in Regex.Matches(body ?? "", "\\{[^{}]*\\}"))
+                {
+                    Match name = Regex.Match(row.Value, "\"name\":\\s*\"([^\"]*)\"");
+                    Match id = Regex.Match(row.Value, "\"version_id\":\\s*\"([^\"]*)\"");
+                    if (name.Success && id.Success)
+                        Send("DELETE", c + "/" + Uri.EscapeDataString(name.Groups[1].Value) + "?version-id="
+                            + Uri.EscapeDataString(id.Groups[1].Value), out body);
+                }
+            }
+            catch (WebException)
+            {
+            }
+            DeleteContainer(container);
+        }
+
         /// <summary>Whether the container exists (HEAD).</summary>
         internal static bool ContainerExists(string container)
         {

@@ -16,6 +16,7 @@ import logging
 import os
 import threading
 import time
+import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
@@ -34,11 +35,13 @@ from openstack_dest import (
     Entry,
     ForbiddenError,
     InvalidArgumentError,
+    InvalidUrlError,
     NotFoundError,
     DeleteManyError,
     OpenStackError,
     Quota,
     Status,
+    Version,
 )
 
 pytestmark = pytest.mark.server
@@ -768,3 +771,76 @@ def test_delete_many_reports_each_failure(dest: Destination) -> None:
     assert isinstance(err.failures[0][1], InvalidArgumentError)
     with pytest.raises(InvalidArgumentError):
         dest.delete_many(["nul\u0000inside"])
+
+
+# ---- versions (Swift's semantics are tested in tests/versions.rs; here: the binding's layer) ------
+
+
+def _unversion(admin: Any, container: str) -> None:
+    """Turns versioning off and deletes every version, so the container fixture can remove it."""
+    base = f"{admin.storage_url}/{container}"
+
+    def call(method: str, url: str, headers: Optional[dict] = None) -> bytes:
+        req = urllib.request.Request(url, method=method, headers={"X-Auth-Token": admin.token, **(headers or {})})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.read()
+
+    call("POST", base, {"X-Versions-Enabled": "false"})
+    for row in json.loads(call("GET", base + "?versions&format=json") or b"[]"):
+        name = urllib.parse.quote(row["name"])
+        call("DELETE", f"{base}/{name}?version-id={row['version_id']}")
+
+
+def test_versions_round_trip(server: Server, container: str, swift_admin: Any, tmp_path: Path) -> None:
+    with Destination(server.v3_url(container), options={"openstack-versioning": "true"}) as d:
+        d.create_container()
+        try:
+            d.put("v", b"one")
+            d.put("v", b"two")
+            versions = d.list_versions("v")
+            assert [type(v) for v in versions] == [Version, Version]
+            new, old = versions
+            assert new.is_current and not old.is_current
+            assert not new.is_delete_marker and new.size == 3
+            assert isinstance(old.version_id, str) and old.version_id
+            assert old.last_modified is not None and old.last_modified.tzinfo is not None
+            assert d.get("v", version_id=old.version_id) == b"one"
+            sink = io.BytesIO()
+            assert d.get("v", sink, version_id=old.version_id) is None
+            assert sink.getvalue() == b"one"
+            seen: List[int] = []
+            assert d.get("v", version_id=old.version_id, progress=lambda done, total: seen.append(done)) == b"one"
+            assert seen and seen[-1] == 3
+            d.get("v", tmp_path / "old", version_id=old.version_id)
+            assert (tmp_path / "old").read_bytes() == b"one"
+            d.delete("v")
+            marker = d.list_versions("v")[0]
+            assert marker.is_current and marker.is_delete_marker and marker.size == 0
+            with pytest.raises(InvalidArgumentError, match="delete marker"):
+                d.restore_version("v", marker.version_id)
+            d.restore_version("v", old.version_id)
+            assert d.get("v") == b"one"
+            # Status -> exception, nothing sent for a bad id.
+            for bad in ["", "1&x=2", "a/b"]:
+                with pytest.raises(InvalidArgumentError):
+                    d.get("v", version_id=bad)
+                with pytest.raises(InvalidArgumentError):
+                    d.restore_version("v", bad)
+            with pytest.raises(InvalidArgumentError):
+                d.get("v", version_id="nul\u0000inside")
+            with pytest.raises(NotFoundError):
+                d.get("v", version_id="1796585440.42492")
+            with pytest.raises(NotFoundError):
+                d.restore_version("v", "1796585440.42492")
+            with pytest.raises(TypeError):
+                d.restore_version("v", 17)  # type: ignore[arg-type]
+            assert d.list_versions("nothing") == []
+        finally:
+            _unversion(swift_admin, container)
+
+
+def test_an_unknown_storage_policy_is_invalid_url(server: Server, container: str) -> None:
+    with Destination(server.v3_url(container), options={"openstack-storage-policy": "glacier"}) as d:
+        with pytest.raises(InvalidUrlError, match="openstack-storage-policy") as info:
+            d.create_container()
+        assert "cold" in str(info.value)

@@ -20,11 +20,14 @@ fn segment_target(s: &SegmentRef) -> Target<'_> {
 }
 
 impl Swift {
-    /// Downloads the Static Large Object `full` whose manifest is `body`. Returns the bytes
-    /// written.
+    /// Downloads the Static Large Object `full` whose manifest is `body`; `whole` is the object
+    /// as Swift assembles it (read when the manifest has ranges or nested manifests). Returns
+    /// the bytes written.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn get_segmented(
         &self,
         full: &str,
+        whole: Target,
         body: &[u8],
         sink: &mut dyn Write,
         sink_kind: ErrorKind,
@@ -50,7 +53,7 @@ impl Swift {
         if segments.iter().any(|s| !s.whole) {
             // Ranges of segments or nested manifests: Swift assembles it, the length is checked.
             log::info!("{what}: the manifest has ranges or nested manifests; reading it whole");
-            let mut d = Download::new(self, &what, Target::Object(full), sink, sink_kind);
+            let mut d = Download::new(self, &what, whole, sink, sink_kind);
             d.progress = progress;
             d.run()?;
             return Ok(total);

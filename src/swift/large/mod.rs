@@ -17,7 +17,7 @@ mod commit;
 mod get;
 mod manifest;
 pub(crate) mod ownership;
-mod parts;
+pub(crate) mod parts;
 mod put;
 mod segmented;
 mod stream;

@@ -73,7 +73,7 @@ impl References {
             .any(|p| set.starts_with(p.as_str()) || p.starts_with(set))
     }
 
-    fn add(&mut self, parts: Parts, segment_container: &str) {
+    pub(crate) fn add(&mut self, parts: Parts, segment_container: &str) {
         match parts {
             Parts::Static(refs) => self.names.extend(
                 refs.into_iter()
@@ -118,6 +118,10 @@ impl Swift {
                 refs.add(parts, segc);
             }
         }
+        if self.versions_kept() {
+            // Older versions are manifests too, and still read their segments.
+            self.version_references(segc, &mut refs)?;
+        }
         Ok(refs)
     }
 
@@ -127,14 +131,34 @@ impl Swift {
     /// says decides deletions, so it is asked of the newest copy (`X-Newest`): a replica that
     /// missed the last write may answer otherwise.
     pub(crate) fn parts_of(&self, full: &str, always: bool) -> Result<Option<Parts>> {
+        self.parts_at(full, None, always)
+    }
+
+    /// [`Swift::parts_of`] the version `version` of `full` (the current one for `None`).
+    pub(crate) fn parts_at(
+        &self,
+        full: &str,
+        version: Option<&str>,
+        always: bool,
+    ) -> Result<Option<Parts>> {
         if !always && !self.segments_may_exist() {
             return Ok(None);
         }
         let what = format!("reading the metadata of '{full}'");
+        let version_query =
+            version.map(|v| format!("version-id={}", crate::swift::names::encode_segment(v)));
+        let target = match &version_query {
+            Some(q) => Target::In {
+                container: &self.config.container,
+                object: Some(full),
+                query: Some(q),
+            },
+            None => Target::Object(full),
+        };
         let resp = self.request(
             &what,
             Method::HEAD,
-            Target::Object(full),
+            target,
             self.config.timeouts.short,
             &[NEWEST],
         )?;
@@ -159,13 +183,25 @@ impl Swift {
         if !headers::is_true(h, "x-static-large-object") {
             return Ok(None);
         }
-        Ok(Some(Parts::Static(self.manifest_of(full)?)))
+        Ok(Some(Parts::Static(self.manifest_at(full, version)?)))
     }
 
     /// The segments a Static Large Object's manifest lists (the newest copy's).
     pub(crate) fn manifest_of(&self, full: &str) -> Result<Vec<SegmentRef>> {
+        self.manifest_at(full, None)
+    }
+
+    /// [`Swift::manifest_of`] the version `version` of `full` (the current one for `None`).
+    fn manifest_at(&self, full: &str, version: Option<&str>) -> Result<Vec<SegmentRef>> {
         let what = format!("reading the manifest of '{full}'");
-        let query = "multipart-manifest=get";
+        let query = match version {
+            Some(v) => format!(
+                "multipart-manifest=get&version-id={}",
+                crate::swift::names::encode_segment(v)
+            ),
+            None => "multipart-manifest=get".to_string(),
+        };
+        let query = query.as_str();
         let mut exchange = Plain::new(&[NEWEST], |resp: crate::http::driver::Response, _| {
             if !resp.status().is_success() {
                 return Err(crate::http::TryError::Fail(
@@ -308,6 +344,12 @@ impl Swift {
     ) -> Option<Vec<(String, String)>> {
         if self.config.large.leave_segments {
             log::info!("leaving the old segments in place (openstack-leave-segments)");
+            return None;
+        }
+        if self.versions_kept() {
+            log::info!(
+                "leaving the old segments in place: the container keeps versions, and an older version still reads them"
+            );
             return None;
         }
         match self

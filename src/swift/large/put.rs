@@ -56,7 +56,14 @@ impl Swift {
         // (`If-None-Match: *`): a new name then costs one request, where asking first whether
         // the object in place is a large one (whose segments must go) costs two. A taken name
         // is refused (412) before Swift reads the body; the body then goes again the long way.
-        if let (None, Some(again)) = (&plan, body.again()) {
+        // Not in a container that keeps versions: Swift stores the data as a version before it
+        // refuses the name, which would leave a stray version each time.
+        let versioned = self.config.versioning
+            || self
+                .cluster
+                .versioned
+                .load(std::sync::atomic::Ordering::Relaxed);
+        if let (None, Some(again), false) = (&plan, body.again(), versioned) {
             let md5 = body.md5()?;
             let progress = SharedProgress::new(progress);
             let first =

@@ -134,6 +134,18 @@ class OsQuotaInfo(Structure):
     ]
 
 
+class OsObjectVersion(Structure):
+    """``os_object_version``."""
+
+    _fields_ = [
+        ('version_id', c_char_p),
+        ('size', c_int64),
+        ('last_modified_ms', c_int64),
+        ('is_current', c_bool),
+        ('is_delete_marker', c_bool),
+    ]
+
+
 # Callback types (the ctx pointer comes first).
 PROGRESS_CB = CFUNCTYPE(c_int, c_void_p, c_uint64, c_int64)
 READ_CB = CFUNCTYPE(c_ssize_t, c_void_p, c_void_p, c_size_t)
@@ -143,6 +155,7 @@ ENTRY_CB = CFUNCTYPE(c_int, c_void_p, POINTER(OsEntry))
 DELETE_FAILURE_CB = CFUNCTYPE(None, c_void_p, c_char_p, c_int, c_char_p)
 META_CB = CFUNCTYPE(c_int, c_void_p, c_char_p, c_char_p)
 LOG_CB = CFUNCTYPE(None, c_void_p, c_int, c_char_p)
+VERSION_CB = CFUNCTYPE(c_int, c_void_p, POINTER(OsObjectVersion))
 
 # name -> (restype, argtypes): every function of the header.
 FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
@@ -193,4 +206,11 @@ FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
     'os_set_log_callback': (None, [LOG_CB, c_void_p, c_int]),
     'os_set_log_callback_if': (c_bool, [LOG_CB, c_void_p, LOG_CB, c_void_p, c_int]),
     'os_log_callback_is_set': (c_bool, []),
+    'os_list_versions': (c_int, [c_void_p, c_char_p, POINTER(POINTER(OsObjectVersion)), POINTER(c_size_t)]),
+    'os_versions_free': (None, [POINTER(OsObjectVersion), c_size_t]),
+    'os_list_versions_each': (c_int, [c_void_p, c_char_p, VERSION_CB, c_void_p]),
+    'os_get_version': (c_int, [c_void_p, c_char_p, c_char_p, POINTER(c_void_p), POINTER(c_size_t)]),
+    'os_get_version_stream': (c_int, [c_void_p, c_char_p, c_char_p, WRITE_CB, c_void_p, PROGRESS_CB, c_void_p]),
+    'os_get_version_file': (c_int, [c_void_p, c_char_p, c_char_p, c_char_p, PROGRESS_CB, c_void_p]),
+    'os_restore_version': (c_int, [c_void_p, c_char_p, c_char_p]),
 }

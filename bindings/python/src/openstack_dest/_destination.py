@@ -42,6 +42,7 @@ from ._native import (
     EntryKindCode,
     LogLevel,
     OsEntry,
+    OsObjectVersion,
     OsQuotaInfo,
     Status,
     lib,
@@ -232,6 +233,34 @@ class Entry:
     def etag_is_md5(self) -> bool:
         """Whether ``etag`` is the MD5 of the content (an ordinary object with an ETag)."""
         return self.kind == "object" and self.etag is not None
+
+
+@dataclass(frozen=True)
+class Version:
+    """One version of an object in a container with Swift's object versioning (from
+    :meth:`Destination.list_versions`, newest first)."""
+
+    #: Swift's version id: give it to ``get(name, version_id=...)`` or :meth:`Destination.restore_version`.
+    #: ``"null"`` is the version written before versioning was turned on.
+    version_id: str
+    #: Size in bytes (0 for a delete marker); ``None`` when unknown.
+    size: Optional[int]
+    #: When it was written (a delete marker: when the object was deleted).
+    last_modified: Optional[datetime]
+    #: Whether it is the current version, the one a plain ``get`` reads.
+    is_current: bool
+    #: Whether it is a delete marker: the record of a delete, with no data to get or restore.
+    is_delete_marker: bool
+
+
+def _version_from(raw: OsObjectVersion) -> Version:
+    return Version(
+        version_id=raw.version_id.decode("utf-8", "replace") if raw.version_id else "",
+        size=None if raw.size < 0 else int(raw.size),
+        last_modified=_time_from_ms(raw.last_modified_ms),
+        is_current=bool(raw.is_current),
+        is_delete_marker=bool(raw.is_delete_marker),
+    )
 
 
 @dataclass(frozen=True)
@@ -829,7 +858,13 @@ class Destination:
             self._check(status, state)
 
     @overload
-    def get(self, name: str, *, progress: Optional[ProgressCallback] = None) -> bytes: ...
+    def get(
+        self,
+        name: str,
+        *,
+        progress: Optional[ProgressCallback] = None,
+        version_id: Optional[str] = None,
+    ) -> bytes: ...
 
     @overload
     def get(
@@ -838,6 +873,7 @@ class Destination:
         target: Union[PathType, SupportsWrite],
         *,
         progress: Optional[ProgressCallback] = None,
+        version_id: Optional[str] = None,
     ) -> None: ...
 
     def get(
@@ -846,16 +882,26 @@ class Destination:
         target: Union[None, PathType, SupportsWrite] = None,
         *,
         progress: Optional[ProgressCallback] = None,
+        version_id: Optional[str] = None,
     ) -> Optional[bytes]:
         """Download ``name``: as bytes (no target), into a local file path, or into a binary
-        file object (streamed, written at its current position)."""
+        file object (streamed, written at its current position). With ``version_id`` (from
+        :meth:`list_versions`), that version of it: a version id that is not one raises
+        :class:`InvalidArgumentError` before any request; a missing version, one of another
+        object or a delete marker raises :class:`NotFoundError`."""
         raw_name = _text(name, "the object name")
+        raw_version = None if version_id is None else _text(version_id, "the version id")
         if target is None:
             if progress is None:
                 data = c_void_p()
                 length = c_size_t()
                 with self._use() as h:
-                    self._check(lib.os_get(h, raw_name, byref(data), byref(length)))
+                    if raw_version is None:
+                        self._check(lib.os_get(h, raw_name, byref(data), byref(length)))
+                    else:
+                        self._check(
+                            lib.os_get_version(h, raw_name, raw_version, byref(data), byref(length))
+                        )
                 try:
                     if not data.value or not length.value:
                         return b""
@@ -863,25 +909,51 @@ class Destination:
                 finally:
                     lib.os_bytes_free(data, length)
             sink = io.BytesIO()
-            self._get_stream(raw_name, sink, progress)
+            self._get_stream(raw_name, sink, progress, raw_version)
             return sink.getvalue()
         if _is_path(target):
             path = _path(target)  # type: ignore[arg-type]
             state = _CallState(progress)
             with self._use() as h, _Registered(state) as key:
-                status = lib.os_get_file_ex(
-                    h, raw_name, path, _PROGRESS_CALLBACK if progress else _NO_PROGRESS, key
-                )
+                callback = _PROGRESS_CALLBACK if progress else _NO_PROGRESS
+                if raw_version is None:
+                    status = lib.os_get_file_ex(h, raw_name, path, callback, key)
+                else:
+                    status = lib.os_get_version_file(h, raw_name, raw_version, path, callback, key)
                 self._check(status, state)
             return None
         if hasattr(target, "write"):
             _check_binary_writer(target)
-            self._get_stream(raw_name, target, progress)
+            self._get_stream(raw_name, target, progress, raw_version)
             return None
         raise TypeError(
             "target must be None, a path (str or os.PathLike) or a binary file object, "
             f"not {type(target).__name__}"
         )
+
+    def list_versions(self, name: str) -> List[Version]:
+        """The versions of ``name``, newest first, in a container with Swift's object versioning
+        (an object of a container never versioned has one version, ``"null"``; a name with none
+        gives ``[]``). See the README for what versioning does and does not protect against."""
+        raw_name = _text(name, "the object name")
+        versions = POINTER(OsObjectVersion)()
+        count = c_size_t()
+        with self._use() as h:
+            self._check(lib.os_list_versions(h, raw_name, byref(versions), byref(count)))
+        try:
+            return [_version_from(versions[i]) for i in range(count.value)]
+        finally:
+            lib.os_versions_free(versions, count)
+
+    def restore_version(self, name: str, version_id: str) -> None:
+        """Make the version ``version_id`` of ``name`` current again (Swift points the object at
+        it; no data is copied and the version that was current stays a version): restoring a
+        deleted object's last version undoes the delete. A delete marker raises
+        :class:`InvalidArgumentError`, a missing version :class:`NotFoundError`; nothing changes."""
+        raw_name = _text(name, "the object name")
+        raw_version = _text(version_id, "the version id")
+        with self._use() as h:
+            self._check(lib.os_restore_version(h, raw_name, raw_version))
 
     def get_range(self, name: str, offset: int, length: int) -> bytes:
         """Exactly ``length`` bytes of ``name`` from ``offset`` (across the segments of a large
@@ -902,18 +974,23 @@ class Destination:
         finally:
             lib.os_bytes_free(data, size)
 
-    def _get_stream(self, raw_name: bytes, sink: Any, progress: Optional[ProgressCallback]) -> None:
+    def _get_stream(
+        self,
+        raw_name: bytes,
+        sink: Any,
+        progress: Optional[ProgressCallback],
+        raw_version: Optional[bytes] = None,
+    ) -> None:
         state = _CallState(progress)
         state.sink = sink
         with self._use() as h, _Registered(state) as key:
-            status = lib.os_get_stream(
-                h,
-                raw_name,
-                _WRITE_CALLBACK,
-                key,
-                _PROGRESS_CALLBACK if progress else _NO_PROGRESS,
-                key,
-            )
+            callback = _PROGRESS_CALLBACK if progress else _NO_PROGRESS
+            if raw_version is None:
+                status = lib.os_get_stream(h, raw_name, _WRITE_CALLBACK, key, callback, key)
+            else:
+                status = lib.os_get_version_stream(
+                    h, raw_name, raw_version, _WRITE_CALLBACK, key, callback, key
+                )
             self._check(status, state)
 
     def list(self, prefix: str = "", recursive: bool = False) -> List[Entry]:

@@ -35,6 +35,7 @@ from ._bindings import (  # re-exported
     EntryKindCode,
     LogLevel,
     OsEntry,
+    OsObjectVersion,
     OsQuotaInfo,
     Status,
 )
@@ -51,7 +52,7 @@ else:
 
 __all__ = [
     "DELETE_FAILURE_CB", "ENTRY_CB", "FUNCTIONS", "LOG_CB", "META_CB", "PROGRESS_CB", "READ_CB", "REWIND_CB",
-    "STATUS_C_NAMES", "WRITE_CB", "EntryKindCode", "LogLevel", "OsEntry", "OsQuotaInfo", "Status", "lib",
+    "STATUS_C_NAMES", "WRITE_CB", "EntryKindCode", "LogLevel", "OsEntry", "OsObjectVersion", "OsQuotaInfo", "Status", "lib",
     "library_path", "last_error",
     "checkout_root",
 ]
