@@ -1,8 +1,8 @@
 //! `delete_many` against the real Swift: a proxy of the test's own with a small bulk-delete
 //! limit (so names go in several requests), and one without the bulk middleware (so names go
 //! one DELETE each); a mix of present names, missing names, a bad name and large objects of
-//! both kinds; and 10,101 names through the test bed's proxy (Swift's default limit of 10,000
-//! a request). Each test ends by asking python-swiftclient what Swift holds.
+//! both kinds; and 10,101 names through the test bed's proxy, in several bulk requests at once.
+//! Each test ends by asking python-swiftclient what Swift holds.
 
 mod support;
 
@@ -116,7 +116,13 @@ fn bulk_deletes_go_in_requests_of_the_clusters_limit() {
     let Some(_) = testbed() else { return };
     let proxy = OwnProxy::start(&[("filter:bulk", "max_deletes_per_request", "400")]);
     let c = unique_container("many-bulk");
-    let d = destination_via(&format!("http://{}", proxy.hostport()), None, &c, &[]);
+    // One request at a time, so the names are split by the limit only.
+    let d = destination_via(
+        &format!("http://{}", proxy.hostport()),
+        None,
+        &c,
+        &[("openstack-segment-threads", "1")],
+    );
     // 473 names: two requests of at most 400.
     delete_a_mix(&d, &d, &c, 450);
     d.delete_container(true).unwrap();
@@ -149,21 +155,14 @@ fn without_the_bulk_middleware_names_go_one_delete_each() {
 }
 
 #[test]
-fn ten_thousand_names_go_in_requests_of_the_default_limit() {
+fn ten_thousand_names_go_in_several_requests_at_once() {
     let Some(_) = testbed() else { return };
-    // The test bed's own proxy: Swift's default limit, 10,000 names a request. A relay in
+    // The test bed's own proxy (Swift's default limit, 10,000 names a request). A relay in
     // front of it counts the bulk requests.
     let relay = support::relay::Relay::start(&support::real::swift_hostport());
     relay.watch("?bulk-delete");
     let c = unique_container("many-10k");
-    // One request at a time: the names are split by the limit only (with more threads, several
-    // smaller requests go at once).
-    let d = destination_via(
-        &relay.url(),
-        None,
-        &c,
-        &[("openstack-segment-threads", "1")],
-    );
+    let d = destination_via(&relay.url(), None, &c, &[]);
     let direct =
         Destination::open(&support::real::Testbed.v3(&c, "", &var("OSD_REGION1"))).unwrap();
     // 600 objects (made in one bulk upload), 9,500 missing names, a large object of ours:

@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import sys
+import time
 
 from swiftclient import client
 from swiftclient.exceptions import ClientException
@@ -29,6 +30,18 @@ from swiftclient.exceptions import ClientException
 # Every read asks the newest copy: on a cluster of several replicas, one that missed writes
 # (a node that was down) must not make the truth look stale.
 NEWEST = {'X-Newest': 'true'}
+
+
+def patiently(read, tries=5):
+    """read() again when Keystone or Swift could not be reached (no HTTP answer at all: a busy
+    Keystone closes connections under load); an HTTP answer is final."""
+    for attempt in range(tries):
+        try:
+            return read()
+        except ClientException as e:
+            if e.http_status is not None or attempt == tries - 1:
+                raise
+            time.sleep(1 + attempt)
 
 
 def connection():
@@ -145,11 +158,11 @@ def main():
             i = args.index('--names')
             names = tuple(args[i + 1].split(','))
             del args[i:i + 2]
-        print(json.dumps(state(connection(), args, segments, names)))
+        print(json.dumps(patiently(lambda: state(connection(), args, segments, names))))
         return
     container = sys.argv[1]
     prefix = sys.argv[2] if len(sys.argv) > 2 else None
-    print(json.dumps(contents(connection(), container, prefix)))
+    print(json.dumps(patiently(lambda: contents(connection(), container, prefix))))
 
 
 if __name__ == '__main__':
