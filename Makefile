@@ -1,6 +1,8 @@
 # libopenstack_dest — the commands a newcomer needs.
 #   make demo     start a local Swift + Keystone and back up / restore real files through the library
 #   make test     every test of every layer (Rust, C, Python, C#) against the real test bed
+#   make check    the fast lane, no server: fmt, clippy, cargo test (fakes, header freshness),
+#                 the Python binding's generated declarations (a couple of minutes; CI's first stage)
 #   make install  PREFIX=/usr/local: the .so, the .a, the header, a pkg-config file and bin/oscli
 #                 (PROFILE=debug installs the debug build instead of building a release)
 #   make header   regenerate include/openstack_dest.h from src/ffi after changing the C ABI
@@ -24,7 +26,7 @@ SOAK_SECONDS ?= 300
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 MAJOR := $(firstword $(subst ., ,$(VERSION)))
 
-.PHONY: all build debug release header test demo bench bench-net install uninstall testbed-start testbed-stop soak soak-ring wheel
+.PHONY: all build debug release header check test demo bench bench-net install uninstall testbed-start testbed-stop soak soak-ring wheel
 
 all: build
 
@@ -37,6 +39,9 @@ release:
 # Regenerates include/openstack_dest.h from src/ffi (the header test fails while it is stale).
 header:
 	OSD_BLESS_HEADER=1 cargo test --test header -- --test-threads=1
+
+check:
+	bash scripts/check.sh
 
 test:
 	bash scripts/run-all-tests.sh

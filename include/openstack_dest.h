@@ -804,6 +804,17 @@ enum os_status os_stat_meta(struct os_dest *dest,
 const char *os_version(void);
 
 /**
+ * Whether the option `key` (case and surrounding spaces do not matter) takes a secret (a
+ * password, an API key, a token, an application credential's secret), for a host or binding
+ * that shows options and must hide those values. False for NULL, an unknown key or one that is
+ * not UTF-8. The library itself never shows a secret value.
+ *
+ * # Safety
+ * `key` is NULL or a NUL-terminated string.
+ */
+bool os_option_is_secret(const char *key);
+
+/**
  * The name of a status (an os_status value), e.g. "OS_ERR_NOT_FOUND" (a static string; do not free it);
  * "OS_UNKNOWN" for a number this version does not know.
  */

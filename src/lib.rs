@@ -17,14 +17,19 @@
 //! # Ok::<(), openstack_dest::Error>(())
 //! ```
 
+// All `unsafe` code is in `ffi` (the C ABI and the one raw system call, `ffi::sys`).
+#![deny(unsafe_code)]
+
 mod auth;
 pub mod config;
 pub mod error;
+#[allow(unsafe_code)]
 pub mod ffi;
 #[doc(hidden)]
 pub mod fuzzing;
 mod headers;
 mod http;
+mod lock;
 pub mod log;
 mod secret;
 mod swift;

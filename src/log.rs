@@ -1,6 +1,7 @@
 //! The library's log lines: a process-wide sink that a host can set (the C ABI routes it to a
 //! callback), or stderr when `OPENSTACK_DEST_LOG` is set. Lines never carry a secret.
 
+use crate::lock::Recover;
 use std::sync::{Arc, RwLock};
 
 /// Severity of a log line, from the most to the least severe.
@@ -73,7 +74,7 @@ impl Drop for Held {
 /// wait for itself: then only later calls are guaranteed to go to the new sink.)
 pub fn set_sink(sink: Option<Sink>, max_level: Level) {
     let old = {
-        let mut guard = SINK.write().unwrap_or_else(|e| e.into_inner());
+        let mut guard = SINK.write().recover();
         std::mem::replace(&mut *guard, sink.map(|s| (s, max_level, None)))
     };
     wait_for(old);
@@ -81,7 +82,7 @@ pub fn set_sink(sink: Option<Sink>, max_level: Level) {
 
 /// Whether a sink is set.
 pub fn sink_is_set() -> bool {
-    SINK.read().unwrap_or_else(|e| e.into_inner()).is_some()
+    SINK.read().recover().is_some()
 }
 
 /// Installs `sink` (with who installs it) only when the sink now set is the one `expected`
@@ -108,7 +109,7 @@ fn replace(
     max_level: Level,
 ) -> bool {
     let old = {
-        let mut guard = SINK.write().unwrap_or_else(|e| e.into_inner());
+        let mut guard = SINK.write().recover();
         let current = guard.as_ref().map(|(_, _, id)| *id);
         let matches = match (condition, current) {
             (None, _) => true,
@@ -162,7 +163,7 @@ fn env_level() -> Option<Level> {
 
 /// True when a line at `level` would go anywhere (to skip formatting costly lines).
 pub fn enabled(level: Level) -> bool {
-    let guard = SINK.read().unwrap_or_else(|e| e.into_inner());
+    let guard = SINK.read().recover();
     match &*guard {
         Some((_, max, _)) => level <= *max,
         None => env_level().is_some_and(|max| level <= max),
@@ -183,7 +184,7 @@ pub fn emit(level: Level, message: &str) {
 /// Hands a scrubbed line to the sink (or stderr).
 fn deliver(level: Level, message: &str) {
     let sink = {
-        let guard = SINK.read().unwrap_or_else(|e| e.into_inner());
+        let guard = SINK.read().recover();
         guard.clone()
     };
     match sink {

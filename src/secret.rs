@@ -1,5 +1,6 @@
 //! Secrets (passwords, API keys, tokens): a string type that never prints itself.
 
+use crate::lock::Recover;
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Mutex;
@@ -15,7 +16,7 @@ fn remember(value: &str) {
     if value.len() < MIN_SCRUBBED {
         return;
     }
-    let mut known = KNOWN.lock().unwrap_or_else(|e| e.into_inner());
+    let mut known = KNOWN.lock().recover();
     if !known.iter().any(|k| k == value) {
         known.push_back(value.to_string());
         if known.len() > MAX_KNOWN {
@@ -31,7 +32,7 @@ const MIN_SCRUBBED: usize = 4;
 /// URL in it (`scheme://user:password@host`) too.
 pub fn scrub(text: &str) -> String {
     let redacted = {
-        let known = KNOWN.lock().unwrap_or_else(|e| e.into_inner());
+        let known = KNOWN.lock().recover();
         let list: Vec<&str> = known.iter().map(String::as_str).collect();
         redact(text, &list)
     };

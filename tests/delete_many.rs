@@ -1,7 +1,8 @@
 //! `delete_many` against the real Swift: a proxy of the test's own with a small bulk-delete
 //! limit (so names go in several requests), and one without the bulk middleware (so names go
 //! one DELETE each); a mix of present names, missing names, a bad name and large objects of
-//! both kinds. Each test ends by asking python-swiftclient what Swift holds.
+//! both kinds; and 10,101 names through the test bed's proxy (Swift's default limit of 10,000
+//! a request). Each test ends by asking python-swiftclient what Swift holds.
 
 mod support;
 
@@ -144,5 +145,53 @@ fn without_the_bulk_middleware_names_go_one_delete_each() {
         (100, 0, 0)
     );
     delete_a_mix(&d, &direct, &c, 30);
+    direct.delete_container(true).unwrap();
+}
+
+#[test]
+fn ten_thousand_names_go_in_requests_of_the_default_limit() {
+    let Some(_) = testbed() else { return };
+    // The test bed's own proxy: Swift's default limit, 10,000 names a request. A relay in
+    // front of it counts the bulk requests.
+    let relay = support::relay::Relay::start(&support::real::swift_hostport());
+    relay.watch("?bulk-delete");
+    let c = unique_container("many-10k");
+    // One request at a time: the names are split by the limit only (with more threads, several
+    // smaller requests go at once).
+    let d = destination_via(
+        &relay.url(),
+        None,
+        &c,
+        &[("openstack-segment-threads", "1")],
+    );
+    let direct =
+        Destination::open(&support::real::Testbed.v3(&c, "", &var("OSD_REGION1"))).unwrap();
+    // 600 objects (made in one bulk upload), 9,500 missing names, a large object of ours:
+    // 10,101 names.
+    let mut names = many_objects(&direct, &c, 600);
+    d.put_bytes("big/slo", &vec![7u8; 3 * MIB + 1]).unwrap();
+    names.push("big/slo".to_string());
+    names.extend((0..9500).map(|i| format!("never/{i:05}")));
+    let t = std::time::Instant::now();
+    let report = d.delete_many(&names).unwrap();
+    eprintln!(
+        "delete_many of {} names: {:.1} s, {} bulk requests",
+        names.len(),
+        t.elapsed().as_secs_f64(),
+        relay.seen("?bulk-delete")
+    );
+    assert_eq!(
+        (report.deleted, report.missing, report.failures.len()),
+        (601, 9500, 0),
+        "{:?}",
+        report.failures.first()
+    );
+    assert_eq!(
+        relay.seen("?bulk-delete"),
+        2,
+        "10,101 names in two requests"
+    );
+    assert!(inventory(&c).is_empty());
+    assert_eq!(orphans_of(&[&c], &format!("{c}_segments")), (0, vec![]));
     direct.delete_container(true).unwrap();
 }

@@ -168,6 +168,64 @@ fn a_retry_after_longer_than_openstack_max_retry_wait_fails_at_once_naming_both(
     assert!(e.message().contains("openstack-max-retry-wait"), "{e}");
 }
 
+/// A progress callback that says stop once it has been called `calls` times, counting them.
+fn stop_after(calls: usize) -> (Arc<AtomicUsize>, openstack_dest::Progress) {
+    let n = Arc::new(AtomicUsize::new(0));
+    let seen = n.clone();
+    (
+        n,
+        Box::new(move |_, _| seen.fetch_add(1, Ordering::SeqCst) + 1 < calls),
+    )
+}
+
+#[test]
+fn a_progress_callback_cancels_a_long_wait_before_another_try() {
+    // An archive tier thawing: 429 and ten minutes, which openstack-max-retry-wait allows.
+    let f = fake(|_, _| Action::Respond {
+        status: 429,
+        headers: vec![("Retry-After".into(), "600".into())],
+        body: vec![],
+    });
+    let d = Destination::open(&v3_url(&f, "c", "pw", "&openstack-max-retry-wait=15m")).unwrap();
+    let t = Instant::now();
+    let (calls, progress) = stop_after(4);
+    let e = d
+        .get_to_writer("cold", &mut Vec::new(), Some(progress))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Cancelled, "{e}");
+    assert!(e.message().contains("waiting 600 s"), "{e}");
+    assert_eq!(calls.load(Ordering::SeqCst), 4);
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    assert_eq!(f.count("GET", "/v1/"), 1);
+
+    // An upload too, and a segment's wait in a worker thread (asked through the pool).
+    for (size, opts) in [(100, ""), (3 << 20, "&openstack-segment-size=1MiB")] {
+        let d = Destination::open(&v3_url(
+            &f,
+            "c",
+            "pw",
+            &format!("&openstack-max-retry-wait=15m{opts}"),
+        ))
+        .unwrap();
+        let t = Instant::now();
+        let (_, progress) = stop_after(6);
+        let e = d
+            .put_stream(
+                "up",
+                Box::new(ReadOnce(std::io::Cursor::new(vec![7u8; size]))),
+                Some(size as u64),
+                Some(progress),
+            )
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Cancelled, "{size}: {e}");
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "{size}: {:?}",
+            t.elapsed()
+        );
+    }
+}
+
 #[test]
 fn a_small_stream_is_read_ahead_and_resent_with_its_md5() {
     let n = Arc::new(AtomicUsize::new(0));

@@ -33,6 +33,16 @@ Workloads:
                            container bench-list-<N>-1b for the next run), listed whole by every
                            client.
   auth-stat                a Keystone v3 password authentication and a HEAD of one object.
+  delete                   BENCH_DELETE objects (default 10000, made before each round in one
+                           bulk upload, outside the timed part) deleted by name: ours (oscli rm,
+                           delete_many: bulk delete), curl (one bulk-delete POST per 10,000
+                           names: the floor), swift-cli (delete NAMES: bulk), rclone (delete:
+                           lists, then one DELETE each, --checkers BENCH_PAR), opendal (one delete
+                           each, BENCH_PAR threads).
+  open                     BENCH_OPEN destinations opened, each stating one object: ours-py and
+                           swiftclient-py in one process; ours-c, curl, swift-cli and rclone as
+                           BENCH_OPEN processes (ours-c with openstack-token-cache, and without).
+                           The Keystone token requests of each run are counted in Keystone's log.
   dup-backup / dup-restore the real duplicity (PyPI's, --no-encryption, --volsize
                            BENCH_DUP_VOLSIZE) backing up a directory (BENCH_DUP_FILES real files
                            from Debian's python3-swift plus random files making BENCH_DUP_MIB MiB)
@@ -64,7 +74,9 @@ Environment (sizes in MiB unless said):
   BENCH_DUP_MIB          duplicity's source directory (default 128); BENCH_DUP_FILES its real
                          small files (300); BENCH_DUP_VOLSIZE its volumes in MiB (25: under the
                          tests' max_file_size of 32 MiB, which swift:// sends whole)
-  BENCH_WORKLOADS        comma-separated subset: large,seg,small,list,auth,dup (default all)
+  BENCH_DELETE           objects deleted (10000); BENCH_OPEN destinations opened (100)
+  BENCH_WORKLOADS        comma-separated subset: large,seg,small,list,auth,dup,delete,open
+                         (default all)
   BENCH_CLIENTS          comma-separated subset of the clients (default all)
   BENCH_OUT              output folder (default target/bench/<profile>): bench.md, bench.json,
                          bench.png (the run README shows is kept in examples/bench/results/)
@@ -78,6 +90,7 @@ Environment (sizes in MiB unless said):
 import concurrent.futures
 import datetime
 import hashlib
+import io
 import json
 import os
 import platform
@@ -85,6 +98,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 import urllib.error
@@ -124,7 +138,10 @@ def settings():
         "list": env_int("BENCH_LIST", 20000),
         "runs": runs,
         "slow_runs": env_int("BENCH_SLOW_RUNS", runs),
-        "workloads": os.environ.get("BENCH_WORKLOADS", "large,seg,small,list,auth,dup").split(","),
+        "workloads": os.environ.get("BENCH_WORKLOADS",
+                                    "large,seg,small,list,auth,dup,delete,open").split(","),
+        "delete": env_int("BENCH_DELETE", 10000),
+        "open": env_int("BENCH_OPEN", 100),
         "dup_mib": env_int("BENCH_DUP_MIB", 128),
         "dup_files": env_int("BENCH_DUP_FILES", 300),
         "dup_volsize": env_int("BENCH_DUP_VOLSIZE", 25),
@@ -269,6 +286,28 @@ def measure(cmd):
             raise BenchError(f"{' '.join(cmd.argv[:4])} ... exited {proc.returncode}:\n{tail}")
         user, system, maxrss_kib = usage.read().split()
     return {"wall": wall, "cpu": float(user) + float(system), "rss_mib": int(maxrss_kib) / 1024}
+
+
+def keystone_posts(settle=False):
+    """Token requests Keystone has answered so far (its request log), or None without the log.
+    uwsgi writes a request's line after its answer: `settle` waits until the count stays."""
+    path = os.path.join(os.environ.get("OSD_STATE_DIR", "/tmp/openstack-dest-testbed"), "log",
+                        "keystone.log")
+
+    def count():
+        try:
+            with open(path, "rb") as f:
+                return f.read().count(b"POST /v3/auth/tokens")
+        except OSError:
+            return None
+    last = count()
+    while settle and last is not None:
+        time.sleep(0.2)
+        now = count()
+        if now == last:
+            break
+        last = now
+    return last
 
 
 # ---- local files ----
@@ -478,7 +517,11 @@ class Bench:
                     make = getattr(case, step)
                     if make is None or isinstance(make, str):
                         continue
-                    self.record(workload, case, run, measure(make(run)))
+                    cmd = make(run)
+                    posts = keystone_posts()
+                    m = measure(cmd)
+                    m["posts"] = keystone_posts(settle=True) - posts
+                    self.record(workload, case, run, m)
                     if getattr(case, verify):
                         getattr(case, verify)(run)
             with concurrent.futures.ThreadPoolExecutor(8) as pool:  # deletes: one container each
@@ -782,7 +825,118 @@ class Bench:
             raise BenchError(f"cannot put the object to stat: HTTP {status}")
         self.run_pairs(("auth-stat", None), self.auth_cases(container, "stat-me", size))
 
-    # -- 6: duplicity, ours against its own swift:// backend --
+    # -- 6: deleting many objects (retention) --
+    def fill_for_delete(self, container, names):
+        """Makes the objects in one bulk upload (?extract-archive=tar) unless they are there."""
+        if self.swift.listing(container):
+            raise BenchError(f"{container}: not empty before the delete's fill")
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+            for n in names:
+                info = tarfile.TarInfo(n)
+                info.size = len(n)
+                tar.addfile(info, io.BytesIO(n.encode()))
+        status, _, body = self.swift.request("PUT", f"/{container}?extract-archive=tar", buf.getvalue(),
+                                             {"Accept": "application/json"})
+        if status >= 300 or f'"Number Files Created": {len(names)}' not in body.decode():
+            raise BenchError(f"{container}: the bulk upload of {len(names)} objects failed: "
+                             f"HTTP {status} {body[:300]!r}")
+
+    def delete_cases(self, names, names_file):
+        cl, cfg = self.clients, self.cfg
+        floor = os.path.join(self.work, "bulk-delete.txt")
+
+        def case(key, label, make, slow=False):
+            if not self.wanted(key):
+                return Case(key, label, None)
+            c = self.container(key)
+
+            def run(r):
+                self.fill_for_delete(c, names)
+                return make(c)
+
+            def verify(r):
+                left = self.swift.listing(c)
+                if left:
+                    raise BenchError(f"{key}: {len(left)} of {len(names)} objects left after the delete")
+            return Case(key, label, c, None, run, None, verify, slow=slow)
+
+        def curl_bulk(c):
+            with open(floor, "w") as f:
+                f.write("\n".join(urllib.parse.quote(f"/{c}/{n}") for n in names))
+            return Cmd(["curl", "-sSf", "--no-progress-meter", "-X", "POST", "-H",
+                        "X-Auth-Token: " + self.swift.token, "-H", "Content-Type: text/plain",
+                        "-H", "Accept: application/json", "--data-binary", "@" + floor,
+                        f"{self.swift.account}?bulk-delete"])
+
+        par = str(cfg["par"])
+        return [
+            case("ours-c", "ours-c (rm NAMES: bulk)", lambda c: cl.ours_c(c, ["rm", *names])),
+            case("ours-py", "ours-py (delete_many)",
+                 lambda c: cl.ours_py(c, ["delete-many", names_file])),
+            case("curl", "curl (one bulk-delete POST)", curl_bulk),
+            case("swift-cli", "swift-cli (delete NAMES: bulk)",
+                 lambda c: cl.swift_cli(["delete", c, *names])),
+            case("rclone", f"rclone (delete: list, DELETE each, --checkers {par})",
+                 lambda c: cl.rclone(["delete", "--checkers", par, f"osb:{c}"])),
+            case("opendal", f"opendal (delete each, {par} threads)",
+                 lambda c: cl.opendal(c, ["delete-many", names_file, par])),
+        ]
+
+    def bench_delete(self):
+        n = self.cfg["delete"]
+        names = [f"vol/{i:06d}" for i in range(n)]
+        names_file = os.path.join(self.work, "delete-names.txt")
+        with open(names_file, "w") as f:
+            f.write("".join(name + "\n" for name in names))
+        self.run_pairs((None, "delete"), self.delete_cases(names, names_file))
+
+    # -- 7: opening many destinations (one token for all) --
+    def open_cases(self, container, name, n):
+        cl, e = self.clients, self.env
+        cache = os.path.join(self.work, "token-cache")
+        quote = urllib.parse.quote
+
+        def times(cmd):
+            """cmd run n times, one process each."""
+            loop = 'for i in $(seq "$BENCH_N"); do "$@" >/dev/null || exit 1; done'
+            return Cmd(["bash", "-c", loop, "loop", *cmd.argv], {**cmd.env, "BENCH_N": str(n)},
+                       cwd=cmd.cwd)
+
+        def fresh_cache(cmd):
+            if os.path.exists(cache):
+                os.remove(cache)
+            return cmd
+
+        return [
+            Case("ours-py", f"ours-py ({n} Destinations, one process)", container, None,
+                 lambda r: cl.ours_py(container, ["open", str(n), name])),
+            Case("ours-c", f"ours-c ({n} processes, openstack-token-cache)", container, None,
+                 lambda r: fresh_cache(times(cl.ours_c(container, ["stat", name],
+                                                       "&openstack-token-cache=" + quote(cache))))),
+            Case("ours-c-nocache", f"ours-c ({n} processes, no token cache)", container, None,
+                 lambda r: times(cl.ours_c(container, ["stat", name]))),
+            Case("swiftclient-py", f"swiftclient-py ({n} Connections, one process)", container, None,
+                 lambda r: cl.swiftclient_py(container, ["open", str(n), name])),
+            Case("curl", f"curl ({n} × POST token, HEAD)", container, None,
+                 lambda r: times(Cmd(["bash", os.path.join(CLIENTS_DIR, "curl_auth_stat.sh"),
+                                      e["OSD_AUTH_V3"], cl.object_url(container, name)], cl.os_env()))),
+            Case("swift-cli", f"swift-cli ({n} × stat)", container, None,
+                 lambda r: times(cl.swift_cli(["stat", container, name])), slow=True),
+            Case("rclone", f"rclone ({n} × lsjson --stat)", container, None,
+                 lambda r: times(cl.rclone(["lsjson", "--stat", f"osb:{container}/{name}"])), slow=True),
+            Case("opendal", "opendal", container, None, "OpenDAL's swift service cannot "
+                 "authenticate (it takes a token)"),
+        ]
+
+    def bench_open(self):
+        container = self.container("open")
+        status, _, _ = self.swift.request("PUT", f"/{container}/stat-me", b"x" * 100)
+        if status >= 300:
+            raise BenchError(f"cannot put the object to stat: HTTP {status}")
+        self.run_pairs((None, "open"), self.open_cases(container, "stat-me", self.cfg["open"]))
+
+    # -- 8: duplicity, ours against its own swift:// backend --
     def dup_cases(self, src):
         cl, sw, cfg = self.clients, self.swift, self.cfg
         prefix = lambda run: f"dup-r{run}"  # noqa: E731
@@ -852,11 +1006,14 @@ class Bench:
     # -- all --
     def run(self):
         steps = {"large": self.bench_large, "seg": self.bench_seg, "small": self.bench_small,
-                 "list": self.bench_list, "auth": self.bench_auth, "dup": self.bench_dup}
+                 "list": self.bench_list, "auth": self.bench_auth, "dup": self.bench_dup,
+                 "delete": self.bench_delete, "open": self.bench_open}
         try:
             for w in self.cfg["workloads"]:
                 if w == "dup":  # whole volumes (swift://): only they must fit
                     self.swift.check_cluster(self.cfg["dup_volsize"] + 1, listing=1)
+                elif w in ("delete", "open"):  # small objects; rclone lists 1000 at a time
+                    self.swift.check_cluster(0, listing=1000 if self.wanted("rclone") else 1)
                 else:
                     self.swift.check_cluster(max(self.cfg["mib"], self.cfg["seg_object_mib"]))
                 start = time.monotonic()
@@ -921,7 +1078,9 @@ def summarise(bench):
         summary.append({"workload": k[0], "client": k[1],
                         "wall": statistics.median(r["wall"] for r in rs),
                         "cpu": statistics.median(r["cpu"] for r in rs),
-                        "rss_mib": max(r["rss_mib"] for r in rs), "runs": len(rs)})
+                        "rss_mib": max(r["rss_mib"] for r in rs), "runs": len(rs),
+                        "posts": statistics.median(r["posts"] for r in rs)
+                        if all(r.get("posts") is not None for r in rs) else None})
     return summary
 
 
@@ -962,6 +1121,12 @@ def markdown(bench, summary, label):
             lines += ["", f"{w}: duplicity swift:// / duplicity openstack:// = {theirs['wall'] / ours['wall']:.2f} "
                       f"wall, {theirs['cpu'] / ours['cpu']:.2f} CPU (above 1: ours is faster / cheaper; the "
                       "last column of the dup rows is ours-dup / this)."]
+    for w in ("open", "auth-stat", "delete"):
+        posts = [(label(s["client"], w), s["posts"]) for s in summary
+                 if s["workload"] == w and s.get("posts") is not None]
+        if posts:
+            lines += ["", f"{w}: Keystone token requests per run (median): "
+                      + "; ".join(f"{who} {n:.0f}" for who, n in posts) + "."]
     lines += ["", "ours-C / this below 1: ours-c (the C CLI) is faster than that row. CPU: user + sys "
               "of the process and its children. curl and opendal are given a token beforehand (no "
               "Keystone request in their process, but curl's in auth-stat); the others authenticate "

@@ -9,6 +9,8 @@
 # and, with BENCH_DELAY_MS, the relay (examples/rust/relay.rs: BENCH_DELAY_MS one-way delay,
 # BENCH_LINK_MIB MiB/s each way, default 100) that every client's Swift traffic then goes through.
 #   BENCH_BUILD   cargo profile of our side (default release; dev works too)
+# Then examples/bench/floor.py prints ours / the floor for the large workload (CPU and wall);
+# examples/bench/floor.sh runs it alone on the test bed as it is, without restarting it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -63,3 +65,9 @@ export BENCH_NET BENCH_BUILD="$BUILD" BENCH_OSCLI="$TARGET/bench/oscli" BENCH_RU
   BENCH_LIB="$OUTDIR/libopenstack_dest.so" \
   OSD_USER OSD_PASSWORD OSD_PROJECT OSD_AUTH_V3 OSD_SWIFT1 OSD_REGION1
 "$VENV/bin/python" examples/bench/bench.py
+# Ours / the floor (curl hashing beside the transfer), CPU and wall, for the large workload's size
+# (whole objects here: the test bed allows 5 GiB) and a 30 MiB one, on loopback only.
+if [ -z "$BENCH_NET" ] && [[ ",${BENCH_WORKLOADS:-large}," == *,large,* ]]; then
+  BENCH_FLOOR_LARGE_MIB=${BENCH_FLOOR_LARGE_MIB:-${BENCH_MIB:-256}} BENCH_FLOOR_RUNS=${BENCH_FLOOR_RUNS:-${BENCH_RUNS:-5}} \
+    /usr/bin/python3 examples/bench/floor.py
+fi

@@ -1,8 +1,11 @@
 //! Getting and keeping a token and the Swift storage URL: Keystone v2, v3, or a pre-authenticated
-//! pair. Tokens are cached per destination, shared by its threads, and refreshed shortly before
-//! they expire (compared in UTC).
+//! pair. A token is shared by every destination of the process with the same identity
+//! ([`shared`]) and, with `openstack-token-cache`, by later processes ([`token_file`]); it is
+//! refreshed shortly before it expires.
 
 pub mod catalog;
+pub(crate) mod shared;
+pub(crate) mod token_file;
 pub mod v2;
 pub mod v3;
 
@@ -15,6 +18,7 @@ use serde_json::Value;
 use crate::config::{AuthMethod, Config};
 use crate::error::{Error, ErrorKind};
 use crate::http::{answer, TryError};
+use crate::lock::Recover;
 use crate::log;
 use crate::secret::Secret;
 
@@ -108,21 +112,32 @@ impl Token {
     }
 }
 
-/// The token cache of one destination.
+/// The token of one identity, shared by the destinations that have it (see [`shared`]).
 pub struct Authenticator {
-    cache: Mutex<Option<Arc<Token>>>,
+    state: Mutex<State>,
+    file: Option<token_file::TokenFile>,
+}
+
+#[derive(Default)]
+struct State {
+    /// The token in use.
+    current: Option<Arc<Token>>,
+    /// The last token Swift refused: not to be taken from the token cache file again.
+    refused: Option<Secret>,
 }
 
 impl Authenticator {
-    /// An empty cache.
-    pub fn new() -> Self {
+    /// An empty cache, kept in `file` too when given.
+    pub(crate) fn new(file: Option<token_file::TokenFile>) -> Self {
         Authenticator {
-            cache: Mutex::new(None),
+            state: Mutex::new(State::default()),
+            file,
         }
     }
 
     /// The current token, authenticating (one try: the caller's retry loop decides about
-    /// another) when there is none or it is about to expire.
+    /// another) when there is none or it is about to expire. One caller authenticates; the
+    /// others of the same identity wait for its token.
     pub(crate) fn token(
         &self,
         client: &Client,
@@ -131,30 +146,41 @@ impl Authenticator {
         // Lines logged while the lock is held (authenticating, the region rule) go out after it
         // is released: a host's log callback may use this destination.
         let _quiet = log::hold();
-        let mut guard = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(t) = guard.as_ref() {
-            if !t.needs_refresh(SystemTime::now()) {
+        let mut state = self.state.lock().recover();
+        let now = SystemTime::now();
+        if let Some(t) = state.current.as_ref() {
+            if !t.needs_refresh(now) {
                 return Ok(t.clone());
             }
             log::debug!("token expires soon; authenticating again");
         }
+        if let Some(file) = &self.file {
+            if let Some(t) = file.load(state.refused.as_ref(), now) {
+                let t = Arc::new(t);
+                state.current = Some(t.clone());
+                return Ok(t);
+            }
+        }
         let fresh = Arc::new(authenticate(client, config)?);
-        *guard = Some(fresh.clone());
+        if let Some(file) = &self.file {
+            file.store(&fresh, SystemTime::now());
+        }
+        state.current = Some(fresh.clone());
         Ok(fresh)
     }
 
-    /// Forgets `stale` (after Swift refused it with 401), unless another thread replaced it already.
+    /// Forgets `stale` (after Swift refused it with 401), unless another destination or thread
+    /// replaced it already: one refusal costs one authentication, however many share the token.
     pub fn invalidate(&self, stale: &Token) {
-        let mut guard = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        if guard.as_ref().is_some_and(|t| t.value == stale.value) {
-            *guard = None;
+        let mut state = self.state.lock().recover();
+        if state
+            .current
+            .as_ref()
+            .is_some_and(|t| t.value == stale.value)
+        {
+            state.current = None;
+            state.refused = Some(stale.value.clone());
         }
-    }
-}
-
-impl Default for Authenticator {
-    fn default() -> Self {
-        Self::new()
     }
 }
 

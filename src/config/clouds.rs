@@ -14,33 +14,6 @@ use crate::error::{Error, Result};
 /// The largest clouds.yaml read.
 const MAX_FILE: u64 = 1 << 20;
 
-/// Each field of a cloud (under `auth:` or not) and the option it fills.
-const FIELDS: &[(bool, &str, &str)] = &[
-    (true, "auth_url", keys::AUTHURI),
-    (true, "username", keys::USERNAME),
-    (true, "password", keys::PASSWORD),
-    (true, "project_name", keys::TENANT),
-    (true, "tenant_name", keys::TENANT),
-    (true, "user_domain_name", keys::USER_DOMAIN),
-    (true, "project_domain_name", keys::PROJECT_DOMAIN),
-    (true, "domain_name", keys::DOMAIN),
-    (true, "application_credential_id", keys::APP_CREDENTIAL_ID),
-    (
-        true,
-        "application_credential_name",
-        keys::APP_CREDENTIAL_NAME,
-    ),
-    (
-        true,
-        "application_credential_secret",
-        keys::APP_CREDENTIAL_SECRET,
-    ),
-    (false, "region_name", keys::REGION),
-    (false, "interface", keys::INTERFACE),
-    (false, "identity_api_version", keys::VERSION),
-    (false, "cacert", keys::CA_FILE),
-];
-
 /// The places a file of openstacksdk's is looked for, in order.
 fn candidates(file: &str, env_file: &str, var: &dyn Fn(&str) -> Option<String>) -> Vec<PathBuf> {
     let mut paths = Vec::new();
@@ -167,11 +140,11 @@ pub(super) fn from_cloud(
     let auth_type = field(&layers, false, "auth_type");
     let app = auth_type.as_deref().map(str::to_ascii_lowercase).as_deref()
         == Some("v3applicationcredential");
-    for (in_auth, name, key) in FIELDS {
-        if found.contains_key(*key) || (app && matches!(*key, keys::PASSWORD | keys::TENANT)) {
+    for (f, key) in keys::from_cloud() {
+        if found.contains_key(key) || (app && matches!(key, keys::PASSWORD | keys::TENANT)) {
             continue;
         }
-        if let Some(value) = field(&layers, *in_auth, name) {
+        if let Some(value) = field(&layers, f.in_auth, f.name) {
             found.insert(key.to_string(), super::normalise(key, value));
         }
     }

@@ -6,30 +6,6 @@ use std::collections::HashMap;
 use super::keys;
 use crate::error::Result;
 
-/// Each variable and the option it fills.
-const FROM_ENV: &[(&str, &str)] = &[
-    ("OS_AUTH_URL", keys::AUTHURI),
-    ("OS_USERNAME", keys::USERNAME),
-    ("OS_PASSWORD", keys::PASSWORD),
-    ("OS_PROJECT_NAME", keys::TENANT),
-    ("OS_TENANT_NAME", keys::TENANT),
-    ("OS_USER_DOMAIN_NAME", keys::USER_DOMAIN),
-    ("OS_PROJECT_DOMAIN_NAME", keys::PROJECT_DOMAIN),
-    ("OS_DOMAIN_NAME", keys::DOMAIN),
-    ("OS_REGION_NAME", keys::REGION),
-    ("OS_INTERFACE", keys::INTERFACE),
-    ("OS_IDENTITY_API_VERSION", keys::VERSION),
-    ("OS_APPLICATION_CREDENTIAL_ID", keys::APP_CREDENTIAL_ID),
-    ("OS_APPLICATION_CREDENTIAL_NAME", keys::APP_CREDENTIAL_NAME),
-    (
-        "OS_APPLICATION_CREDENTIAL_SECRET",
-        keys::APP_CREDENTIAL_SECRET,
-    ),
-    ("OS_STORAGE_URL", keys::STORAGE_URL),
-    ("OS_AUTH_TOKEN", keys::AUTH_TOKEN),
-    ("OS_CACERT", keys::CA_FILE),
-];
-
 /// Whether `key` belongs to the kind of authentication `OS_AUTH_TYPE` names (all do when it is
 /// not set): an openrc for an application credential may still carry a password, and the other
 /// way round.
@@ -60,8 +36,8 @@ pub(super) fn from_env(
         return Ok(found);
     }
     let auth_type = var("OS_AUTH_TYPE");
-    for (name, key) in FROM_ENV {
-        if found.contains_key(*key) || !wanted(auth_type.as_deref(), key) {
+    for (name, key) in keys::from_env() {
+        if found.contains_key(key) || !wanted(auth_type.as_deref(), key) {
             continue;
         }
         if let Some(value) = var(name).filter(|v| !v.is_empty()) {

@@ -7,6 +7,7 @@
 
 mod clouds;
 mod env;
+pub mod keys;
 mod options;
 mod url;
 
@@ -231,6 +232,9 @@ pub struct Config {
     /// (`X-Versions-Enabled`), and the segments of replaced or deleted large objects are kept,
     /// since their older versions still use them (default false).
     pub versioning: bool,
+    /// `openstack-token-cache`: a file where tokens are kept for other processes of the same
+    /// identity (only its owner may read it). None: tokens live in this process only.
+    pub token_cache: Option<std::path::PathBuf>,
 }
 
 /// A value of a settings source (clouds.yaml, the environment) written as the URL would write it
@@ -255,7 +259,7 @@ fn same_url(a: &str, b: &str) -> bool {
 
 /// Adds to `given` (the URL, the map and the userinfo) what the settings sources offer — a
 /// cloud of clouds.yaml, then the `OS_*` variables — where it has nothing, with one rule for
-/// credentials ([`keys::CREDENTIALS`]):
+/// credentials ([`keys::credentials`]):
 /// - they come as one set from one source: when `given` has any, none comes from a source;
 ///   else all come from the first source that has any, and none from the other;
 /// - a source's credentials are used only with that source's own auth URL (and, for a token,
@@ -267,19 +271,19 @@ fn combine(
     mut given: HashMap<String, String>,
     sources: [(&str, HashMap<String, String>); 2],
 ) -> (HashMap<String, String>, Option<String>) {
-    let given_credentials = keys::CREDENTIALS.iter().any(|k| has(&given, k));
+    let given_credentials = keys::credentials().any(|k| has(&given, k));
     let mut note = None;
     let mut credential_source = None;
     if !given_credentials {
         credential_source = sources
             .iter()
-            .position(|(_, s)| keys::CREDENTIALS.iter().any(|k| has(s, k)));
+            .position(|(_, s)| keys::credentials().any(|k| has(s, k)));
     }
     // The plain options first, from the first source that has each, so that the auth URL in
     // effect is known before the credentials are judged.
     for (_, source) in &sources {
         for (k, v) in source {
-            if !keys::CREDENTIALS.contains(&k.as_str()) && !has(&given, k) {
+            if !keys::is_credential(k) && !has(&given, k) {
                 given.insert(k.clone(), v.clone());
             }
         }
@@ -296,8 +300,8 @@ fn combine(
         let in_effect = given.get(key);
         match (own, in_effect) {
             (Some(own), Some(used)) if same_url(own, used) => {
-                for k in keys::CREDENTIALS {
-                    if let Some(v) = source.get(*k) {
+                for k in keys::credentials() {
+                    if let Some(v) = source.get(k) {
                         given.insert(k.to_string(), v.clone());
                     }
                 }
@@ -315,97 +319,6 @@ fn combine(
         }
     }
     (given, note)
-}
-
-/// Option names, as hosts pass them.
-pub mod keys {
-    /// User name.
-    pub const USERNAME: &str = "auth-username";
-    /// Password.
-    pub const PASSWORD: &str = "auth-password";
-    /// v2 tenant / v3 project.
-    pub const TENANT: &str = "openstack-tenant-name";
-    /// v3 domain of user and project.
-    pub const DOMAIN: &str = "openstack-domain-name";
-    /// v3 user domain.
-    pub const USER_DOMAIN: &str = "openstack-user-domain-name";
-    /// v3 project domain.
-    pub const PROJECT_DOMAIN: &str = "openstack-project-domain-name";
-    /// Identity URL with its version path.
-    pub const AUTHURI: &str = "openstack-authuri";
-    /// `v2` or `v3`.
-    pub const VERSION: &str = "openstack-version";
-    /// v2 API key.
-    pub const APIKEY: &str = "openstack-apikey";
-    /// Preferred region.
-    pub const REGION: &str = "openstack-region";
-    /// Endpoint interface.
-    pub const INTERFACE: &str = "openstack-interface";
-    /// Swift account URL: with `openstack-auth-token`, no Keystone at all; with credentials,
-    /// used instead of the catalog's endpoint.
-    pub const STORAGE_URL: &str = "openstack-storage-url";
-    /// Pre-authenticated token.
-    pub const AUTH_TOKEN: &str = "openstack-auth-token";
-    /// Short timeout.
-    pub const SHORT_TIMEOUT: &str = "short-timeout";
-    /// Read/write timeout.
-    pub const READ_WRITE_TIMEOUT: &str = "read-write-timeout";
-    /// Listing timeout.
-    pub const LIST_TIMEOUT: &str = "list-timeout";
-    /// Retries.
-    pub const RETRIES: &str = "number-of-retries";
-    /// First retry delay.
-    pub const RETRY_DELAY: &str = "retry-delay";
-    /// The longest `Retry-After` wait honoured.
-    pub const MAX_RETRY_WAIT: &str = "openstack-max-retry-wait";
-    /// Listings from the newest replica.
-    pub const LIST_NEWEST: &str = "openstack-list-newest";
-    /// The storage policy of the container and segment container `create_container` creates.
-    pub const STORAGE_POLICY: &str = "openstack-storage-policy";
-    /// Object versioning on the container `create_container` creates.
-    pub const VERSIONING: &str = "openstack-versioning";
-    /// Objects larger than this are uploaded in segments.
-    pub const SEGMENT_SIZE: &str = "openstack-segment-size";
-    /// Where segments go.
-    pub const SEGMENT_CONTAINER: &str = "openstack-segment-container";
-    /// Parallel segment transfers.
-    pub const SEGMENT_THREADS: &str = "openstack-segment-threads";
-    /// Keep segments that would be deleted.
-    pub const LEAVE_SEGMENTS: &str = "openstack-leave-segments";
-    /// HEAD zero-byte listing entries for their real size.
-    pub const LIST_LARGE_OBJECT_SIZES: &str = "openstack-list-large-object-sizes";
-    /// Expiry of every object put (retention), e.g. `30d`.
-    pub const DELETE_AFTER: &str = "openstack-delete-after";
-    /// v3 application credential id.
-    pub const APP_CREDENTIAL_ID: &str = "openstack-application-credential-id";
-    /// v3 application credential name (with the user and its domain).
-    pub const APP_CREDENTIAL_NAME: &str = "openstack-application-credential-name";
-    /// v3 application credential secret.
-    pub const APP_CREDENTIAL_SECRET: &str = "openstack-application-credential-secret";
-    /// Fill missing options from a cloud of clouds.yaml.
-    pub const CLOUD: &str = "openstack-cloud";
-    /// Fill missing options from the standard `OS_*` environment variables.
-    pub const AUTH_FROM_ENV: &str = "openstack-auth-from-env";
-    /// A PEM bundle of CA certificates trusted for this destination (besides the system's).
-    pub const CA_FILE: &str = "openstack-ca-file";
-    /// SHA-256 fingerprints (hex, colons allowed, comma-separated) of accepted server
-    /// certificates: a pin replaces the CA check.
-    pub const TLS_FINGERPRINT: &str = "openstack-tls-fingerprint";
-    /// Every option whose value is a secret: never shown, scrubbed from every message.
-    pub const SECRETS: &[&str] = &[PASSWORD, APIKEY, AUTH_TOKEN, APP_CREDENTIAL_SECRET];
-    /// The credentials: a secret, or what names an application credential. They come as one
-    /// set from one source (the URL with the map and its userinfo, a clouds.yaml cloud, or the
-    /// `OS_*` variables), and a source's are sent only to that source's auth URL.
-    pub const CREDENTIALS: &[&str] = &[
-        PASSWORD,
-        APIKEY,
-        AUTH_TOKEN,
-        APP_CREDENTIAL_ID,
-        APP_CREDENTIAL_NAME,
-        APP_CREDENTIAL_SECRET,
-    ];
-    /// Every option whose value is a URL: its userinfo, if any, is a secret.
-    pub const URLS: &[&str] = &[AUTHURI, STORAGE_URL];
 }
 
 impl Config {
@@ -468,13 +381,13 @@ impl Config {
         );
         // Known as secrets before any option is judged, so no message can quote them: the
         // secret options, and the password in the userinfo of a URL-valued option.
-        for key in keys::SECRETS {
-            if let Some(v) = merged.get(*key) {
+        for key in keys::secrets() {
+            if let Some(v) = merged.get(key) {
                 let _ = Secret::new(v.as_str());
             }
         }
-        for key in keys::URLS {
-            if let Some(url) = merged.get(*key).and_then(|v| Url::parse(v.trim()).ok()) {
+        for key in keys::urls() {
+            if let Some(url) = merged.get(key).and_then(|v| Url::parse(v.trim()).ok()) {
                 crate::secret::remember_userinfo(&url);
             }
         }
@@ -506,6 +419,7 @@ impl Config {
             list_newest: opts.boolean(keys::LIST_NEWEST, false)?,
             storage_policy: opts.storage_policy()?,
             versioning: opts.boolean(keys::VERSIONING, false)?,
+            token_cache: opts.token_cache()?,
         })
     }
 }
@@ -909,6 +823,7 @@ mod tests {
             keys::LIST_NEWEST,
             keys::STORAGE_POLICY,
             keys::VERSIONING,
+            keys::TOKEN_CACHE,
             "unknown-option",
         ];
 
@@ -935,11 +850,11 @@ mod tests {
                 path in "[^?#]{0,20}",
                 pairs in proptest::collection::vec((proptest::sample::select(KEYS), any_value()), 0..8),
                 map in proptest::collection::vec((proptest::sample::select(KEYS), any_value()), 0..6),
-                secret_key in proptest::sample::select(keys::SECRETS),
+                secret_key in proptest::sample::select(keys::secrets().collect::<Vec<_>>()),
                 secret in "[A-Za-z0-9]{10}",
                 in_userinfo in any::<bool>(),
                 in_map in any::<bool>(),
-                url_key in proptest::option::of(proptest::sample::select(keys::URLS)),
+                url_key in proptest::option::of(proptest::sample::select(keys::urls().collect::<Vec<_>>())),
                 url_tail in "[a-z0-9.:/%?&=]{0,16}",
             ) {
                 let secret = format!("Zq{secret}");

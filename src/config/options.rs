@@ -339,6 +339,24 @@ impl Options {
         })
     }
 
+    /// `openstack-token-cache`: the file where tokens are kept between processes. Checked here
+    /// only for what can be told at once (not empty, not a directory); the file is read and
+    /// written when a token is needed.
+    pub(super) fn token_cache(&self) -> Result<Option<std::path::PathBuf>> {
+        let key = keys::TOKEN_CACHE;
+        let Some(v) = self.get(key).map(str::trim).filter(|v| !v.is_empty()) else {
+            return Ok(None);
+        };
+        let path = std::path::PathBuf::from(v);
+        if v.ends_with('/') || path.is_dir() {
+            return Err(bad(
+                key,
+                format!("names a directory ('{v}'): give a file path, e.g. ~/.cache/openstack-dest/tokens"),
+            ));
+        }
+        Ok(Some(path))
+    }
+
     /// `openstack-interface`.
     pub(super) fn interface(&self) -> Result<Interface> {
         let Some(value) = self.get(keys::INTERFACE) else {

@@ -221,6 +221,7 @@ pub unsafe extern "C" fn os_put_file_opts(
 /// `dest` is NULL or a live handle; `name` NULL or a NUL-terminated string; the callbacks are
 /// NULL or callable with their contexts during the call.
 #[no_mangle]
+// The parameters are the C signature hosts link against: a struct would change the ABI.
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn os_put_stream(
     dest: *mut os_dest,
@@ -251,6 +252,7 @@ pub unsafe extern "C" fn os_put_stream(
 /// # Safety
 /// As os_put_stream; `options` is NULL or a live handle from os_put_options_new.
 #[no_mangle]
+// The parameters are the C signature hosts link against: a struct would change the ABI.
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn os_put_stream_opts(
     dest: *mut os_dest,

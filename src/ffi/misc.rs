@@ -16,6 +16,24 @@ pub extern "C" fn os_version() -> *const c_char {
     VERSION.as_ptr().cast()
 }
 
+/// Whether the option `key` (case and surrounding spaces do not matter) takes a secret (a
+/// password, an API key, a token, an application credential's secret), for a host or binding
+/// that shows options and must hide those values. False for NULL, an unknown key or one that is
+/// not UTF-8. The library itself never shows a secret value.
+///
+/// # Safety
+/// `key` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn os_option_is_secret(key: *const c_char) -> bool {
+    guard_value(false, || {
+        // SAFETY: the caller's promise above.
+        match unsafe { super::boundary::str_arg(key, "key") } {
+            Ok(k) => crate::config::keys::is_secret(k),
+            Err(_) => false,
+        }
+    })
+}
+
 /// The name of a status (an os_status value), e.g. "OS_ERR_NOT_FOUND" (a static string; do not free it);
 /// "OS_UNKNOWN" for a number this version does not know.
 #[no_mangle]

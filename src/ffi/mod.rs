@@ -1,4 +1,5 @@
-//! The C ABI: the only `extern "C"` and `unsafe` code of the library.
+//! The C ABI: the only `extern "C"` and `unsafe` code of the library (the crate denies
+//! `unsafe_code` everywhere else; [`sys`] holds the one system call the rest needs).
 //!
 //! Conventions: every fallible call returns an [`os_status`]; outputs go through out-pointers
 //! written only on success; NULL pointers and invalid UTF-8 give `OS_ERR_INVALID_ARGUMENT`; no
@@ -17,6 +18,7 @@ mod dest;
 mod meta;
 mod misc;
 mod stream;
+pub(crate) mod sys;
 mod types;
 mod versions;
 

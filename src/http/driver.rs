@@ -23,7 +23,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH};
 use reqwest::{Method, StatusCode};
 
 /// Bytes an upload's body is read in and handed over at a time.
-const BODY_CHUNK: usize = 256 * 1024;
+const BODY_CHUNK: usize = super::CHUNK;
 
 /// Why a request got no answer.
 #[derive(Debug, thiserror::Error)]
@@ -334,7 +334,7 @@ fn pump(
     stall: Duration,
     request: &mut Request,
 ) -> Pumped {
-    let mut buf = vec![0u8; BODY_CHUNK];
+    let mut buffers = Recycled::default();
     let mut sent = 0u64;
     let fail = |e: io::Error| {
         aborted.store(true, Ordering::SeqCst);
@@ -348,6 +348,7 @@ fn pump(
         if want == 0 {
             return Pumped::Sent;
         }
+        let mut buf = buffers.take();
         let n = match reader.read(&mut buf[..want]) {
             Ok(0) => return Pumped::Sent,
             Ok(n) => n,
@@ -355,7 +356,9 @@ fn pump(
             Err(e) => return fail(e),
         };
         sent += n as u64;
-        let chunk = Bytes::copy_from_slice(&buf[..n]);
+        buf.truncate(n);
+        let chunk = buf.freeze();
+        buffers.lend(chunk.clone());
         let Some(running) = request.running.as_mut() else {
             return Pumped::Sent;
         };
@@ -381,6 +384,43 @@ fn pump(
             }
             Either::Right(joined) => return Pumped::Answer(request.answer(joined)),
         }
+    }
+}
+
+/// The chunk buffers of one upload's body, used again once the connection has written them:
+/// a body is read straight into the buffer the connection sends, with no copy and no new
+/// allocation per chunk. At most [`Recycled::KEPT`] are lent at a time (the channel's two, the
+/// one being written, the one being read).
+#[derive(Default)]
+struct Recycled {
+    lent: std::collections::VecDeque<Bytes>,
+}
+
+impl Recycled {
+    const KEPT: usize = 4;
+
+    /// A buffer of [`BODY_CHUNK`] bytes: the oldest lent one when the connection is done with
+    /// it, else a new one.
+    fn take(&mut self) -> BytesMut {
+        if let Some(oldest) = self.lent.pop_front() {
+            match oldest.try_into_mut() {
+                Ok(mut buf) => {
+                    // Its bytes were written before: only a shorter last chunk's tail is zeroed.
+                    buf.resize(BODY_CHUNK, 0);
+                    return buf;
+                }
+                Err(still_lent) if self.lent.len() + 1 < Self::KEPT => {
+                    self.lent.push_front(still_lent)
+                }
+                Err(_) => {}
+            }
+        }
+        BytesMut::zeroed(BODY_CHUNK)
+    }
+
+    /// Keeps a handle on a chunk handed to the connection, to use its buffer again.
+    fn lend(&mut self, chunk: Bytes) {
+        self.lent.push_back(chunk);
     }
 }
 
@@ -462,6 +502,21 @@ impl Response {
         let body = self.bytes()?;
         serde_json::from_slice(&body)
             .map_err(|e| SendError::Body(io::Error::new(io::ErrorKind::InvalidData, e)))
+    }
+
+    /// The next piece of the body as it arrives (None at its end), within the timeout: the
+    /// connection's own buffer, without a copy. Mixes with [`Read`] (what `read` left comes
+    /// first).
+    pub(crate) fn read_chunk(&mut self) -> io::Result<Option<Bytes>> {
+        if !self.pending.is_empty() {
+            return Ok(Some(std::mem::take(&mut self.pending)));
+        }
+        loop {
+            match self.next_chunk()? {
+                Some(b) if b.is_empty() => continue,
+                other => return Ok(other),
+            }
+        }
     }
 
     /// The next piece of the body as it arrives (None at its end), within the timeout.

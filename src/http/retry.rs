@@ -1,11 +1,65 @@
 //! The one retry loop: a budget of `number-of-retries` after the first try, exponential backoff
 //! with jitter, `Retry-After` honoured (capped), every retry logged at warning level.
 
-use std::time::Duration;
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
 
 use crate::config::RetryPolicy;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::log;
+
+/// How often a wait before another try asks whether the caller still wants the call.
+const WAIT_SLICE: Duration = Duration::from_millis(250);
+
+/// Asked during a wait before another try: false cancels the call. An operation with a progress
+/// callback sets one for its thread ([`watch_waits`]), so a host can cancel a long wait (an
+/// archive tier's `Retry-After` of ten minutes) the way it cancels a transfer.
+pub(crate) type WaitWatcher = Rc<dyn Fn() -> bool>;
+
+thread_local! {
+    static WATCHER: RefCell<Option<WaitWatcher>> = const { RefCell::new(None) };
+}
+
+/// Puts the previous watcher back when dropped.
+pub(crate) struct Watching(Option<WaitWatcher>);
+
+/// Makes `watcher` the one this thread's waits ask until the guard is dropped.
+pub(crate) fn watch_waits(watcher: WaitWatcher) -> Watching {
+    Watching(WATCHER.with(|w| w.borrow_mut().replace(watcher)))
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        let previous = self.0.take();
+        WATCHER.with(|w| *w.borrow_mut() = previous);
+    }
+}
+
+/// Sleeps `wait`, asking the thread's watcher every quarter second whether to go on.
+fn pause(wait: Duration, what: &str) -> Result<()> {
+    let Some(watcher) = WATCHER.with(|w| w.borrow().clone()) else {
+        std::thread::sleep(wait);
+        return Ok(());
+    };
+    let end = Instant::now() + wait;
+    loop {
+        let left = end.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(());
+        }
+        std::thread::sleep(left.min(WAIT_SLICE));
+        if Instant::now() < end && !watcher() {
+            return Err(Error::new(
+                ErrorKind::Cancelled,
+                format!(
+                    "{what}: cancelled by the progress callback while waiting {} s to try again",
+                    wait.as_secs()
+                ),
+            ));
+        }
+    }
+}
 
 /// The longest wait between two tries that backoff makes (a server's `Retry-After` may ask
 /// for more, up to `openstack-max-retry-wait`).
@@ -70,7 +124,7 @@ pub(crate) fn with_retries<T>(
                     wait.as_millis(),
                     n + 1
                 );
-                std::thread::sleep(wait);
+                pause(wait, what)?;
                 n += 1;
             }
         }
@@ -118,6 +172,30 @@ mod tests {
         });
         assert_eq!(calls, 3);
         assert_eq!(r.unwrap_err().kind(), ErrorKind::Server);
+    }
+
+    #[test]
+    fn a_watcher_that_says_stop_cancels_a_wait() {
+        let policy = RetryPolicy {
+            retries: 3,
+            ..RetryPolicy::default()
+        };
+        let asked = Rc::new(std::cell::Cell::new(0));
+        let counter = asked.clone();
+        let _w = watch_waits(Rc::new(move || {
+            counter.set(counter.get() + 1);
+            counter.get() < 3
+        }));
+        let t = Instant::now();
+        let r: Result<()> = with_retries(&policy, "op", |_| {
+            let e = Error::new(ErrorKind::Http, "op: HTTP 429").with_http(429, None);
+            Err(TryError::Retry(e, Some(Duration::from_secs(30))))
+        });
+        let e = r.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Cancelled, "{e}");
+        assert!(e.message().contains("waiting 30 s"), "{e}");
+        assert_eq!(asked.get(), 3);
+        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
     }
 
     #[test]

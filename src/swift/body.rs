@@ -14,7 +14,7 @@ use super::types::UploadSource;
 use crate::error::{Error, ErrorKind, Result};
 
 /// Bytes read from a source at a time (bounds the memory of a streamed upload).
-pub(crate) const CHUNK: usize = 256 * 1024;
+pub(crate) use crate::http::CHUNK;
 
 /// Where the data of an upload comes from.
 pub(crate) enum UploadBody<'a> {

@@ -22,6 +22,9 @@ use crate::log;
 /// at most `max_failed_deletes` names).
 const MAX_BULK_ANSWER: u64 = 16 * 1024 * 1024;
 
+/// Fewer names than this are not split into requests sent at once.
+const MIN_BULK_CHUNK: usize = 250;
+
 /// What Swift says at the end of a bulk delete.
 #[derive(Deserialize)]
 struct BulkAnswer {
@@ -222,8 +225,22 @@ impl Swift {
             }
             return Ok(report);
         };
-        for chunk in names.chunks(usize::try_from(per_request).unwrap_or(usize::MAX).max(1)) {
-            let batch = self.bulk_delete(container, chunk)?;
+        // Swift's bulk middleware deletes a request's names a few at a time (its
+        // `delete_concurrency`, 2 by default): many names go as several requests at once,
+        // `openstack-segment-threads` of them, each within the cluster's limit.
+        let threads = self.config.large.threads.max(1);
+        let limit = usize::try_from(per_request).unwrap_or(usize::MAX).max(1);
+        let per = names.len().div_ceil(threads).max(MIN_BULK_CHUNK).min(limit);
+        let chunks: Vec<&[String]> = names.chunks(per).collect();
+        let batches = run_indexed(
+            chunks.len(),
+            threads,
+            0,
+            None,
+            || Error::new(ErrorKind::Cancelled, "cancelled"),
+            |i, _| self.bulk_delete(container, chunks[i]),
+        )?;
+        for (chunk, batch) in chunks.iter().zip(batches) {
             if let Some((status, body)) = batch.whole {
                 let e = answer::swift_error(
                     &format!("deleting {} objects of '{container}'", chunk.len()),

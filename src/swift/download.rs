@@ -2,7 +2,7 @@
 //! `If-Match`, so the object cannot change underneath) after a broken connection, within the
 //! request path's one retry budget, and checked against the length and MD5 Swift announced.
 
-use std::io::{Read, Write};
+use std::io::Write;
 
 use crate::http::driver::{RequestBuilder, Response};
 use md5::{Digest, Md5};
@@ -15,9 +15,6 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::http::answer;
 use crate::http::TryError;
 use crate::log;
-
-/// Bytes read from the connection at a time (bounds the memory of a download).
-const CHUNK: usize = 256 * 1024;
 
 /// What the first answer said about the object.
 struct Announced {
@@ -48,7 +45,6 @@ pub(crate) struct Download<'a> {
     received: u64,
     md5: Md5,
     announced: Option<Announced>,
-    buf: Vec<u8>,
     /// Whether a large object's manifest comes back instead of the data.
     detect_manifest: bool,
     /// The length and MD5 the data must have (a segment, as its manifest says), instead of
@@ -81,7 +77,6 @@ impl<'a> Download<'a> {
             received: 0,
             md5: Md5::new(),
             announced: None,
-            buf: vec![0u8; CHUNK],
             detect_manifest: false,
             expected: None,
             range: None,
@@ -145,9 +140,10 @@ impl<'a> Download<'a> {
         let total = self.announced.as_ref().and_then(|a| a.length);
         let limit = self.range.map(|(_, len)| len);
         loop {
-            let n = match resp.read(&mut self.buf) {
-                Ok(0) => return Ok(Fetched::Data),
-                Ok(n) => n,
+            // The connection's buffers as they arrive: hashed and written without a copy.
+            let data = match resp.read_chunk() {
+                Ok(None) => return Ok(Fetched::Data),
+                Ok(Some(data)) => data,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     let got = match total {
@@ -165,7 +161,7 @@ impl<'a> Download<'a> {
                     });
                 }
             };
-            let mut chunk = &self.buf[..n];
+            let mut chunk = &data[..];
             if skip > 0 {
                 let drop = usize::try_from(skip).unwrap_or(usize::MAX).min(chunk.len());
                 chunk = &chunk[drop..];
@@ -388,6 +384,8 @@ impl Swift {
         progress: Option<Progress>,
         file: Option<&std::fs::File>,
     ) -> Result<(u64, Option<std::time::SystemTime>)> {
+        // The host's progress callback is asked during waits before another try too.
+        let (progress, _watch) = super::pool::watched(progress);
         let what = match version {
             Some(v) => format!("downloading version '{v}' of '{full}'"),
             None => format!("downloading '{full}'"),

@@ -30,20 +30,7 @@ impl<'f> FileAt<'f> {
     }
 
     fn start_write_back(&mut self) {
-        #[cfg(target_os = "linux")]
-        {
-            use std::os::fd::AsRawFd;
-            // Advisory: an error here shows again at the fsync, which is checked.
-            // SAFETY: a plain system call on an open descriptor, with no memory passed.
-            unsafe {
-                libc::sync_file_range(
-                    self.file.as_raw_fd(),
-                    self.unflushed as libc::off64_t,
-                    (self.pos - self.unflushed) as libc::off64_t,
-                    libc::SYNC_FILE_RANGE_WRITE,
-                );
-            }
-        }
+        crate::ffi::sys::start_write_back(self.file, self.unflushed, self.pos - self.unflushed);
         self.unflushed = self.pos;
     }
 }

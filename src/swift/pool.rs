@@ -2,11 +2,37 @@
 //! in order by `openstack-segment-threads` workers, progress of all of them reported on the
 //! calling thread, the first failure or a cancel stopping every worker.
 
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 
 use super::types::Progress;
 use crate::error::{Error, ErrorKind, Result};
+use crate::http::retry::{watch_waits, Watching};
+use crate::lock::Recover;
+
+/// `progress` made askable during waits before another try: the callback returned records
+/// what it last reported, and while the guard lives, this thread's waits call the host's
+/// callback again with those figures (every quarter second), so that false cancels a wait too.
+pub(crate) fn watched(progress: Option<Progress>) -> (Option<Progress>, Option<Watching>) {
+    let Some(progress) = progress else {
+        return (None, None);
+    };
+    let state = Arc::new(Mutex::new((progress, 0u64, None::<u64>)));
+    let recorder = state.clone();
+    let lent: Progress = Box::new(move |done, total| {
+        let mut s = recorder.lock().recover();
+        s.1 = done;
+        s.2 = total;
+        (s.0)(done, total)
+    });
+    let guard = watch_waits(Rc::new(move || {
+        let mut s = state.lock().recover();
+        let (done, total) = (s.1, s.2);
+        (s.0)(done, total)
+    }));
+    (Some(lent), Some(guard))
+}
 
 /// What a worker's item reports through: its bytes as they go, and whether to stop.
 pub(crate) struct Lane {
@@ -58,25 +84,15 @@ pub(crate) fn run_indexed<T: Send>(
                 abort: abort.clone(),
             };
             let (next, failure, results, work) = (&next, &failure, &results, &work);
-            scope.spawn(move || loop {
-                if lane.abort.load(Ordering::SeqCst) {
-                    return;
-                }
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                if i >= count {
-                    return;
-                }
-                match work(i, &lane) {
-                    Ok(r) => results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r),
-                    Err(e) => {
-                        lane.abort.store(true, Ordering::SeqCst);
-                        let mut f = failure.lock().unwrap_or_else(|e| e.into_inner());
-                        if f.is_none() || e.kind() != ErrorKind::Cancelled {
-                            f.get_or_insert(e);
-                        }
-                        return;
-                    }
-                }
+            scope.spawn(move || {
+                // A worker's wait before another try asks the calling thread (which asks the
+                // host's progress callback) and stops when the pool does.
+                let (tx, abort) = (lane.tx.clone(), lane.abort.clone());
+                let _watch = watch_waits(Rc::new(move || {
+                    let _ = tx.send(0);
+                    !abort.load(Ordering::SeqCst)
+                }));
+                work_until_done(&lane, next, count, failure, results, work)
             });
         }
         drop(tx);
@@ -97,12 +113,12 @@ pub(crate) fn run_indexed<T: Send>(
     if stopped {
         return Err(cancelled());
     }
-    if let Some(e) = failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
+    if let Some(e) = failure.into_inner().recover() {
         return Err(e);
     }
     results
         .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
+        .recover()
         .into_iter()
         .map(|r| {
             r.ok_or_else(|| {
@@ -113,6 +129,37 @@ pub(crate) fn run_indexed<T: Send>(
             })
         })
         .collect()
+}
+
+/// One worker: takes the next index until none is left, the pool stops, or its item fails.
+fn work_until_done<T>(
+    lane: &Lane,
+    next: &AtomicUsize,
+    count: usize,
+    failure: &Mutex<Option<Error>>,
+    results: &Mutex<Vec<Option<T>>>,
+    work: &(impl Fn(usize, &Lane) -> Result<T> + Sync),
+) {
+    loop {
+        if lane.abort.load(Ordering::SeqCst) {
+            return;
+        }
+        let i = next.fetch_add(1, Ordering::SeqCst);
+        if i >= count {
+            return;
+        }
+        match work(i, lane) {
+            Ok(r) => results.lock().recover()[i] = Some(r),
+            Err(e) => {
+                lane.abort.store(true, Ordering::SeqCst);
+                let mut f = failure.lock().recover();
+                if f.is_none() || e.kind() != ErrorKind::Cancelled {
+                    f.get_or_insert(e);
+                }
+                return;
+            }
+        }
+    }
 }
 
 #[cfg(test)]

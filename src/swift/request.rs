@@ -230,17 +230,18 @@ impl Exchange for SmallBody<'_> {
 pub(crate) struct Swift {
     pub(crate) client: Client,
     pub(crate) config: Config,
-    auth: Authenticator,
+    auth: std::sync::Arc<Authenticator>,
     pub(crate) cluster: super::info::ClusterState,
 }
 
 impl Swift {
     pub(crate) fn new(config: Config) -> Result<Swift> {
         let client = http::client::build(&config.timeouts, &config.tls)?;
+        let auth = crate::auth::shared::authenticator_for(&config);
         Ok(Swift {
             client,
             config,
-            auth: Authenticator::new(),
+            auth,
             cluster: Default::default(),
         })
     }

@@ -79,7 +79,8 @@ impl Destination {
         })?;
         let (tmp, file) = create_partial(path, file_name)?;
         let result = (|| {
-            let mut w = BufWriter::with_capacity(256 * 1024, file_writer::FileAt::new(&file, 0));
+            let mut w =
+                BufWriter::with_capacity(crate::http::CHUNK, file_writer::FileAt::new(&file, 0));
             let (_, mtime) = self.swift.download_at(
                 &full,
                 version,

@@ -10,12 +10,13 @@ use crate::http::driver::{Body, RequestBuilder, Response};
 use md5::{Digest, Md5};
 use reqwest::Method;
 
-use super::body::{ended_short, hex, went_past, BytesSource, FileSource, UploadBody, CHUNK};
+use super::body::{ended_short, hex, went_past, BytesSource, FileSource, UploadBody};
 use super::meta::{Headers, Prepared};
 use super::request::{Exchange, Swift, Target};
 use super::types::{Progress, UploadSource};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::TryError;
+use crate::lock::Recover;
 use crate::log;
 
 /// The slowest upload rate the deadline allows for, in bytes per second.
@@ -24,9 +25,6 @@ const SLOWEST_RATE: u64 = 16 * 1024;
 /// The source side of one upload, shared with the body reader reqwest drives.
 struct Feed {
     source: Box<dyn UploadSource>,
-    buf: Vec<u8>,
-    pos: usize,
-    len: usize,
     sent: u64,
     total: Option<u64>,
     /// Hashing on the way is needed only when the MD5 was not known up front.
@@ -46,8 +44,6 @@ impl Feed {
                 format!("{}: could not rewind for another try: {e}", self.label),
             )
         })?;
-        self.pos = 0;
-        self.len = 0;
         self.sent = 0;
         if self.md5.is_some() {
             self.md5 = Some(Md5::new());
@@ -56,17 +52,14 @@ impl Feed {
         Ok(ok)
     }
 
-    fn fill(&mut self) -> std::io::Result<usize> {
-        if self.buf.is_empty() {
-            self.buf = vec![0; CHUNK];
-        }
-        let n = self.read_source()?;
+    /// Reads the source straight into `out` (the buffer the connection sends), hashing it when
+    /// the MD5 is computed on the way, and reports progress.
+    fn fill(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.read_source(out)?;
         if let Some(m) = self.md5.as_mut() {
-            m.update(&self.buf[..n]);
+            m.update(&out[..n]);
         }
         self.sent += n as u64;
-        self.pos = 0;
-        self.len = n;
         self.keep_promise(n)?;
         // Every chunk is reported, and an empty source once, so the host always sees the end.
         if n > 0 || self.sent == 0 {
@@ -83,9 +76,9 @@ impl Feed {
         Ok(n)
     }
 
-    fn read_source(&mut self) -> std::io::Result<usize> {
+    fn read_source(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
         loop {
-            match self.source.read(&mut self.buf) {
+            match self.source.read(out) {
                 Ok(n) => return Ok(n),
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
@@ -145,14 +138,10 @@ struct FeedReader(Arc<Mutex<Feed>>);
 
 impl Read for FeedReader {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        let mut f = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if f.pos == f.len && f.fill()? == 0 {
+        if out.is_empty() {
             return Ok(0);
         }
-        let n = out.len().min(f.len - f.pos);
-        out[..n].copy_from_slice(&f.buf[f.pos..f.pos + n]);
-        f.pos += n;
-        Ok(n)
+        self.0.lock().recover().fill(out)
     }
 }
 
@@ -170,8 +159,7 @@ impl SharedProgress {
     pub(crate) fn lend(&self) -> Option<Progress> {
         self.0.as_ref().map(|shared| {
             let shared = shared.clone();
-            Box::new(move |done, of| (shared.lock().unwrap_or_else(|e| e.into_inner()))(done, of))
-                as Progress
+            Box::new(move |done, of| (shared.lock().recover())(done, of)) as Progress
         })
     }
 }
@@ -231,7 +219,7 @@ impl Exchange for Upload<'_> {
 
     fn prepare(&mut self, rb: RequestBuilder, _attempt: u32) -> Result<RequestBuilder, TryError> {
         if self.started {
-            let mut f = self.feed.lock().unwrap_or_else(|e| e.into_inner());
+            let mut f = self.feed.lock().recover();
             if !f.reset()? {
                 return Err(TryError::Fail(Error::new(
                     ErrorKind::Network,
@@ -279,11 +267,7 @@ impl Exchange for Upload<'_> {
     }
 
     fn local_failure(&mut self) -> Option<Error> {
-        self.feed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .failure
-            .take()
+        self.feed.lock().recover().failure.take()
     }
 }
 
@@ -293,9 +277,6 @@ impl Swift {
         let can_rewind = req.source.can_rewind();
         let feed = Arc::new(Mutex::new(Feed {
             source: req.source,
-            buf: Vec::new(),
-            pos: 0,
-            len: 0,
             sent: 0,
             total: req.size,
             md5: if req.md5.is_none() {
@@ -350,7 +331,7 @@ impl Swift {
                 .store(true, std::sync::atomic::Ordering::Relaxed);
         }
         let stray_version = version.filter(|_| taken);
-        let mut f = feed.lock().unwrap_or_else(|e| e.into_inner());
+        let mut f = feed.lock().recover();
         if !f.reported {
             // An empty body is not read, but the host still sees the end (a cancel comes too
             // late to matter: nothing was sent).

@@ -232,12 +232,25 @@ impl OwnKeystone {
     }
 
     /// How many tokens it was asked for (`POST /v3/auth/tokens` lines of its request log).
+    /// uwsgi writes a request's line after its answer, so the count is read until it stays the
+    /// same for 200 ms.
     pub fn token_requests(&self) -> usize {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
-            .lines()
-            .filter(|l| l.contains("POST /v3/auth/tokens"))
-            .count()
+        let count = || {
+            std::fs::read_to_string(&self.log)
+                .unwrap_or_default()
+                .lines()
+                .filter(|l| l.contains("POST /v3/auth/tokens"))
+                .count()
+        };
+        let mut last = count();
+        loop {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            let now = count();
+            if now == last {
+                return now;
+            }
+            last = now;
+        }
     }
 }
 

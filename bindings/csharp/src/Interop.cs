@@ -144,8 +144,6 @@ namespace OpenStackDest
 
         // ---- secrets: defence in depth; the library already keeps them out of its messages ----
 
-        private static readonly string[] SecretKeyParts = { "password", "apikey", "api-key", "token", "secret" };
-
         internal static string[] CollectSecrets(string url, IDictionary<string, string> options)
         {
             var found = new List<string>();
@@ -223,17 +221,29 @@ namespace OpenStackDest
             }
         }
 
+        // The library's own list of the options that take a secret (os_option_is_secret), asked with
+        // the key as the library reads it (percent-decoded).
         private static bool IsSecretKey(string key)
         {
-            if (key == null)
+            if (key == null || key.IndexOf('\0') >= 0)
                 return false;
-            string k = key.ToLowerInvariant();
-            foreach (string part in SecretKeyParts)
+            string decoded = key;
+            try
             {
-                if (k.Contains(part))
-                    return true;
+                decoded = Uri.UnescapeDataString(key.Replace('+', ' '));
             }
-            return false;
+            catch (Exception)
+            {
+                // keep the raw form
+            }
+            try
+            {
+                return Native.os_option_is_secret(Utf8Z(decoded, "key"));
+            }
+            catch (OpenStackException)
+            {
+                return false; // not valid Unicode: not a key the library knows
+            }
         }
 
         private static void AddSecret(List<string> list, string value)

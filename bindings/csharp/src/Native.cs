@@ -103,6 +103,10 @@ namespace OpenStackDest
         internal static extern IntPtr os_status_name(OpenStackStatus status);
 
         [DllImport(Lib, CallingConvention = CC)]
+        [return: MarshalAs(UnmanagedType.I1)]
+        internal static extern bool os_option_is_secret(byte[] key);
+
+        [DllImport(Lib, CallingConvention = CC)]
         internal static extern IntPtr os_last_error_message();
 
         [DllImport(Lib, CallingConvention = CC)]

@@ -1,7 +1,7 @@
 """opendal: Apache OpenDAL's Python package (its swift service) as one benchmarked process.
 
 usage: opendal_py.py CONTAINER put NAME FILE | get NAME FILE | putdir PREFIX DIR JOBS
-                     | getdir PREFIX DIR JOBS | list
+                     | getdir PREFIX DIR JOBS | list | delete-many NAMES_FILE JOBS
 OpenDAL's swift service does not authenticate: it takes the storage URL (BENCH_STORAGE_URL) and a
 token (BENCH_TOKEN) that the driver got from Keystone beforehand. A put streams the file through
 OpenDAL's writer in BENCH_PART_MIB pieces (default 8); OpenDAL sends each as a segment (under
@@ -53,6 +53,10 @@ def main(argv):
         names = [e.path for e in op.scan(prefix + "/") if not e.path.endswith("/")]
         os.makedirs(top, exist_ok=True)
         run_all(jobs, lambda n: get_file(op, n, os.path.join(top, n[len(prefix) + 1:])), names)
+    elif what == "delete-many":
+        with open(args[0]) as f:
+            names = [line.rstrip("\n") for line in f if line.strip()]
+        run_all(int(args[1]), op.delete, names)
     elif what == "list":
         sys.stdout.write("".join(e.path + "\n" for e in op.list("") if not e.path.endswith("/")))
     else:

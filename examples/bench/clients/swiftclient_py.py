@@ -1,7 +1,7 @@
 """swiftclient-py: python-swiftclient's Connection API as one benchmarked process.
 
 usage: swiftclient_py.py CONTAINER put NAME FILE | get NAME FILE | putdir PREFIX DIR JOBS
-                         | getdir PREFIX DIR JOBS | list | stat NAME
+                         | getdir PREFIX DIR JOBS | list | stat NAME | open N NAME
 Keystone v3 credentials from OS_AUTH_URL, OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME,
 OS_USER_DOMAIN_NAME, OS_PROJECT_DOMAIN_NAME, OS_REGION_NAME; BENCH_STORAGE_URL, when set,
 replaces the catalog's endpoint (the relay). A Connection is not thread-safe: one per thread.
@@ -51,8 +51,16 @@ def get_file(conn, container, name, path):
 
 
 
+def open_many(container, n, name):
+    """N Connections, each authenticating and HEADing NAME."""
+    sizes = {connect().head_object(container, name)["content-length"] for _ in range(n)}
+    print(sizes.pop())
+
+
 def main(argv):
     container, op, args = argv[0], argv[1], argv[2:]
+    if op == "open":
+        return open_many(container, int(args[0]), args[1])
     conn = connect()
     if op == "put":
         put_file(conn, container, args[0], args[1])

@@ -35,6 +35,7 @@ pub(crate) use parts::{still_used, Parts};
 use super::request::{Swift, Target};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::answer::{self, About};
+use crate::lock::Recover;
 use crate::log;
 
 /// Objects this small are never segmented without an explicit segment size (no cluster limits
@@ -171,11 +172,7 @@ impl Swift {
     /// Whether the segment container may hold segments (cached: a HEAD at most once a minute
     /// while it is missing, none once it is known to exist).
     fn segments_may_exist(&self) -> bool {
-        let mut state = self
-            .cluster
-            .segments_absent
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut state = self.cluster.segments_absent.lock().recover();
         match *state {
             Some(None) => return true,
             Some(Some(since)) if since.elapsed() < ABSENCE_KEPT => return false,
@@ -245,11 +242,7 @@ impl Swift {
     }
 
     fn segments_known_to_exist(&self) {
-        *self
-            .cluster
-            .segments_absent
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = Some(None);
+        *self.cluster.segments_absent.lock().recover() = Some(None);
     }
 
     /// Deletes the segment container when it holds nothing (any more); otherwise, or when it

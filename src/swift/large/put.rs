@@ -26,6 +26,8 @@ impl Swift {
         progress: Option<Progress>,
         options: &Prepared,
     ) -> Result<u64> {
+        // The host's progress callback is asked during waits before another try too.
+        let (progress, _watch) = crate::swift::pool::watched(progress);
         // Swift's limits on metadata, checked before anything is stored (only /info is read,
         // once per destination, and only when the host gives metadata of its own).
         if !options.metadata.is_empty() {

@@ -11,6 +11,7 @@ use super::ownership;
 use super::segmented::{large_headers, Set};
 use super::Plan;
 use crate::error::{Error, ErrorKind, Result};
+use crate::lock::Recover;
 use crate::log;
 use crate::swift::body::{stream_md5, Promised, UploadBody, CHUNK};
 use crate::swift::meta::{Headers, Prepared};
@@ -35,16 +36,12 @@ impl UploadSource for StreamPart {
         if want == 0 {
             return Ok(0);
         }
-        let n = self
-            .parent
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .read(&mut buf[..want])?;
+        let n = self.parent.lock().recover().read(&mut buf[..want])?;
         self.left -= n as u64;
         Ok(n)
     }
     fn rewind(&mut self) -> std::io::Result<bool> {
-        let mut parent = self.parent.lock().unwrap_or_else(|e| e.into_inner());
+        let mut parent = self.parent.lock().recover();
         if !parent.rewind()? {
             return Ok(false);
         }
@@ -128,10 +125,10 @@ struct ChainHandle(Arc<Mutex<Chain>>);
 
 impl UploadSource for ChainHandle {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).read(buf)
+        self.0.lock().recover().read(buf)
     }
     fn rewind(&mut self) -> std::io::Result<bool> {
-        let mut c = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut c = self.0.lock().recover();
         if !c.source.rewind()? {
             return Ok(false);
         }
@@ -140,18 +137,10 @@ impl UploadSource for ChainHandle {
         Ok(true)
     }
     fn can_rewind(&self) -> bool {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .source
-            .can_rewind()
+        self.0.lock().recover().source.can_rewind()
     }
     fn failure_kind(&self) -> ErrorKind {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .source
-            .failure_kind()
+        self.0.lock().recover().source.failure_kind()
     }
 }
 
@@ -263,13 +252,15 @@ impl Swift {
         let chain = Arc::new(Mutex::new(Chain::new(head, source)));
         let (metadata, segment_headers) = large_headers(Vec::new(), options);
         let rows = self.put_in_order(
-            full,
-            &set.prefix,
-            segment_size,
-            None,
+            InOrder {
+                full,
+                prefix: &set.prefix,
+                segment_size,
+                size: None,
+                headers: &segment_headers,
+            },
             chain,
             progress,
-            &segment_headers,
         );
         if let Ok(rows) = &rows {
             if rows.len() == 1 {
@@ -295,13 +286,15 @@ impl Swift {
         let set = self.choose_set(full, None, size, segment_size, None)?;
         let chain = Arc::new(Mutex::new(Chain::new(Vec::new(), source)));
         let rows = self.put_in_order(
-            full,
-            &set.prefix,
-            segment_size,
-            Some(size),
+            InOrder {
+                full,
+                prefix: &set.prefix,
+                segment_size,
+                size: Some(size),
+                headers: &segment_headers,
+            },
             chain,
             progress,
-            &segment_headers,
         );
         self.finish(full, &set, rows, &metadata)
     }
@@ -356,19 +349,21 @@ impl Swift {
     /// its end. A segment that fails is sent again only when the stream can rewind (it is
     /// rewound and read up to the segment's start); otherwise the upload fails. Returns the
     /// segments (name, MD5, size).
-    #[allow(clippy::too_many_arguments)]
     fn put_in_order(
         &self,
-        full: &str,
-        prefix: &str,
-        segment_size: u64,
-        size: Option<u64>,
+        order: InOrder,
         chain: Arc<Mutex<Chain>>,
         progress: Option<Progress>,
-        headers: &Headers,
     ) -> Result<Vec<Row>> {
+        let InOrder {
+            full,
+            prefix,
+            segment_size,
+            size,
+            headers,
+        } = order;
         let (can_rewind, failure_kind) = {
-            let c = chain.lock().unwrap_or_else(|e| e.into_inner());
+            let c = chain.lock().recover();
             (c.source.can_rewind(), c.source.failure_kind())
         };
         let read_failed = |e: std::io::Error| {
@@ -402,12 +397,11 @@ impl Swift {
                 None => format!("uploading segment {} of '{full}'", index + 1),
             };
             let shared = progress.clone();
-            let report: Progress = Box::new(move |sent, _| {
-                match shared.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            let report: Progress =
+                Box::new(move |sent, _| match shared.lock().recover().as_mut() {
                     Some(p) => p(offset + sent, size),
                     None => true,
-                }
-            });
+                });
             let name = ownership::segment_name(prefix, index);
             let (md5, sent) =
                 self.put_checked_segment(&what, &name, Box::new(part), len, headers, report)?;
@@ -418,11 +412,7 @@ impl Swift {
                 break;
             }
             // Otherwise one more byte tells whether the stream goes on.
-            let more = chain
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .peek()
-                .map_err(read_failed)?;
+            let more = chain.lock().recover().peek().map_err(read_failed)?;
             match size {
                 Some(s) if offset >= s && more => {
                     return Err(Error::new(
@@ -439,6 +429,20 @@ impl Swift {
         }
         Ok(rows)
     }
+}
+
+/// What [`Swift::put_in_order`] uploads: the object, where its segments go, their size.
+struct InOrder<'a> {
+    /// The object's full name.
+    full: &'a str,
+    /// The prefix of its segments' names.
+    prefix: &'a str,
+    /// Bytes per segment (the last may be shorter).
+    segment_size: u64,
+    /// The stream's promised size, when known.
+    size: Option<u64>,
+    /// Headers each segment is stored with.
+    headers: &'a Headers,
 }
 
 #[cfg(test)]

@@ -199,6 +199,7 @@ FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
     'os_update_metadata': (c_int, [c_void_p, c_char_p, c_void_p]),
     'os_stat_meta': (c_int, [c_void_p, c_char_p, POINTER(POINTER(OsEntry)), META_CB, c_void_p]),
     'os_version': (c_char_p, []),
+    'os_option_is_secret': (c_bool, [c_char_p]),
     'os_status_name': (c_char_p, [c_int]),
     'os_last_error_message': (c_char_p, []),
     'os_last_http_status': (c_int32, []),
