@@ -220,11 +220,11 @@ options! {
     STORAGE_POLICY = "openstack-storage-policy", Text, credential: false,
         env: [], cloud: [],
         default: "the cluster's default",
-        doc: "the storage policy `create_container` gives the container and its segment container (a name or an alias, case-insensitive, checked against the cluster's `/info` first; an unknown one is an error naming those it has). Swift cannot change a container's policy: an existing container or segment container with another one is an `OS_ERR_INVALID_URL` error that says what to do";
+        doc: "the storage policy (`create_container` creates the container and its segment container with it; a name or an alias, case-insensitive, checked against the cluster's `/info` first). Swift cannot change a container's policy: an existing container or segment container with another one is an `OS_ERR_INVALID_URL` error that says so";
     VERSIONING = "openstack-versioning", Bool, credential: false,
         env: [], cloud: [],
         default: "`false`",
-        doc: "`true`: `create_container` turns on Swift's object versioning (`X-Versions-Enabled`; a cluster without it is an error before anything is created), and the segments of replaced or deleted large objects are kept for their older versions (see *Versions* below)";
+        doc: "`true`: `create_container` turns on Swift's object versioning (see *Versions* below); a cluster without it is an error before anything is created";
     LIST_LARGE_OBJECT_SIZES = "openstack-list-large-object-sizes", Bool, credential: false,
         env: [], cloud: [],
         default: "`true`",

@@ -224,6 +224,9 @@ pub struct Config {
     /// `openstack-list-newest`: listings ask every replica and take the newest answer
     /// (`X-Newest`), at the cost of more work for the cluster (default false).
     pub list_newest: bool,
+    /// `openstack-token-cache`: a file where tokens are kept for other processes of the same
+    /// identity (only its owner may read it). None: tokens live in this process only.
+    pub token_cache: Option<std::path::PathBuf>,
     /// `openstack-storage-policy`: the storage policy `create_container` creates the container
     /// and its segment container with (checked against the cluster's `/info` first). None: the
     /// cluster's default.
@@ -232,9 +235,6 @@ pub struct Config {
     /// (`X-Versions-Enabled`), and the segments of replaced or deleted large objects are kept,
     /// since their older versions still use them (default false).
     pub versioning: bool,
-    /// `openstack-token-cache`: a file where tokens are kept for other processes of the same
-    /// identity (only its owner may read it). None: tokens live in this process only.
-    pub token_cache: Option<std::path::PathBuf>,
 }
 
 /// A value of a settings source (clouds.yaml, the environment) written as the URL would write it
@@ -417,9 +417,9 @@ impl Config {
             tls,
             delete_after,
             list_newest: opts.boolean(keys::LIST_NEWEST, false)?,
+            token_cache: opts.token_cache()?,
             storage_policy: opts.storage_policy()?,
             versioning: opts.boolean(keys::VERSIONING, false)?,
-            token_cache: opts.token_cache()?,
         })
     }
 }
@@ -821,9 +821,9 @@ mod tests {
             keys::RETRY_DELAY,
             keys::MAX_RETRY_WAIT,
             keys::LIST_NEWEST,
+            keys::TOKEN_CACHE,
             keys::STORAGE_POLICY,
             keys::VERSIONING,
-            keys::TOKEN_CACHE,
             "unknown-option",
         ];
 
