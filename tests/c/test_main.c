@@ -42,6 +42,7 @@ static const struct h_test TESTS[] = {
     {"invalid_utf8_url", t_invalid_utf8_url, 0},
     {"put_options_args", t_put_options_args, 0},
     {"log_callback_if", t_log_callback_if, 0},
+    {"option_is_secret", t_option_is_secret, 0},
     {"open_plain", t_open_plain, 1},
     {"container_lifecycle", t_container_lifecycle, 1},
     {"put_get_bytes", t_put_get_bytes, 1},
