@@ -75,27 +75,6 @@ namespace OpenStackDest.Tests
         }
 
         [Test]
-        public void CreateFolderCreatesTheContainer()
-        {
-            string c = TestEnv.UniqueContainer("mk");
-            try
-            {
-                using (var d = new OpenStackDestination(TestEnv.V3Url(c)))
-                {
-                    Assert.Throws<FolderMissingException>(() => d.Test());
-                    d.CreateFolder();
-                    d.Test();
-                    Assert.That(d.List().Count, Is.EqualTo(0));
-                }
-                Assert.That(SwiftAdmin.ContainerExists(c), Is.True);
-            }
-            finally
-            {
-                SwiftAdmin.DeleteContainer(c);
-            }
-        }
-
-        [Test]
         public void PutAndGetBytes()
         {
             string name = NewName("bytes");
@@ -1035,21 +1014,6 @@ namespace OpenStackDest.Tests
             {
                 SwiftAdmin.DeleteVersionedContainer(c);
             }
-        }
-
-        /// <summary>An unknown storage policy: the invalid-URL status, naming the option.</summary>
-        [Test]
-        public void AnUnknownStoragePolicyIsInvalidUrl()
-        {
-            string c = TestEnv.UniqueContainer("policy");
-            var options = new Dictionary<string, string> { { "openstack-storage-policy", "glacier" } };
-            using (var d = new OpenStackDestination(TestEnv.V3Url(c), options))
-            {
-                OpenStackException e = Assert.Throws<OpenStackException>(() => d.CreateFolder());
-                Assert.That(e.Status, Is.EqualTo(OpenStackStatus.InvalidUrl));
-                StringAssert.Contains("openstack-storage-policy", e.Message);
-            }
-            Assert.That(SwiftAdmin.ContainerExists(c), Is.False);
         }
 
         // ---------------------------------------------------------------- concurrency, names, size
