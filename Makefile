@@ -2,7 +2,7 @@
 #   make demo     start a local Swift + Keystone and back up / restore real files through the library
 #   make test     every test of every layer (Rust, C, Python, C#) against the real test bed
 #   make check    the fast lane, no server: fmt, clippy, cargo test (fakes, header freshness),
-#                 the Python binding's generated declarations (a couple of minutes; CI's first stage)
+#                 the Python and C# bindings' generated declarations (a couple of minutes; CI's first stage)
 #   make install  PREFIX=/usr/local: the .so, the .a, the header, a pkg-config file and bin/oscli
 #                 (PROFILE=debug installs the debug build instead of building a release)
 #   make header   regenerate include/openstack_dest.h from src/ffi after changing the C ABI

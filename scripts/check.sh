@@ -3,6 +3,7 @@
 # first broken step so a bad commit is known in a couple of minutes instead of after the test bed:
 #   fmt        cargo fmt --check
 #   python     the Python binding's generated declarations match the header (gen_native.py --check)
+#   csharp     the C# binding's Native.cs matches the header (gen_native.py --lang csharp --check)
 #   clippy     cargo clippy --all-targets -- -D warnings
 #   test       cargo test without a test bed: unit and property tests, the fault tests against the
 #              in-process fake, the fuzz regressions, the header freshness check (tests/header.rs);
@@ -50,6 +51,7 @@ summary() {
 rm -f "$LOG.steps"
 step fmt cargo fmt --check -- --color never
 step python python3 bindings/python/tools/gen_native.py --check
+step csharp python3 bindings/python/tools/gen_native.py --lang csharp --check
 step clippy cargo clippy --all-targets -- -D warnings
 step test env -u CI -u OSD_REQUIRE_SERVER -u OSD_AUTH_V3 cargo test --no-fail-fast
 summary

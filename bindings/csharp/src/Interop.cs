@@ -132,7 +132,7 @@ namespace OpenStackDest
 
         internal static string StatusName(OpenStackStatus status)
         {
-            string name = FromUtf8(Native.os_status_name(status));
+            string name = FromUtf8(Native.os_status_name((int)status));
             return string.IsNullOrEmpty(name) ? "OS_STATUS_" + (int)status : name;
         }
 
@@ -263,6 +263,28 @@ namespace OpenStackDest
                     message = message.Replace(s, "***");
             }
             return message;
+        }
+    }
+
+    /// <summary>
+    /// The native handle (os_dest*). Released with os_free; the SafeHandle reference count keeps it
+    /// alive while calls on other threads are still running.
+    /// </summary>
+    internal sealed class DestinationHandle : SafeHandle
+    {
+        public DestinationHandle() : base(IntPtr.Zero, true)
+        {
+        }
+
+        public override bool IsInvalid
+        {
+            get { return handle == IntPtr.Zero; }
+        }
+
+        protected override bool ReleaseHandle()
+        {
+            Native.os_free(handle);
+            return true;
         }
     }
 }

@@ -48,7 +48,7 @@ namespace OpenStackDest
         }
 
         /// <summary>The version of the C header these declarations follow (OPENSTACK_DEST_VERSION).</summary>
-        public const string BindingVersion = "0.2.0";
+        public const string BindingVersion = Native.HeaderVersion;
 
         private static volatile bool versionChecked;
 
@@ -223,12 +223,6 @@ namespace OpenStackDest
             Interop.Check(status, secrets);
         }
 
-        private static Action<long, long> Wrap(IProgress<long> progress)
-        {
-            if (progress == null)
-                return null;
-            return (done, total) => progress.Report(done);
-        }
 
         /// <summary>
         /// Releases the native handle (after calls still running on other threads finish). Called from
@@ -255,23 +249,14 @@ namespace OpenStackDest
             Check(Native.os_create_container(Handle));
         }
 
-        /// <summary>Uploads <paramref name="source"/> from its current position to its end, streaming.</summary>
-        public void Put(string name, Stream source)
-        {
-            Put(name, source, CancellationToken.None, (Action<long, long>)null);
-        }
 
-        public void Put(string name, Stream source, CancellationToken cancellationToken, IProgress<long> progress)
-        {
-            Put(name, source, cancellationToken, Wrap(progress));
-        }
 
         /// <summary>
         /// Uploads a stream (seekable or not) without buffering it whole. A seekable stream may be read
         /// again from its start position when the library retries. <paramref name="progress"/> gets
         /// (bytes done, total or -1).
         /// </summary>
-        public void Put(string name, Stream source, CancellationToken cancellationToken, Action<long, long> progress = null)
+        public void Put(string name, Stream source, CancellationToken cancellationToken = default(CancellationToken), Action<long, long> progress = null)
         {
             byte[] rawName = Interop.Utf8Z(name, "name");
             if (source == null)
@@ -321,7 +306,7 @@ namespace OpenStackDest
         }
 
         /// <summary>Uploads a byte array with the host's metadata and an expiry (<paramref name="options"/>, may be null).</summary>
-        public void Put(string name, byte[] data, PutOptions options)
+        public void Put(string name, byte[] data, PutOptions options = null)
         {
             byte[] rawName = Interop.Utf8Z(name, "name");
             if (data == null)
@@ -426,27 +411,10 @@ namespace OpenStackDest
             }
         }
 
-        /// <summary>Uploads a byte array.</summary>
-        public void Put(string name, byte[] data)
-        {
-            byte[] rawName = Interop.Utf8Z(name, "name");
-            if (data == null)
-                throw new ArgumentNullException("data");
-            Check(Native.os_put(Handle, rawName, data, new UIntPtr((ulong)data.LongLength)));
-        }
 
-        /// <summary>Uploads a local file.</summary>
-        public void PutFile(string name, string path)
-        {
-            PutFile(name, path, CancellationToken.None, (Action<long, long>)null);
-        }
 
-        public void PutFile(string name, string path, CancellationToken cancellationToken, IProgress<long> progress)
-        {
-            PutFile(name, path, cancellationToken, Wrap(progress));
-        }
 
-        public void PutFile(string name, string path, CancellationToken cancellationToken, Action<long, long> progress = null)
+        public void PutFile(string name, string path, CancellationToken cancellationToken = default(CancellationToken), Action<long, long> progress = null)
         {
             byte[] rawName = Interop.Utf8Z(name, "name");
             byte[] rawPath = Interop.Utf8Z(path, "path");
@@ -458,18 +426,9 @@ namespace OpenStackDest
             t.Complete(status, secrets);
         }
 
-        /// <summary>Downloads into <paramref name="target"/>, streaming (written at its current position).</summary>
-        public void Get(string name, Stream target)
-        {
-            Get(name, target, CancellationToken.None, (Action<long, long>)null);
-        }
 
-        public void Get(string name, Stream target, CancellationToken cancellationToken, IProgress<long> progress)
-        {
-            Get(name, target, cancellationToken, Wrap(progress));
-        }
 
-        public void Get(string name, Stream target, CancellationToken cancellationToken, Action<long, long> progress = null)
+        public void Get(string name, Stream target, CancellationToken cancellationToken = default(CancellationToken), Action<long, long> progress = null)
         {
             byte[] rawName = Interop.Utf8Z(name, "name");
             if (target == null)
@@ -573,18 +532,9 @@ namespace OpenStackDest
             t.Complete(status, secrets);
         }
 
-        /// <summary>Downloads into a local file (replaced).</summary>
-        public void GetFile(string name, string path)
-        {
-            GetFile(name, path, CancellationToken.None, (Action<long, long>)null);
-        }
 
-        public void GetFile(string name, string path, CancellationToken cancellationToken, IProgress<long> progress)
-        {
-            GetFile(name, path, cancellationToken, Wrap(progress));
-        }
 
-        public void GetFile(string name, string path, CancellationToken cancellationToken, Action<long, long> progress = null)
+        public void GetFile(string name, string path, CancellationToken cancellationToken = default(CancellationToken), Action<long, long> progress = null)
         {
             byte[] rawName = Interop.Utf8Z(name, "name");
             byte[] rawPath = Interop.Utf8Z(path, "path");
@@ -920,84 +870,30 @@ namespace OpenStackDest
 
         // ------------------------------------------------------------------ asynchronous API
 
-        public Task TestAsync(CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Task.Run(() => Test(), cancellationToken);
-        }
 
-        public Task CreateFolderAsync(CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Task.Run(() => CreateFolder(), cancellationToken);
-        }
 
-        public Task PutAsync(string name, Stream source, CancellationToken cancellationToken = default(CancellationToken), IProgress<long> progress = null)
-        {
-            return PutAsync(name, source, cancellationToken, Wrap(progress));
-        }
 
-        public Task PutAsync(string name, Stream source, CancellationToken cancellationToken, Action<long, long> progress)
+        public Task PutAsync(string name, Stream source, CancellationToken cancellationToken = default(CancellationToken), Action<long, long> progress = null)
         {
             return Task.Run(() => Put(name, source, cancellationToken, progress), cancellationToken);
         }
 
-        /// <summary>Uploads a byte array; with a cancellable token it is streamed so it can stop midway.</summary>
-        public Task PutAsync(string name, byte[] data, CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Task.Run(() =>
-            {
-                if (cancellationToken.CanBeCanceled && data != null)
-                    Put(name, new MemoryStream(data, false), cancellationToken, (Action<long, long>)null);
-                else
-                    Put(name, data);
-            }, cancellationToken);
-        }
 
-        public Task PutAsync(string name, Stream source, PutOptions options, CancellationToken cancellationToken = default(CancellationToken), Action<long, long> progress = null)
-        {
-            return Task.Run(() => Put(name, source, options, cancellationToken, progress), cancellationToken);
-        }
 
-        public Task PutFileAsync(string name, string path, PutOptions options, CancellationToken cancellationToken = default(CancellationToken), Action<long, long> progress = null)
-        {
-            return Task.Run(() => PutFile(name, path, options, cancellationToken, progress), cancellationToken);
-        }
 
-        public Task UpdateMetadataAsync(string name, PutOptions options, CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Task.Run(() => UpdateMetadata(name, options), cancellationToken);
-        }
 
-        public Task PutFileAsync(string name, string path, CancellationToken cancellationToken = default(CancellationToken), IProgress<long> progress = null)
-        {
-            return PutFileAsync(name, path, cancellationToken, Wrap(progress));
-        }
 
-        public Task PutFileAsync(string name, string path, CancellationToken cancellationToken, Action<long, long> progress)
+        public Task PutFileAsync(string name, string path, CancellationToken cancellationToken = default(CancellationToken), Action<long, long> progress = null)
         {
             return Task.Run(() => PutFile(name, path, cancellationToken, progress), cancellationToken);
         }
 
-        public Task GetAsync(string name, Stream target, CancellationToken cancellationToken = default(CancellationToken), IProgress<long> progress = null)
-        {
-            return GetAsync(name, target, cancellationToken, Wrap(progress));
-        }
 
-        public Task GetAsync(string name, Stream target, CancellationToken cancellationToken, Action<long, long> progress)
+        public Task GetAsync(string name, Stream target, CancellationToken cancellationToken = default(CancellationToken), Action<long, long> progress = null)
         {
             return Task.Run(() => Get(name, target, cancellationToken, progress), cancellationToken);
         }
 
-        public Task<byte[]> GetAsync(string name, CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Task.Run(() =>
-            {
-                if (!cancellationToken.CanBeCanceled)
-                    return Get(name);
-                var ms = new MemoryStream();
-                Get(name, ms, cancellationToken, (Action<long, long>)null);
-                return ms.ToArray();
-            }, cancellationToken);
-        }
 
         /// <summary>
         /// <see cref="GetRange(string, long, long)"/> on the thread pool. The arguments are checked before the task
@@ -1028,12 +924,8 @@ namespace OpenStackDest
             return Task.Run(() => GetRange(name, offset, length, target, cancellationToken), cancellationToken);
         }
 
-        public Task GetFileAsync(string name, string path, CancellationToken cancellationToken = default(CancellationToken), IProgress<long> progress = null)
-        {
-            return GetFileAsync(name, path, cancellationToken, Wrap(progress));
-        }
 
-        public Task GetFileAsync(string name, string path, CancellationToken cancellationToken, Action<long, long> progress)
+        public Task GetFileAsync(string name, string path, CancellationToken cancellationToken = default(CancellationToken), Action<long, long> progress = null)
         {
             return Task.Run(() => GetFile(name, path, cancellationToken, progress), cancellationToken);
         }
@@ -1043,34 +935,10 @@ namespace OpenStackDest
             return Task.Run(() => List(), cancellationToken);
         }
 
-        public Task<IList<RemoteEntry>> ListAsync(string prefix, bool recursive, CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Task.Run(() => List(prefix, recursive), cancellationToken);
-        }
 
-        public Task DeleteFolderAsync(bool emptyFirst = false, CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Task.Run(() => DeleteFolder(emptyFirst), cancellationToken);
-        }
 
-        public Task<RemoteEntry> StatAsync(string name, CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Task.Run(() => Stat(name), cancellationToken);
-        }
 
-        public Task DeleteAsync(string name, CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Task.Run(() => Delete(name), cancellationToken);
-        }
 
-        public Task RenameAsync(string from, string to, CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Task.Run(() => Rename(from, to), cancellationToken);
-        }
 
-        public Task<QuotaInfo> QuotaAsync(CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Task.Run(() => Quota(), cancellationToken);
-        }
     }
 }

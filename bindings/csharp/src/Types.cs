@@ -1,44 +1,10 @@
+// The values the binding returns. OpenStackStatus, LogLevel and EntryKind are generated into Native.cs.
 using System;
 using System.Collections.Generic;
 using System.Collections.ObjectModel;
 
 namespace OpenStackDest
 {
-    /// <summary>Mirrors os_status of the C ABI (numbers are stable).</summary>
-    public enum OpenStackStatus
-    {
-        Ok = 0,
-        InvalidArgument = 1,
-        InvalidUrl = 2,
-        Auth = 3,
-        Forbidden = 4,
-        NotFound = 5,
-        ContainerNotFound = 6,
-        EndpointNotFound = 7,
-        TooLarge = 8,
-        Integrity = 9,
-        Network = 10,
-        Timeout = 11,
-        Server = 12,
-        LocalIO = 13,
-        Cancelled = 14,
-        Panic = 15,
-        Callback = 16,
-        Http = 17,
-        ContainerNotEmpty = 18,
-        /// <summary>A server's TLS certificate failed verification (not retried).</summary>
-        Tls = 19,
-    }
-
-    /// <summary>Level of a library log line (os_log_level).</summary>
-    public enum LogLevel
-    {
-        Error = 1,
-        Warn = 2,
-        Info = 3,
-        Debug = 4,
-    }
-
     /// <summary>
     /// What a put (or <see cref="OpenStackDestination.UpdateMetadata"/>) stores besides the data: the
     /// host's own metadata and an expiry. Keys are letters, digits and !#$%&amp;'*+-.^`|~ ("mtime" is
@@ -64,28 +30,6 @@ namespace OpenStackDest
 
         /// <summary>Never expires, whatever openstack-delete-after says; in an update, removes the expiry.</summary>
         public bool NoExpiry { get; set; }
-    }
-
-    /// <summary>
-    /// What a <see cref="RemoteEntry"/> is (os_entry_kind of the C ABI, same numbers). Only for
-    /// <see cref="Object"/> is <see cref="RemoteEntry.ETag"/> the MD5 of the content.
-    /// </summary>
-    /// <remarks>
-    /// Stat always knows the kind. A listing knows folders and Static Large Objects; a Dynamic Large
-    /// Object lists as a zero-byte object, so a listing says <see cref="DynamicLarge"/> only when it
-    /// looks at zero-byte entries with a HEAD (option openstack-list-large-object-sizes, on by
-    /// default) and <see cref="Object"/> otherwise.
-    /// </remarks>
-    public enum EntryKind
-    {
-        /// <summary>An ordinary object: its ETag is the MD5 of its content.</summary>
-        Object = 0,
-        /// <summary>A Static Large Object: its ETag is the MD5 of its segments' MD5s, not the content's MD5.</summary>
-        StaticLarge = 1,
-        /// <summary>A Dynamic Large Object (X-Object-Manifest): its ETag, if any, is not the content's MD5.</summary>
-        DynamicLarge = 2,
-        /// <summary>A folder (a common prefix of several objects): no ETag, size or time.</summary>
-        Folder = 3,
     }
 
     /// <summary>One listing entry or a <see cref="OpenStackDestination.Stat"/> result.</summary>

@@ -40,71 +40,6 @@ namespace OpenStackDest.Tests
             return null;
         }
 
-        /// <summary>OpenStackStatus has exactly the header's os_status names (OS_ERR_LOCAL_IO is LocalIO) and numbers.</summary>
-        [Test]
-        public void StatusEnumMatchesTheHeader()
-        {
-            string header = File.ReadAllText(FindHeader());
-            Match m = Regex.Match(header, @"typedef enum os_status \{(.*?)\} os_status;", RegexOptions.Singleline);
-            Assert.That(m.Success, Is.True, "enum os_status not found in the header");
-            string body = Regex.Replace(m.Groups[1].Value, @"/\*.*?\*/", " ", RegexOptions.Singleline);
-            var inHeader = new SortedDictionary<string, int>();
-            foreach (Match item in Regex.Matches(body, @"(OS_\w+)\s*=\s*(\d+)"))
-            {
-                string name = Regex.Replace(item.Groups[1].Value, "^OS_(ERR_)?", "").Replace("_", "").ToLowerInvariant();
-                inHeader.Add(name, int.Parse(item.Groups[2].Value));
-            }
-            Assert.That(inHeader.Count, Is.GreaterThanOrEqualTo(19));
-            var inBinding = new SortedDictionary<string, int>();
-            foreach (OpenStackStatus s in Enum.GetValues(typeof(OpenStackStatus)))
-                inBinding.Add(s.ToString().ToLowerInvariant(), (int)s);
-            Assert.That(string.Join(",", inBinding), Is.EqualTo(string.Join(",", inHeader)));
-        }
-
-        /// <summary>The hand-kept P/Invoke declarations (Native.cs) name functions of the header, with
-        /// as many parameters as the header gives them.</summary>
-        [Test]
-        public void PInvokeDeclarationsMatchTheHeader()
-        {
-            string header = Regex.Replace(File.ReadAllText(FindHeader()), @"/\*.*?\*/|//[^\n]*", " ", RegexOptions.Singleline);
-            var inHeader = new Dictionary<string, int>();
-            foreach (Match m in Regex.Matches(header, @"\b(os_\w+)\s*\(([^()]*)\)\s*;"))
-            {
-                string args = m.Groups[2].Value.Trim();
-                inHeader[m.Groups[1].Value] = args == "void" || args == "" ? 0 : args.Split(',').Length;
-            }
-            Assert.That(inHeader.Count, Is.GreaterThanOrEqualTo(25), "functions found in the header");
-            Type native = typeof(OpenStackDestination).Assembly.GetType("OpenStackDest.Native", true);
-            int checkedCount = 0;
-            foreach (var method in native.GetMethods(System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic))
-            {
-                if (!method.Name.StartsWith("os_", StringComparison.Ordinal))
-                    continue;
-                Assert.That(inHeader.ContainsKey(method.Name), Is.True, method.Name + " is not in the header");
-                Assert.That(method.GetParameters().Length, Is.EqualTo(inHeader[method.Name]), "parameters of " + method.Name);
-                checkedCount++;
-            }
-            Assert.That(checkedCount, Is.GreaterThanOrEqualTo(20), "P/Invoke declarations found");
-        }
-
-        /// <summary>EntryKind has the header's os_entry_kind names (OS_KIND_STATIC_LARGE is StaticLarge) and numbers.</summary>
-        [Test]
-        public void EntryKindEnumMatchesTheHeader()
-        {
-            string header = File.ReadAllText(FindHeader());
-            Match m = Regex.Match(header, @"typedef enum os_entry_kind \{(.*?)\} os_entry_kind;", RegexOptions.Singleline);
-            Assert.That(m.Success, Is.True, "enum os_entry_kind not found in the header");
-            string body = Regex.Replace(m.Groups[1].Value, @"/\*.*?\*/", " ", RegexOptions.Singleline);
-            var inHeader = new SortedDictionary<string, int>();
-            foreach (Match item in Regex.Matches(body, @"OS_KIND_(\w+)\s*=\s*(\d+)"))
-                inHeader.Add(item.Groups[1].Value.Replace("_", "").ToLowerInvariant(), int.Parse(item.Groups[2].Value));
-            var inBinding = new SortedDictionary<string, int>();
-            foreach (EntryKind k in Enum.GetValues(typeof(EntryKind)))
-                inBinding.Add(k.ToString().ToLowerInvariant(), (int)k);
-            Assert.That(inHeader.Count, Is.EqualTo(4));
-            Assert.That(string.Join(",", inBinding), Is.EqualTo(string.Join(",", inHeader)));
-        }
-
         private static Type NativeEntryType()
         {
             return typeof(OpenStackDestination).Assembly.GetType("OpenStackDest.NativeEntry", true);
@@ -372,10 +307,7 @@ namespace OpenStackDest.Tests
                     AssertInvalidArgument(() => d.Delete("keep\0x"), "Delete");
                     AssertInvalidArgument(() => d.Rename("keep\0x", "b"), "Rename(from)");
                     AssertInvalidArgument(() => d.Rename("a", "b\0x"), "Rename(to)");
-                    AssertInvalidArgument(() => d.PutAsync("a\0b", new byte[] { 1 }).GetAwaiter().GetResult(), "PutAsync");
-                    AssertInvalidArgument(() => d.DeleteAsync("keep\0x").GetAwaiter().GetResult(), "DeleteAsync");
-                    AssertInvalidArgument(() => d.StatAsync("keep\0x").GetAwaiter().GetResult(), "StatAsync");
-                    AssertInvalidArgument(() => d.RenameAsync("a", "b\0").GetAwaiter().GetResult(), "RenameAsync");
+                    AssertInvalidArgument(() => d.PutAsync("a\0b", source).GetAwaiter().GetResult(), "PutAsync");
                     AssertInvalidArgument(() => d.GetFileAsync("a", file + "\0").GetAwaiter().GetResult(), "GetFileAsync");
                     Assert.That(source.TotalRead, Is.EqualTo(0), "the source stream was read");
                     Assert.That(target.Length, Is.EqualTo(0));
