@@ -33,6 +33,7 @@
 static const struct h_test TESTS[] = {
     {"version", t_version, 0},
     {"status_names", t_status_names, 0},
+    {"option_is_secret", t_option_is_secret, 0},
     {"entry_kinds", t_entry_kinds, 0},
     {"last_error_thread_local", t_last_error_thread_local, 0},
     {"frees_null", t_frees_null, 0},
