@@ -1,12 +1,11 @@
-"""One secret, every option that can hold one, every error path this binding can reach.
+"""The secret sweep's driver: the cases are the table tests/secret_sweep.txt, shared by every binding.
 
-A distinctive secret goes in as auth-password, openstack-apikey, openstack-auth-token,
-openstack-application-credential-secret, the URL's userinfo password and the userinfo password of
-the URL-valued options (openstack-authuri, openstack-storage-url), through URLs the parser
-refuses, options it refuses, a wrong password at the real Keystone (v3 and the v2 front end), a
-wrong token at the real Swift, and closed ports. It must never appear in an exception (message,
-args, attributes, str, repr, formatted traceback) nor in any log line the library sends to the
-``openstack_dest`` logger at DEBUG. The parser's messages must still name what is wrong.
+A distinctive secret goes in as every option that can hold one and as the userinfo of the
+URL-valued options, through URLs and options the parser refuses, wrong credentials at the real
+Keystone (v3 and the v2 front end) and Swift, and closed ports. It must never appear in an
+exception (message, args, attributes, str, repr, formatted traceback) nor in any log line the
+library sends to the ``openstack_dest`` logger at DEBUG. The parser's messages must still name
+what is wrong.
 """
 
 from __future__ import annotations
@@ -14,23 +13,23 @@ from __future__ import annotations
 import logging
 import secrets
 import traceback
-from typing import Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Tuple
 from urllib.parse import quote
 
 import pytest
 
-from openstack_dest import AuthError, Destination, InvalidUrlError, NetworkError, OpenStackError, Status
+from openstack_dest import Destination, OpenStackError, Status
 
-from conftest import Server, SwiftAdmin
+from conftest import REPO_ROOT, Server, SwiftAdmin
 
 pytestmark = pytest.mark.server
+
+TABLE = REPO_ROOT / "tests" / "secret_sweep.txt"
 
 SECRET = "Sw33p-" + secrets.token_hex(8)
 #: The userinfo password of URL-valued options: never given as a secret option too, so that the
 #: library cannot scrub it only because it learned it as one.
 URL_SECRET = "Ur1nfo-" + secrets.token_hex(8)
-CLOSED = "http://127.0.0.1:9"  # nothing listens on the discard port
-FAST = "number-of-retries=0&short-timeout=5s&read-write-timeout=5s"
 
 
 class _Lines(logging.Handler):
@@ -72,131 +71,48 @@ def _userinfo(url: str, secret: str) -> str:
     return url.replace("://", f"://proxyuser:{secret}@", 1)
 
 
-def _parse_cases(q: str, dead: str) -> List[Tuple[str, str, Optional[Dict[str, str]], str]]:
-    """(id, url, options, word the message must contain) for URLs and options the parser refuses."""
-    s = SECRET
-    pw = f"{q}&auth-password={s}"
-    return [
-        ("wrong-scheme", f"s3://c/p?{pw}&openstack-authuri={dead}", None, "openstack://"),
-        ("wrong-scheme-userinfo", f"s3://u:{s}@c/p?{q}&openstack-authuri={dead}", None, "openstack://"),
-        ("one-slash", f"openstack:/c?auth-password={s}&openstack-authuri={dead}", None, "openstack://"),
-        ("one-slash-full", f"openstack:/c/p?{pw}&openstack-authuri={dead}", None, "openstack://"),
-        ("one-slash-userinfo", f"openstack:/u:{s}@c/p?{q}&openstack-authuri={dead}", None, "openstack://"),
-        ("no-slash-userinfo", f"openstack:u:{s}@c/p?{q}&openstack-authuri={dead}", None, "openstack://"),
-        ("no-scheme", f"c/p?{pw}&openstack-authuri={dead}", None, "openstack://"),
-        ("no-scheme-userinfo", f"u:{s}@c/p?{q}&openstack-authuri={dead}", None, "openstack://"),
-        ("no-container", f"openstack:///p?{pw}&openstack-authuri={dead}", None, "container"),
-        ("no-container-userinfo", f"openstack://u:{s}@/p?{q}&openstack-authuri={dead}", None, "container"),
-        ("bad-short-timeout", f"openstack://c/p?{pw}&openstack-authuri={dead}&short-timeout=banana", None, "short-timeout"),
-        ("bad-rw-timeout", f"openstack://c/p?{pw}&openstack-authuri={dead}&read-write-timeout=-3s", None, "read-write-timeout"),
-        ("bad-list-timeout", f"openstack://c/p?{pw}%2B%25&openstack-authuri={dead}&list-timeout=12parsecs", None, "list-timeout"),
-        ("bad-retries", f"openstack://u:{s}@c/p?{q}&openstack-authuri={dead}&number-of-retries=many", None, "number-of-retries"),
-        ("bad-retry-delay", f"openstack://c/p?{pw}&openstack-authuri={dead}&openstack-application-credential-secret={s}&retry-delay=soon", None, "retry-delay"),
-        ("bad-version", f"openstack://c/p?{pw}&openstack-authuri={dead}&openstack-version=v9", None, "openstack-version"),
-        ("bad-authuri", f"openstack://c/p?{pw}&openstack-authuri=not-a-uri", None, "openstack-authuri"),
-        ("bad-authuri-scheme", f"openstack://c/p?{pw}&openstack-authuri=ftp://h/v3", None, "openstack-authuri"),
-        ("apikey-with-v3", f"openstack://c/p?{q}&openstack-apikey={s}&openstack-authuri={dead}", None, "openstack-apikey"),
-        ("token-without-storage-url", f"openstack://c/p?openstack-auth-token={s}", None, "openstack-storage-url"),
-        ("bad-storage-url", f"openstack://c/p?openstack-storage-url=not-a-url&openstack-auth-token={s}", None, "openstack-storage-url"),
-        ("app-secret-no-password", f"openstack://c/p?{q}&openstack-application-credential-secret={s}&openstack-authuri={dead}", None, "auth-password"),
-        ("authuri-userinfo-bad-scheme", f"openstack://c/p?{q}&auth-password=p&openstack-authuri=ftp://proxyuser:{URL_SECRET}@h/v3", None, "openstack-authuri"),
-        ("authuri-userinfo-bad-timeout", f"openstack://c/p?{q}&auth-password=p&openstack-authuri={_userinfo(dead, URL_SECRET)}&short-timeout=banana", None, "short-timeout"),
-        ("storage-url-userinfo-no-token", f"openstack://c/p?openstack-storage-url={_userinfo(CLOSED, URL_SECRET)}/v1/AUTH_x", None, "openstack-auth-token"),
-        (
-            "options-map-url-userinfo",
-            "openstack://c/p?list-timeout=banana",
-            {"auth-username": "u", "auth-password": "p", "openstack-authuri": _userinfo(dead, URL_SECRET), "openstack-storage-url": _userinfo(CLOSED, URL_SECRET)},
-            "list-timeout",
-        ),
-        (
-            "options-map-password",
-            "openstack://c/p?short-timeout=banana",
-            {
-                "auth-username": "u",
-                "auth-password": s,
-                "openstack-application-credential-secret": s,
-                "openstack-tenant-name": "p",
-                "openstack-domain-name": "Default",
-                "openstack-authuri": dead,
-            },
-            "short-timeout",
-        ),
-        (
-            "options-map-apikey",
-            "openstack://c/p?openstack-version=v9",
-            {"auth-username": "u", "openstack-apikey": s, "openstack-authuri": CLOSED + "/v2.0"},
-            "openstack-version",
-        ),
-        (
-            "options-map-token",
-            "openstack://c/p?read-write-timeout=banana",
-            {"openstack-storage-url": CLOSED + "/v1/AUTH_x", "openstack-auth-token": s},
-            "read-write-timeout",
-        ),
-    ]
+def _cases(server: Server, container: str) -> List[Tuple[str, str, str, str, str, Dict[str, str]]]:
+    """(kind, id, status, check, url, options) from the table, placeholders replaced."""
+    values = {
+        "{S}": SECRET,
+        "{U}": URL_SECRET,
+        "{CONT}": container,
+        "{USER}": quote(server.user),
+        "{PROJECT}": quote(server.project),
+        "{AUTH_V3}": server.auth_v3,
+        "{AUTH_V2}": server.auth_v2,
+        "{SWIFT}": server.swift1,
+        "{AUTH_V3_UI}": _userinfo(server.auth_v3, URL_SECRET),
+        "{AUTH_V2_UI}": _userinfo(server.auth_v2, URL_SECRET),
+        "{SWIFT_UI}": _userinfo(server.swift1, URL_SECRET),
+    }
+
+    def fill(text: str) -> str:
+        out, i = [], 0
+        while i < len(text):
+            for key, value in values.items():
+                if text.startswith(key, i):
+                    out.append(value)
+                    i += len(key)
+                    break
+            else:
+                out.append(text[i])
+                i += 1
+        return "".join(out)
+
+    cases = []
+    for line in TABLE.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        kind, case, status, check, url, *opts = line.split("\t")
+        assert kind in ("parse", "server"), line
+        options = dict(fill(o).split("=", 1) for o in opts)
+        cases.append((kind, case, status, check, fill(url), options))
+    assert len(cases) >= 40, f"{TABLE} holds {len(cases)} cases"
+    return cases
 
 
-def _server_cases(server: Server, container: str, storage_url: str) -> List[Tuple[str, str, Optional[Dict[str, str]], type, Optional[int]]]:
-    """(id, url, options, exception class, HTTP status) for destinations that open but cannot work."""
-    s = SECRET
-    user, project = quote(server.user), quote(server.project)
-    v3 = f"openstack-tenant-name={project}&openstack-domain-name=Default&openstack-authuri={server.auth_v3}&{FAST}"
-    v2 = f"openstack-tenant-name={project}&openstack-authuri={server.auth_v2}&{FAST}"
-    c = container
-    return [
-        ("v3-wrong-password", f"openstack://{c}/p?auth-username={user}&auth-password={s}&{v3}", None, AuthError, 401),
-        ("v3-wrong-userinfo-password", f"openstack://{user}:{s}@{c}/p?{v3}", None, AuthError, 401),
-        ("v3-wrong-password-in-map", f"openstack://{c}/p?auth-username={user}&{v3}", {"auth-password": s}, AuthError, 401),
-        (
-            "v3-app-secret-and-wrong-password",
-            f"openstack://{c}/p?auth-username={user}&auth-password={s}&openstack-application-credential-secret={s}&{v3}",
-            None,
-            AuthError,
-            401,
-        ),
-        ("v2-wrong-password", f"openstack://{c}/p?auth-username={user}&auth-password={s}&{v2}", None, AuthError, 401),
-        ("v2-wrong-apikey", f"openstack://{c}/p?auth-username={user}&openstack-apikey={s}&{v2}", None, AuthError, 401),
-        ("v2-wrong-userinfo-password", f"openstack://{user}:{s}@{c}/p?{v2}", None, AuthError, 401),
-        ("swift-wrong-token", f"openstack://{c}/p?openstack-storage-url={storage_url}&openstack-auth-token={s}&{FAST}", None, AuthError, 401),
-        ("v3-authuri-userinfo", f"openstack://{c}/p?auth-username={user}&auth-password=Wrong-pw&{v3.replace(server.auth_v3, _userinfo(server.auth_v3, URL_SECRET))}", None, AuthError, 401),
-        ("v2-authuri-userinfo", f"openstack://{c}/p?auth-username={user}&auth-password=Wrong-pw&{v2.replace(server.auth_v2, _userinfo(server.auth_v2, URL_SECRET))}", None, AuthError, 401),
-        (
-            "swift-storage-url-userinfo",
-            f"openstack://{c}/p?openstack-storage-url={_userinfo(storage_url, URL_SECRET)}&openstack-auth-token=Wrong-token&{FAST}",
-            None,
-            AuthError,
-            401,
-        ),
-        (
-            "keystone-closed-port-userinfo",
-            f"openstack://{c}/p?auth-username=u&auth-password=p&openstack-tenant-name=p&openstack-domain-name=Default"
-            f"&openstack-authuri={_userinfo(CLOSED, URL_SECRET)}/v3&number-of-retries=1&retry-delay=10ms",
-            None,
-            NetworkError,
-            None,
-        ),
-        ("swift-closed-port", f"openstack://{c}/p?openstack-storage-url={CLOSED}/v1/AUTH_x&openstack-auth-token={s}&{FAST}", None, NetworkError, None),
-        (
-            "keystone-v3-closed-port",
-            f"openstack://u:{s}@{c}/p?openstack-tenant-name=p&openstack-domain-name=Default&openstack-authuri={CLOSED}/v3"
-            f"&openstack-application-credential-secret={s}&number-of-retries=1&retry-delay=10ms",
-            None,
-            NetworkError,
-            None,
-        ),
-        (
-            "keystone-v2-closed-port",
-            f"openstack://{c}/p?auth-username=u&openstack-apikey={s}&openstack-authuri={CLOSED}/v2.0&number-of-retries=1&retry-delay=10ms",
-            None,
-            NetworkError,
-            None,
-        ),
-    ]
-
-
-def test_secret_never_leaves_the_library(
-    server: Server, swift_admin: SwiftAdmin, container: str, log_lines: List[str]
-) -> None:
+def test_secret_never_leaves_the_library(server: Server, container: str, log_lines: List[str]) -> None:
     problems: List[str] = []
 
     def check_error(case: str, err: OpenStackError) -> None:
@@ -214,43 +130,38 @@ def test_secret_never_leaves_the_library(
                 problems.append(f"LEAK {case}: log line shows the secret: {line}")
         log_lines.clear()
 
-    q = "auth-username=u&openstack-tenant-name=p&openstack-domain-name=Default"
-    for case, url, options, word in _parse_cases(q, CLOSED + "/v3"):
-        try:
-            Destination(url, options).close()
-            problems.append(f"{case}: opened")
-            continue
-        except OpenStackError as err:
-            check_error(case, err)
-            if not isinstance(err, InvalidUrlError) or err.status != Status.INVALID_URL:
-                problems.append(f"{case}: {err!r}, expected InvalidUrlError")
-            elif word.lower() not in str(err).lower():
-                problems.append(f"{case}: the message does not name '{word}': {err}")
-        check_logs(case)
-
     calls: List[Tuple[str, Callable[[Destination], object]]] = [
         ("test", lambda d: d.test()),
         ("list", lambda d: d.list()),
         ("put", lambda d: d.put("sweep.bin", b"x")),
         ("get", lambda d: d.get("sweep.bin")),
     ]
-    for case, url, options, cls, http in _server_cases(server, container, swift_admin.storage_url):
+    for kind, case, status, check, url, options in _cases(server, container):
+        want = Status[status]
         try:
-            d = Destination(url, options)
+            d = Destination(url, options or None)
         except OpenStackError as err:
             check_error(case, err)
-            problems.append(f"{case}: open failed: {err}")
+            if kind == "server":
+                problems.append(f"{case}: open failed: {err}")
+            elif err.status != want:
+                problems.append(f"{case}: {err!r}, expected status {status}")
+            elif check.lower() not in str(err).lower():
+                problems.append(f"{case}: the message does not name '{check}': {err}")
             check_logs(case)
             continue
         with d:
-            for what, call in calls:
-                try:
-                    call(d)
-                    problems.append(f"{case}/{what}: succeeded")
-                except OpenStackError as err:
-                    check_error(f"{case}/{what}", err)
-                    if not isinstance(err, cls) or err.http_status != http:
-                        problems.append(f"{case}/{what}: {err!r}, expected {cls.__name__} with HTTP {http}")
+            if kind == "parse":
+                problems.append(f"{case}: opened")
+            else:
+                for what, call in calls:
+                    try:
+                        call(d)
+                        problems.append(f"{case}/{what}: succeeded")
+                    except OpenStackError as err:
+                        check_error(f"{case}/{what}", err)
+                        if err.status != want or (err.http_status or 0) != int(check):
+                            problems.append(f"{case}/{what}: {err!r}, expected {status} with HTTP {check}")
         check_logs(case)
 
     # The retries against the closed ports log warnings: proof that the log path was watched.

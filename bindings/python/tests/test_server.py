@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterator, List, Optional, Tuple
 
 import pytest
 
-from conftest import Server
+from conftest import REPO_ROOT, Server
 
 from openstack_dest import (
     AuthError,
@@ -302,35 +302,64 @@ def test_reader_cannot_write(server: Server, container: str, dest: Destination) 
 # ---- threads ----------------------------------------------------------------------------------
 
 
-def test_eight_threads_share_one_destination(dest: Destination) -> None:
-    barrier = threading.Barrier(8)
+def _threads_table() -> Tuple[int, int, List[str]]:
+    """(threads, iterations, steps) of tests/threads.txt, the table every binding's driver reads."""
+    threads = iterations = 0
+    steps: List[str] = []
+    for line in (REPO_ROOT / "tests" / "threads.txt").read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        key, value = line.split("\t")
+        if key == "threads":
+            threads = int(value)
+        elif key == "iterations":
+            iterations = int(value)
+        else:
+            assert key == "step", line
+            steps.append(value)
+    assert threads > 1 and iterations > 0 and steps
+    return threads, iterations, steps
 
-    def work(t: int) -> List[str]:
-        barrier.wait(timeout=30)
-        names = []
-        for i in range(6):
-            name = f"t{t}/obj-{i}"
-            data = os.urandom(32 * 1024 + t * 1000 + i)
-            if i % 2:
-                dest.put(name, io.BytesIO(data))
-            else:
-                dest.put(name, data)
+
+def test_threads_share_one_destination(dest: Destination) -> None:
+    threads, iterations, steps = _threads_table()
+    barrier = threading.Barrier(threads)
+
+    def step(what: str, t: int, i: int, name: str, data: bytes) -> None:
+        if what == "put":
+            dest.put(name, data if i % 2 == 0 else io.BytesIO(data))
+        elif what == "get" and i % 2:
             assert dest.get(name) == data
-            assert dest.stat(name).etag == md5(data)
-            names.append(name)
-        sink = io.BytesIO()
-        dest.get(names[0], sink)
-        dest.delete(names[-1])
-        with pytest.raises(NotFoundError):
-            dest.get(names[-1])
-        return names[:-1]
+        elif what == "get":
+            sink = io.BytesIO()
+            dest.get(name, sink)
+            assert sink.getvalue() == data
+        elif what == "stat":
+            e = dest.stat(name)
+            assert e.size == len(data) and e.etag == md5(data)
+        elif what == "list":
+            top = by_name(dest.list())
+            assert f"t{t}" in top and top[f"t{t}"].is_folder
+        elif what == "delete":
+            dest.delete(name)
+        elif what == "missing":
+            with pytest.raises(NotFoundError) as info:
+                dest.get(name)
+            assert info.value.http_status == 404 and str(info.value)
+        else:
+            raise AssertionError(f"threads.txt: unknown step {what}")
 
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        results = list(pool.map(work, range(8)))
-    assert sum(len(r) for r in results) == 40
-    top = by_name(dest.list())
-    assert set(top) == {f"t{t}" for t in range(8)}
-    assert all(e.is_folder for e in top.values())
+    def work(t: int) -> int:
+        barrier.wait(timeout=30)
+        for i in range(iterations):
+            name = f"t{t}/obj-{i}"
+            data = os.urandom((t * 7919 + i * 104729) % 70000)
+            for what in steps:
+                step(what, t, i, name, data)
+        return iterations
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        assert sum(pool.map(work, range(threads))) == threads * iterations
 
 
 def test_close_waits_for_running_calls(server: Server, container: str) -> None:
