@@ -39,7 +39,7 @@ static const struct h_test TESTS[] = {
     {"frees_null", t_frees_null, 0},
     {"null_dest", t_null_dest, 0},
     {"open_null_args", t_open_null_args, 0},
-    {"bad_urls", t_bad_urls, 0},
+    {"secret_sweep_parse", t_secret_sweep_parse, 0},
     {"invalid_utf8_url", t_invalid_utf8_url, 0},
     {"put_options_args", t_put_options_args, 0},
     {"log_callback_if", t_log_callback_if, 0},
