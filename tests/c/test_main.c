@@ -9,7 +9,9 @@
  *
  * The Swift semantics themselves (names, listing, rename, regions, Keystone v2/v3, retries) are
  * tested once, in Rust (tests/real_swift.rs, tests/faults.rs); these tests are about the C ABI:
- * every call and type, out-pointers, ownership, callbacks, statuses and messages, threads. */
+ * every call and type, out-pointers, ownership, callbacks, statuses and messages, threads. The
+ * secret sweep and the many-threads test are drivers of tables every binding shares
+ * (tests/secret_sweep.txt, tests/threads.txt; their directory is OSD_TESTS_DIR, set by run.sh). */
 #define _XOPEN_SOURCE 700
 #include <pthread.h>
 #include <stdint.h>
