@@ -570,6 +570,33 @@ fn wrong_credentials_reader_and_missing_things() {
     assert_eq!(e.kind(), ErrorKind::Auth);
     assert_eq!(e.http_status(), Some(401));
     assert!(e.to_string().contains("auth-password"), "{e}");
+    // An unknown user and an unknown project (moved here from the C suite): Keystone refuses
+    // both; an unknown project may be refused as forbidden.
+    let unknown_user = tb.v3(&c, "", &var("OSD_REGION1")).replacen(
+        &format!("auth-username={}", var("OSD_USER")),
+        "auth-username=no-such-user-osd",
+        1,
+    );
+    assert_ne!(unknown_user, tb.v3(&c, "", &var("OSD_REGION1")));
+    let e = Destination::open(&unknown_user)
+        .unwrap()
+        .test()
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Auth, "{e}");
+    let unknown_project = tb.v3(&c, "", &var("OSD_REGION1")).replacen(
+        &format!("openstack-tenant-name={}", var("OSD_PROJECT")),
+        "openstack-tenant-name=no-such-project-osd",
+        1,
+    );
+    assert_ne!(unknown_project, tb.v3(&c, "", &var("OSD_REGION1")));
+    let e = Destination::open(&unknown_project)
+        .unwrap()
+        .test()
+        .unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::Auth | ErrorKind::Forbidden),
+        "{e}"
+    );
 
     let reader = Destination::open(&tb.v3_reader(&c)).unwrap();
     let e = reader.put_bytes("nope", b"x").unwrap_err();

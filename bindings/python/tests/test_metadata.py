@@ -12,7 +12,7 @@ import time
 import urllib.request
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict
 
 import pytest
 
@@ -27,18 +27,6 @@ DAY = 86400
 def _near(at: Any, seconds: float) -> None:
     assert isinstance(at, datetime) and at.tzinfo is not None
     assert abs(at.timestamp() - (time.time() + seconds)) < 120, at
-
-
-def _swift(server: Server, *args: str) -> str:
-    env = dict(os.environ)
-    env.update(
-        OS_AUTH_URL=server.auth_v3, OS_IDENTITY_API_VERSION="3", OS_USERNAME=server.user,
-        OS_PASSWORD=server.password, OS_PROJECT_NAME=server.project, OS_USER_DOMAIN_NAME="Default",
-        OS_PROJECT_DOMAIN_NAME="Default", OS_REGION_NAME=server.get("region1", "RegionOne") or "",
-    )
-    out = subprocess.run(["swift", *args], env=env, capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    return out.stdout
 
 
 # ---- offline: arguments are checked before anything is sent --------------------------------
@@ -91,11 +79,6 @@ def test_metadata_and_expiry_round_trip(dest: Destination, server: Server, conta
     assert e.metadata == {"backup-set": "7", "color": "blüe 50%"}
     _near(e.delete_at, DAY)
     assert e.mtime is None
-    # python-swiftclient sees them.
-    out = _swift(server, "stat", container, "a")
-    assert "Meta Backup-Set: 7" in out and "Meta Color: blüe 50%" in out, out
-    assert e.delete_at is not None
-    assert f"X-Delete-At: {int(e.delete_at.timestamp())}" in out, out
 
     # A file keeps its time besides the host's keys; a stream and delete_at as a datetime.
     src = tmp_path / "f.txt"
@@ -162,21 +145,6 @@ def test_a_file_time_another_writer_set_is_valid_or_unknown(
     dest.get("odd-time.bin", str(target))
     assert target.read_bytes() == b"odd"
     assert abs(target.stat().st_mtime - time.time()) < 600
-
-
-def test_what_swiftclient_sets_is_read(dest: Destination, server: Server, container: str, tmp_path: Path) -> None:
-    (tmp_path / "by-swift.txt").write_bytes(b"x")
-    cwd = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        _swift(server, "upload", container, "by-swift.txt", "-H", "X-Object-Meta-From-Swift: välue",
-               "-H", "X-Delete-At: 4102444800")
-    finally:
-        os.chdir(cwd)
-    e = dest.stat("by-swift.txt")
-    assert e.metadata == {"from-swift": "välue"}
-    assert e.mtime is not None
-    assert e.delete_at == datetime(2100, 1, 1, tzinfo=timezone.utc)
 
 
 def test_the_destinations_expiry(server: Server, container: str, make_dest: Callable[..., Destination]) -> None:

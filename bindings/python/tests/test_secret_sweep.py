@@ -1,12 +1,11 @@
-"""One secret, every option that can hold one, every error path this binding can reach.
+"""The secret sweep's driver: the cases are the table tests/secret_sweep.txt, shared by every binding.
 
-A distinctive secret goes in as auth-password, openstack-apikey, openstack-auth-token,
-openstack-application-credential-secret, the URL's userinfo password and the userinfo password of
-the URL-valued options (openstack-authuri, openstack-storage-url), through URLs the parser
-refuses, options it refuses, a wrong password at the real Keystone (v3 and the v2 front end), a
-wrong token at the real Swift, and closed ports. It must never appear in an exception (message,
-args, attributes, str, repr, formatted traceback) nor in any log line the library sends to the
-``openstack_dest`` logger at DEBUG. The parser's messages must still name what is wrong.
+A distinctive secret goes in as every option that can hold one and as the userinfo of the
+URL-valued options, through URLs and options the parser refuses, wrong credentials at the real
+Keystone (v3 and the v2 front end) and Swift, and closed ports. It must never appear in an
+exception (message, args, attributes, str, repr, formatted traceback) nor in any log line the
+library sends to the ``openstack_dest`` logger at DEBUG. The parser's messages must still name
+what is wrong.
 """
 
 from __future__ import annotations
@@ -19,18 +18,16 @@ from urllib.parse import quote
 
 import pytest
 
-from openstack_dest import AuthError, Destination, InvalidUrlError, NetworkError, OpenStackError, Status
+from openstack_dest import Destination, OpenStackError, Status
 
-from conftest import Server, SwiftAdmin
+from conftest import REPO_ROOT, Server, SwiftAdmin
 
-pytestmark = pytest.mark.server
+TABLE = REPO_ROOT / "tests" / "secret_sweep.txt"
 
 SECRET = "Sw33p-" + secrets.token_hex(8)
 #: The userinfo password of URL-valued options: never given as a secret option too, so that the
 #: library cannot scrub it only because it learned it as one.
 URL_SECRET = "Ur1nfo-" + secrets.token_hex(8)
-CLOSED = "http://127.0.0.1:9"  # nothing listens on the discard port
-FAST = "number-of-retries=0&short-timeout=5s&read-write-timeout=5s"
 
 
 class _Lines(logging.Handler):
@@ -72,175 +69,98 @@ def _userinfo(url: str, secret: str) -> str:
     return url.replace("://", f"://proxyuser:{secret}@", 1)
 
 
-def _parse_cases(q: str, dead: str) -> List[Tuple[str, str, Optional[Dict[str, str]], str]]:
-    """(id, url, options, word the message must contain) for URLs and options the parser refuses."""
-    s = SECRET
-    pw = f"{q}&auth-password={s}"
-    return [
-        ("wrong-scheme", f"s3://c/p?{pw}&openstack-authuri={dead}", None, "openstack://"),
-        ("wrong-scheme-userinfo", f"s3://u:{s}@c/p?{q}&openstack-authuri={dead}", None, "openstack://"),
-        ("one-slash", f"openstack:/c?auth-password={s}&openstack-authuri={dead}", None, "openstack://"),
-        ("one-slash-full", f"openstack:/c/p?{pw}&openstack-authuri={dead}", None, "openstack://"),
-        ("one-slash-userinfo", f"openstack:/u:{s}@c/p?{q}&openstack-authuri={dead}", None, "openstack://"),
-        ("no-slash-userinfo", f"openstack:u:{s}@c/p?{q}&openstack-authuri={dead}", None, "openstack://"),
-        ("no-scheme", f"c/p?{pw}&openstack-authuri={dead}", None, "openstack://"),
-        ("no-scheme-userinfo", f"u:{s}@c/p?{q}&openstack-authuri={dead}", None, "openstack://"),
-        ("no-container", f"openstack:///p?{pw}&openstack-authuri={dead}", None, "container"),
-        ("no-container-userinfo", f"openstack://u:{s}@/p?{q}&openstack-authuri={dead}", None, "container"),
-        ("bad-short-timeout", f"openstack://c/p?{pw}&openstack-authuri={dead}&short-timeout=banana", None, "short-timeout"),
-        ("bad-rw-timeout", f"openstack://c/p?{pw}&openstack-authuri={dead}&read-write-timeout=-3s", None, "read-write-timeout"),
-        ("bad-list-timeout", f"openstack://c/p?{pw}%2B%25&openstack-authuri={dead}&list-timeout=12parsecs", None, "list-timeout"),
-        ("bad-retries", f"openstack://u:{s}@c/p?{q}&openstack-authuri={dead}&number-of-retries=many", None, "number-of-retries"),
-        ("bad-retry-delay", f"openstack://c/p?{pw}&openstack-authuri={dead}&openstack-application-credential-secret={s}&retry-delay=soon", None, "retry-delay"),
-        ("bad-version", f"openstack://c/p?{pw}&openstack-authuri={dead}&openstack-version=v9", None, "openstack-version"),
-        ("bad-authuri", f"openstack://c/p?{pw}&openstack-authuri=not-a-uri", None, "openstack-authuri"),
-        ("bad-authuri-scheme", f"openstack://c/p?{pw}&openstack-authuri=ftp://h/v3", None, "openstack-authuri"),
-        ("apikey-with-v3", f"openstack://c/p?{q}&openstack-apikey={s}&openstack-authuri={dead}", None, "openstack-apikey"),
-        ("token-without-storage-url", f"openstack://c/p?openstack-auth-token={s}", None, "openstack-storage-url"),
-        ("bad-storage-url", f"openstack://c/p?openstack-storage-url=not-a-url&openstack-auth-token={s}", None, "openstack-storage-url"),
-        ("app-secret-no-password", f"openstack://c/p?{q}&openstack-application-credential-secret={s}&openstack-authuri={dead}", None, "auth-password"),
-        ("authuri-userinfo-bad-scheme", f"openstack://c/p?{q}&auth-password=p&openstack-authuri=ftp://proxyuser:{URL_SECRET}@h/v3", None, "openstack-authuri"),
-        ("authuri-userinfo-bad-timeout", f"openstack://c/p?{q}&auth-password=p&openstack-authuri={_userinfo(dead, URL_SECRET)}&short-timeout=banana", None, "short-timeout"),
-        ("storage-url-userinfo-no-token", f"openstack://c/p?openstack-storage-url={_userinfo(CLOSED, URL_SECRET)}/v1/AUTH_x", None, "openstack-auth-token"),
-        (
-            "options-map-url-userinfo",
-            "openstack://c/p?list-timeout=banana",
-            {"auth-username": "u", "auth-password": "p", "openstack-authuri": _userinfo(dead, URL_SECRET), "openstack-storage-url": _userinfo(CLOSED, URL_SECRET)},
-            "list-timeout",
-        ),
-        (
-            "options-map-password",
-            "openstack://c/p?short-timeout=banana",
-            {
-                "auth-username": "u",
-                "auth-password": s,
-                "openstack-application-credential-secret": s,
-                "openstack-tenant-name": "p",
-                "openstack-domain-name": "Default",
-                "openstack-authuri": dead,
-            },
-            "short-timeout",
-        ),
-        (
-            "options-map-apikey",
-            "openstack://c/p?openstack-version=v9",
-            {"auth-username": "u", "openstack-apikey": s, "openstack-authuri": CLOSED + "/v2.0"},
-            "openstack-version",
-        ),
-        (
-            "options-map-token",
-            "openstack://c/p?read-write-timeout=banana",
-            {"openstack-storage-url": CLOSED + "/v1/AUTH_x", "openstack-auth-token": s},
-            "read-write-timeout",
-        ),
-    ]
+def _cases(kind: str, server: Optional[Server], container: str) -> List[Tuple[str, str, str, str, Dict[str, str]]]:
+    """(id, status, check, url, options) of one kind from the table, placeholders replaced."""
+    if server is None:  # the parse cases need no server
+        server = Server({k: "http://-" for k in ("OSD_USER", "OSD_PROJECT", "OSD_AUTH_V3", "OSD_AUTH_V2", "OSD_SWIFT1")})
+    values = {
+        "{S}": SECRET,
+        "{U}": URL_SECRET,
+        "{CONT}": container,
+        "{USER}": quote(server.user),
+        "{PROJECT}": quote(server.project),
+        "{AUTH_V3}": server.auth_v3,
+        "{AUTH_V2}": server.auth_v2,
+        "{SWIFT}": server.swift1,
+        "{AUTH_V3_UI}": _userinfo(server.auth_v3, URL_SECRET),
+        "{AUTH_V2_UI}": _userinfo(server.auth_v2, URL_SECRET),
+        "{SWIFT_UI}": _userinfo(server.swift1, URL_SECRET),
+    }
+
+    def fill(text: str) -> str:
+        out, i = [], 0
+        while i < len(text):
+            for key, value in values.items():
+                if text.startswith(key, i):
+                    out.append(value)
+                    i += len(key)
+                    break
+            else:
+                out.append(text[i])
+                i += 1
+        return "".join(out)
+
+    cases = []
+    for line in TABLE.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        what, case, status, check, url, *opts = line.split("\t")
+        assert what in ("parse", "server"), line
+        if what == kind:
+            cases.append((case, status, check, fill(url), dict(fill(o).split("=", 1) for o in opts)))
+    assert len(cases) >= 10, f"{TABLE} holds {len(cases)} {kind} cases"
+    return cases
 
 
-def _server_cases(server: Server, container: str, storage_url: str) -> List[Tuple[str, str, Optional[Dict[str, str]], type, Optional[int]]]:
-    """(id, url, options, exception class, HTTP status) for destinations that open but cannot work."""
-    s = SECRET
-    user, project = quote(server.user), quote(server.project)
-    v3 = f"openstack-tenant-name={project}&openstack-domain-name=Default&openstack-authuri={server.auth_v3}&{FAST}"
-    v2 = f"openstack-tenant-name={project}&openstack-authuri={server.auth_v2}&{FAST}"
-    c = container
-    return [
-        ("v3-wrong-password", f"openstack://{c}/p?auth-username={user}&auth-password={s}&{v3}", None, AuthError, 401),
-        ("v3-wrong-userinfo-password", f"openstack://{user}:{s}@{c}/p?{v3}", None, AuthError, 401),
-        ("v3-wrong-password-in-map", f"openstack://{c}/p?auth-username={user}&{v3}", {"auth-password": s}, AuthError, 401),
-        (
-            "v3-app-secret-and-wrong-password",
-            f"openstack://{c}/p?auth-username={user}&auth-password={s}&openstack-application-credential-secret={s}&{v3}",
-            None,
-            AuthError,
-            401,
-        ),
-        ("v2-wrong-password", f"openstack://{c}/p?auth-username={user}&auth-password={s}&{v2}", None, AuthError, 401),
-        ("v2-wrong-apikey", f"openstack://{c}/p?auth-username={user}&openstack-apikey={s}&{v2}", None, AuthError, 401),
-        ("v2-wrong-userinfo-password", f"openstack://{user}:{s}@{c}/p?{v2}", None, AuthError, 401),
-        ("swift-wrong-token", f"openstack://{c}/p?openstack-storage-url={storage_url}&openstack-auth-token={s}&{FAST}", None, AuthError, 401),
-        ("v3-authuri-userinfo", f"openstack://{c}/p?auth-username={user}&auth-password=Wrong-pw&{v3.replace(server.auth_v3, _userinfo(server.auth_v3, URL_SECRET))}", None, AuthError, 401),
-        ("v2-authuri-userinfo", f"openstack://{c}/p?auth-username={user}&auth-password=Wrong-pw&{v2.replace(server.auth_v2, _userinfo(server.auth_v2, URL_SECRET))}", None, AuthError, 401),
-        (
-            "swift-storage-url-userinfo",
-            f"openstack://{c}/p?openstack-storage-url={_userinfo(storage_url, URL_SECRET)}&openstack-auth-token=Wrong-token&{FAST}",
-            None,
-            AuthError,
-            401,
-        ),
-        (
-            "keystone-closed-port-userinfo",
-            f"openstack://{c}/p?auth-username=u&auth-password=p&openstack-tenant-name=p&openstack-domain-name=Default"
-            f"&openstack-authuri={_userinfo(CLOSED, URL_SECRET)}/v3&number-of-retries=1&retry-delay=10ms",
-            None,
-            NetworkError,
-            None,
-        ),
-        ("swift-closed-port", f"openstack://{c}/p?openstack-storage-url={CLOSED}/v1/AUTH_x&openstack-auth-token={s}&{FAST}", None, NetworkError, None),
-        (
-            "keystone-v3-closed-port",
-            f"openstack://u:{s}@{c}/p?openstack-tenant-name=p&openstack-domain-name=Default&openstack-authuri={CLOSED}/v3"
-            f"&openstack-application-credential-secret={s}&number-of-retries=1&retry-delay=10ms",
-            None,
-            NetworkError,
-            None,
-        ),
-        (
-            "keystone-v2-closed-port",
-            f"openstack://{c}/p?auth-username=u&openstack-apikey={s}&openstack-authuri={CLOSED}/v2.0&number-of-retries=1&retry-delay=10ms",
-            None,
-            NetworkError,
-            None,
-        ),
-    ]
-
-
-def test_secret_never_leaves_the_library(
-    server: Server, swift_admin: SwiftAdmin, container: str, log_lines: List[str]
-) -> None:
-    problems: List[str] = []
-
-    def check_error(case: str, err: OpenStackError) -> None:
+class _Problems(List[str]):
+    def error(self, case: str, err: OpenStackError) -> None:
         for text in _texts(err):
             if SECRET in text or URL_SECRET in text or "proxyuser" in text:
-                problems.append(f"LEAK {case}: exception shows the secret: {text}")
+                self.append(f"LEAK {case}: exception shows the secret: {text}")
                 return
 
-    seen = [0]
-
-    def check_logs(case: str) -> None:
-        seen[0] += len(log_lines)
-        for line in log_lines:
+    def logs(self, case: str, lines: List[str]) -> int:
+        for line in lines:
             if SECRET in line or URL_SECRET in line or "proxyuser" in line:
-                problems.append(f"LEAK {case}: log line shows the secret: {line}")
-        log_lines.clear()
+                self.append(f"LEAK {case}: log line shows the secret: {line}")
+        n = len(lines)
+        lines.clear()
+        return n
 
-    q = "auth-username=u&openstack-tenant-name=p&openstack-domain-name=Default"
-    for case, url, options, word in _parse_cases(q, CLOSED + "/v3"):
+
+def test_secret_sweep_parse(log_lines: List[str]) -> None:
+    problems = _Problems()
+    for case, status, check, url, options in _cases("parse", None, "c"):
         try:
-            Destination(url, options).close()
+            Destination(url, options or None).close()
             problems.append(f"{case}: opened")
-            continue
         except OpenStackError as err:
-            check_error(case, err)
-            if not isinstance(err, InvalidUrlError) or err.status != Status.INVALID_URL:
-                problems.append(f"{case}: {err!r}, expected InvalidUrlError")
-            elif word.lower() not in str(err).lower():
-                problems.append(f"{case}: the message does not name '{word}': {err}")
-        check_logs(case)
+            problems.error(case, err)
+            if err.status != Status[status] or err.http_status is not None or not str(err):
+                problems.append(f"{case}: {err!r}, expected status {status}, no HTTP status, a message")
+            elif check != "-" and check.lower() not in str(err).lower():
+                problems.append(f"{case}: the message does not name '{check}': {err}")
+        problems.logs(case, log_lines)
+    assert not problems, "\n".join(problems)
 
+
+@pytest.mark.server
+def test_secret_sweep(server: Server, container: str, log_lines: List[str]) -> None:
+    problems = _Problems()
     calls: List[Tuple[str, Callable[[Destination], object]]] = [
         ("test", lambda d: d.test()),
         ("list", lambda d: d.list()),
         ("put", lambda d: d.put("sweep.bin", b"x")),
         ("get", lambda d: d.get("sweep.bin")),
     ]
-    for case, url, options, cls, http in _server_cases(server, container, swift_admin.storage_url):
+    seen = 0
+    for case, status, check, url, options in _cases("server", server, container):
         try:
-            d = Destination(url, options)
+            d = Destination(url, options or None)
         except OpenStackError as err:
-            check_error(case, err)
+            problems.error(case, err)
             problems.append(f"{case}: open failed: {err}")
-            check_logs(case)
+            seen += problems.logs(case, log_lines)
             continue
         with d:
             for what, call in calls:
@@ -248,16 +168,16 @@ def test_secret_never_leaves_the_library(
                     call(d)
                     problems.append(f"{case}/{what}: succeeded")
                 except OpenStackError as err:
-                    check_error(f"{case}/{what}", err)
-                    if not isinstance(err, cls) or err.http_status != http:
-                        problems.append(f"{case}/{what}: {err!r}, expected {cls.__name__} with HTTP {http}")
-        check_logs(case)
-
+                    problems.error(f"{case}/{what}", err)
+                    if err.status != Status[status] or (err.http_status or 0) != int(check):
+                        problems.append(f"{case}/{what}: {err!r}, expected {status} with HTTP {check}")
+        seen += problems.logs(case, log_lines)
     # The retries against the closed ports log warnings: proof that the log path was watched.
-    assert seen[0] > 0, "no log line reached the openstack_dest logger"
+    assert seen > 0, "no log line reached the openstack_dest logger"
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.server
 def test_userinfo_of_a_working_storage_url_is_never_logged(
     server: Server, swift_admin: SwiftAdmin, container: str, log_lines: List[str]
 ) -> None:
