@@ -25,6 +25,10 @@ FUZZ_SECONDS ?= 60
 SOAK_SECONDS ?= 300
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 MAJOR := $(firstword $(subst ., ,$(VERSION)))
+MINOR := $(word 2,$(subst ., ,$(VERSION)))
+# The SONAME's version (see README's ABI policy): MAJOR, or 0.MINOR before 1.0, where each minor
+# release may change the ABI. build.rs gives the library the same.
+SOVERSION := $(if $(filter 0,$(MAJOR)),$(MAJOR).$(MINOR),$(MAJOR))
 
 .PHONY: all build debug release header check test demo bench bench-net install uninstall testbed-start testbed-stop soak soak-ring wheel
 
@@ -91,8 +95,8 @@ install:
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR)/pkgconfig
 	install -m 0755 target/$(PROFILE)/libopenstack_dest.so $(DESTDIR)$(LIBDIR)/libopenstack_dest.so.$(VERSION)
 	cargo build --lib $(CARGO_PROFILE_FLAG)
-	ln -sf libopenstack_dest.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libopenstack_dest.so.$(MAJOR)
-	ln -sf libopenstack_dest.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libopenstack_dest.so
+	ln -sf libopenstack_dest.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libopenstack_dest.so.$(SOVERSION)
+	ln -sf libopenstack_dest.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libopenstack_dest.so
 	install -m 0644 target/$(PROFILE)/libopenstack_dest.a $(DESTDIR)$(LIBDIR)/libopenstack_dest.a
 	install -m 0644 include/openstack_dest.h $(DESTDIR)$(INCLUDEDIR)/openstack_dest.h
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \

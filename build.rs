@@ -45,10 +45,13 @@ fn main() {
     if env::var_os("OPENSTACK_DEST_SONAME").is_some()
         && env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux")
     {
-        println!(
-            "cargo:rustc-cdylib-link-arg=-Wl,-soname,libopenstack_dest.so.{}",
-            numbers[0]
-        );
+        // MAJOR, or 0.MINOR before 1.0 (each 0.x release may change the ABI: README's policy).
+        let soversion = if numbers[0] == "0" {
+            format!("0.{}", numbers[1])
+        } else {
+            numbers[0].to_string()
+        };
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libopenstack_dest.so.{soversion}");
     }
 }
 

@@ -14,7 +14,9 @@ check test -f "$prefix/include/openstack_dest.h"
 check test -f "$prefix/lib/libopenstack_dest.a"
 check test -L "$prefix/lib/libopenstack_dest.so"
 soname=$(objdump -p "$prefix/lib/libopenstack_dest.so" | awk '$1 == "SONAME" { print $2 }')
-check test "$soname" = "libopenstack_dest.so.0"
+# 0.MINOR before 1.0 (README's ABI policy)
+minor=$(sed -n 's/^version = "0\.\([0-9]*\)\..*/\1/p' Cargo.toml | head -1)
+check test "$soname" = "libopenstack_dest.so.0.$minor"
 check test -e "$prefix/lib/$soname"
 others=$(nm -D --defined-only "$prefix/lib/libopenstack_dest.so" | awk '$2 ~ /^[TDBR]$/ && $3 !~ /^os_/ { print $3 }')
 check test -z "$others"
@@ -36,5 +38,7 @@ check env LD_LIBRARY_PATH="$prefix/lib" "$prefix/app"
 # shellcheck disable=SC2046
 check cc -std=c99 -Wall -Wextra -Werror "$prefix/app.c" -o "$prefix/app-static" $(pkg-config --cflags openstack_dest) "$prefix/lib/libopenstack_dest.a" $(pkg-config --libs-only-other --static openstack_dest | sed 's/-lopenstack_dest//') -lpthread -ldl -lm
 check "$prefix/app-static"
+# no executable stack in a program linked with the .a (md-5's assembly is built without one)
+check test -z "$(readelf -lW "$prefix/app-static" | awk '$1 == "GNU_STACK" && $7 ~ /E/')"
 echo "install: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
