@@ -40,6 +40,23 @@ namespace OpenStackDest.Tests
                 Assert.Fail("neither OSD_AUTH_V3 nor OSD_SERVER_SKIP is set: run bindings/csharp/run-tests.sh, or source tests/openstack/server-env.sh first");
         }
 
+        /// <summary>A file of the repository: under OSD_REPO_ROOT (run-tests.sh sets it), else found above the tests.</summary>
+        internal static string RepoFile(string relative)
+        {
+            var starts = new List<string> { Get("OSD_REPO_ROOT"), AppDomain.CurrentDomain.BaseDirectory, Directory.GetCurrentDirectory() };
+            foreach (string start in starts)
+            {
+                for (var dir = start == null ? null : new DirectoryInfo(start); dir != null; dir = dir.Parent)
+                {
+                    string f = Path.Combine(dir.FullName, relative);
+                    if (File.Exists(f))
+                        return f;
+                }
+            }
+            Assert.Fail(relative + " not found above " + AppDomain.CurrentDomain.BaseDirectory + " (set OSD_REPO_ROOT)");
+            return null;
+        }
+
         internal static string UniqueContainer(string what)
         {
             lock (Rng)
@@ -354,22 +371,6 @@ namespace OpenStackDest.Tests
             req.Headers["X-Auth-Token"] = token;
             using (var resp = (HttpWebResponse)req.GetResponse())
                 return resp.Headers;
-        }
-
-        /// <summary>Sets one header of an object as another tool would (POST with the admin's own token).</summary>
-        internal static void PostObject(string container, string name, string header, string value)
-        {
-            string url = StorageUrl + "/" + Uri.EscapeDataString(container) + "/" + Uri.EscapeDataString(name);
-            var req = (HttpWebRequest)WebRequest.Create(url);
-            req.Method = "POST";
-            req.Headers["X-Auth-Token"] = token;
-            req.Headers[header] = value;
-            req.ContentLength = 0;
-            using (var resp = (HttpWebResponse)req.GetResponse())
-            {
-                if ((int)resp.StatusCode / 100 != 2)
-                    throw new InvalidOperationException("POST " + url + ": HTTP " + (int)resp.StatusCode);
-            }
         }
 
         private static HttpStatusCode Send(string method, string url, out string body)
