@@ -154,11 +154,13 @@ namespace OpenStackDest.Tests
             for (int i = 1; i < up.Count; i++)
                 Assert.That(up[i], Is.GreaterThanOrEqualTo(up[i - 1]));
             long lastDone = -1, lastTotal = -2;
-            var hs = new HashingStream();
-            dest.GetAsync(name, hs, CancellationToken.None, (done, total) => { lastDone = done; lastTotal = total; }).GetAwaiter().GetResult();
+            var got = new MemoryStream();
+            dest.GetAsync(name, got, CancellationToken.None, (done, total) => { lastDone = done; lastTotal = total; }).GetAwaiter().GetResult();
             Assert.That(lastDone, Is.EqualTo(size));
             Assert.That(lastTotal, Is.EqualTo(size).Or.EqualTo(-1));
-            Assert.That(hs.Finish(), Is.EqualTo(PatternStream.Sha256Of(size)));
+            var expected = new MemoryStream();
+            new PatternStream(size, false).CopyTo(expected);
+            Assert.That(got.ToArray(), Is.EqualTo(expected.ToArray()));
             dest.Delete(name);
         }
 
@@ -212,11 +214,6 @@ namespace OpenStackDest.Tests
             Assert.That(e.Metadata["Color"], Is.EqualTo("bl\u00fce 50%"));
             Assert.That(e.DeleteAt.Kind, Is.EqualTo(DateTimeKind.Utc));
             Assert.That(Math.Abs((e.DeleteAt - DateTime.UtcNow.AddDays(1)).TotalMinutes), Is.LessThan(3));
-            // What Swift stores, as any other client sees it.
-            var h = SwiftAdmin.ObjectHeaders(container, name);
-            Assert.That(h["X-Object-Meta-Backup-Set"], Is.EqualTo("7"));
-            long at = (long)(e.DeleteAt - new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc)).TotalSeconds;
-            Assert.That(h["X-Delete-At"], Is.EqualTo(at.ToString()));
 
             var when = DateTime.UtcNow.AddDays(2);
             var o2 = new PutOptions { DeleteAt = when };
@@ -338,6 +335,9 @@ namespace OpenStackDest.Tests
                     d.Test();
                     d.Put(NewName("log"), new byte[] { 1 });
                 }
+                options["auth-password"] = "wrong-" + Guid.NewGuid().ToString("N"); // the URL's query wins
+                using (var d = new OpenStackDestination(TestEnv.V3Url(container), options))
+                    d.Test();
             }
             finally
             {
@@ -498,13 +498,13 @@ namespace OpenStackDest.Tests
         {
             string name = NewName("cancel-get");
             dest.Put(name, new PatternStream(32 * MiB, true));
-            var target = new HashingStream();
+            var target = new MemoryStream();
             using (var cts = new CancellationTokenSource())
             {
                 Task t = dest.GetAsync(name, target, cts.Token, (done, total) => cts.Cancel());
                 Assert.Catch<OperationCanceledException>(() => t.GetAwaiter().GetResult());
             }
-            Assert.That(target.Count, Is.LessThan(32 * MiB));
+            Assert.That(target.Length, Is.LessThan(32 * MiB));
             dest.Delete(name);
         }
 

@@ -91,15 +91,7 @@ namespace OpenStackDest.Tests
         internal static string Md5Hex(byte[] data)
         {
             using (var md5 = MD5.Create())
-                return Hex(md5.ComputeHash(data));
-        }
-
-        internal static string Hex(byte[] hash)
-        {
-            var sb = new StringBuilder(hash.Length * 2);
-            foreach (byte b in hash)
-                sb.Append(b.ToString("x2"));
-            return sb.ToString();
+                return BitConverter.ToString(md5.ComputeHash(data)).Replace("-", "").ToLowerInvariant();
         }
     }
 
@@ -131,7 +123,7 @@ namespace OpenStackDest.Tests
 
     /// <summary>
     /// Deterministic pseudo-random bytes of a given length, generated on the fly (never held in memory);
-    /// seekable or not. Counts what was read and keeps a SHA-256 of one full pass.
+    /// seekable or not. Counts what was read.
     /// </summary>
     internal sealed class PatternStream : Stream
     {
@@ -212,46 +204,6 @@ namespace OpenStackDest.Tests
         public override void SetLength(long value) { throw new NotSupportedException(); }
         public override void Write(byte[] buffer, int offset, int count) { throw new NotSupportedException(); }
 
-        /// <summary>SHA-256 of the whole content, computed by a separate pass.</summary>
-        internal static string Sha256Of(long length, uint seed = 12345)
-        {
-            var s = new PatternStream(length, false, seed);
-            using (var sha = SHA256.Create())
-                return TestEnv.Hex(sha.ComputeHash(s));
-        }
-    }
-
-    /// <summary>A write-only stream that hashes what it receives (SHA-256) and counts it.</summary>
-    internal sealed class HashingStream : Stream
-    {
-        private readonly SHA256 sha = SHA256.Create();
-        internal long Count;
-
-        public override bool CanRead { get { return false; } }
-        public override bool CanSeek { get { return false; } }
-        public override bool CanWrite { get { return true; } }
-        public override long Length { get { throw new NotSupportedException(); } }
-        public override long Position
-        {
-            get { throw new NotSupportedException(); }
-            set { throw new NotSupportedException(); }
-        }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) { throw new NotSupportedException(); }
-        public override long Seek(long offset, SeekOrigin origin) { throw new NotSupportedException(); }
-        public override void SetLength(long value) { throw new NotSupportedException(); }
-
-        public override void Write(byte[] buffer, int offset, int count)
-        {
-            sha.TransformBlock(buffer, offset, count, null, 0);
-            Count += count;
-        }
-
-        internal string Finish()
-        {
-            sha.TransformFinalBlock(new byte[0], 0, 0);
-            return TestEnv.Hex(sha.Hash);
-        }
     }
 
     /// <summary>A memory stream that cancels a token source once it has received its first bytes.</summary>
@@ -360,17 +312,6 @@ namespace OpenStackDest.Tests
                 Login();
                 return storageUrl;
             }
-        }
-
-        /// <summary>The headers Swift stores for an object (HEAD with the admin's own token).</summary>
-        internal static WebHeaderCollection ObjectHeaders(string container, string name)
-        {
-            string url = StorageUrl + "/" + Uri.EscapeDataString(container) + "/" + Uri.EscapeDataString(name);
-            var req = (HttpWebRequest)WebRequest.Create(url);
-            req.Method = "HEAD";
-            req.Headers["X-Auth-Token"] = token;
-            using (var resp = (HttpWebResponse)req.GetResponse())
-                return resp.Headers;
         }
 
         private static HttpStatusCode Send(string method, string url, out string body)
