@@ -118,7 +118,7 @@ namespace OpenStackDest.Tests
 
                     // cancelling the engine's token stops an upload in progress: 8 MiB from a slow source
                     const long size = 8L * 1024 * 1024;
-                    var slow = new PatternStream(size, false);
+                    var slow = new TestStream(size, false);
                     using (var cts = new CancellationTokenSource())
                     {
                         slow.OnRead = pos =>

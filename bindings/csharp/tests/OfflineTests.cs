@@ -224,7 +224,7 @@ namespace OpenStackDest.Tests
                 File.WriteAllBytes(file, new byte[] { 1, 2, 3 });
                 using (var d = new OpenStackDestination(Url("container")))
                 {
-                    var source = new PatternStream(1000, true);
+                    var source = new TestStream(1000, true);
                     var target = new MemoryStream();
                     AssertInvalidArgument(() => d.Put("a\0b", new byte[] { 1 }), "Put(bytes)");
                     AssertInvalidArgument(() => d.Put("a\0b", source), "Put(stream)");
@@ -320,7 +320,7 @@ namespace OpenStackDest.Tests
             using (var cts = new System.Threading.CancellationTokenSource())
             {
                 cts.Cancel();
-                var stream = new PatternStream(1000, true);
+                var stream = new TestStream(1000, true);
                 Assert.Catch<OperationCanceledException>(() => d.PutAsync("x", stream, cts.Token).GetAwaiter().GetResult());
                 Assert.Catch<OperationCanceledException>(() => d.ListAsync(cts.Token).GetAwaiter().GetResult());
                 Assert.That(stream.TotalRead, Is.EqualTo(0));

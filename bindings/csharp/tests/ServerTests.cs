@@ -134,9 +134,9 @@ namespace OpenStackDest.Tests
             Assert.That(dest.Stat(name).ETag, Is.EqualTo(TestEnv.Md5Hex(data.Skip(1000).ToArray())));
 
             data = TestEnv.RandomBytes(3 * MiB + 17);
-            dest.Put(name, new NonSeekableStream(new MemoryStream(data)));
+            dest.Put(name, new TestStream(new MemoryStream(data)));
             target = new MemoryStream();
-            dest.Get(name, new NonSeekableStream(target));
+            dest.Get(name, new TestStream(target));
             Assert.That(target.ToArray(), Is.EqualTo(data));
             dest.Delete(name);
         }
@@ -147,7 +147,7 @@ namespace OpenStackDest.Tests
             string name = NewName("progress");
             const int size = 5 * MiB;
             var up = new List<long>();
-            dest.PutAsync(name, new PatternStream(size, true), CancellationToken.None, (done, total) => { lock (up) up.Add(done); })
+            dest.PutAsync(name, new TestStream(size, true), CancellationToken.None, (done, total) => { lock (up) up.Add(done); })
                 .GetAwaiter().GetResult();
             Assert.That(up.Count, Is.GreaterThan(0));
             Assert.That(up.Last(), Is.EqualTo(size));
@@ -159,7 +159,7 @@ namespace OpenStackDest.Tests
             Assert.That(lastDone, Is.EqualTo(size));
             Assert.That(lastTotal, Is.EqualTo(size).Or.EqualTo(-1));
             var expected = new MemoryStream();
-            new PatternStream(size, false).CopyTo(expected);
+            new TestStream(size, false).CopyTo(expected);
             Assert.That(got.ToArray(), Is.EqualTo(expected.ToArray()));
             dest.Delete(name);
         }
@@ -381,7 +381,7 @@ namespace OpenStackDest.Tests
                 Assert.That(e.Status, Is.EqualTo(OpenStackStatus.ContainerNotFound));
                 Assert.Throws<FolderMissingException>(() => d.Test());
                 Assert.Throws<FolderMissingException>(() => d.Put("x", new byte[] { 1 }));
-                Assert.Throws<FolderMissingException>(() => d.Put("x", new NonSeekableStream(new MemoryStream(new byte[10]))));
+                Assert.Throws<FolderMissingException>(() => d.Put("x", new TestStream(new MemoryStream(new byte[10]))));
                 Assert.Throws<FolderMissingException>(() => d.Get("x"));
                 Assert.Throws<FolderMissingException>(() => d.ListAsync().GetAwaiter().GetResult());
             }
@@ -396,7 +396,7 @@ namespace OpenStackDest.Tests
                 OpenStackException e = Assert.Throws<OpenStackException>(() => d.Put(NewName("reader"), new byte[] { 1 }));
                 Assert.That(e.Status, Is.EqualTo(OpenStackStatus.Forbidden));
                 Assert.That(e.HttpStatus, Is.EqualTo(403));
-                AssertStatus(OpenStackStatus.Forbidden, () => d.Put(NewName("reader"), new NonSeekableStream(new MemoryStream(new byte[100]))), "stream");
+                AssertStatus(OpenStackStatus.Forbidden, () => d.Put(NewName("reader"), new TestStream(new MemoryStream(new byte[100]))), "stream");
             }
         }
 
@@ -430,12 +430,12 @@ namespace OpenStackDest.Tests
         {
             string name = NewName("boom-read");
             var boom = new IOException("the source broke");
-            IOException caught = Assert.Throws<IOException>(() => dest.Put(name, new FailingStream(300 * 1024, boom)));
+            IOException caught = Assert.Throws<IOException>(() => dest.Put(name, TestStream.Failing(300 * 1024, boom)));
             Assert.That(caught, Is.SameAs(boom));
-            TextAssert.Contains(caught.StackTrace, "FailingStream.Read");
+            TextAssert.Contains(caught.StackTrace, "TestStream.Read");
             var boom2 = new InvalidOperationException("async source broke");
             Exception caught2 = Assert.Throws<InvalidOperationException>(
-                () => dest.PutAsync(name, new FailingStream(10, boom2)).GetAwaiter().GetResult());
+                () => dest.PutAsync(name, TestStream.Failing(10, boom2)).GetAwaiter().GetResult());
             Assert.That(caught2, Is.SameAs(boom2));
             Assert.Throws<FileMissingException>(() => dest.Stat(name), "an aborted upload must not leave an object");
         }
@@ -446,7 +446,7 @@ namespace OpenStackDest.Tests
             string name = NewName("boom-write");
             dest.Put(name, TestEnv.RandomBytes(MiB));
             var boom = new IOException("the disk is full");
-            IOException caught = Assert.Throws<IOException>(() => dest.Get(name, new FailingStream(100 * 1024, boom)));
+            IOException caught = Assert.Throws<IOException>(() => dest.Get(name, TestStream.Failing(100 * 1024, boom)));
             Assert.That(caught, Is.SameAs(boom));
             Assert.That(dest.Get(name).Length, Is.EqualTo(MiB), "the destination is still usable");
             dest.Delete(name);
@@ -457,7 +457,7 @@ namespace OpenStackDest.Tests
         {
             var boom = new ApplicationException("progress handler broke");
             ApplicationException caught = Assert.Throws<ApplicationException>(() =>
-                dest.Put(NewName("boom-progress"), new PatternStream(4 * MiB, false), CancellationToken.None, (done, total) => { throw boom; }));
+                dest.Put(NewName("boom-progress"), new TestStream(4 * MiB, false), CancellationToken.None, (done, total) => { throw boom; }));
             Assert.That(caught, Is.SameAs(boom));
         }
 
@@ -465,7 +465,7 @@ namespace OpenStackDest.Tests
         public void CancellationStopsALargePutAsync()
         {
             string name = NewName("cancel-put");
-            var source = new PatternStream(1024L * MiB, false); // 1 GiB on the fly; must stop long before the end
+            var source = new TestStream(1024L * MiB, false); // 1 GiB on the fly; must stop long before the end
             using (var cts = new CancellationTokenSource())
             {
                 Task t = dest.PutAsync(name, source, cts.Token, (done, total) =>
@@ -483,7 +483,7 @@ namespace OpenStackDest.Tests
         [Test]
         public void CancellationRequestedWhileReadingStopsAPut()
         {
-            var source = new PatternStream(1024L * MiB, true);
+            var source = new TestStream(1024L * MiB, true);
             using (var cts = new CancellationTokenSource())
             {
                 source.OnRead = pos => { if (pos >= 2 * MiB) cts.Cancel(); };
@@ -497,7 +497,7 @@ namespace OpenStackDest.Tests
         public void CancellationStopsAGetAsync()
         {
             string name = NewName("cancel-get");
-            dest.Put(name, new PatternStream(32 * MiB, true));
+            dest.Put(name, new TestStream(32 * MiB, true));
             var target = new MemoryStream();
             using (var cts = new CancellationTokenSource())
             {
@@ -601,17 +601,17 @@ namespace OpenStackDest.Tests
         public void ExceptionFromRangeTargetIsRethrownAndCancellationStopsIt()
         {
             string name = NewName("range-stream");
-            dest.Put(name, new PatternStream(4 * MiB, true));
+            dest.Put(name, new TestStream(4 * MiB, true));
             var boom = new IOException("target broke");
-            IOException caught = Assert.Throws<IOException>(() => dest.GetRange(name, 0, 4 * MiB, new FailingStream(64 * 1024, boom)));
+            IOException caught = Assert.Throws<IOException>(() => dest.GetRange(name, 0, 4 * MiB, TestStream.Failing(64 * 1024, boom)));
             Assert.That(caught, Is.SameAs(boom));
             using (var cts = new CancellationTokenSource())
             {
-                var target = new CancellingStream(cts);
+                var target = new TestStream(new MemoryStream()) { OnWrite = n => cts.Cancel() };
                 Task t = dest.GetRangeAsync(name, 1, 4 * MiB - 1, target, cts.Token);
                 OperationCanceledException e = Assert.Catch<OperationCanceledException>(() => t.GetAwaiter().GetResult());
                 Assert.That(e.CancellationToken, Is.EqualTo(cts.Token));
-                Assert.That(target.Length, Is.LessThan(4 * MiB - 1));
+                Assert.That(target.Written, Is.LessThan(4 * MiB - 1));
             }
             dest.Delete(name);
         }
@@ -742,7 +742,7 @@ namespace OpenStackDest.Tests
                     if (i % 2 == 0)
                         dest.Put(name, data);
                     else
-                        dest.Put(name, new NonSeekableStream(new MemoryStream(data)));
+                        dest.Put(name, new TestStream(new MemoryStream(data)));
                     break;
                 case "get":
                     if (i % 2 == 1)

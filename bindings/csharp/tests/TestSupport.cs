@@ -95,99 +95,82 @@ namespace OpenStackDest.Tests
         }
     }
 
-    /// <summary>Hides CanSeek/Length/Position of a stream (like a network or pipe stream).</summary>
-    internal sealed class NonSeekableStream : Stream
+    /// <summary>
+    /// The tests' stream. It reads deterministic pseudo-random bytes of a given length generated on the
+    /// fly (never held in memory), or an inner stream's, and writes into the inner stream (or only counts).
+    /// Unless seekable, it hides CanSeek, Length and Position like a network or pipe stream. OnRead (with
+    /// the position) and OnWrite (with the bytes written) run after each read and write: they may throw
+    /// or cancel.
+    /// </summary>
+    internal sealed class TestStream : Stream
     {
         private readonly Stream inner;
+        private readonly long length;
+        private readonly bool seekable;
+        private long position;
+        internal long TotalRead, Written;
+        internal Action<long> OnRead, OnWrite;
 
-        internal NonSeekableStream(Stream inner)
+        /// <summary>Pattern bytes, <paramref name="length"/> of them.</summary>
+        internal TestStream(long length, bool seekable)
+        {
+            this.length = length;
+            this.seekable = seekable;
+        }
+
+        /// <summary><paramref name="inner"/>, not seekable.</summary>
+        internal TestStream(Stream inner)
         {
             this.inner = inner;
         }
 
-        public override bool CanRead { get { return inner.CanRead; } }
-        public override bool CanSeek { get { return false; } }
-        public override bool CanWrite { get { return inner.CanWrite; } }
-        public override long Length { get { throw new NotSupportedException(); } }
-        public override long Position
+        /// <summary>Reads and writes fine up to <paramref name="after"/> bytes, then throws <paramref name="error"/>.</summary>
+        internal static TestStream Failing(long after, Exception error)
         {
-            get { throw new NotSupportedException(); }
-            set { throw new NotSupportedException(); }
-        }
-        public override void Flush() { inner.Flush(); }
-        public override int Read(byte[] buffer, int offset, int count) { return inner.Read(buffer, offset, count); }
-        public override long Seek(long offset, SeekOrigin origin) { throw new NotSupportedException(); }
-        public override void SetLength(long value) { throw new NotSupportedException(); }
-        public override void Write(byte[] buffer, int offset, int count) { inner.Write(buffer, offset, count); }
-    }
-
-    /// <summary>
-    /// Deterministic pseudo-random bytes of a given length, generated on the fly (never held in memory);
-    /// seekable or not. Counts what was read.
-    /// </summary>
-    internal sealed class PatternStream : Stream
-    {
-        private readonly long length;
-        private readonly bool seekable;
-        private readonly uint seed;
-        private long position;
-
-        internal PatternStream(long length, bool seekable, uint seed = 12345)
-        {
-            this.length = length;
-            this.seekable = seekable;
-            this.seed = seed;
+            var s = new TestStream(1L << 40, false);
+            s.OnRead = s.OnWrite = n => { if (n > after) throw error; };
+            return s;
         }
 
-        internal long TotalRead;
-        internal Action<long> OnRead;
-
-        private byte At(long i)
+        private static byte At(long i)
         {
-            // a cheap hash of the position: the content depends only on (seed, position)
-            ulong x = (ulong)i * 0x9E3779B97F4A7C15UL ^ seed;
+            // a cheap hash of the position: the content depends only on it
+            ulong x = (ulong)i * 0x9E3779B97F4A7C15UL ^ 12345;
             x ^= x >> 29;
             x *= 0xBF58476D1CE4E5B9UL;
-            x ^= x >> 32;
-            return (byte)x;
+            return (byte)(x ^ x >> 32);
         }
 
         public override bool CanRead { get { return true; } }
         public override bool CanSeek { get { return seekable; } }
-        public override bool CanWrite { get { return false; } }
-        public override long Length
-        {
-            get
-            {
-                if (!seekable)
-                    throw new NotSupportedException();
-                return length;
-            }
-        }
+        public override bool CanWrite { get { return true; } }
+        public override long Length { get { return seekable ? length : Seek(0, SeekOrigin.End); } }
         public override long Position
         {
-            get
-            {
-                if (!seekable)
-                    throw new NotSupportedException();
-                return position;
-            }
+            get { return Seek(0, SeekOrigin.Current); }
             set { Seek(value, SeekOrigin.Begin); }
         }
         public override void Flush() { }
 
         public override int Read(byte[] buffer, int offset, int count)
         {
-            int n = (int)Math.Min(count, length - position);
-            if (n <= 0)
-                return 0;
-            for (int k = 0; k < n; k++)
+            int n = inner != null ? inner.Read(buffer, offset, count) : (int)Math.Max(0, Math.Min(count, length - position));
+            for (int k = 0; inner == null && k < n; k++)
                 buffer[offset + k] = At(position + k);
             position += n;
             TotalRead += n;
-            if (OnRead != null)
+            if (n > 0 && OnRead != null)
                 OnRead(position);
             return n;
+        }
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            if (inner != null)
+                inner.Write(buffer, offset, count);
+            Written += count;
+            if (OnWrite != null)
+                OnWrite(Written);
         }
 
         public override long Seek(long offset, SeekOrigin origin)
@@ -197,75 +180,9 @@ namespace OpenStackDest.Tests
             long p = origin == SeekOrigin.Begin ? offset : origin == SeekOrigin.Current ? position + offset : length + offset;
             if (p < 0 || p > length)
                 throw new IOException("seek out of range");
-            position = p;
-            return p;
+            return position = p;
         }
 
-        public override void SetLength(long value) { throw new NotSupportedException(); }
-        public override void Write(byte[] buffer, int offset, int count) { throw new NotSupportedException(); }
-
-    }
-
-    /// <summary>A memory stream that cancels a token source once it has received its first bytes.</summary>
-    internal sealed class CancellingStream : MemoryStream
-    {
-        private readonly CancellationTokenSource cts;
-
-        internal CancellingStream(CancellationTokenSource cts)
-        {
-            this.cts = cts;
-        }
-
-        public override void Write(byte[] buffer, int offset, int count)
-        {
-            base.Write(buffer, offset, count);
-            cts.Cancel();
-        }
-    }
-
-    /// <summary>Reads fine for a while, then throws the given exception.</summary>
-    internal sealed class FailingStream : Stream
-    {
-        private readonly long failAfter;
-        private readonly Exception error;
-        private long done;
-
-        internal FailingStream(long failAfter, Exception error)
-        {
-            this.failAfter = failAfter;
-            this.error = error;
-        }
-
-        public override bool CanRead { get { return true; } }
-        public override bool CanSeek { get { return false; } }
-        public override bool CanWrite { get { return true; } }
-        public override long Length { get { throw new NotSupportedException(); } }
-        public override long Position
-        {
-            get { throw new NotSupportedException(); }
-            set { throw new NotSupportedException(); }
-        }
-        public override void Flush() { }
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            if (done >= failAfter)
-                throw error;
-            int n = (int)Math.Min(count, failAfter - done);
-            for (int i = 0; i < n; i++)
-                buffer[offset + i] = (byte)'x';
-            done += n;
-            return n;
-        }
-
-        public override void Write(byte[] buffer, int offset, int count)
-        {
-            if (done + count > failAfter)
-                throw error;
-            done += count;
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) { throw new NotSupportedException(); }
         public override void SetLength(long value) { throw new NotSupportedException(); }
     }
 
