@@ -5,7 +5,6 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
-using System.IO;
 using System.Reflection;
 using System.Text;
 using NUnit.Framework;
@@ -56,12 +55,9 @@ namespace OpenStackDest.Tests
                 return sb.ToString();
             };
             var cases = new List<Case>();
-            foreach (string line in File.ReadAllLines(TestEnv.RepoFile("tests/secret_sweep.txt"), Encoding.UTF8))
+            foreach (string[] f in TestEnv.TableRows("tests/secret_sweep.txt"))
             {
-                if (line.Trim().Length == 0 || line.StartsWith("#"))
-                    continue;
-                string[] f = line.Split('\t');
-                Assert.That(f.Length >= 5 && (f[0] == "parse" || f[0] == "server"), Is.True, line);
+                Assert.That(f.Length >= 5 && (f[0] == "parse" || f[0] == "server"), Is.True, string.Join("\t", f));
                 if (f[0] != kind)
                     continue;
                 var k = new Case { Id = f[1], Status = f[2], Check = f[3], Url = fill(f[4]) };

@@ -57,6 +57,14 @@ namespace OpenStackDest.Tests
             return null;
         }
 
+        /// <summary>The rows of a shared table under tests/ (TAB-separated; empty lines and # comments skipped).</summary>
+        internal static IEnumerable<string[]> TableRows(string relative)
+        {
+            foreach (string line in File.ReadAllLines(RepoFile(relative), Encoding.UTF8))
+                if (line.Trim().Length > 0 && !line.StartsWith("#"))
+                    yield return line.Split('\t');
+        }
+
         internal static string UniqueContainer(string what)
         {
             lock (Rng)
