@@ -54,6 +54,8 @@ cp "$nunit_dll" "$build/"
 ln -sf "$lib" "$build/libopenstack_dest.so"
 # The assembly finds the library next to itself; OPENSTACK_DEST_LIB names it explicitly as well.
 export OPENSTACK_DEST_LIB="$lib"
+# The shared tables (tests/secret_sweep.txt, tests/threads.txt) are read from the repository.
+export OSD_REPO_ROOT="$root"
 
 cd "$build"
 set +e

@@ -14,50 +14,6 @@ using OpenStackDest.Examples;
 
 namespace OpenStackDest.Tests
 {
-    /// <summary>Pattern bytes handed out in small pieces with a pause before each (like a slow network source).</summary>
-    internal sealed class SlowStream : Stream
-    {
-        private readonly PatternStream inner;
-        private readonly int chunk;
-        private readonly int delayMs;
-
-        internal SlowStream(long length, int chunk, int delayMs)
-        {
-            inner = new PatternStream(length, false);
-            this.chunk = chunk;
-            this.delayMs = delayMs;
-        }
-
-        /// <summary>Called with the number of bytes handed out so far, after each read.</summary>
-        internal Action<long> OnRead
-        {
-            set { inner.OnRead = value; }
-        }
-
-        internal long TotalRead { get { return inner.TotalRead; } }
-
-        public override bool CanRead { get { return true; } }
-        public override bool CanSeek { get { return false; } }
-        public override bool CanWrite { get { return false; } }
-        public override long Length { get { throw new NotSupportedException(); } }
-        public override long Position
-        {
-            get { throw new NotSupportedException(); }
-            set { throw new NotSupportedException(); }
-        }
-        public override void Flush() { }
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            Thread.Sleep(delayMs);
-            return inner.Read(buffer, offset, Math.Min(count, chunk));
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) { throw new NotSupportedException(); }
-        public override void SetLength(long value) { throw new NotSupportedException(); }
-        public override void Write(byte[] buffer, int offset, int count) { throw new NotSupportedException(); }
-    }
-
     [TestFixture]
     public class BackendAdapterTests
     {
@@ -162,10 +118,15 @@ namespace OpenStackDest.Tests
 
                     // cancelling the engine's token stops an upload in progress: 8 MiB from a slow source
                     const long size = 8L * 1024 * 1024;
-                    var slow = new SlowStream(size, 64 * 1024, 20); // ~2.6 s for the whole stream
+                    var slow = new TestStream(size, false);
                     using (var cts = new CancellationTokenSource())
                     {
-                        slow.OnRead = pos => { if (pos >= 1024 * 1024) cts.Cancel(); };
+                        slow.OnRead = pos =>
+                        {
+                            Thread.Sleep(20); // a slow source
+                            if (pos >= 1024 * 1024)
+                                cts.Cancel();
+                        };
                         Task t = backend.PutAsync("duplicati-big.dblock.zip", slow, cts.Token);
                         Assert.Catch<OperationCanceledException>(() => Wait(t));
                         Assert.That(t.IsCanceled, Is.True, "the task ends Canceled");

@@ -40,6 +40,31 @@ namespace OpenStackDest.Tests
                 Assert.Fail("neither OSD_AUTH_V3 nor OSD_SERVER_SKIP is set: run bindings/csharp/run-tests.sh, or source tests/openstack/server-env.sh first");
         }
 
+        /// <summary>A file of the repository: under OSD_REPO_ROOT (run-tests.sh sets it), else found above the tests.</summary>
+        internal static string RepoFile(string relative)
+        {
+            var starts = new List<string> { Get("OSD_REPO_ROOT"), AppDomain.CurrentDomain.BaseDirectory, Directory.GetCurrentDirectory() };
+            foreach (string start in starts)
+            {
+                for (var dir = start == null ? null : new DirectoryInfo(start); dir != null; dir = dir.Parent)
+                {
+                    string f = Path.Combine(dir.FullName, relative);
+                    if (File.Exists(f))
+                        return f;
+                }
+            }
+            Assert.Fail(relative + " not found above " + AppDomain.CurrentDomain.BaseDirectory + " (set OSD_REPO_ROOT)");
+            return null;
+        }
+
+        /// <summary>The rows of a shared table under tests/ (TAB-separated; empty lines and # comments skipped).</summary>
+        internal static IEnumerable<string[]> TableRows(string relative)
+        {
+            foreach (string line in File.ReadAllLines(RepoFile(relative), Encoding.UTF8))
+                if (line.Trim().Length > 0 && !line.StartsWith("#"))
+                    yield return line.Split('\t');
+        }
+
         internal static string UniqueContainer(string what)
         {
             lock (Rng)
@@ -74,111 +99,86 @@ namespace OpenStackDest.Tests
         internal static string Md5Hex(byte[] data)
         {
             using (var md5 = MD5.Create())
-                return Hex(md5.ComputeHash(data));
-        }
-
-        internal static string Hex(byte[] hash)
-        {
-            var sb = new StringBuilder(hash.Length * 2);
-            foreach (byte b in hash)
-                sb.Append(b.ToString("x2"));
-            return sb.ToString();
+                return BitConverter.ToString(md5.ComputeHash(data)).Replace("-", "").ToLowerInvariant();
         }
     }
 
-    /// <summary>Hides CanSeek/Length/Position of a stream (like a network or pipe stream).</summary>
-    internal sealed class NonSeekableStream : Stream
+    /// <summary>
+    /// The tests' stream. It reads deterministic pseudo-random bytes of a given length generated on the
+    /// fly (never held in memory), or an inner stream's, and writes into the inner stream (or only counts).
+    /// Unless seekable, it hides CanSeek, Length and Position like a network or pipe stream. OnRead (with
+    /// the position) and OnWrite (with the bytes written) run after each read and write: they may throw
+    /// or cancel.
+    /// </summary>
+    internal sealed class TestStream : Stream
     {
         private readonly Stream inner;
+        private readonly long length;
+        private readonly bool seekable;
+        private long position;
+        internal long TotalRead, Written;
+        internal Action<long> OnRead, OnWrite;
 
-        internal NonSeekableStream(Stream inner)
+        /// <summary>Pattern bytes, <paramref name="length"/> of them.</summary>
+        internal TestStream(long length, bool seekable)
+        {
+            this.length = length;
+            this.seekable = seekable;
+        }
+
+        /// <summary><paramref name="inner"/>, not seekable.</summary>
+        internal TestStream(Stream inner)
         {
             this.inner = inner;
         }
 
-        public override bool CanRead { get { return inner.CanRead; } }
-        public override bool CanSeek { get { return false; } }
-        public override bool CanWrite { get { return inner.CanWrite; } }
-        public override long Length { get { throw new NotSupportedException(); } }
-        public override long Position
+        /// <summary>Reads and writes fine up to <paramref name="after"/> bytes, then throws <paramref name="error"/>.</summary>
+        internal static TestStream Failing(long after, Exception error)
         {
-            get { throw new NotSupportedException(); }
-            set { throw new NotSupportedException(); }
-        }
-        public override void Flush() { inner.Flush(); }
-        public override int Read(byte[] buffer, int offset, int count) { return inner.Read(buffer, offset, count); }
-        public override long Seek(long offset, SeekOrigin origin) { throw new NotSupportedException(); }
-        public override void SetLength(long value) { throw new NotSupportedException(); }
-        public override void Write(byte[] buffer, int offset, int count) { inner.Write(buffer, offset, count); }
-    }
-
-    /// <summary>
-    /// Deterministic pseudo-random bytes of a given length, generated on the fly (never held in memory);
-    /// seekable or not. Counts what was read and keeps a SHA-256 of one full pass.
-    /// </summary>
-    internal sealed class PatternStream : Stream
-    {
-        private readonly long length;
-        private readonly bool seekable;
-        private readonly uint seed;
-        private long position;
-
-        internal PatternStream(long length, bool seekable, uint seed = 12345)
-        {
-            this.length = length;
-            this.seekable = seekable;
-            this.seed = seed;
+            var s = new TestStream(1L << 40, false);
+            s.OnRead = s.OnWrite = n => { if (n > after) throw error; };
+            return s;
         }
 
-        internal long TotalRead;
-        internal Action<long> OnRead;
-
-        private byte At(long i)
+        private static byte At(long i)
         {
-            // a cheap hash of the position: the content depends only on (seed, position)
-            ulong x = (ulong)i * 0x9E3779B97F4A7C15UL ^ seed;
+            // a cheap hash of the position: the content depends only on it
+            ulong x = (ulong)i * 0x9E3779B97F4A7C15UL ^ 12345;
             x ^= x >> 29;
             x *= 0xBF58476D1CE4E5B9UL;
-            x ^= x >> 32;
-            return (byte)x;
+            return (byte)(x ^ x >> 32);
         }
 
         public override bool CanRead { get { return true; } }
         public override bool CanSeek { get { return seekable; } }
-        public override bool CanWrite { get { return false; } }
-        public override long Length
-        {
-            get
-            {
-                if (!seekable)
-                    throw new NotSupportedException();
-                return length;
-            }
-        }
+        public override bool CanWrite { get { return true; } }
+        public override long Length { get { return seekable ? length : Seek(0, SeekOrigin.End); } }
         public override long Position
         {
-            get
-            {
-                if (!seekable)
-                    throw new NotSupportedException();
-                return position;
-            }
+            get { return Seek(0, SeekOrigin.Current); }
             set { Seek(value, SeekOrigin.Begin); }
         }
         public override void Flush() { }
 
         public override int Read(byte[] buffer, int offset, int count)
         {
-            int n = (int)Math.Min(count, length - position);
-            if (n <= 0)
-                return 0;
-            for (int k = 0; k < n; k++)
+            int n = inner != null ? inner.Read(buffer, offset, count) : (int)Math.Max(0, Math.Min(count, length - position));
+            for (int k = 0; inner == null && k < n; k++)
                 buffer[offset + k] = At(position + k);
             position += n;
             TotalRead += n;
-            if (OnRead != null)
+            if (n > 0 && OnRead != null)
                 OnRead(position);
             return n;
+        }
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            if (inner != null)
+                inner.Write(buffer, offset, count);
+            Written += count;
+            if (OnWrite != null)
+                OnWrite(Written);
         }
 
         public override long Seek(long offset, SeekOrigin origin)
@@ -188,115 +188,9 @@ namespace OpenStackDest.Tests
             long p = origin == SeekOrigin.Begin ? offset : origin == SeekOrigin.Current ? position + offset : length + offset;
             if (p < 0 || p > length)
                 throw new IOException("seek out of range");
-            position = p;
-            return p;
+            return position = p;
         }
 
-        public override void SetLength(long value) { throw new NotSupportedException(); }
-        public override void Write(byte[] buffer, int offset, int count) { throw new NotSupportedException(); }
-
-        /// <summary>SHA-256 of the whole content, computed by a separate pass.</summary>
-        internal static string Sha256Of(long length, uint seed = 12345)
-        {
-            var s = new PatternStream(length, false, seed);
-            using (var sha = SHA256.Create())
-                return TestEnv.Hex(sha.ComputeHash(s));
-        }
-    }
-
-    /// <summary>A write-only stream that hashes what it receives (SHA-256) and counts it.</summary>
-    internal sealed class HashingStream : Stream
-    {
-        private readonly SHA256 sha = SHA256.Create();
-        internal long Count;
-
-        public override bool CanRead { get { return false; } }
-        public override bool CanSeek { get { return false; } }
-        public override bool CanWrite { get { return true; } }
-        public override long Length { get { throw new NotSupportedException(); } }
-        public override long Position
-        {
-            get { throw new NotSupportedException(); }
-            set { throw new NotSupportedException(); }
-        }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) { throw new NotSupportedException(); }
-        public override long Seek(long offset, SeekOrigin origin) { throw new NotSupportedException(); }
-        public override void SetLength(long value) { throw new NotSupportedException(); }
-
-        public override void Write(byte[] buffer, int offset, int count)
-        {
-            sha.TransformBlock(buffer, offset, count, null, 0);
-            Count += count;
-        }
-
-        internal string Finish()
-        {
-            sha.TransformFinalBlock(new byte[0], 0, 0);
-            return TestEnv.Hex(sha.Hash);
-        }
-    }
-
-    /// <summary>A memory stream that cancels a token source once it has received its first bytes.</summary>
-    internal sealed class CancellingStream : MemoryStream
-    {
-        private readonly CancellationTokenSource cts;
-
-        internal CancellingStream(CancellationTokenSource cts)
-        {
-            this.cts = cts;
-        }
-
-        public override void Write(byte[] buffer, int offset, int count)
-        {
-            base.Write(buffer, offset, count);
-            cts.Cancel();
-        }
-    }
-
-    /// <summary>Reads fine for a while, then throws the given exception.</summary>
-    internal sealed class FailingStream : Stream
-    {
-        private readonly long failAfter;
-        private readonly Exception error;
-        private long done;
-
-        internal FailingStream(long failAfter, Exception error)
-        {
-            this.failAfter = failAfter;
-            this.error = error;
-        }
-
-        public override bool CanRead { get { return true; } }
-        public override bool CanSeek { get { return false; } }
-        public override bool CanWrite { get { return true; } }
-        public override long Length { get { throw new NotSupportedException(); } }
-        public override long Position
-        {
-            get { throw new NotSupportedException(); }
-            set { throw new NotSupportedException(); }
-        }
-        public override void Flush() { }
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            if (done >= failAfter)
-                throw error;
-            int n = (int)Math.Min(count, failAfter - done);
-            for (int i = 0; i < n; i++)
-                buffer[offset + i] = (byte)'x';
-            done += n;
-            return n;
-        }
-
-        public override void Write(byte[] buffer, int offset, int count)
-        {
-            if (done + count > failAfter)
-                throw error;
-            done += count;
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) { throw new NotSupportedException(); }
         public override void SetLength(long value) { throw new NotSupportedException(); }
     }
 
@@ -342,33 +236,6 @@ namespace OpenStackDest.Tests
             {
                 Login();
                 return storageUrl;
-            }
-        }
-
-        /// <summary>The headers Swift stores for an object (HEAD with the admin's own token).</summary>
-        internal static WebHeaderCollection ObjectHeaders(string container, string name)
-        {
-            string url = StorageUrl + "/" + Uri.EscapeDataString(container) + "/" + Uri.EscapeDataString(name);
-            var req = (HttpWebRequest)WebRequest.Create(url);
-            req.Method = "HEAD";
-            req.Headers["X-Auth-Token"] = token;
-            using (var resp = (HttpWebResponse)req.GetResponse())
-                return resp.Headers;
-        }
-
-        /// <summary>Sets one header of an object as another tool would (POST with the admin's own token).</summary>
-        internal static void PostObject(string container, string name, string header, string value)
-        {
-            string url = StorageUrl + "/" + Uri.EscapeDataString(container) + "/" + Uri.EscapeDataString(name);
-            var req = (HttpWebRequest)WebRequest.Create(url);
-            req.Method = "POST";
-            req.Headers["X-Auth-Token"] = token;
-            req.Headers[header] = value;
-            req.ContentLength = 0;
-            using (var resp = (HttpWebResponse)req.GetResponse())
-            {
-                if ((int)resp.StatusCode / 100 != 2)
-                    throw new InvalidOperationException("POST " + url + ": HTTP " + (int)resp.StatusCode);
             }
         }
 
