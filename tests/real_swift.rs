@@ -41,9 +41,17 @@ fn every_operation_round_trips_in_region_one() {
     // overwrite
     d.put_bytes("vol1.zip", b"smaller").unwrap();
     assert_eq!(d.get_bytes("vol1.zip").unwrap(), b"smaller");
+    assert_eq!(
+        d.stat("vol1.zip").unwrap().etag.as_deref(),
+        Some(support::fake::md5_hex(b"smaller").as_str())
+    );
     // empty object
     d.put_bytes("empty", b"").unwrap();
     assert_eq!(d.get_bytes("empty").unwrap(), b"");
+    assert_eq!(
+        d.stat("empty").unwrap().etag.as_deref(),
+        Some("d41d8cd98f00b204e9800998ecf8427e")
+    );
 
     // an empty stream still reports its end to the progress callback, both ways
     let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -89,8 +97,21 @@ fn every_operation_round_trips_in_region_one() {
         Some((file_data.len() as u64, Some(file_data.len() as u64)))
     );
     let restored = dir.join("restored.bin");
+    // A longer local file is replaced completely.
+    std::fs::write(&restored, payload(5 * 1024 * 1024, 3)).unwrap();
     d.get_file("files/src.bin", &restored).unwrap();
     assert_eq!(std::fs::read(&restored).unwrap(), file_data);
+    // Local errors: a missing file or a directory to upload stores nothing; a restore into a
+    // missing directory.
+    for bad in [dir.join("no-such-file"), dir.clone()] {
+        let e = d.put_file("files/bad.bin", &bad).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::LocalIo, "{e}");
+        assert_eq!(d.stat("files/bad.bin").unwrap_err().kind(), ErrorKind::NotFound);
+    }
+    let e = d
+        .get_file("files/src.bin", &dir.join("no-such-dir/x.bin"))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::LocalIo, "{e}");
 
     // streams, one of unknown length
     let n = d
@@ -168,6 +189,13 @@ fn every_operation_round_trips_in_region_one() {
         ErrorKind::NotFound
     );
     assert!(!dir.join("nope").exists());
+    // ... and an existing file is left as it was.
+    std::fs::write(dir.join("keep.txt"), b"keep me").unwrap();
+    assert_eq!(
+        d.get_file("nope", &dir.join("keep.txt")).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(std::fs::read(dir.join("keep.txt")).unwrap(), b"keep me");
 
     // quota
     let q = d.quota().unwrap();
