@@ -254,6 +254,12 @@ fn names_with_special_characters_round_trip() {
     // Over-long names are refused before any request.
     let e = d.put_bytes(&"x".repeat(1100), b"x").unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    // The longest name the library allows (1024 bytes) is one the real Swift accepts.
+    let root = Destination::open(&tb.v3(&c, "", &var("OSD_REGION1"))).unwrap();
+    let longest = "m".repeat(1024);
+    root.put_bytes(&longest, b"max").unwrap();
+    assert_eq!(root.get_bytes(&longest).unwrap(), b"max");
+    root.delete(&longest).unwrap();
     for n in names {
         d.delete(n).unwrap();
     }
@@ -415,6 +421,8 @@ fn listing_options_and_deleting_containers() {
     }
     let outside = Destination::open(&tb.v3(&c, "elsewhere", &var("OSD_REGION1"))).unwrap();
     outside.put_bytes("x", b"x").unwrap();
+    let root = Destination::open(&tb.v3(&c, "", &var("OSD_REGION1"))).unwrap();
+    root.put_bytes("basement.txt", b"b").unwrap(); // "base" + "ment": not under "base/"
     let list = |prefix: &str, recursive: bool| {
         let mut names = Vec::new();
         let options = openstack_dest::ListOptions {

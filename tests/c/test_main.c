@@ -57,7 +57,6 @@ static const struct h_test TESTS[] = {
     {"delete_container", t_delete_container, 1},
     {"bad_names", t_bad_names, 1},
     {"null_args", t_null_args, 1},
-    {"auth_errors", t_auth_errors, 1},
     {"forbidden_reader", t_forbidden_reader, 1},
     {"quota", t_quota, 1},
     {"options_map", t_options_map, 1},
