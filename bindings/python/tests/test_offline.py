@@ -233,11 +233,6 @@ def test_empty_name_is_refused_by_the_library(offline: Destination) -> None:
     assert info.value.status == Status.INVALID_ARGUMENT
 
 
-def test_too_long_name_is_refused_before_any_request(offline: Destination) -> None:
-    with pytest.raises(InvalidArgumentError):
-        offline.put("x" * 1025, b"data")
-
-
 def test_closed_destination(offline: Destination) -> None:
     with offline as d:
         pass
