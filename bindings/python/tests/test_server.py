@@ -321,38 +321,26 @@ def test_close_waits_for_running_calls(server: Server, container: str) -> None:
 # ---- callbacks and progress -------------------------------------------------------------------
 
 
-def test_reader_exception_is_reraised(dest: Destination) -> None:
-    reader = FailingReader(3 * MiB)
-    with pytest.raises(Boom) as info:
-        dest.put("failing", reader)
-    assert info.value is reader.exc
-    with pytest.raises(NotFoundError):
-        dest.stat("failing")
-    dest.put("still-works", b"ok")  # the handle is fine afterwards
-    assert dest.get("still-works") == b"ok"
-
-
-def test_writer_exception_is_reraised(dest: Destination) -> None:
-    dest.put("big", os.urandom(3 * MiB))
-    writer = FailingWriter(MiB)
-    with pytest.raises(Boom) as info:
-        dest.get("big", writer)
-    assert info.value is writer.exc
-
-
-def test_progress_exception_is_reraised(dest: Destination) -> None:
+def test_callback_exceptions_are_reraised(dest: Destination) -> None:
+    """An exception in a reader, writer or progress callback stops the call and is re-raised as it
+    is; the handle goes on working."""
     exc = Boom("progress failed")
 
     def progress(done: int, total: Optional[int]) -> None:
         raise exc
 
+    reader, writer = FailingReader(3 * MiB), FailingWriter(MiB)
     with pytest.raises(Boom) as info:
-        dest.put("p", os.urandom(MiB), progress=progress)
-    assert info.value is exc
-    dest.put("p", b"x" * MiB)
+        dest.put("failing", reader)
+    assert info.value is reader.exc
+    dest.put("big", os.urandom(3 * MiB))  # the handle is fine afterwards
     with pytest.raises(Boom) as info:
-        dest.get("p", io.BytesIO(), progress=progress)
-    assert info.value is exc
+        dest.get("big", writer)
+    assert info.value is writer.exc
+    for call in (lambda: dest.put("p", b"x" * MiB, progress=progress), lambda: dest.get("big", io.BytesIO(), progress=progress)):
+        with pytest.raises(Boom) as info:
+            call()
+        assert info.value is exc
 
 
 def test_progress_reports_and_can_cancel(dest: Destination, tmp_path: Path) -> None:
