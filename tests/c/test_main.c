@@ -67,7 +67,6 @@ static const struct h_test TESTS[] = {
     {"get_range", t_get_range, 1},
     {"get_range_segmented", t_get_range_segmented, 1},
     {"metadata", t_metadata, 1},
-    {"foreign_times", t_foreign_times, 1},
     {"secret_sweep", t_secret_sweep, 1},
 };
 
