@@ -167,7 +167,10 @@ fn metadata_and_expiry_round_trip_and_swiftclient_agrees() {
         d.get_file("odd-time", &back).unwrap();
         let modified = std::fs::metadata(&back).unwrap().modified().unwrap();
         let age = modified.elapsed().unwrap_or_default();
-        assert!(age.as_secs() < 600, "{header}: the file's time is {age:?} old");
+        assert!(
+            age.as_secs() < 600,
+            "{header}: the file's time is {age:?} old"
+        );
     }
 
     d.delete_container(true).unwrap();

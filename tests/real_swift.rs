@@ -106,7 +106,10 @@ fn every_operation_round_trips_in_region_one() {
     for bad in [dir.join("no-such-file"), dir.clone()] {
         let e = d.put_file("files/bad.bin", &bad).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::LocalIo, "{e}");
-        assert_eq!(d.stat("files/bad.bin").unwrap_err().kind(), ErrorKind::NotFound);
+        assert_eq!(
+            d.stat("files/bad.bin").unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
     }
     let e = d
         .get_file("files/src.bin", &dir.join("no-such-dir/x.bin"))
@@ -192,7 +195,9 @@ fn every_operation_round_trips_in_region_one() {
     // ... and an existing file is left as it was.
     std::fs::write(dir.join("keep.txt"), b"keep me").unwrap();
     assert_eq!(
-        d.get_file("nope", &dir.join("keep.txt")).unwrap_err().kind(),
+        d.get_file("nope", &dir.join("keep.txt"))
+            .unwrap_err()
+            .kind(),
         ErrorKind::NotFound
     );
     assert_eq!(std::fs::read(dir.join("keep.txt")).unwrap(), b"keep me");
