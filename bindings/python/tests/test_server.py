@@ -183,9 +183,10 @@ def test_options_mapping(server: Server, container: str) -> None:
         "openstack-domain-name": "Default",
         "openstack-authuri": server.auth_v3,
         "openstack-version": "v3",
-        "some-host-option": "ignored",
+        "some-host-option": "ignored",  # unknown options are ignored
     }
     with Destination(f"openstack://{container}?auth-username={server.user}", options) as d:
+        assert server.password not in repr(d)
         d.create_container()
         d.put("x", b"y")
         assert d.get("x") == b"y"
