@@ -144,6 +144,35 @@ fn metadata_and_expiry_round_trip_and_swiftclient_agrees() {
         ErrorKind::NotFound
     );
 
+    // A file time another writer set in milliseconds, past year 9999 or not a number is unknown,
+    // never a wrapped number (18446744073709552 s is 384 ms after the epoch once wrapped in 64
+    // bits); a restore leaves such a file its own time. (Moved here from the C and Python suites.)
+    d.put_bytes("odd-time", b"t").unwrap();
+    let back = dir.join("odd-time");
+    for v in [
+        "18446744073709552",
+        "1000000000000",
+        "253402300800",
+        "10000000000000000",
+        "18446744073709551616",
+        "-5",
+        "1e3",
+        "inf",
+    ] {
+        let header = format!("X-Object-Meta-Mtime: {v}");
+        swift_cli(&["post", "-H", &header, &c, "odd-time"], &dir);
+        let e = d.stat("odd-time").unwrap();
+        assert_eq!((e.mtime, e.size), (None, Some(1)), "{header}");
+        assert!(e.last_modified.is_some());
+        d.get_file("odd-time", &back).unwrap();
+        let modified = std::fs::metadata(&back).unwrap().modified().unwrap();
+        let age = modified.elapsed().unwrap_or_default();
+        assert!(
+            age.as_secs() < 600,
+            "{header}: the file's time is {age:?} old"
+        );
+    }
+
     d.delete_container(true).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -41,9 +41,17 @@ fn every_operation_round_trips_in_region_one() {
     // overwrite
     d.put_bytes("vol1.zip", b"smaller").unwrap();
     assert_eq!(d.get_bytes("vol1.zip").unwrap(), b"smaller");
+    assert_eq!(
+        d.stat("vol1.zip").unwrap().etag.as_deref(),
+        Some(support::fake::md5_hex(b"smaller").as_str())
+    );
     // empty object
     d.put_bytes("empty", b"").unwrap();
     assert_eq!(d.get_bytes("empty").unwrap(), b"");
+    assert_eq!(
+        d.stat("empty").unwrap().etag.as_deref(),
+        Some("d41d8cd98f00b204e9800998ecf8427e")
+    );
 
     // an empty stream still reports its end to the progress callback, both ways
     let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -89,8 +97,24 @@ fn every_operation_round_trips_in_region_one() {
         Some((file_data.len() as u64, Some(file_data.len() as u64)))
     );
     let restored = dir.join("restored.bin");
+    // A longer local file is replaced completely.
+    std::fs::write(&restored, payload(5 * 1024 * 1024, 3)).unwrap();
     d.get_file("files/src.bin", &restored).unwrap();
     assert_eq!(std::fs::read(&restored).unwrap(), file_data);
+    // Local errors: a missing file or a directory to upload stores nothing; a restore into a
+    // missing directory.
+    for bad in [dir.join("no-such-file"), dir.clone()] {
+        let e = d.put_file("files/bad.bin", &bad).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::LocalIo, "{e}");
+        assert_eq!(
+            d.stat("files/bad.bin").unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
+    }
+    let e = d
+        .get_file("files/src.bin", &dir.join("no-such-dir/x.bin"))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::LocalIo, "{e}");
 
     // streams, one of unknown length
     let n = d
@@ -168,6 +192,15 @@ fn every_operation_round_trips_in_region_one() {
         ErrorKind::NotFound
     );
     assert!(!dir.join("nope").exists());
+    // ... and an existing file is left as it was.
+    std::fs::write(dir.join("keep.txt"), b"keep me").unwrap();
+    assert_eq!(
+        d.get_file("nope", &dir.join("keep.txt"))
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(std::fs::read(dir.join("keep.txt")).unwrap(), b"keep me");
 
     // quota
     let q = d.quota().unwrap();
@@ -226,6 +259,12 @@ fn names_with_special_characters_round_trip() {
     // Over-long names are refused before any request.
     let e = d.put_bytes(&"x".repeat(1100), b"x").unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    // The longest name the library allows (1024 bytes) is one the real Swift accepts.
+    let root = Destination::open(&tb.v3(&c, "", &var("OSD_REGION1"))).unwrap();
+    let longest = "m".repeat(1024);
+    root.put_bytes(&longest, b"max").unwrap();
+    assert_eq!(root.get_bytes(&longest).unwrap(), b"max");
+    root.delete(&longest).unwrap();
     for n in names {
         d.delete(n).unwrap();
     }
@@ -387,6 +426,8 @@ fn listing_options_and_deleting_containers() {
     }
     let outside = Destination::open(&tb.v3(&c, "elsewhere", &var("OSD_REGION1"))).unwrap();
     outside.put_bytes("x", b"x").unwrap();
+    let root = Destination::open(&tb.v3(&c, "", &var("OSD_REGION1"))).unwrap();
+    root.put_bytes("basement.txt", b"b").unwrap(); // "base" + "ment": not under "base/"
     let list = |prefix: &str, recursive: bool| {
         let mut names = Vec::new();
         let options = openstack_dest::ListOptions {

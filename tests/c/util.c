@@ -164,82 +164,29 @@ void fx_close(struct fx *f) {
   memset(f, 0, sizeof *f);
 }
 
-static uint64_t gen_next(struct gen *g) {
-  uint64_t x = g->s;
-  x ^= x >> 12;
-  x ^= x << 25;
-  x ^= x >> 27;
-  g->s = x;
-  return x * 0x2545F4914F6CDD1DULL;
-}
-
-void gen_init(struct gen *g, uint64_t seed) {
-  g->s = seed * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL;
-  if (g->s == 0) g->s = 1;
-  g->word = 0;
-  g->avail = 0;
-}
-
-void gen_fill(struct gen *g, uint8_t *buf, size_t n) {
-  size_t i = 0;
-  while (i < n && g->avail > 0) {
-    buf[i++] = (uint8_t)g->word;
-    g->word >>= 8;
-    g->avail--;
-  }
-  while (n - i >= 8) {
-    uint64_t w = gen_next(g);
-    buf[i] = (uint8_t)w;
-    buf[i + 1] = (uint8_t)(w >> 8);
-    buf[i + 2] = (uint8_t)(w >> 16);
-    buf[i + 3] = (uint8_t)(w >> 24);
-    buf[i + 4] = (uint8_t)(w >> 32);
-    buf[i + 5] = (uint8_t)(w >> 40);
-    buf[i + 6] = (uint8_t)(w >> 48);
-    buf[i + 7] = (uint8_t)(w >> 56);
-    i += 8;
-  }
-  while (i < n) {
-    if (g->avail == 0) {
-      g->word = gen_next(g);
-      g->avail = 8;
-    }
-    buf[i++] = (uint8_t)g->word;
-    g->word >>= 8;
-    g->avail--;
-  }
+/* Byte `off` of stream `seed`: computed from its position, so any piece can be made or checked alone. */
+static uint8_t pat(uint64_t seed, uint64_t off) {
+  uint64_t x = (off + 1) * 0x9E3779B97F4A7C15ULL ^ seed * 0xD1B54A32D192ED03ULL;
+  return (uint8_t)((x ^ x >> 29) * 0xBF58476D1CE4E5B9ULL >> 56);
 }
 
 uint8_t *rand_buf(size_t n, uint64_t seed) {
-  struct gen g;
   uint8_t *p = xmalloc(n);
-  gen_init(&g, seed);
-  gen_fill(&g, p, n);
-  return p;
-}
-
-uint64_t fnv1a(uint64_t h, const uint8_t *p, size_t n) {
   size_t i;
-  for (i = 0; i < n; i++) {
-    h ^= p[i];
-    h *= 1099511628211ULL;
-  }
-  return h;
+  for (i = 0; i < n; i++) p[i] = pat(seed, i);
+  return p;
 }
 
 void rd_gen_init(struct rd_gen *r, uint64_t seed, uint64_t total) {
   memset(r, 0, sizeof *r);
   r->seed = seed;
-  r->total = total;
+  r->total = r->left = total;
   r->abort_after = -1;
-  gen_init(&r->g, seed);
-  r->left = total;
-  r->hash = FNV_OFFSET;
 }
 
 intptr_t rd_gen_cb(void *ctx, uint8_t *buf, size_t cap) {
   struct rd_gen *r = ctx;
-  size_t n;
+  size_t n, i;
   r->calls++;
   if (!buf || cap == 0) {
     r->bad_args = 1;
@@ -247,57 +194,36 @@ intptr_t rd_gen_cb(void *ctx, uint8_t *buf, size_t cap) {
   }
   if (r->abort_after >= 0 && r->total - r->left >= (uint64_t)r->abort_after) return -1;
   n = cap < r->left ? cap : (size_t)r->left;
-  gen_fill(&r->g, buf, n);
-  r->hash = fnv1a(r->hash, buf, n);
+  for (i = 0; i < n; i++) buf[i] = pat(r->seed, r->total - r->left + i);
   r->left -= n;
   return (intptr_t)n;
 }
 
 int rd_gen_rewind(void *ctx) {
   struct rd_gen *r = ctx;
-  long calls = r->calls, rewinds = r->rewinds;
-  int64_t abort_after = r->abort_after;
-  rd_gen_init(r, r->seed, r->total);
-  r->calls = calls;
-  r->rewinds = rewinds + 1;
-  r->abort_after = abort_after;
+  r->left = r->total;
+  r->rewinds++;
   return 0;
 }
 
 void wr_gen_init(struct wr_gen *w, uint64_t seed) {
   memset(w, 0, sizeof *w);
-  gen_init(&w->g, seed);
-  w->hash = FNV_OFFSET;
+  w->seed = seed;
   w->mismatch_at = -1;
   w->abort_after = -1;
-  w->scratch = xmalloc(65536);
-}
-
-void wr_gen_done(struct wr_gen *w) {
-  free(w->scratch);
-  w->scratch = NULL;
 }
 
 int wr_gen_cb(void *ctx, const uint8_t *buf, size_t len) {
   struct wr_gen *w = ctx;
-  size_t off = 0;
+  size_t i;
   w->calls++;
   if (w->abort_after >= 0 && w->got >= (uint64_t)w->abort_after) return 1;
   if (len && !buf) {
     if (w->mismatch_at < 0) w->mismatch_at = (int64_t)w->got;
     return 1;
   }
-  w->hash = fnv1a(w->hash, buf, len);
-  while (off < len) {
-    size_t piece = len - off < 65536 ? len - off : 65536;
-    gen_fill(&w->g, w->scratch, piece);
-    if (w->mismatch_at < 0 && memcmp(w->scratch, buf + off, piece) != 0) {
-      size_t i = 0;
-      while (w->scratch[i] == buf[off + i]) i++;
-      w->mismatch_at = (int64_t)(w->got + off + i);
-    }
-    off += piece;
-  }
+  for (i = 0; i < len && w->mismatch_at < 0; i++)
+    if (buf[i] != pat(w->seed, w->got + i)) w->mismatch_at = (int64_t)(w->got + i);
   w->got += len;
   return 0;
 }
@@ -391,28 +317,18 @@ int write_file(const char *path, const uint8_t *p, size_t n) {
 uint8_t *read_file(const char *path, size_t *n) {
   FILE *f = fopen(path, "rb");
   uint8_t *p = NULL;
-  size_t len = 0, cap = 0, r;
+  long len;
   if (!f) return NULL;
-  for (;;) {
-    if (cap - len < 65536) {
-      uint8_t *q = realloc(p, cap = cap ? cap * 2 : 131072);
-      if (!q) {
-        free(p);
-        fclose(f);
-        return NULL;
-      }
-      p = q;
+  if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+    p = xmalloc((size_t)len);
+    if (fread(p, 1, (size_t)len, f) == (size_t)len) {
+      *n = (size_t)len;
+    } else {
+      free(p);
+      p = NULL;
     }
-    r = fread(p + len, 1, cap - len, f);
-    len += r;
-    if (r == 0) break;
-  }
-  if (ferror(f)) {
-    free(p);
-    p = NULL;
   }
   fclose(f);
-  *n = len;
   return p;
 }
 

@@ -57,23 +57,13 @@ int lst_cb(void *ctx, const os_entry *e);
 const char *lst_names(const struct lst *l);
 void lst_reset(struct lst *l); /* frees the names, zeroes everything (stop_after too) */
 
-/* Deterministic pseudo-random bytes (xorshift64*), as a stream. */
-struct gen {
-  uint64_t s, word;
-  int avail;
-};
-void gen_init(struct gen *g, uint64_t seed);
-void gen_fill(struct gen *g, uint8_t *buf, size_t n);
+/* Deterministic pseudo-random bytes: byte i of stream `seed` depends on (seed, i) only. */
 uint8_t *rand_buf(size_t n, uint64_t seed); /* malloc'd (n may be 0) */
 
-#define FNV_OFFSET 1469598103934665603ULL
-uint64_t fnv1a(uint64_t h, const uint8_t *p, size_t n);
-
-/* Read callback over generated data: total bytes; abort_after >= 0 makes it return -1 once that
- * many bytes were handed out. */
+/* Read callback over stream `seed`: total bytes; abort_after >= 0 makes it return -1 once that many
+ * bytes were handed out; the rewind callback starts it again. */
 struct rd_gen {
-  struct gen g;
-  uint64_t seed, total, left, hash;
+  uint64_t seed, total, left;
   int64_t abort_after;
   long calls, rewinds;
   int bad_args;
@@ -82,17 +72,14 @@ void rd_gen_init(struct rd_gen *r, uint64_t seed, uint64_t total);
 intptr_t rd_gen_cb(void *ctx, uint8_t *buf, size_t cap);
 int rd_gen_rewind(void *ctx);
 
-/* Write callback that regenerates the expected stream and compares, plus a running hash. */
+/* Write callback that checks what arrives against stream `seed` (mismatch_at: the first wrong byte). */
 struct wr_gen {
-  struct gen g;
-  uint64_t got, hash;
+  uint64_t seed, got;
   int64_t mismatch_at; /* -1 while everything matched */
   int64_t abort_after; /* >= 0: return non-zero once that many bytes arrived */
   long calls;
-  uint8_t *scratch;
 };
 void wr_gen_init(struct wr_gen *w, uint64_t seed);
-void wr_gen_done(struct wr_gen *w);
 int wr_gen_cb(void *ctx, const uint8_t *buf, size_t len);
 
 /* Read callback over a memory buffer (rewindable), write callback into a growing buffer. */

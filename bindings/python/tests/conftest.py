@@ -15,7 +15,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional
+from typing import Dict, Iterator, Optional
 
 import pytest
 
@@ -173,20 +173,3 @@ def dest(server: Server, container: str) -> Iterator["object"]:
     with Destination(server.v3_url(container)) as d:
         d.create_container()
         yield d
-
-
-@pytest.fixture
-def make_dest(server: Server) -> Iterator[Callable[..., "object"]]:
-    """Opens Destinations and closes them at the end of the test."""
-    from openstack_dest import Destination
-
-    opened: List[Destination] = []
-
-    def make(url: str, options: Optional[Dict[str, str]] = None) -> Destination:
-        d = Destination(url, options)
-        opened.append(d)
-        return d
-
-    yield make
-    for d in opened:
-        d.close()

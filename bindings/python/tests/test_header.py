@@ -95,11 +95,12 @@ def test_every_statement_of_the_version_agrees() -> None:
     pyproject = re.search(r'(?m)^version = "([^"]+)"', (PACKAGE_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     csproj = re.search(r"<Version>([^<]+)</Version>",
                        (repo / "bindings" / "csharp" / "OpenStackDest.csproj").read_text(encoding="utf-8"))
-    binding = re.search(r'BindingVersion = "([^"]+)"',
-                        (repo / "bindings" / "csharp" / "src" / "OpenStackDestination.cs").read_text(encoding="utf-8"))
+    # C#'s BindingVersion is Native.HeaderVersion, generated from the header into Native.cs.
+    binding = re.search(r'HeaderVersion = "([^"]+)"',
+                        (repo / "bindings" / "csharp" / "src" / "Native.cs").read_text(encoding="utf-8"))
     assert crate and pyproject and csproj and binding
     versions = {
-        "OpenStackDestination.BindingVersion (C#)": binding.group(1),
+        "Native.HeaderVersion (C#)": binding.group(1),
         "Cargo.toml": crate.group(1),
         "pyproject.toml": pyproject.group(1),
         "OpenStackDest.csproj": csproj.group(1),

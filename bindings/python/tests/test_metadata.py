@@ -1,5 +1,5 @@
 """The host's own metadata and expiry (put(..., metadata=, delete_after=, delete_at=, no_expiry=),
-update_metadata, stat().metadata / .delete_at), interop with python-swiftclient, and a log callback
+update_metadata, stat().metadata / .delete_at), and a log callback
 that another part of the process set, which the binding leaves in place."""
 
 from __future__ import annotations
@@ -9,10 +9,9 @@ import subprocess
 import sys
 import textwrap
 import time
-import urllib.request
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Dict
+from typing import Any, Dict
 
 import pytest
 
@@ -115,45 +114,6 @@ def test_metadata_and_expiry_round_trip(dest: Destination, server: Server, conta
     listed = {x.name: x for x in dest.list()}
     assert listed["a"].metadata == {} and listed["a"].delete_at is None
     assert len({e, dest.stat("a")}) >= 1  # entries stay hashable
-
-
-def _post_headers(swift_admin: Any, container: str, name: str, headers: Dict[str, str]) -> None:
-    """Sets an object's metadata as another tool would (a POST with the member's token)."""
-    req = urllib.request.Request(
-        f"{swift_admin.storage_url}/{container}/{name}",
-        headers={"X-Auth-Token": swift_admin.token, **headers},
-        method="POST",
-    )
-    with urllib.request.urlopen(req, timeout=30) as resp:
-        assert resp.status in (202, 204), resp.status
-
-
-@pytest.mark.parametrize(
-    "mtime", ["1000000000000", "253402300800", "18446744073709552", "10000000000000000", "18446744073709551616", "-5", "1e3", "inf"]
-)
-def test_a_file_time_another_writer_set_is_valid_or_unknown(
-    dest: Destination, swift_admin: Any, container: str, tmp_path: Path, mtime: str
-) -> None:
-    """X-Object-Meta-Mtime in milliseconds (or past year 9999, or not a number): stat says unknown
-    (None), never OverflowError; get to a file works and leaves the file's own time."""
-    dest.put("odd-time.bin", b"odd")
-    _post_headers(swift_admin, container, "odd-time.bin", {"X-Object-Meta-Mtime": mtime})
-    e = dest.stat("odd-time.bin")
-    assert e.mtime is None
-    assert e.last_modified is not None and e.size == 3
-    target = tmp_path / "odd-time.bin"
-    dest.get("odd-time.bin", str(target))
-    assert target.read_bytes() == b"odd"
-    assert abs(target.stat().st_mtime - time.time()) < 600
-
-
-def test_the_destinations_expiry(server: Server, container: str, make_dest: Callable[..., Destination]) -> None:
-    d = make_dest(server.v3_url(container), {"openstack-delete-after": "30d"})
-    d.create_container()
-    d.put("plain", b"x")
-    _near(d.stat("plain").delete_at, 30 * DAY)
-    d.put("kept", b"x", no_expiry=True)
-    assert d.stat("kept").delete_at is None
 
 
 # ---- the log callback of another part of the process stays ----------------------------------------

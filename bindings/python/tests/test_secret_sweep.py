@@ -152,6 +152,7 @@ def test_secret_sweep(server: Server, container: str, log_lines: List[str]) -> N
         ("list", lambda d: d.list()),
         ("put", lambda d: d.put("sweep.bin", b"x")),
         ("get", lambda d: d.get("sweep.bin")),
+        ("quota", lambda d: d.quota()),
     ]
     seen = 0
     for case, status, check, url, options in _cases("server", server, container):

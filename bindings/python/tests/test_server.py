@@ -112,118 +112,68 @@ class ReadOnlyStream:
 
 
 def test_every_method_v3(server: Server, container: str, tmp_path: Path) -> None:
-    url = server.v3_url(container)
-    with Destination(url) as d:
+    """One round trip of each method and of each kind of source and sink; Swift's side is Rust's."""
+    data = os.urandom(70_000)
+    src, out = tmp_path / "src.bin", tmp_path / "out.bin"
+    src.write_bytes(data)
+    when = 1_600_000_000.123
+    os.utime(src, (when, when))
+    with Destination(server.v3_url(container, "backups/2024")) as d:
         with pytest.raises(ContainerNotFoundError):
             d.test()
         d.create_container()
-        d.create_container()  # idempotent
         d.test()
         assert d.list() == []
-
-        # bytes, bytearray, memoryview
-        payload = os.urandom(300_000)
-        d.put("bytes.bin", payload)
-        assert d.get("bytes.bin") == payload
-        d.put("bytearray.bin", bytearray(b"abc"))
-        d.put("memoryview.bin", memoryview(b"0123456789")[2:5])
-        assert d.get("bytearray.bin") == b"abc"
-        assert d.get("memoryview.bin") == b"234"
-        d.put("empty", b"")
-        assert d.get("empty") == b""
-
-        # paths (str and PathLike)
-        src = tmp_path / "src.bin"
-        src.write_bytes(os.urandom(2 * MiB + 17))
-        d.put("file.bin", src)
-        d.put("file-str.bin", str(src))
-        out = tmp_path / "out.bin"
-        d.get("file.bin", out)
-        assert out.read_bytes() == src.read_bytes()
-        d.get("file-str.bin", str(out))
-        assert out.read_bytes() == src.read_bytes()
-
-        # binary file objects (seekable, from the current position)
         with open(src, "rb") as f:
-            f.seek(17)
-            d.put("fileobj.bin", f)
-        sink = io.BytesIO()
-        d.get("fileobj.bin", sink)
-        assert sink.getvalue() == src.read_bytes()[17:]
+            f.seek(17)  # a seekable file object is read from its current position
+            sources: dict = {
+                "bytes.bin": (data, data),
+                "bytearray.bin": (bytearray(b"abc"), b"abc"),
+                "memoryview.bin": (memoryview(b"0123456789")[2:5], b"234"),
+                "empty": (b"", b""),
+                "file.bin": (src, data),
+                "file-str.bin": (str(src), data),
+                "fileobj.bin": (f, data[17:]),
+                "stream.bin": (ReadOnlyStream(data), data),
+                "sub/ünï-文件 #?%+.txt": ("U".encode(), b"U"),  # str names go out and come back as UTF-8
+            }
+            for name, (value, want) in sources.items():
+                d.put(name, value)
+                assert d.get(name) == want, name
+        # sinks: a path (str and PathLike; the file's time comes back), a file object from its position
+        for sink in (out, str(out)):
+            d.get("file.bin", sink)
+            assert out.read_bytes() == data and abs(out.stat().st_mtime - when) < 0.001
         with open(out, "wb") as f:
             f.write(b"HEADER")
             d.get("bytes.bin", f)
-        assert out.read_bytes() == b"HEADER" + payload
+        assert out.read_bytes() == b"HEADER" + data
 
-        # non-seekable source
-        d.put("stream.bin", ReadOnlyStream(payload))
-        assert d.get("stream.bin") == payload
-
-        # list / stat
         before = datetime.now(timezone.utc) - timedelta(minutes=5)
         entries = by_name(d.list())
-        assert set(entries) == {
-            "bytes.bin", "bytearray.bin", "memoryview.bin", "empty", "file.bin", "file-str.bin",
-            "fileobj.bin", "stream.bin",
-        }
+        assert set(entries) == set(sources) - {"sub/ünï-文件 #?%+.txt"} | {"sub"}
+        assert entries["sub"].is_folder and entries["sub"].size is None and entries["sub"].etag is None
         e = entries["bytes.bin"]
-        assert isinstance(e, Entry)
-        assert e.size == len(payload) and not e.is_folder and e.etag == md5(payload)
-        assert e.last_modified is not None and e.last_modified.tzinfo is not None
-        assert e.last_modified.utcoffset() == timedelta(0)
+        assert isinstance(e, Entry) and e.size == len(data) and not e.is_folder and e.etag == md5(data)
+        assert e.last_modified is not None and e.last_modified.utcoffset() == timedelta(0)
         assert before < e.last_modified < datetime.now(timezone.utc) + timedelta(minutes=5)
+        assert entries["file.bin"].mtime is None  # a listing does not carry the file's time
         with pytest.raises(Exception):
             e.size = 1  # type: ignore[misc]  # frozen
         s = d.stat("file.bin")
-        assert s.size == src.stat().st_size
-        assert s.etag == md5(src.read_bytes())
-        assert s.last_modified is not None and s.last_modified.tzinfo is not None
-        assert not s.is_folder
-        assert d.stat("empty").size == 0
+        assert s.size == len(data) and not s.is_folder and s.last_modified is not None
+        assert s.mtime is not None and abs(s.mtime.timestamp() - when) < 0.001
 
-        # overwrite, rename, delete
-        d.put("bytes.bin", b"new content")
-        assert d.get("bytes.bin") == b"new content"
         d.rename("bytes.bin", "renamed.bin")
-        assert d.get("renamed.bin") == b"new content"
-        with pytest.raises(NotFoundError):
-            d.stat("bytes.bin")
+        assert d.get("renamed.bin") == data
         d.delete("renamed.bin")
         with pytest.raises(NotFoundError):
-            d.get("renamed.bin")
-        assert "renamed.bin" not in by_name(d.list())
+            d.stat("renamed.bin")
 
         q = d.quota()
         assert isinstance(q, Quota)
         assert q.bytes_used >= 0 and q.object_count >= 0 and q.container_count >= 0
         assert q.quota_bytes is None or q.quota_bytes >= 0
-
-
-def test_file_times_round_trip(dest: Destination, tmp_path: Path) -> None:
-    src = tmp_path / "timed.txt"
-    src.write_bytes(b"with a time")
-    when = 1_600_000_000.123
-    os.utime(src, (when, when))
-    dest.put("timed.txt", src)
-    st = dest.stat("timed.txt")
-    assert st.mtime is not None and abs(st.mtime.timestamp() - when) < 0.001
-    listed = [e for e in dest.list() if e.name == "timed.txt"]
-    assert listed and listed[0].mtime is None
-    back = tmp_path / "back.txt"
-    dest.get("timed.txt", back)
-    assert abs(back.stat().st_mtime - when) < 0.001
-    dest.delete("timed.txt")
-
-
-def test_prefix_and_folders(server: Server, container: str) -> None:
-    with Destination(server.v3_url(container, "backups/2024")) as d:
-        d.create_container()
-        d.put("sub/b.txt", b"BB")
-        d.put("ünï-文件 #?%+.txt", b"U")  # str names go out and come back as UTF-8
-        entries = by_name(d.list())
-        assert set(entries) == {"sub", "ünï-文件 #?%+.txt"}
-        assert d.get("ünï-文件 #?%+.txt") == b"U"
-        assert entries["sub"].is_folder and entries["sub"].size is None and entries["sub"].etag is None
 
 
 def test_options_mapping(server: Server, container: str) -> None:
@@ -233,9 +183,10 @@ def test_options_mapping(server: Server, container: str) -> None:
         "openstack-domain-name": "Default",
         "openstack-authuri": server.auth_v3,
         "openstack-version": "v3",
-        "some-host-option": "ignored",
+        "some-host-option": "ignored",  # unknown options are ignored
     }
     with Destination(f"openstack://{container}?auth-username={server.user}", options) as d:
+        assert server.password not in repr(d)
         d.create_container()
         d.put("x", b"y")
         assert d.get("x") == b"y"
@@ -371,38 +322,26 @@ def test_close_waits_for_running_calls(server: Server, container: str) -> None:
 # ---- callbacks and progress -------------------------------------------------------------------
 
 
-def test_reader_exception_is_reraised(dest: Destination) -> None:
-    reader = FailingReader(3 * MiB)
-    with pytest.raises(Boom) as info:
-        dest.put("failing", reader)
-    assert info.value is reader.exc
-    with pytest.raises(NotFoundError):
-        dest.stat("failing")
-    dest.put("still-works", b"ok")  # the handle is fine afterwards
-    assert dest.get("still-works") == b"ok"
-
-
-def test_writer_exception_is_reraised(dest: Destination) -> None:
-    dest.put("big", os.urandom(3 * MiB))
-    writer = FailingWriter(MiB)
-    with pytest.raises(Boom) as info:
-        dest.get("big", writer)
-    assert info.value is writer.exc
-
-
-def test_progress_exception_is_reraised(dest: Destination) -> None:
+def test_callback_exceptions_are_reraised(dest: Destination) -> None:
+    """An exception in a reader, writer or progress callback stops the call and is re-raised as it
+    is; the handle goes on working."""
     exc = Boom("progress failed")
 
     def progress(done: int, total: Optional[int]) -> None:
         raise exc
 
+    reader, writer = FailingReader(3 * MiB), FailingWriter(MiB)
     with pytest.raises(Boom) as info:
-        dest.put("p", os.urandom(MiB), progress=progress)
-    assert info.value is exc
-    dest.put("p", b"x" * MiB)
+        dest.put("failing", reader)
+    assert info.value is reader.exc
+    dest.put("big", os.urandom(3 * MiB))  # the handle is fine afterwards
     with pytest.raises(Boom) as info:
-        dest.get("p", io.BytesIO(), progress=progress)
-    assert info.value is exc
+        dest.get("big", writer)
+    assert info.value is writer.exc
+    for call in (lambda: dest.put("p", b"x" * MiB, progress=progress), lambda: dest.get("big", io.BytesIO(), progress=progress)):
+        with pytest.raises(Boom) as info:
+            call()
+        assert info.value is exc
 
 
 def test_progress_reports_and_can_cancel(dest: Destination, tmp_path: Path) -> None:
@@ -602,38 +541,11 @@ def test_get_range_bytes_and_errors(dest: Destination) -> None:
         dest.get_range("r.bin\0x", 0, 1)
 
 
-def test_entries_say_what_kind_of_object_they_are(server: Server, container: str, tmp_path: Path) -> None:
-    data = os.urandom(2 * MiB + 5)
-    src = tmp_path / "big.bin"
-    src.write_bytes(data)
-    with Destination(server.v3_url(container), {"openstack-segment-size": "1MiB"}) as d:
-        d.create_container()
-        d.put("big.bin", src)  # larger than the segment size: a Static Large Object
-        d.put("small.bin", data[:100])
-        d.put("dir/inner.txt", b"x")
-        big, small = d.stat("big.bin"), d.stat("small.bin")
-        assert (big.kind, big.etag_is_md5) == ("static_large", False)
-        assert big.etag != md5(data)  # why comparing it with the file's MD5 is wrong
-        assert (small.kind, small.etag_is_md5, small.etag) == ("object", True, md5(data[:100]))
-        listed = [(e.name, e.kind, e.is_folder, e.etag) for e in d.list()]
-        assert listed == [
-            ("big.bin", "static_large", False, big.etag),
-            ("dir", "folder", True, None),
-            ("small.bin", "object", False, small.etag),
-        ]
-        # The callback path (os_list_each) carries the same kinds.
-        assert [(e.name, e.kind) for e in d.iter_entries(recursive=True)] == [
-            ("big.bin", "static_large"),
-            ("dir/inner.txt", "object"),
-            ("small.bin", "object"),
-        ]
-        for name in ("big.bin", "small.bin", "dir/inner.txt"):
-            d.delete(name)
-
-
-def test_segmented_round_trip_progress_on_the_calling_thread(
-    server: Server, container: str, tmp_path: Path
-) -> None:
+def test_segmented_round_trip_kinds_cancel_and_sweep(server: Server, container: str, tmp_path: Path) -> None:
+    """A Static Large Object: progress on the calling thread, its kind in stat, list and
+    iter_entries, a range across a boundary; a cancelled upload whose segments stay
+    (openstack-leave-segments), then sweep_segments' tuple. Segment counts, ETags, what a cancel
+    leaves and the grace period are Rust's (large_objects.rs, lifecycle.rs)."""
     size = 3 * MiB + 4321  # three full 1 MiB segments and a short fourth
     data = os.urandom(size)
     src = tmp_path / "big.bin"
@@ -644,12 +556,12 @@ def test_segmented_round_trip_progress_on_the_calling_thread(
     def progress(done: int, total: Optional[int]) -> None:
         seen.append((done, total, threading.get_ident()))
 
-    with Destination(server.v3_url(container), {"openstack-segment-size": "1MiB"}) as d:
+    options = {"openstack-segment-size": "1MiB", "openstack-leave-segments": "true"}
+    with Destination(server.v3_url(container), options) as d:
         d.create_container()
         d.put("big.bin", src, progress=progress)
         assert seen, "no progress reported"
         assert {t for _, _, t in seen} == {caller}, "progress ran on a worker thread"
-        assert seen[-1][:2] == (size, size)
         assert all(total == size for _, total, _ in seen)
         done = [n for n, _, _ in seen]
         assert done == sorted(done) and done[-1] == size
@@ -658,7 +570,24 @@ def test_segmented_round_trip_progress_on_the_calling_thread(
         d.get("big.bin", back)
         assert back.read_bytes() == data
 
-        # Cancelling (progress returns False) on the calling thread too.
+        d.put("small.bin", data[:100])
+        d.put("dir/inner.txt", b"x")
+        big, small = d.stat("big.bin"), d.stat("small.bin")
+        assert (big.kind, big.etag_is_md5) == ("static_large", False)
+        assert (small.kind, small.etag_is_md5, small.etag) == ("object", True, md5(data[:100]))
+        listed = [(e.name, e.kind, e.is_folder, e.etag) for e in d.list()]
+        assert listed == [
+            ("big.bin", "static_large", False, big.etag),
+            ("dir", "folder", True, None),
+            ("small.bin", "object", False, small.etag),
+        ]
+        assert [(e.name, e.kind) for e in d.iter_entries(recursive=True)] == [
+            ("big.bin", "static_large"),
+            ("dir/inner.txt", "object"),
+            ("small.bin", "object"),
+        ]
+
+        # Cancelling (progress returns False), on the calling thread too; its set stays.
         calls: List[int] = []
 
         def cancel(done: int, total: Optional[int]) -> bool:
@@ -669,21 +598,11 @@ def test_segmented_round_trip_progress_on_the_calling_thread(
             d.put("cancelled.bin", src, progress=cancel)
         assert info.value.status == Status.CANCELLED
         assert calls and set(calls) == {caller}
-
-
-def test_sweep_segments_types_and_errors(server: Server, container: str, tmp_path: Path) -> None:
-    src = tmp_path / "vol.bin"
-    src.write_bytes(os.urandom(2 * MiB))
-    options = {"openstack-segment-size": "1MiB", "openstack-leave-segments": "true"}
-    with Destination(server.v3_url(container), options) as d:
-        d.create_container()
-        # Cancelled with openstack-leave-segments: its set stays, as a killed upload's does.
-        with pytest.raises(CancelledError):
-            d.put("vol.bin", src, progress=lambda done, total: done < MiB)
+        for name in ("big.bin", "small.bin", "dir/inner.txt"):
+            d.delete(name)
         with Destination(server.v3_url(container + "_segments")) as seg:
             left = seg.list(recursive=True)
         assert left, "the interrupted upload left nothing to sweep"
-        assert d.sweep_segments() == (0, 0), "a day's grace spares what is young"
         removed, swept = d.sweep_segments(timedelta(0))
         assert (removed, swept) == (len(left), sum(e.size or 0 for e in left))
         with pytest.raises(InvalidArgumentError, match="negative"):
@@ -691,11 +610,10 @@ def test_sweep_segments_types_and_errors(server: Server, container: str, tmp_pat
 
 
 def test_delete_many_reports_each_failure(dest: Destination) -> None:
-    names = [f"many/{i}" for i in range(30)]
+    names = [f"many/{i}" for i in range(3)]
     for n in names:
         dest.put(n, n.encode())
-    assert dest.delete_many(names + ["many/missing"]) == 30
-    assert dest.list("many/", recursive=True) == []
+    assert dest.delete_many(names + ["many/missing"]) == 3
     assert dest.delete_many([]) == 0
     dest.put("many/kept", b"x")
     with pytest.raises(DeleteManyError) as info:
