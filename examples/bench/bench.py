@@ -1121,7 +1121,7 @@ def markdown(bench, summary, label):
             lines += ["", f"{w}: duplicity swift:// / duplicity openstack:// = {theirs['wall'] / ours['wall']:.2f} "
                       f"wall, {theirs['cpu'] / ours['cpu']:.2f} CPU (above 1: ours is faster / cheaper; the "
                       "last column of the dup rows is ours-dup / this)."]
-    for w in ("open", "auth-stat", "delete"):
+    for w in ("open", "auth-stat"):
         posts = [(label(s["client"], w), s["posts"]) for s in summary
                  if s["workload"] == w and s.get("posts") is not None]
         if posts:

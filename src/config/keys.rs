@@ -200,7 +200,7 @@ options! {
     SEGMENT_THREADS = "openstack-segment-threads", Count, credential: false,
         env: [], cloud: [],
         default: "`4`",
-        doc: "segments uploaded or downloaded at once (1–64); also bulk-delete requests at once";
+        doc: "segments uploaded or downloaded at once (1–64); `delete_many` sends at least 8 requests at once";
     LEAVE_SEGMENTS = "openstack-leave-segments", Bool, credential: false,
         env: [], cloud: [],
         default: "`false`",

@@ -23,7 +23,7 @@ use crate::log;
 const MAX_BULK_ANSWER: u64 = 16 * 1024 * 1024;
 
 /// Fewer names than this are not split into requests sent at once.
-const MIN_BULK_CHUNK: usize = 250;
+const MIN_BULK_CHUNK: usize = 100;
 
 /// What Swift says at the end of a bulk delete.
 #[derive(Deserialize)]
@@ -226,9 +226,9 @@ impl Swift {
             return Ok(report);
         };
         // Swift's bulk middleware deletes a request's names a few at a time (its
-        // `delete_concurrency`, 2 by default): many names go as several requests at once,
-        // `openstack-segment-threads` of them, each within the cluster's limit.
-        let threads = self.config.large.threads.max(1);
+        // `delete_concurrency`, 2 by default): many names go as several requests at once (as
+        // many as DELETEs would go at once without bulk delete), each within the cluster's limit.
+        let threads = self.config.large.threads.max(8);
         let limit = usize::try_from(per_request).unwrap_or(usize::MAX).max(1);
         let per = names.len().div_ceil(threads).max(MIN_BULK_CHUNK).min(limit);
         let chunks: Vec<&[String]> = names.chunks(per).collect();
