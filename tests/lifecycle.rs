@@ -374,7 +374,11 @@ fn an_upload_killed_with_sigkill_resumes_with_its_segments_and_the_object_in_pla
     d.put_bytes("vol.bin", b"the version before").unwrap();
     let data = payload(12 * MIB, 9);
     same_file(&f, &data);
-    // A child process uploads the file slowly and is killed once a few segments are in.
+    // A child process uploads the file through a relay of 2 MiB/s (so the upload takes about
+    // 6 s however fast the machine is) and is killed once a few segments are in.
+    let relay = Relay::start(&swift_hostport());
+    relay.set_rate(2 << 20);
+    let through_relay = format!("&openstack-storage-url={}{}", relay.url(), account_path(&c));
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
@@ -384,7 +388,10 @@ fn an_upload_killed_with_sigkill_resumes_with_its_segments_and_the_object_in_pla
         ])
         .env(
             "OSD_KILL_CHILD_URL",
-            format!("{}{opts}", Testbed.v3(&c, "", &var("OSD_REGION1"))),
+            format!(
+                "{}{opts}{through_relay}",
+                Testbed.v3(&c, "", &var("OSD_REGION1"))
+            ),
         )
         .env("OSD_KILL_CHILD_FILE", &f)
         .stdout(std::process::Stdio::null())
