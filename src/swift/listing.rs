@@ -121,6 +121,15 @@ pub(crate) fn parse_page(
 }
 
 impl Swift {
+    /// The headers of every listing request: `X-Newest` with `openstack-list-newest`.
+    pub(crate) fn listing_headers(&self) -> &'static [(&'static str, &'static str)] {
+        if self.config.list_newest {
+            &[("X-Newest", "true")]
+        } else {
+            &[]
+        }
+    }
+
     /// Lists the objects whose names start with `prefix` (of the container, not the
     /// destination), page by page, names relative to `strip` (a start of `prefix`): with
     /// `recursive` every object, else the objects directly under it and its sub-folders as
@@ -156,11 +165,7 @@ impl Swift {
                 query.push_str("&marker=");
                 query.push_str(&encode_segment(m));
             }
-            let newest: &[(&'static str, &str)] = if self.config.list_newest {
-                &[("X-Newest", "true")]
-            } else {
-                &[]
-            };
+            let newest = self.listing_headers();
             let mut exchange =
                 Plain::new(newest, |resp: Response, _| match resp.status().as_u16() {
                     204 => Ok(None),

@@ -105,11 +105,7 @@ impl Swift {
                     encode_segment(v)
                 ));
             }
-            let newest: &[(&'static str, &str)] = if self.config.list_newest {
-                &[("X-Newest", "true")]
-            } else {
-                &[]
-            };
+            let newest = self.listing_headers();
             let mut exchange =
                 Plain::new(newest, |resp: Response, _| match resp.status().as_u16() {
                     204 => Ok(None),
