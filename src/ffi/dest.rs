@@ -301,7 +301,7 @@ pub unsafe extern "C" fn os_get(
         out_arg(data, "data")?;
         out_arg(len, "len")?;
         let bytes = d.get_bytes(name)?;
-        give_bytes(bytes, data, len);
+        give_array(bytes, data, len);
         Ok(())
     })
 }
@@ -335,7 +335,7 @@ pub unsafe extern "C" fn os_get_range(
             ));
         }
         let bytes = d.get_range(name, offset, length)?;
-        give_bytes(bytes, data, len);
+        give_array(bytes, data, len);
         Ok(())
     })
 }
@@ -365,19 +365,33 @@ pub unsafe extern "C" fn os_get_range_stream(
     })
 }
 
-/// Hands `bytes` to the host through the out-pointers (NULL data for no bytes); os_bytes_free
-/// takes them back.
+/// Hands `items` to the host through the out-pointers (NULL for none); [`take_array`] takes
+/// them back (os_bytes_free, os_entries_free, os_versions_free).
 ///
 /// # Safety
 /// `data` and `len` are writable (checked by the caller).
-pub(super) unsafe fn give_bytes(bytes: Vec<u8>, data: *mut *mut u8, len: *mut libc::size_t) {
-    let n = bytes.len();
+pub(super) unsafe fn give_array<T>(items: Vec<T>, data: *mut *mut T, len: *mut libc::size_t) {
+    let n = items.len();
     *data = if n == 0 {
         std::ptr::null_mut()
     } else {
-        Box::into_raw(bytes.into_boxed_slice()).cast::<u8>()
+        Box::into_raw(items.into_boxed_slice()).cast::<T>()
     };
     *len = n;
+}
+
+/// Takes back an array [`give_array`] handed out, `release` freeing what each item owns; NULL
+/// is a no-op.
+///
+/// # Safety
+/// `data` and `len` are exactly what give_array wrote, not taken back yet.
+pub(super) unsafe fn take_array<T>(data: *mut T, len: libc::size_t, release: impl Fn(&T)) {
+    if !data.is_null() {
+        guard_void(|| {
+            let all = Box::from_raw(std::ptr::slice_from_raw_parts_mut(data, len));
+            all.iter().for_each(release);
+        });
+    }
 }
 
 /// Frees bytes from os_get or os_get_range; NULL is a no-op.
@@ -386,9 +400,7 @@ pub(super) unsafe fn give_bytes(bytes: Vec<u8>, data: *mut *mut u8, len: *mut li
 /// `data` and `len` are exactly what os_get returned, not freed yet.
 #[no_mangle]
 pub unsafe extern "C" fn os_bytes_free(data: *mut u8, len: libc::size_t) {
-    if !data.is_null() {
-        guard_void(|| drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(data, len))));
-    }
+    take_array(data, len, |_| {});
 }
 
 /// Downloads `name` to the local file `path`. The data goes to a temporary file beside it that
@@ -558,14 +570,7 @@ pub unsafe extern "C" fn os_list(
         out_arg(entries, "entries")?;
         out_arg(count, "count")?;
         let list = d.list()?;
-        let n = list.len();
-        if n == 0 {
-            *entries = std::ptr::null_mut();
-        } else {
-            let v: Vec<os_entry> = list.iter().map(entry_to_c).collect();
-            *entries = Box::into_raw(v.into_boxed_slice()).cast::<os_entry>();
-        }
-        *count = n;
+        give_array(list.iter().map(entry_to_c).collect(), entries, count);
         Ok(())
     })
 }
@@ -631,14 +636,8 @@ pub unsafe extern "C" fn os_delete_container(dest: *mut os_dest, empty_first: bo
 /// `entries` and `count` are exactly what os_list returned, not freed yet.
 #[no_mangle]
 pub unsafe extern "C" fn os_entries_free(entries: *mut os_entry, count: libc::size_t) {
-    if !entries.is_null() {
-        guard_void(|| {
-            let all = Box::from_raw(std::ptr::slice_from_raw_parts_mut(entries, count));
-            for e in all.iter() {
-                free_entry_strings(e);
-            }
-        });
-    }
+    // SAFETY: each entry's strings were made by entry_to_c and are freed once.
+    take_array(entries, count, |e| unsafe { free_entry_strings(e) });
 }
 
 /// The account's usage and quota, written to `*out` on success.

@@ -4,8 +4,8 @@
 use std::ffi::{c_char, c_void, CString};
 use std::path::Path;
 
-use super::boundary::{dest_arg, guard, guard_void, out_arg, str_arg, to_cstring};
-use super::dest::give_bytes;
+use super::boundary::{dest_arg, guard, out_arg, str_arg, to_cstring};
+use super::dest::{give_array, take_array};
 use super::stream::{progress_of, CallbackSink, HostPtr};
 use super::types::{
     os_dest, os_object_version, os_progress_cb, os_status, os_version_cb, os_write_cb,
@@ -52,14 +52,7 @@ pub unsafe extern "C" fn os_list_versions(
         out_arg(versions, "versions")?;
         out_arg(count, "count")?;
         let list = d.list_versions(name)?;
-        let n = list.len();
-        if n == 0 {
-            *versions = std::ptr::null_mut();
-        } else {
-            let v: Vec<os_object_version> = list.iter().map(version_to_c).collect();
-            *versions = Box::into_raw(v.into_boxed_slice()).cast::<os_object_version>();
-        }
-        *count = n;
+        give_array(list.iter().map(version_to_c).collect(), versions, count);
         Ok(())
     })
 }
@@ -70,14 +63,8 @@ pub unsafe extern "C" fn os_list_versions(
 /// `versions` and `count` are exactly what os_list_versions returned, not freed yet.
 #[no_mangle]
 pub unsafe extern "C" fn os_versions_free(versions: *mut os_object_version, count: libc::size_t) {
-    if !versions.is_null() {
-        guard_void(|| {
-            let all = Box::from_raw(std::ptr::slice_from_raw_parts_mut(versions, count));
-            for v in all.iter() {
-                free_version_string(v);
-            }
-        });
-    }
+    // SAFETY: each version's string was made by version_to_c and is freed once.
+    take_array(versions, count, |v| unsafe { free_version_string(v) });
 }
 
 /// Lists the versions of `name` one by one, newest first, with memory bounded by one listing
@@ -135,7 +122,7 @@ pub unsafe extern "C" fn os_get_version(
         out_arg(data, "data")?;
         out_arg(len, "len")?;
         let bytes = d.get_version(name, version_id)?;
-        give_bytes(bytes, data, len);
+        give_array(bytes, data, len);
         Ok(())
     })
 }
