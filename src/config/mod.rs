@@ -5,6 +5,7 @@
 //! a literal `+`, percent-escapes are decoded. Options may also come as a key/value map; the URL
 //! query wins over the map, and the map over the URL's userinfo. Unknown options are ignored.
 
+mod auth_method;
 mod clouds;
 mod env;
 pub mod keys;

@@ -1,5 +1,6 @@
 //! The options (merged from userinfo, the map and the query) turned into the parts of a
-//! [`Config`]: the authentication method, the interface, timeouts and retries. Every complaint
+//! [`Config`]: the interface, timeouts, retries, large objects and TLS (the authentication
+//! method is `auth_method`'s). Every complaint
 //! about an option goes through [`bad`] or [`missing`], so each names the option and says what
 //! to set; no complaint quotes a secret.
 
@@ -8,12 +9,9 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::{
-    keys, AppCredential, AuthMethod, Interface, LargeObjects, RetryPolicy, Timeouts, TlsOptions,
-    V2Credential,
-};
+use super::{keys, Interface, LargeObjects, RetryPolicy, Timeouts, TlsOptions};
 use crate::error::{Error, Result};
-use crate::secret::{Secret, SecretUrl};
+use crate::secret::SecretUrl;
 
 /// The longest duration an option may give. Longer timeouts are no timeouts, and deadlines
 /// computed from huge values would overflow the clock.
@@ -91,12 +89,12 @@ pub(super) fn boolean(key: &str, value: Option<&str>, default: bool) -> Result<b
 }
 
 /// An option with an unusable value: "option 'KEY' PROBLEM".
-fn bad(key: &str, problem: impl std::fmt::Display) -> Error {
+pub(super) fn bad(key: &str, problem: impl std::fmt::Display) -> Error {
     Error::invalid_url(format!("option '{key}' {problem}"))
 }
 
 /// A required option that is absent: "missing option 'KEY': HINT".
-fn missing(key: &str, hint: impl std::fmt::Display) -> Error {
+pub(super) fn missing(key: &str, hint: impl std::fmt::Display) -> Error {
     Error::invalid_url(format!(
         "missing option '{key}': {hint} (in the URL query or the options)"
     ))
@@ -104,12 +102,6 @@ fn missing(key: &str, hint: impl std::fmt::Display) -> Error {
 
 /// The merged options; empty values count as absent.
 pub(super) struct Options(HashMap<String, String>);
-
-#[derive(PartialEq)]
-enum Version {
-    V2,
-    V3,
-}
 
 impl Options {
     pub(super) fn new(merged: HashMap<String, String>) -> Self {
@@ -124,11 +116,11 @@ impl Options {
             .filter(|v| !v.is_empty())
     }
 
-    fn require(&self, key: &str, hint: &str) -> Result<&str> {
+    pub(super) fn require(&self, key: &str, hint: &str) -> Result<&str> {
         self.get(key).ok_or_else(|| missing(key, hint))
     }
 
-    fn http_url(&self, key: &str, value: &str) -> Result<SecretUrl> {
+    pub(super) fn http_url(&self, key: &str, value: &str) -> Result<SecretUrl> {
         let url = Url::parse(value.trim()).map_err(|e| {
             bad(
                 key,
@@ -374,212 +366,12 @@ impl Options {
         }
     }
 
-    /// Which application credential: by id, or by name with its user and the user's domain.
-    fn app_credential(&self) -> Result<AppCredential> {
-        if let Some(id) = self.get(keys::APP_CREDENTIAL_ID) {
-            return Ok(AppCredential::Id(id.trim().to_string()));
-        }
-        let name = self.require(
-            keys::APP_CREDENTIAL_NAME,
-            format!(
-                "an application credential is named by '{}' or by '{}' with '{}'",
-                keys::APP_CREDENTIAL_ID,
-                keys::APP_CREDENTIAL_NAME,
-                keys::USERNAME
-            )
-            .as_str(),
-        )?;
-        let username = self.require(
-            keys::USERNAME,
-            "an application credential given by name needs the user it belongs to",
-        )?;
-        let user_domain = self
-            .get(keys::USER_DOMAIN)
-            .or(self.get(keys::DOMAIN))
-            .ok_or_else(|| {
-                missing(
-                    keys::USER_DOMAIN,
-                    format!(
-                        "an application credential given by name needs the user's domain (or '{}')",
-                        keys::DOMAIN
-                    ),
-                )
-            })?;
-        Ok(AppCredential::Name {
-            name: name.trim().to_string(),
-            username: username.to_string(),
-            user_domain: user_domain.to_string(),
-        })
-    }
-
     /// `openstack-storage-url` given with credentials (not with a token): the Swift account URL
     /// used instead of the catalog's endpoint, as the `swift` CLI's `--os-storage-url`.
     pub(super) fn storage_url_override(&self) -> Result<Option<SecretUrl>> {
         match (self.get(keys::STORAGE_URL), self.get(keys::AUTH_TOKEN)) {
             (Some(s), None) => Ok(Some(self.http_url(keys::STORAGE_URL, s)?)),
             _ => Ok(None),
-        }
-    }
-
-    /// How to authenticate: a storage URL with a token, Keystone v2 or v3.
-    pub(super) fn auth(&self) -> Result<AuthMethod> {
-        match (self.get(keys::STORAGE_URL), self.get(keys::AUTH_TOKEN)) {
-            (Some(s), Some(t)) => {
-                return Ok(AuthMethod::PreAuthenticated {
-                    storage_url: self.http_url(keys::STORAGE_URL, s)?,
-                    token: Secret::new(t),
-                })
-            }
-            // With credentials, the storage URL replaces the catalog's endpoint (below).
-            (Some(_), None) if self.get(keys::AUTHURI).is_some() => {}
-            (Some(_), None) => {
-                return Err(missing(
-                    keys::AUTH_TOKEN,
-                    format!(
-                        "'{}' needs the token that goes with the storage URL, or credentials and '{}' to get one from Keystone",
-                        keys::STORAGE_URL,
-                        keys::AUTHURI
-                    ),
-                ))
-            }
-            (None, Some(_)) => {
-                return Err(missing(
-                    keys::STORAGE_URL,
-                    format!(
-                        "'{}' needs the Swift storage URL the token is for",
-                        keys::AUTH_TOKEN
-                    ),
-                ))
-            }
-            (None, None) => {}
-        }
-        let auth_uri = self.http_url(
-            keys::AUTHURI,
-            self.require(
-                keys::AUTHURI,
-                "set it to the Keystone identity URL with its version, e.g. https://keystone.example:5000/v3",
-            )?,
-        )?;
-        let uri_says_v3 = auth_uri.path().trim_end_matches('/').ends_with("/v3");
-        let version = match self
-            .get(keys::VERSION)
-            .map(|v| v.trim().to_ascii_lowercase())
-        {
-            None if uri_says_v3 => Version::V3,
-            None => Version::V2,
-            Some(v) => match v.as_str() {
-                "v2" | "v2.0" | "2" if uri_says_v3 => {
-                    return Err(bad(
-                        keys::VERSION,
-                        format!(
-                            "says v2 but '{}' ends in /v3: make them agree",
-                            keys::AUTHURI
-                        ),
-                    ))
-                }
-                "v2" | "v2.0" | "2" => Version::V2,
-                "v3" | "3" => Version::V3,
-                other => {
-                    return Err(bad(
-                        keys::VERSION,
-                        format!("must be v2 or v3, got '{other}'"),
-                    ))
-                }
-            },
-        };
-        // An application credential is named by its id or its name; its secret alone names none
-        // (and then the user's password is what counts).
-        let app_named = self.get(keys::APP_CREDENTIAL_ID).is_some()
-            || self.get(keys::APP_CREDENTIAL_NAME).is_some();
-        if app_named {
-            let secret = self.require(
-                keys::APP_CREDENTIAL_SECRET,
-                "an application credential needs its secret",
-            )?;
-            if version != Version::V3 {
-                return Err(bad(
-                    keys::APP_CREDENTIAL_SECRET,
-                    format!(
-                        "works only with Keystone v3: give '{}' a /v3 URL",
-                        keys::AUTHURI
-                    ),
-                ));
-            }
-            return Ok(AuthMethod::V3ApplicationCredential {
-                auth_uri,
-                credential: self.app_credential()?,
-                secret: Secret::new(secret),
-            });
-        }
-        let username = self
-            .require(keys::USERNAME, "set it to the OpenStack user name")?
-            .to_string();
-        let password = self.get(keys::PASSWORD).map(Secret::new);
-        let apikey = self.get(keys::APIKEY).map(Secret::new);
-        let tenant = self.get(keys::TENANT).map(str::to_string);
-        match version {
-            Version::V2 => {
-                let credential = match (apikey, password) {
-                    (Some(k), _) => V2Credential::ApiKey(k),
-                    (None, Some(p)) => V2Credential::Password(p),
-                    (None, None) => {
-                        return Err(missing(
-                            keys::PASSWORD,
-                            format!(
-                                "set the password of the OpenStack user (or '{}' for an API key)",
-                                keys::APIKEY
-                            ),
-                        ))
-                    }
-                };
-                if matches!(credential, V2Credential::Password(_)) && tenant.is_none() {
-                    return Err(missing(
-                        keys::TENANT,
-                        "Keystone v2 with a password needs the tenant (project) name",
-                    ));
-                }
-                Ok(AuthMethod::V2 {
-                    auth_uri,
-                    username,
-                    credential,
-                    tenant,
-                })
-            }
-            Version::V3 => {
-                if apikey.is_some() {
-                    return Err(bad(
-                        keys::APIKEY,
-                        format!(
-                            "works only with Keystone v2; with v3 set '{}' instead",
-                            keys::PASSWORD
-                        ),
-                    ));
-                }
-                let password = password.ok_or_else(|| {
-                    missing(keys::PASSWORD, "set the password of the OpenStack user")
-                })?;
-                let project = tenant
-                    .ok_or_else(|| missing(keys::TENANT, "Keystone v3 needs the project name"))?;
-                let domain = self.get(keys::DOMAIN);
-                let pick = |key: &str| -> Result<String> {
-                    self.get(key).or(domain).map(str::to_string).ok_or_else(|| {
-                        missing(
-                            keys::DOMAIN,
-                            format!(
-                                "Keystone v3 needs the domain of the user and project (e.g. Default), or '{key}'"
-                            ),
-                        )
-                    })
-                };
-                Ok(AuthMethod::V3 {
-                    auth_uri,
-                    username,
-                    password,
-                    user_domain: pick(keys::USER_DOMAIN)?,
-                    project,
-                    project_domain: pick(keys::PROJECT_DOMAIN)?,
-                })
-            }
         }
     }
 }
