@@ -158,7 +158,7 @@ pub unsafe extern "C" fn os_get_version_stream(
     })
 }
 
-/// os_get_version to the local file `path` (as os_get_file_ex: a temporary file that replaces
+/// os_get_version to the local file `path` (as os_get_file: a temporary file that replaces
 /// `path` only once verified); `progress` may be NULL.
 ///
 /// # Safety

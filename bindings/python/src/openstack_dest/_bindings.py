@@ -10,7 +10,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char_p, c_int, c_in
                     c_size_t, c_ssize_t, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_VERSION = '0.2.0'
+HEADER_VERSION = '0.3.0'
 
 
 class Status(enum.IntEnum):
@@ -166,17 +166,13 @@ FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
     'os_create_container': (c_int, [c_void_p]),
     'os_put': (c_int, [c_void_p, c_char_p, c_void_p, c_size_t]),
     'os_put_opts': (c_int, [c_void_p, c_char_p, c_void_p, c_size_t, c_void_p]),
-    'os_put_file': (c_int, [c_void_p, c_char_p, c_char_p]),
-    'os_put_file_ex': (c_int, [c_void_p, c_char_p, c_char_p, PROGRESS_CB, c_void_p]),
-    'os_put_file_opts': (c_int, [c_void_p, c_char_p, c_char_p, c_void_p, PROGRESS_CB, c_void_p]),
-    'os_put_stream': (c_int, [c_void_p, c_char_p, READ_CB, REWIND_CB, c_void_p, c_int64, PROGRESS_CB, c_void_p]),
-    'os_put_stream_opts': (c_int, [c_void_p, c_char_p, READ_CB, REWIND_CB, c_void_p, c_int64, PROGRESS_CB, c_void_p, c_void_p]),
+    'os_put_file': (c_int, [c_void_p, c_char_p, c_char_p, c_void_p, PROGRESS_CB, c_void_p]),
+    'os_put_stream': (c_int, [c_void_p, c_char_p, READ_CB, REWIND_CB, c_void_p, c_int64, c_void_p, PROGRESS_CB, c_void_p]),
     'os_get': (c_int, [c_void_p, c_char_p, POINTER(c_void_p), POINTER(c_size_t)]),
     'os_get_range': (c_int, [c_void_p, c_char_p, c_uint64, c_uint64, POINTER(c_void_p), POINTER(c_size_t)]),
     'os_get_range_stream': (c_int, [c_void_p, c_char_p, c_uint64, c_uint64, WRITE_CB, c_void_p]),
     'os_bytes_free': (None, [c_void_p, c_size_t]),
-    'os_get_file': (c_int, [c_void_p, c_char_p, c_char_p]),
-    'os_get_file_ex': (c_int, [c_void_p, c_char_p, c_char_p, PROGRESS_CB, c_void_p]),
+    'os_get_file': (c_int, [c_void_p, c_char_p, c_char_p, PROGRESS_CB, c_void_p]),
     'os_get_stream': (c_int, [c_void_p, c_char_p, WRITE_CB, c_void_p, PROGRESS_CB, c_void_p]),
     'os_delete': (c_int, [c_void_p, c_char_p]),
     'os_rename': (c_int, [c_void_p, c_char_p, c_char_p]),
