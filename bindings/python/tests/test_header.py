@@ -50,8 +50,8 @@ def test_loaded_functions_structures_enums_and_status_names_are_the_generated_on
         assert fn.restype is restype and list(fn.argtypes) == list(argtypes), name
     if ctypes.sizeof(c_void_p) == 8:  # what a C compiler gives for these structs on 64-bit platforms
         assert ctypes.sizeof(_bindings.OsEntry) == 64
-        entry = _bindings.OsEntry
-        assert (entry.etag.offset, entry.mtime_ms.offset, entry.delete_at_ms.offset, entry.kind.offset) == (32, 40, 48, 56)
+        e = _bindings.OsEntry
+        assert (e.etag.offset, e.mtime_ms.offset, e.delete_at_ms.offset, e.kind.offset) == (32, 40, 48, 56)
     assert ctypes.sizeof(_bindings.OsQuotaInfo) == 32
     assert openstack_dest.Status is _bindings.Status and openstack_dest.LogLevel is _bindings.LogLevel
     assert _native.FUNCTIONS is _bindings.FUNCTIONS

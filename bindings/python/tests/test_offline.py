@@ -73,21 +73,26 @@ BAD_OPTIONS: List[Dict[str, Any]] = [
 ]
 
 
-def _cases(d: Destination, tmp: Path, source: io.BytesIO, sink: io.BytesIO, text_files: List[Any]) -> Dict[str, Tuple[Callable[[], Any], Type[BaseException], Tuple[str, ...]]]:
+Case = Tuple[Callable[[], Any], Type[BaseException], Tuple[str, ...]]
+
+
+def _cases(d: Destination, tmp: Path, source: io.BytesIO, sink: io.BytesIO, text_files: List[Any]) -> Dict[str, Case]:
     """what -> (call, the exception it must raise, patterns its message must match)."""
     local = tmp / "a"
     bad = str(local) + "\0.bak"
     reader, writer = text_files
     no = lambda done, total: None  # noqa: E731
-    cases: Dict[str, Tuple[Callable[[], Any], Type[BaseException], Tuple[str, ...]]] = {
+    cases: Dict[str, Case] = {
         "open url": (lambda: Destination("openstack://c\0/p?auth-username=a"), InvalidArgumentError, NUL),
-        "open url query": (lambda: Destination(OFFLINE_URL + "&openstack-region=Region\0Two"), InvalidArgumentError, NUL),
+        "open url query": (lambda: Destination(OFFLINE_URL + "&openstack-region=R\0Two"), InvalidArgumentError, NUL),
         "open option name": (lambda: Destination(OFFLINE_URL, {"openstack-region\0x": "R"}), InvalidArgumentError, NUL),
         "open option value": (lambda: Destination(NO_PASSWORD, {"auth-password": NUL_SECRET + "\0tail"}),
                               InvalidArgumentError, NUL + ("auth-password",)),
-        "open url password": (lambda: Destination(NO_PASSWORD + "&auth-password=" + NUL_SECRET + "\0t"), InvalidArgumentError, NUL),
+        "open url password": (lambda: Destination(NO_PASSWORD + "&auth-password=" + NUL_SECRET + "\0t"),
+                              InvalidArgumentError, NUL),
         "open url surrogate": (lambda: Destination("openstack://c/p?auth-username=a\udc80"), InvalidArgumentError, NUL),
-        "open option surrogate": (lambda: Destination(OFFLINE_URL, {"openstack-region": "bad\ud800"}), InvalidArgumentError, NUL),
+        "open option surrogate": (lambda: Destination(OFFLINE_URL, {"openstack-region": "b\ud800"}),
+                                  InvalidArgumentError, NUL),
         "put(bytes)": (lambda: d.put("keep\0x", b"x"), InvalidArgumentError, NUL),
         "put(bytes, progress)": (lambda: d.put("keep\0x", b"x", progress=no), InvalidArgumentError, NUL),
         "put(path) name": (lambda: d.put("keep\0x", str(local)), InvalidArgumentError, NUL),
@@ -126,7 +131,8 @@ def _cases(d: Destination, tmp: Path, source: io.BytesIO, sink: io.BytesIO, text
     }
     # get_range: a negative or too large offset or length would wrap in ctypes' uint64_t.
     for off, length in ((-1, 1), (0, -1), (2**64, 1), (0, 2**64)):
-        cases[f"get_range({off}, {length})"] = (lambda o=off, n=length: d.get_range("a", o, n), InvalidArgumentError, ("negative|over",))
+        cases[f"get_range({off}, {length})"] = (lambda o=off, n=length: d.get_range("a", o, n), InvalidArgumentError,
+                                                ("negative|over",))
     for off, length in ((1.5, 1), (0, "1"), (True, 1)):
         cases[f"get_range({off!r}, {length!r})"] = (lambda o=off, n=length: d.get_range("a", o, n), TypeError, ())
     for i, kwargs in enumerate(BAD_OPTIONS):
@@ -149,7 +155,7 @@ def test_bad_arguments_are_refused_before_anything_is_sent(offline: Destination,
                 wrong.append(f"{what}: no error")
             except cls as err:
                 text = str(err)
-                if isinstance(err, OpenStackError) and (err.status != Status.INVALID_ARGUMENT or err.http_status is not None):
+                if isinstance(err, OpenStackError) and (err.status, err.http_status) != (Status.INVALID_ARGUMENT, None):
                     wrong.append(f"{what}: {err!r}")
                 elif not all(re.search(p, text) for p in patterns):
                     wrong.append(f"{what}: the message does not match {patterns}: {text}")
@@ -221,7 +227,8 @@ def test_read_rewind_write_progress_callbacks_through_c_pointers() -> None:
     def raising(done: int, total: object) -> None:
         raise boom
 
-    for progress, cancels in ((lambda done, total: calls.append((done, total)), False), (lambda d, t: False, True), (raising, True)):
+    for progress, cancels in ((lambda done, total: calls.append((done, total)), False), (lambda d, t: False, True),
+                              (raising, True)):
         state = dm._CallState(progress=progress)
         with dm._Registered(state) as key:
             assert (dm._PROGRESS_CALLBACK(key, 10, -1) != 0) is cancels
@@ -237,12 +244,15 @@ def test_read_rewind_write_progress_callbacks_through_c_pointers() -> None:
 
 def test_entries_are_read_from_the_c_entry() -> None:
     md5 = b"0123456789abcdef0123456789abcdef"
-    for code, kind, etag_is_md5 in ((EntryKindCode.OBJECT, "object", True), (EntryKindCode.STATIC_LARGE, "static_large", False),
-                                    (EntryKindCode.DYNAMIC_LARGE, "dynamic_large", False), (EntryKindCode.FOLDER, "folder", False)):
-        raw = OsEntry(name=b"a", size=5, last_modified_ms=-1, is_folder=False, etag=md5, mtime_ms=-1, delete_at_ms=-1, kind=code)
+    for code, kind, etag_is_md5 in ((EntryKindCode.OBJECT, "object", True), (EntryKindCode.FOLDER, "folder", False),
+                                    (EntryKindCode.STATIC_LARGE, "static_large", False),
+                                    (EntryKindCode.DYNAMIC_LARGE, "dynamic_large", False)):
+        raw = OsEntry(name=b"a", size=5, last_modified_ms=-1, is_folder=False, etag=md5, mtime_ms=-1,
+                      delete_at_ms=-1, kind=code)
         entry = dm._entry_from(raw)
         assert (entry.kind, entry.etag_is_md5, entry.name, entry.size) == (kind, etag_is_md5, "a", 5)
-    raw = OsEntry(name=b"a", size=0, last_modified_ms=-1, is_folder=False, etag=None, mtime_ms=-1, delete_at_ms=-1, kind=0)
+    raw = OsEntry(name=b"a", size=0, last_modified_ms=-1, is_folder=False, etag=None, mtime_ms=-1, delete_at_ms=-1,
+                  kind=EntryKindCode.OBJECT)
     assert dm._entry_from(raw).etag_is_md5 is False  # an object without ETag has no MD5
     raw.kind = 7
     with pytest.raises(openstack_dest.InternalError, match="unknown entry kind 7"):

@@ -73,7 +73,7 @@ def _userinfo(url: str, secret: str) -> str:
 def _cases(kind: str, server: Optional[Server], container: str) -> List[Tuple[str, str, str, str, Dict[str, str]]]:
     """(id, status, check, url, options) of one kind from the table, placeholders replaced."""
     if server is None:  # the parse cases need no server
-        server = Server({k: "http://-" for k in ("OSD_USER", "OSD_PROJECT", "OSD_AUTH_V3", "OSD_AUTH_V2", "OSD_SWIFT1")})
+        server = Server({f"OSD_{k}": "http://-" for k in ("USER", "PROJECT", "AUTH_V3", "AUTH_V2", "SWIFT1")})
     values = {"{S}": SECRET, "{U}": URL_SECRET, "{CONT}": container, "{USER}": quote(server.user),
               "{PROJECT}": quote(server.project)}
     for key, url in (("AUTH_V3", server.auth_v3), ("AUTH_V2", server.auth_v2), ("SWIFT", server.swift1)):

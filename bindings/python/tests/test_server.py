@@ -28,9 +28,9 @@ import pytest
 
 from conftest import REPO_ROOT, Server, SwiftAdmin
 
-from openstack_dest import (CancelledError, ContainerNotEmptyError, ContainerNotFoundError, DeleteManyError, Destination,
-                            Entry, ForbiddenError, InvalidArgumentError, NotFoundError, OpenStackError, Quota, Status,
-                            Version, _destination)
+from openstack_dest import (CancelledError, ContainerNotEmptyError, ContainerNotFoundError, DeleteManyError,
+                            Destination, Entry, ForbiddenError, InvalidArgumentError, NotFoundError, OpenStackError,
+                            Quota, Status, Version, _destination)
 
 pytestmark = pytest.mark.server
 
@@ -290,7 +290,8 @@ def test_callback_exceptions_are_reraised(dest: Destination) -> None:
     with pytest.raises(Boom) as info:
         dest.get("big", writer)
     assert info.value is writer.exc
-    for call in (lambda: dest.put("p", b"x" * MiB, progress=progress), lambda: dest.get("big", io.BytesIO(), progress=progress)):
+    for call in (lambda: dest.put("p", b"x" * MiB, progress=progress),
+                 lambda: dest.get("big", io.BytesIO(), progress=progress)):
         with pytest.raises(Boom) as info:
             call()
         assert info.value is exc
@@ -467,7 +468,8 @@ def test_segmented_progress_cancel_and_sweep(server: Server, container: str, tmp
         # Cancelling (progress returns False), on the calling thread too; its segments stay.
         calls: List[int] = []
         with pytest.raises(CancelledError) as info:
-            d.put("cancelled.bin", src, progress=lambda done, total: calls.append(threading.get_ident()) or done < 2 * MiB)
+            d.put("cancelled.bin", src,
+                  progress=lambda done, total: calls.append(threading.get_ident()) or done < 2 * MiB)
         assert info.value.status == Status.CANCELLED and calls and set(calls) == {caller}
         d.delete("big.bin")
         with Destination(server.v3_url(container + "_segments")) as seg:
