@@ -194,19 +194,12 @@ def test_missing_container_object_and_rights(server: Server, container: str, tmp
 
 def _threads_table() -> Tuple[int, int, List[str]]:
     """(threads, iterations, steps) of tests/threads.txt, the table every binding's driver reads."""
-    threads = iterations = 0
-    steps: List[str] = []
-    for line in (REPO_ROOT / "tests" / "threads.txt").read_text(encoding="utf-8").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        key, value = line.split("\t")
-        if key == "threads":
-            threads = int(value)
-        elif key == "iterations":
-            iterations = int(value)
-        else:
-            assert key == "step", line
-            steps.append(value)
+    text = (REPO_ROOT / "tests" / "threads.txt").read_text(encoding="utf-8")
+    rows = [line.split("\t") for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    assert all(len(row) == 2 and row[0] in ("threads", "iterations", "step") for row in rows), rows
+    values = dict(row for row in rows if row[0] != "step")
+    threads, iterations = int(values["threads"]), int(values["iterations"])
+    steps = [value for key, value in rows if key == "step"]
     assert threads > 1 and iterations > 0 and steps
     return threads, iterations, steps
 
@@ -508,8 +501,10 @@ def test_versions_round_trip(server: Server, container: str, swift_admin: SwiftA
             assert d.get("v") == b"one"
             with pytest.raises(InvalidArgumentError):
                 d.get("v", version_id="1&x=2")
-            with pytest.raises(NotFoundError):
-                d.get("v", version_id="1796585440.42492")
+            for call in (lambda: d.get("v", version_id="1796585440.42492"),
+                         lambda: d.restore_version("v", "1796585440.42492")):
+                with pytest.raises(NotFoundError):
+                    call()
             assert d.list_versions("nothing") == []
         finally:  # versioning off and every version deleted, so that the fixture can remove it
             base = f"{swift_admin.storage_url}/{container}"
