@@ -60,18 +60,10 @@ class Duplicity:
     """Runs ``python -m openstack_dest.duplicity`` with the test bed's OS_* settings."""
 
     def __init__(self, server: Server, archive: Path) -> None:
-        self.archive = archive
-        self.env = dict(os.environ)
-        self.env.update(
-            OS_AUTH_URL=server.auth_v3,
-            OS_USERNAME=server.user,
-            OS_PASSWORD=server.password,
-            OS_PROJECT_NAME=server.project,
-            OS_USER_DOMAIN_NAME="Default",
-            OS_PROJECT_DOMAIN_NAME="Default",
-            OS_REGION_NAME=server.get("region1", "RegionOne") or "RegionOne",
-        )
-        self.password = server.password
+        self.archive, self.password = archive, server.password
+        self.env = dict(os.environ, OS_AUTH_URL=server.auth_v3, OS_USERNAME=server.user, OS_PASSWORD=server.password,
+                        OS_PROJECT_NAME=server.project, OS_USER_DOMAIN_NAME="Default", OS_PROJECT_DOMAIN_NAME="Default",
+                        OS_REGION_NAME=server.get("region1", "RegionOne") or "RegionOne")
 
     def command(self, args: Sequence[str]) -> List[str]:
         return [sys.executable, "-m", "openstack_dest.duplicity", *args, "--no-encryption",
@@ -100,10 +92,10 @@ def _same_trees(a: Path, b: Path) -> None:
         assert filecmp.cmp(a / rel, b / rel, shallow=False), rel
 
 
-def _remote(server: Server, container: str, prefix: str = "") -> Dict[str, str]:
+def _remote(server: Server, container: str, prefix: str = "", recursive: bool = False) -> Dict[str, str]:
     """name -> kind of what the destination holds."""
     with Destination(server.v3_url(container, prefix)) as d:
-        return {e.name: e.kind for e in d.list()}
+        return {e.name: e.kind for e in d.list(recursive=recursive)}
 
 
 def test_duplicity_backs_up_restores_verifies_resumes_and_prunes(
@@ -112,13 +104,12 @@ def test_duplicity_backs_up_restores_verifies_resumes_and_prunes(
     src = tmp_path / "source"
     real = _real_files(src)
     assert real >= 200, real
-    big = {f"big/{i}.bin": os.urandom(3 * MiB // 2 + i * 333_333) for i in range(3)}
-    for rel, data in big.items():
-        (src / rel).parent.mkdir(parents=True, exist_ok=True)
-        (src / rel).write_bytes(data)
+    (src / "big").mkdir()
+    for i in range(3):
+        (src / "big" / f"{i}.bin").write_bytes(os.urandom(3 * MiB // 2 + i * 333_333))
     segments = container + "_segments"  # removed with the container by the fixture
     # Volumes of 2 MB, stored in 1 MiB segments: the full backup's volumes are large objects.
-    url = (f"openstack://{container}/host1?openstack-segment-size=1MiB")
+    url = f"openstack://{container}/host1?openstack-segment-size=1MiB"
     dup = Duplicity(server, tmp_path / "archive")
 
     out = dup("full", "--volsize", "2", str(src), url)
@@ -173,8 +164,8 @@ def test_duplicity_backs_up_restores_verifies_resumes_and_prunes(
     assert old.read_bytes() == before
 
     # A second full backup, killed once some volumes are up, then run again: it resumes.
+    (src / "more").mkdir()
     for i in range(12):
-        (src / "more" / f"{i}.bin").parent.mkdir(exist_ok=True)
         (src / "more" / f"{i}.bin").write_bytes(os.urandom(3 * MiB))
     proc = dup.start("full", "--volsize", "1", str(src), url)
     deadline = time.monotonic() + 300
@@ -199,16 +190,15 @@ def test_duplicity_backs_up_restores_verifies_resumes_and_prunes(
     _same_trees(src, restored2)
 
     # Retention: all but the last full chain go, deleted through the library (segments too).
-    first = {n for n in _remote(server, container, "host1") if n.split(".")[1] == min(
-        n.split(".")[1] for n in _remote(server, container, "host1") if n.startswith("duplicity-full."))}
-    with Destination(server.v3_url(segments)) as seg:
-        segments_before = len(seg.list(recursive=True))
+    stored = _remote(server, container, "host1")
+    oldest = min(n.split(".")[1] for n in stored if n.startswith("duplicity-full."))
+    first = {n for n in stored if n.split(".")[1] == oldest}
+    segments_before = len(_remote(server, segments, recursive=True))
     dup("remove-all-but-n-full", "1", "--force", url)
     left = _remote(server, container, "host1")
     assert not first & set(left), sorted(first & set(left))
     assert not any(n.startswith("duplicity-inc.") for n in left), sorted(left)
-    with Destination(server.v3_url(segments)) as seg:
-        assert len(seg.list(recursive=True)) < segments_before
+    assert len(_remote(server, segments, recursive=True)) < segments_before
     status = dup("collection-status", url)
     assert len(re.findall(r"^\s*Full\s", status, re.M)) == 1, status
     restored3 = tmp_path / "restored3"

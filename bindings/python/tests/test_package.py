@@ -13,30 +13,24 @@ from pathlib import Path
 
 import pytest
 
+from conftest import OFFLINE_URL, PACKAGE_ROOT
+
 import openstack_dest
 from openstack_dest import _destination
 from openstack_dest._bindings import LogLevel
-
-HERE = Path(__file__).resolve().parent.parent
-
 
 def test_the_library_sends_only_what_the_logger_keeps() -> None:
     log = logging.getLogger("openstack_dest")
     old = log.level
     try:
-        log.setLevel(logging.WARNING)
-        openstack_dest.sync_log_level()
-        assert _destination._native_log_level == int(LogLevel.WARN)
-        log.setLevel(logging.DEBUG)
-        # Opening a destination follows the new level (no explicit call needed).
-        openstack_dest.Destination(
-            "openstack://c/?auth-username=u&auth-password=p&openstack-tenant-name=t"
-            "&openstack-authuri=http://127.0.0.1:9/v2.0"
-        ).close()
-        assert _destination._native_log_level == int(LogLevel.DEBUG)
-        log.setLevel(logging.ERROR)
-        openstack_dest.sync_log_level()
-        assert _destination._native_log_level == int(LogLevel.ERROR)
+        for level, native, explicit in ((logging.WARNING, LogLevel.WARN, True), (logging.DEBUG, LogLevel.DEBUG, False),
+                                        (logging.ERROR, LogLevel.ERROR, True)):
+            log.setLevel(level)
+            if explicit:
+                openstack_dest.sync_log_level()
+            else:  # opening a destination follows the new level (no explicit call needed)
+                openstack_dest.Destination(OFFLINE_URL).close()
+            assert _destination._native_log_level == int(native)
     finally:
         log.setLevel(old)
         openstack_dest.sync_log_level()
@@ -46,7 +40,7 @@ def test_the_library_sends_only_what_the_logger_keeps() -> None:
 def test_a_wheel_installs_into_a_fresh_venv_and_loads_its_own_library(tmp_path: Path) -> None:
     wheels = tmp_path / "wheels"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(HERE)],
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(PACKAGE_ROOT)],
         check=True,
     )
     (wheel,) = wheels.glob("openstack_dest-*.whl")
@@ -74,5 +68,5 @@ def test_a_wheel_installs_into_a_fresh_venv_and_loads_its_own_library(tmp_path: 
 
 def test_mypy_strict_accepts_the_package() -> None:
     mypy = pytest.importorskip("mypy.api")
-    stdout, stderr, status = mypy.run(["--strict", str(HERE / "src" / "openstack_dest")])
+    stdout, stderr, status = mypy.run(["--strict", str(PACKAGE_ROOT / "src" / "openstack_dest")])
     assert status == 0, stdout + stderr

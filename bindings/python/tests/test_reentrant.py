@@ -1,6 +1,6 @@
 """Callbacks that come back into the destination they are called from, against the real server: a
-progress callback or a log handler that closes the destination, and a log handler that uses it.
-None may hang the host; a close from inside a call takes effect when the call returns.
+progress callback, a write callback or a log handler that closes the destination, and a log handler
+that uses it. None may hang the host; a close from inside a call takes effect when the call returns.
 
 Each case runs on a worker thread joined with a timeout, so that a hang fails the test instead of
 the run."""
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, Iterator, List, Optional
 
 import pytest
 
@@ -21,53 +21,23 @@ pytestmark = pytest.mark.server
 HANG = 60.0  # seconds: far longer than any of these calls takes
 
 
-def _within(seconds: float, what: str, fn: Callable[[], Any]) -> Any:
-    """fn() on a daemon thread; its result, or the test fails when it does not return in time."""
-    out: List[Any] = []
+def _within(what: str, fn: Callable[[], Any]) -> None:
+    """fn() on a daemon thread; the test fails when it does not return within HANG seconds."""
     err: List[BaseException] = []
 
     def run() -> None:
         try:
-            out.append(fn())
+            fn()
         except BaseException as e:  # noqa: BLE001 - handed to the test
             err.append(e)
 
     t = threading.Thread(target=run, daemon=True)
     t.start()
-    t.join(seconds)
+    t.join(HANG)
     if t.is_alive():
-        pytest.fail(f"{what} hung (no return in {seconds:.0f} s)")
+        pytest.fail(f"{what} hung (no return in {HANG:.0f} s)")
     if err:
         raise err[0]
-    return out[0] if out else None
-
-
-class _Handler(logging.Handler):
-    def __init__(self, on_line: Callable[[str], None]) -> None:
-        super().__init__(logging.DEBUG)
-        self.on_line = on_line
-        self.errors: List[BaseException] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            self.on_line(record.getMessage())
-        except BaseException as e:  # noqa: BLE001 - checked by the test
-            self.errors.append(e)
-
-
-def _with_handler(handler: logging.Handler) -> Callable[[], None]:
-    log = logging.getLogger("openstack_dest")
-    old = log.level
-    log.setLevel(logging.DEBUG)
-    log.addHandler(handler)
-    sync_log_level()
-
-    def undo() -> None:
-        log.removeHandler(handler)
-        log.setLevel(old)
-        sync_log_level()
-
-    return undo
 
 
 def test_close_from_a_progress_callback_takes_effect_when_the_call_returns(server: Server, container: str) -> None:
@@ -85,72 +55,81 @@ def test_close_from_a_progress_callback_takes_effect_when_the_call_returns(serve
         return True
 
     data = b"r" * (3 << 20)
-    _within(HANG, "put with close() in its progress callback", lambda: d.put("closed-inside.bin", data, progress=progress))
+    _within("put with close() in its progress callback", lambda: d.put("closed-inside.bin", data, progress=progress))
     assert d.closed and len(calls) >= 1
     with pytest.raises(ValueError):
         d.list()
-    # The put that was running finished: the object is whole.
-    with Destination(server.v3_url(container)) as other:
+    with Destination(server.v3_url(container)) as other:  # the put that was running finished: whole
         assert other.get("closed-inside.bin") == data
 
 
-def test_close_from_a_write_callback_of_get(server: Server, container: str) -> None:
-    with Destination(server.v3_url(container)) as setup:
-        setup.create_container()
-        setup.put("g.bin", b"g" * 100_000)
+def test_close_from_a_write_callback_of_get(dest: Destination, server: Server, container: str) -> None:
+    dest.put("g.bin", b"g" * 100_000)
     d = Destination(server.v3_url(container))
+    parts: List[bytes] = []
 
     class Sink:
-        def __init__(self) -> None:
-            self.parts: List[bytes] = []
-
         def write(self, b: bytes) -> int:
-            if not self.parts:
+            if not parts:
                 d.close()
-            self.parts.append(bytes(b))
+            parts.append(bytes(b))
             return len(b)
 
-    sink = Sink()
-    _within(HANG, "get with close() in its write callback", lambda: d.get("g.bin", sink))
-    assert b"".join(sink.parts) == b"g" * 100_000
-    assert d.closed
+    _within("get with close() in its write callback", lambda: d.get("g.bin", Sink()))
+    assert b"".join(parts) == b"g" * 100_000 and d.closed
 
 
-def test_a_log_handler_may_use_the_destination_that_is_logging(server: Server, container: str) -> None:
+class _Handler(logging.Handler):
+    def __init__(self, on_line: Callable[[str], None]) -> None:
+        super().__init__(logging.DEBUG)
+        self.on_line = on_line
+        self.errors: List[BaseException] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.on_line(record.getMessage())
+        except BaseException as e:  # noqa: BLE001 - checked by the test
+            self.errors.append(e)
+
+
+@pytest.fixture
+def handler() -> Iterator[_Handler]:
+    """A DEBUG handler on the openstack_dest logger; set .on_line to act on each line."""
+    log, h = logging.getLogger("openstack_dest"), _Handler(lambda line: None)
+    old = log.level
+    log.setLevel(logging.DEBUG)
+    log.addHandler(h)
+    sync_log_level()
+    yield h
+    log.removeHandler(h)
+    log.setLevel(old)
+    sync_log_level()
+
+
+@pytest.mark.parametrize("closes", [False, True], ids=["uses", "closes"])
+def test_a_log_handler_may_use_or_close_the_destination_that_is_logging(
+    server: Server, container: str, handler: _Handler, closes: bool
+) -> None:
     d = Destination(server.v3_url(container))
     used: List[str] = []
 
     def on_line(line: str) -> None:
         # The line that says the destination authenticated comes while it is inside a call.
-        if "authenticated" in line and not used:
+        if "authenticated" in line and closes:
+            d.close()
+        elif "authenticated" in line and not used:
             used.append("quota")
             d.quota()
             used.append("done")
 
-    handler = _Handler(on_line)
-    undo = _with_handler(handler)
-    try:
-        _within(HANG, "create_container with a log handler that uses the destination", d.create_container)
-    finally:
-        undo()
-    assert used == ["quota", "done"], (used, handler.errors)
+    handler.on_line = on_line
+    _within(f"create_container with a log handler that {'closes' if closes else 'uses'} the destination",
+            d.create_container)
     assert not handler.errors, handler.errors
-    d.close()
-
-
-def test_a_log_handler_may_close_the_destination_that_is_logging(server: Server, container: str) -> None:
-    d = Destination(server.v3_url(container))
-
-    def on_line(line: str) -> None:
-        if "authenticated" in line:
-            d.close()
-
-    handler = _Handler(on_line)
-    undo = _with_handler(handler)
-    try:
-        _within(HANG, "create_container with a log handler that closes the destination", d.create_container)
-    finally:
-        undo()
-    assert d.closed and not handler.errors, handler.errors
-    with pytest.raises(ValueError):
-        d.test()
+    if closes:
+        assert d.closed
+        with pytest.raises(ValueError):
+            d.test()
+    else:
+        assert used == ["quota", "done"]
+        d.close()
