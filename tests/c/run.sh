@@ -46,7 +46,7 @@ WARN=(-std=c99 -Wall -Wextra -Werror)
 # shellcheck disable=SC2054 # the commas belong to -Wl
 LINK=(-L"$LIB_DIR" -Wl,-rpath,"$LIB_DIR" -lopenstack_dest)
 build() { local out=$1; shift; "$CC" "${WARN[@]}" -g -O1 -pthread "$@" -I"$INC" -I"$SRC" -DOSD_TESTS_DIR="\"$ROOT/tests\"" \
-  "$SRC/test_main.c" "$SRC/util.c" "$SRC/harness.c" "${LINK[@]}" -o "$out"; }
+  "$SRC/test_main.c" "$SRC/harness.c" "${LINK[@]}" -o "$out"; }
 
 # Runs the test program (after a prefix command such as valgrind) and adds its counts from its last
 # line "osd-c-tests: passed=N failed=N skipped=N"; a missing line or a non-zero exit with no failed
