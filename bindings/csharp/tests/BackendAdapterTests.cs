@@ -33,7 +33,7 @@ namespace OpenStackDest.Tests
             using (var b = new OpenStackBackend("openstack://c/p?auth-username=u&auth-password=p&openstack-tenant-name=t&openstack-domain-name=Default&openstack-authuri=http://127.0.0.1:1/v3"))
             {
                 Assert.That(b.ProtocolKey, Is.EqualTo("openstack"));
-                TextAssert.Contains(b.DisplayName, "OpenStack");
+                TestEnv.Contains(b.DisplayName, "OpenStack");
                 Assert.That(b, Is.InstanceOf<IStreamingBackend>());
                 Assert.That(b, Is.InstanceOf<IRenameEnabledBackend>());
                 Assert.That(b, Is.InstanceOf<IQuotaEnabledBackend>());

@@ -16,7 +16,7 @@ namespace OpenStackDest.Tests
         {
             var stderr = new StringWriter();
             Assert.That(Program.Run(new string[0], new StringWriter(), stderr), Is.EqualTo(2));
-            TextAssert.Contains(stderr.ToString(), "usage: BackupExample");
+            TestEnv.Contains(stderr.ToString(), "usage: BackupExample");
         }
 
         [Test]
@@ -36,7 +36,7 @@ namespace OpenStackDest.Tests
                 var stderr = new StringWriter();
                 int rc = Program.Run(new[] { src, TestEnv.V3Url(container, "backup/"), dst }, stdout, stderr);
                 Assert.That(rc, Is.EqualTo(0), stdout + "\n" + stderr);
-                TextAssert.Contains(stdout.ToString(), "backed up 3 files, restored and verified 3");
+                TestEnv.Contains(stdout.ToString(), "backed up 3 files, restored and verified 3");
                 foreach (string f in Directory.GetFiles(src, "*", SearchOption.AllDirectories))
                 {
                     string twin = dst + f.Substring(src.Length);

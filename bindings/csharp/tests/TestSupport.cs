@@ -1,5 +1,5 @@
-// Shared helpers of the C# tests: the test bed's environment, streams with special behaviour, and a
-// small Swift admin client (to see and remove containers independently of the library).
+// Shared helpers of the C# tests: the test bed's environment, one assertion for "this call fails with
+// this exception and status", a stream with special behaviour, and a small Swift admin client.
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -7,7 +7,6 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
-using System.Threading;
 using NUnit.Framework;
 
 namespace OpenStackDest.Tests
@@ -43,16 +42,10 @@ namespace OpenStackDest.Tests
         /// <summary>A file of the repository: under OSD_REPO_ROOT (run-tests.sh sets it), else found above the tests.</summary>
         internal static string RepoFile(string relative)
         {
-            var starts = new List<string> { Get("OSD_REPO_ROOT"), AppDomain.CurrentDomain.BaseDirectory, Directory.GetCurrentDirectory() };
-            foreach (string start in starts)
-            {
+            foreach (string start in new[] { Get("OSD_REPO_ROOT"), AppDomain.CurrentDomain.BaseDirectory, Directory.GetCurrentDirectory() })
                 for (var dir = start == null ? null : new DirectoryInfo(start); dir != null; dir = dir.Parent)
-                {
-                    string f = Path.Combine(dir.FullName, relative);
-                    if (File.Exists(f))
-                        return f;
-                }
-            }
+                    if (File.Exists(Path.Combine(dir.FullName, relative)))
+                        return Path.Combine(dir.FullName, relative);
             Assert.Fail(relative + " not found above " + AppDomain.CurrentDomain.BaseDirectory + " (set OSD_REPO_ROOT)");
             return null;
         }
@@ -78,14 +71,10 @@ namespace OpenStackDest.Tests
 
         internal static string V3Url(string container, string prefix = "", string user = null, string password = null)
         {
-            return "openstack://" + container + "/" + prefix
-                + "?auth-username=" + Q(user ?? Require("OSD_USER"))
-                + "&auth-password=" + Q(password ?? Require("OSD_PASSWORD"))
-                + "&openstack-tenant-name=" + Q(Require("OSD_PROJECT"))
-                + "&openstack-domain-name=Default"
-                + "&openstack-authuri=" + Q(Require("OSD_AUTH_V3"))
-                + "&openstack-version=v3"
-                + "&openstack-region=" + Q(Get("OSD_REGION1") ?? "RegionOne");
+            return "openstack://" + container + "/" + prefix + "?auth-username=" + Q(user ?? Require("OSD_USER"))
+                + "&auth-password=" + Q(password ?? Require("OSD_PASSWORD")) + "&openstack-tenant-name=" + Q(Require("OSD_PROJECT"))
+                + "&openstack-domain-name=Default&openstack-authuri=" + Q(Require("OSD_AUTH_V3"))
+                + "&openstack-version=v3&openstack-region=" + Q(Get("OSD_REGION1") ?? "RegionOne");
         }
 
         internal static byte[] RandomBytes(int n)
@@ -100,6 +89,45 @@ namespace OpenStackDest.Tests
         {
             using (var md5 = MD5.Create())
                 return BitConverter.ToString(md5.ComputeHash(data)).Replace("-", "").ToLowerInvariant();
+        }
+
+        /// <summary>
+        /// <paramref name="call"/> throws exactly <typeparamref name="T"/>; for an OpenStackException also with
+        /// <paramref name="status"/> (unless null), HTTP status <paramref name="http"/> (unless -1) and a message
+        /// that contains <paramref name="inMessage"/> (unless null). Returns the exception.
+        /// </summary>
+        internal static T Throws<T>(string what, TestDelegate call, OpenStackStatus? status = null, int http = -1, string inMessage = null)
+            where T : Exception
+        {
+            Exception caught = null;
+            try
+            {
+                call();
+            }
+            catch (Exception e)
+            {
+                caught = e;
+            }
+            Assert.That(caught, Is.Not.Null, what + ": no " + typeof(T).Name);
+            Assert.That(caught.GetType(), Is.EqualTo(typeof(T)), what + ": " + caught);
+            var os = caught as OpenStackException;
+            if (status != null)
+                Assert.That(os.Status, Is.EqualTo(status.Value), what + ": " + os.Message);
+            if (http != -1)
+                Assert.That(os.HttpStatus, Is.EqualTo(http), what + ": " + os.Message);
+            if (inMessage != null)
+                Contains(caught.Message, inMessage);
+            if (os != null)
+                Assert.That(os.Message, Is.Not.Empty, what);
+            return (T)caught;
+        }
+
+        /// <summary>String assertions that read the same under NUnit 2.6 (Mono) and NUnit 3/4 (.NET).</summary>
+        internal static void Contains(string actual, string expected, bool yes = true)
+        {
+            Assert.That(actual != null && actual.Contains(expected), Is.EqualTo(yes), yes
+                ? "expected \"" + expected + "\" in: " + actual
+                : "a secret or unexpected text appeared in: " + (actual ?? "").Replace(expected, "<...>"));
         }
     }
 
@@ -140,10 +168,17 @@ namespace OpenStackDest.Tests
             return s;
         }
 
+        /// <summary>The first <paramref name="n"/> pattern bytes.</summary>
+        internal static byte[] Pattern(int n)
+        {
+            var b = new byte[n];
+            new TestStream(n, false).Read(b, 0, n);
+            return b;
+        }
+
         private static byte At(long i)
         {
-            // a cheap hash of the position: the content depends only on it
-            ulong x = (ulong)i * 0x9E3779B97F4A7C15UL ^ 12345;
+            ulong x = (ulong)i * 0x9E3779B97F4A7C15UL ^ 12345; // a cheap hash of the position
             x ^= x >> 29;
             x *= 0xBF58476D1CE4E5B9UL;
             return (byte)(x ^ x >> 32);
@@ -159,6 +194,7 @@ namespace OpenStackDest.Tests
             set { Seek(value, SeekOrigin.Begin); }
         }
         public override void Flush() { }
+        public override void SetLength(long value) { throw new NotSupportedException(); }
 
         public override int Read(byte[] buffer, int offset, int count)
         {
@@ -190,126 +226,71 @@ namespace OpenStackDest.Tests
                 throw new IOException("seek out of range");
             return position = p;
         }
-
-        public override void SetLength(long value) { throw new NotSupportedException(); }
     }
 
     /// <summary>
-    /// Talks to Keystone and Swift directly (127.0.0.1 only) to remove test containers: the library has
-    /// no "delete container". Uses the main test user.
+    /// Sees and removes containers independently of the library (which has no "is there a container" and
+    /// cannot empty one that keeps versions): Keystone and Swift directly, 127.0.0.1 only, as the main user.
     /// </summary>
     internal static class SwiftAdmin
     {
-        private static string token;
-        private static string storageUrl;
+        private static string token, storageUrl;
 
-        private static void Login()
+        private static HttpStatusCode Send(string method, string url, out string body, string header = null, string value = null)
         {
-            if (token != null)
-                return;
-            string body = "{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":{\"name\":\"" + TestEnv.Require("OSD_USER")
-                + "\",\"domain\":{\"name\":\"Default\"},\"password\":\"" + TestEnv.Require("OSD_PASSWORD")
-                + "\"}}},\"scope\":{\"project\":{\"name\":\"" + TestEnv.Require("OSD_PROJECT") + "\",\"domain\":{\"name\":\"Default\"}}}}}";
-            var req = (HttpWebRequest)WebRequest.Create(TestEnv.Require("OSD_AUTH_V3").TrimEnd('/') + "/auth/tokens");
-            req.Method = "POST";
-            req.ContentType = "application/json";
-            byte[] bytes = Encoding.UTF8.GetBytes(body);
-            using (Stream s = req.GetRequestStream())
-                s.Write(bytes, 0, bytes.Length);
-            using (var resp = (HttpWebResponse)req.GetResponse())
-            using (var reader = new StreamReader(resp.GetResponseStream()))
+            if (token == null)
             {
-                string json = reader.ReadToEnd();
-                string swift = (TestEnv.Get("OSD_SWIFT1") ?? "http://127.0.0.1:8080").TrimEnd('/');
-                Match m = Regex.Match(json, Regex.Escape(swift + "/v1/") + "AUTH_[0-9a-fA-F]+");
-                if (!m.Success)
-                    throw new InvalidOperationException("no " + swift + " endpoint in the Keystone catalog");
-                storageUrl = m.Value;
-                token = resp.Headers["X-Subject-Token"];
+                string json = "{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":{\"name\":\"" + TestEnv.Require("OSD_USER")
+                    + "\",\"domain\":{\"name\":\"Default\"},\"password\":\"" + TestEnv.Require("OSD_PASSWORD")
+                    + "\"}}},\"scope\":{\"project\":{\"name\":\"" + TestEnv.Require("OSD_PROJECT") + "\",\"domain\":{\"name\":\"Default\"}}}}}";
+                using (var wc = new WebClient())
+                {
+                    wc.Headers[HttpRequestHeader.ContentType] = "application/json";
+                    string catalog = wc.UploadString(TestEnv.Require("OSD_AUTH_V3").TrimEnd('/') + "/auth/tokens", json);
+                    string swift = (TestEnv.Get("OSD_SWIFT1") ?? "http://127.0.0.1:8080").TrimEnd('/');
+                    Match m = Regex.Match(catalog, Regex.Escape(swift + "/v1/") + "AUTH_[0-9a-fA-F]+");
+                    if (!m.Success)
+                        throw new InvalidOperationException("no " + swift + " endpoint in the Keystone catalog");
+                    storageUrl = m.Value;
+                    token = wc.ResponseHeaders["X-Subject-Token"];
+                }
             }
-        }
-
-        /// <summary>The test user's Swift account URL (region 1), from the Keystone catalog.</summary>
-        internal static string StorageUrl
-        {
-            get
-            {
-                Login();
-                return storageUrl;
-            }
-        }
-
-        private static HttpStatusCode Send(string method, string url, out string body)
-        {
-            var req = (HttpWebRequest)WebRequest.Create(url);
+            var req = (HttpWebRequest)WebRequest.Create(storageUrl + url);
             req.Method = method;
             req.Headers["X-Auth-Token"] = token;
+            if (header != null)
+            {
+                req.Headers[header] = value;
+                req.ContentLength = 0;
+            }
+            HttpWebResponse resp;
             try
             {
-                using (var resp = (HttpWebResponse)req.GetResponse())
-                using (var reader = new StreamReader(resp.GetResponseStream(), Encoding.UTF8))
-                {
-                    body = reader.ReadToEnd();
-                    return resp.StatusCode;
-                }
+                resp = (HttpWebResponse)req.GetResponse();
             }
             catch (WebException e)
             {
-                var resp = e.Response as HttpWebResponse;
+                resp = e.Response as HttpWebResponse;
                 if (resp == null)
                     throw;
-                body = "";
-                using (resp)
-                    return resp.StatusCode;
             }
-        }
-
-        /// <summary>
-        /// Removes a container with Swift's object versioning: turns versioning off, deletes every version of
-        /// every object (simple names only), then the container; best effort.
-        /// </summary>
-        internal static void DeleteVersionedContainer(string container)
-        {
-            try
+            using (resp)
+            using (var reader = new StreamReader(resp.GetResponseStream(), Encoding.UTF8))
             {
-                Login();
-                string c = storageUrl + "/" + Uri.EscapeDataString(container);
-                var post = (HttpWebRequest)WebRequest.Create(c);
-                post.Method = "POST";
-                post.Headers["X-Auth-Token"] = token;
-                post.Headers["X-Versions-Enabled"] = "false";
-                post.ContentLength = 0;
-                using (post.GetResponse()) { }
-                string body;
-                Send("GET", c + "?versions&format=json", out body);
-                foreach (Match row in Regex.Matches(body ?? "", "\\{[^{}]*\\}"))
-                {
-                    Match name = Regex.Match(row.Value, "\"name\":\\s*\"([^\"]*)\"");
-                    Match id = Regex.Match(row.Value, "\"version_id\":\\s*\"([^\"]*)\"");
-                    if (name.Success && id.Success)
-                        Send("DELETE", c + "/" + Uri.EscapeDataString(name.Groups[1].Value) + "?version-id="
-                            + Uri.EscapeDataString(id.Groups[1].Value), out body);
-                }
+                body = reader.ReadToEnd();
+                return resp.StatusCode;
             }
-            catch (WebException)
-            {
-            }
-            DeleteContainer(container);
         }
 
         /// <summary>Whether the container exists (HEAD).</summary>
         internal static bool ContainerExists(string container)
         {
-            Login();
             string body;
-            HttpStatusCode code = Send("HEAD", storageUrl + "/" + Uri.EscapeDataString(container), out body);
-            return (int)code >= 200 && (int)code < 300;
+            int code = (int)Send("HEAD", "/" + Uri.EscapeDataString(container), out body);
+            return code >= 200 && code < 300;
         }
 
-        /// <summary>
-        /// Deletes every object of the container, then the container, through the binding
-        /// (<c>DeleteFolder(emptyFirst: true)</c>); best effort.
-        /// </summary>
+        /// <summary>Deletes every object of the container, then the container, through the binding; best effort.</summary>
         internal static void DeleteContainer(string container)
         {
             try
@@ -325,30 +306,26 @@ namespace OpenStackDest.Tests
                 Console.Error.WriteLine("cleanup of container " + container + " failed: " + e.Message);
             }
         }
-    }
-}
 
-namespace OpenStackDest.Tests
-{
-    /// <summary>String assertions that read the same under NUnit 2.6 (Mono) and NUnit 3/4 (.NET).</summary>
-    internal static class TextAssert
-    {
-        internal static void Contains(string actual, string expected)
+        /// <summary>Turns versioning off, deletes every version of every object (simple names only), then the container; best effort.</summary>
+        internal static void DeleteVersionedContainer(string container)
         {
-            Assert.That(actual != null && actual.Contains(expected), Is.True,
-                "expected \"" + expected + "\" in: " + actual);
-        }
-
-        internal static void NotContains(string actual, string unexpected)
-        {
-            Assert.That(actual != null && actual.Contains(unexpected), Is.False,
-                "a secret or unexpected text appeared in: " + (actual ?? "").Replace(unexpected, "<...>"));
-        }
-
-        internal static void Matches(string actual, string pattern)
-        {
-            Assert.That(actual != null && System.Text.RegularExpressions.Regex.IsMatch(actual, pattern), Is.True,
-                "\"" + actual + "\" does not match " + pattern);
+            string c = "/" + Uri.EscapeDataString(container), body;
+            try
+            {
+                Send("POST", c, out body, "X-Versions-Enabled", "false");
+                Send("GET", c + "?versions&format=json", out body);
+                foreach (Match row in Regex.Matches(body, "\\{[^{}]*\\}"))
+                {
+                    Match name = Regex.Match(row.Value, "\"name\":\\s*\"([^\"]*)\""), id = Regex.Match(row.Value, "\"version_id\":\\s*\"([^\"]*)\"");
+                    if (name.Success && id.Success)
+                        Send("DELETE", c + "/" + Uri.EscapeDataString(name.Groups[1].Value) + "?version-id=" + Uri.EscapeDataString(id.Groups[1].Value), out body);
+                }
+            }
+            catch (WebException)
+            {
+            }
+            DeleteContainer(container);
         }
     }
 }
