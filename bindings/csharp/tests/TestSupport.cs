@@ -15,18 +15,13 @@ namespace OpenStackDest.Tests
     {
         private static readonly Random Rng = new Random();
 
-        internal static string Get(string name)
-        {
-            string v = Environment.GetEnvironmentVariable(name);
-            return string.IsNullOrEmpty(v) ? null : v;
-        }
+        internal static string Get(string name) => string.IsNullOrEmpty(Environment.GetEnvironmentVariable(name)) ? null : Environment.GetEnvironmentVariable(name);
 
         internal static string Require(string name)
         {
-            string v = Get(name);
-            if (v == null)
+            if (Get(name) == null)
                 Assert.Fail("the test bed's env.sh does not define " + name);
-            return v;
+            return Get(name);
         }
 
         /// <summary>Ignores the test with the reason tests/openstack/server-env.sh gave (OSD_SERVER_SKIP),
@@ -64,18 +59,13 @@ namespace OpenStackDest.Tests
                 return "cs-" + what + "-" + DateTime.UtcNow.ToString("HHmmss") + "-" + Rng.Next(100000, 999999);
         }
 
-        internal static string Q(string s)
-        {
-            return Uri.EscapeDataString(s);
-        }
+        internal static string Q(string s) => Uri.EscapeDataString(s);
 
-        internal static string V3Url(string container, string prefix = "", string user = null, string password = null)
-        {
-            return "openstack://" + container + "/" + prefix + "?auth-username=" + Q(user ?? Require("OSD_USER"))
-                + "&auth-password=" + Q(password ?? Require("OSD_PASSWORD")) + "&openstack-tenant-name=" + Q(Require("OSD_PROJECT"))
-                + "&openstack-domain-name=Default&openstack-authuri=" + Q(Require("OSD_AUTH_V3"))
-                + "&openstack-version=v3&openstack-region=" + Q(Get("OSD_REGION1") ?? "RegionOne");
-        }
+        internal static string V3Url(string container, string prefix = "", string user = null, string password = null) =>
+            "openstack://" + container + "/" + prefix + "?auth-username=" + Q(user ?? Require("OSD_USER"))
+            + "&auth-password=" + Q(password ?? Require("OSD_PASSWORD")) + "&openstack-tenant-name=" + Q(Require("OSD_PROJECT"))
+            + "&openstack-domain-name=Default&openstack-authuri=" + Q(Require("OSD_AUTH_V3"))
+            + "&openstack-version=v3&openstack-region=" + Q(Get("OSD_REGION1") ?? "RegionOne");
 
         internal static byte[] RandomBytes(int n)
         {
@@ -92,43 +82,34 @@ namespace OpenStackDest.Tests
         }
 
         /// <summary>
-        /// <paramref name="call"/> throws exactly <typeparamref name="T"/>; for an OpenStackException also with
-        /// <paramref name="status"/> (unless null), HTTP status <paramref name="http"/> (unless -1) and a message
-        /// that contains <paramref name="inMessage"/> (unless null). Returns the exception.
+        /// <paramref name="call"/> throws exactly <typeparamref name="T"/>, an OpenStackException with a message and
+        /// <paramref name="status"/> (unless null) and HTTP status <paramref name="http"/> (unless -1), with
+        /// <paramref name="inMessage"/> in its message (unless null). Returns the exception.
         /// </summary>
         internal static T Throws<T>(string what, TestDelegate call, OpenStackStatus? status = null, int http = -1, string inMessage = null)
             where T : Exception
         {
             Exception caught = null;
-            try
-            {
-                call();
-            }
-            catch (Exception e)
-            {
-                caught = e;
-            }
+            try { call(); } catch (Exception e) { caught = e; }
             Assert.That(caught, Is.Not.Null, what + ": no " + typeof(T).Name);
             Assert.That(caught.GetType(), Is.EqualTo(typeof(T)), what + ": " + caught);
             var os = caught as OpenStackException;
+            if (os != null)
+                Assert.That(os.Message, Is.Not.Empty, what);
             if (status != null)
                 Assert.That(os.Status, Is.EqualTo(status.Value), what + ": " + os.Message);
             if (http != -1)
                 Assert.That(os.HttpStatus, Is.EqualTo(http), what + ": " + os.Message);
             if (inMessage != null)
                 Contains(caught.Message, inMessage);
-            if (os != null)
-                Assert.That(os.Message, Is.Not.Empty, what);
             return (T)caught;
         }
 
-        /// <summary>String assertions that read the same under NUnit 2.6 (Mono) and NUnit 3/4 (.NET).</summary>
-        internal static void Contains(string actual, string expected, bool yes = true)
-        {
-            Assert.That(actual != null && actual.Contains(expected), Is.EqualTo(yes), yes
-                ? "expected \"" + expected + "\" in: " + actual
-                : "a secret or unexpected text appeared in: " + (actual ?? "").Replace(expected, "<...>"));
-        }
+        /// <summary>Whether <paramref name="text"/> is in <paramref name="actual"/> as <paramref name="yes"/> says
+        /// (reads the same under NUnit 2.6 and 3; a secret found is not printed).</summary>
+        internal static void Contains(string actual, string text, bool yes = true) =>
+            Assert.That(actual != null && actual.Contains(text), Is.EqualTo(yes), yes ? "expected \"" + text + "\" in: " + actual
+                : "a secret or unexpected text appeared in: " + (actual ?? "").Replace(text, "<...>"));
     }
 
     /// <summary>
@@ -155,10 +136,7 @@ namespace OpenStackDest.Tests
         }
 
         /// <summary><paramref name="inner"/>, not seekable.</summary>
-        internal TestStream(Stream inner)
-        {
-            this.inner = inner;
-        }
+        internal TestStream(Stream inner) { this.inner = inner; }
 
         /// <summary>Reads and writes fine up to <paramref name="after"/> bytes, then throws <paramref name="error"/>.</summary>
         internal static TestStream Failing(long after, Exception error)
@@ -184,17 +162,13 @@ namespace OpenStackDest.Tests
             return (byte)(x ^ x >> 32);
         }
 
-        public override bool CanRead { get { return true; } }
-        public override bool CanSeek { get { return seekable; } }
-        public override bool CanWrite { get { return true; } }
-        public override long Length { get { return seekable ? length : Seek(0, SeekOrigin.End); } }
-        public override long Position
-        {
-            get { return Seek(0, SeekOrigin.Current); }
-            set { Seek(value, SeekOrigin.Begin); }
-        }
+        public override bool CanRead => true;
+        public override bool CanSeek => seekable;
+        public override bool CanWrite => true;
+        public override long Length => seekable ? length : Seek(0, SeekOrigin.End);
+        public override long Position { get => Seek(0, SeekOrigin.Current); set => Seek(value, SeekOrigin.Begin); }
         public override void Flush() { }
-        public override void SetLength(long value) { throw new NotSupportedException(); }
+        public override void SetLength(long value) => throw new NotSupportedException();
 
         public override int Read(byte[] buffer, int offset, int count)
         {
@@ -203,18 +177,16 @@ namespace OpenStackDest.Tests
                 buffer[offset + k] = At(position + k);
             position += n;
             TotalRead += n;
-            if (n > 0 && OnRead != null)
-                OnRead(position);
+            if (n > 0)
+                OnRead?.Invoke(position);
             return n;
         }
 
         public override void Write(byte[] buffer, int offset, int count)
         {
-            if (inner != null)
-                inner.Write(buffer, offset, count);
+            inner?.Write(buffer, offset, count);
             Written += count;
-            if (OnWrite != null)
-                OnWrite(Written);
+            OnWrite?.Invoke(Written);
         }
 
         public override long Seek(long offset, SeekOrigin origin)
@@ -229,66 +201,47 @@ namespace OpenStackDest.Tests
     }
 
     /// <summary>
-    /// Sees and removes containers independently of the library (which has no "is there a container" and
-    /// cannot empty one that keeps versions): Keystone and Swift directly, 127.0.0.1 only, as the main user.
+    /// Sees and removes containers independently of the library (which cannot empty a container that keeps
+    /// versions): Keystone and Swift directly, 127.0.0.1 only, as the main test user.
     /// </summary>
     internal static class SwiftAdmin
     {
         private static string token, storageUrl;
 
-        private static HttpStatusCode Send(string method, string url, out string body, string header = null, string value = null)
+        /// <summary>The body of the answer to <paramref name="method"/> on the account's <paramref name="path"/>; null for an HTTP error.</summary>
+        private static string Send(string method, string path, string header = null)
         {
-            if (token == null)
+            using (var wc = new WebClient { Encoding = Encoding.UTF8 })
             {
-                string json = "{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":{\"name\":\"" + TestEnv.Require("OSD_USER")
-                    + "\",\"domain\":{\"name\":\"Default\"},\"password\":\"" + TestEnv.Require("OSD_PASSWORD")
-                    + "\"}}},\"scope\":{\"project\":{\"name\":\"" + TestEnv.Require("OSD_PROJECT") + "\",\"domain\":{\"name\":\"Default\"}}}}}";
-                using (var wc = new WebClient())
+                if (token == null)
                 {
                     wc.Headers[HttpRequestHeader.ContentType] = "application/json";
-                    string catalog = wc.UploadString(TestEnv.Require("OSD_AUTH_V3").TrimEnd('/') + "/auth/tokens", json);
+                    string catalog = wc.UploadString(TestEnv.Require("OSD_AUTH_V3").TrimEnd('/') + "/auth/tokens", "{\"auth\":{\"identity\":{\"methods\":[\"password\"],"
+                        + "\"password\":{\"user\":{\"name\":\"" + TestEnv.Require("OSD_USER") + "\",\"domain\":{\"name\":\"Default\"},\"password\":\"" + TestEnv.Require("OSD_PASSWORD")
+                        + "\"}}},\"scope\":{\"project\":{\"name\":\"" + TestEnv.Require("OSD_PROJECT") + "\",\"domain\":{\"name\":\"Default\"}}}}}");
                     string swift = (TestEnv.Get("OSD_SWIFT1") ?? "http://127.0.0.1:8080").TrimEnd('/');
                     Match m = Regex.Match(catalog, Regex.Escape(swift + "/v1/") + "AUTH_[0-9a-fA-F]+");
                     if (!m.Success)
                         throw new InvalidOperationException("no " + swift + " endpoint in the Keystone catalog");
                     storageUrl = m.Value;
                     token = wc.ResponseHeaders["X-Subject-Token"];
+                    wc.Headers.Clear();
                 }
-            }
-            var req = (HttpWebRequest)WebRequest.Create(storageUrl + url);
-            req.Method = method;
-            req.Headers["X-Auth-Token"] = token;
-            if (header != null)
-            {
-                req.Headers[header] = value;
-                req.ContentLength = 0;
-            }
-            HttpWebResponse resp;
-            try
-            {
-                resp = (HttpWebResponse)req.GetResponse();
-            }
-            catch (WebException e)
-            {
-                resp = e.Response as HttpWebResponse;
-                if (resp == null)
-                    throw;
-            }
-            using (resp)
-            using (var reader = new StreamReader(resp.GetResponseStream(), Encoding.UTF8))
-            {
-                body = reader.ReadToEnd();
-                return resp.StatusCode;
+                wc.Headers["X-Auth-Token"] = token;
+                if (header != null)
+                    wc.Headers.Add(header);
+                try
+                {
+                    return method == "GET" ? wc.DownloadString(storageUrl + path) : wc.UploadString(storageUrl + path, method, "");
+                }
+                catch (WebException e) when (e.Response is HttpWebResponse)
+                {
+                    return null;
+                }
             }
         }
 
-        /// <summary>Whether the container exists (HEAD).</summary>
-        internal static bool ContainerExists(string container)
-        {
-            string body;
-            int code = (int)Send("HEAD", "/" + Uri.EscapeDataString(container), out body);
-            return code >= 200 && code < 300;
-        }
+        internal static bool ContainerExists(string container) => Send("GET", "/" + Uri.EscapeDataString(container) + "?limit=1") != null;
 
         /// <summary>Deletes every object of the container, then the container, through the binding; best effort.</summary>
         internal static void DeleteContainer(string container)
@@ -310,16 +263,15 @@ namespace OpenStackDest.Tests
         /// <summary>Turns versioning off, deletes every version of every object (simple names only), then the container; best effort.</summary>
         internal static void DeleteVersionedContainer(string container)
         {
-            string c = "/" + Uri.EscapeDataString(container), body;
+            string c = "/" + Uri.EscapeDataString(container);
             try
             {
-                Send("POST", c, out body, "X-Versions-Enabled", "false");
-                Send("GET", c + "?versions&format=json", out body);
-                foreach (Match row in Regex.Matches(body, "\\{[^{}]*\\}"))
+                Send("POST", c, "X-Versions-Enabled: false");
+                foreach (Match row in Regex.Matches(Send("GET", c + "?versions&format=json") ?? "", "\\{[^{}]*\\}"))
                 {
                     Match name = Regex.Match(row.Value, "\"name\":\\s*\"([^\"]*)\""), id = Regex.Match(row.Value, "\"version_id\":\\s*\"([^\"]*)\"");
                     if (name.Success && id.Success)
-                        Send("DELETE", c + "/" + Uri.EscapeDataString(name.Groups[1].Value) + "?version-id=" + Uri.EscapeDataString(id.Groups[1].Value), out body);
+                        Send("DELETE", c + "/" + Uri.EscapeDataString(name.Groups[1].Value) + "?version-id=" + Uri.EscapeDataString(id.Groups[1].Value));
                 }
             }
             catch (WebException)
