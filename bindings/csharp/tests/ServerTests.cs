@@ -1,7 +1,8 @@
 // The binding against the real Swift + Keystone v3 of the test bed (tests/openstack/testbed.sh): its
 // layer only. One round trip of each call and its Async form, RemoteEntry/QuotaInfo/ObjectVersion/
 // SweepReport values, statuses mapped to exceptions (one table), exceptions from streams and callbacks
-// rethrown as they are (one table), progress and cancellation, and the many-threads table
+// rethrown as they are (one table), progress and cancellation, callbacks that come back into the
+// destination (formerly ReentrantTests.cs), and the many-threads table
 // (tests/threads.txt). Swift's semantics (names, listings and paging, large objects and their segments,
 // rename, metadata rules, ranges, versions, sweeps, regions, Keystone v2) are tested once, in Rust.
 using System;
@@ -466,6 +467,78 @@ namespace OpenStackDest.Tests
                 Assert.Throws<FileMissingException>(() => d.RestoreVersion("v", "1796585440.42492"));
                 Assert.That(d.ListVersions("nothing"), Is.Empty);
             });
+        }
+
+        // ---------------------------------------------------------------- callbacks that come back in
+        // A progress callback or a logger that disposes of the destination, and a logger that uses it: none may
+        // hang the host (each runs on a task waited for with a timeout, so that a hang fails the test, not the
+        // run); a Dispose from inside a call takes effect when the call returns.
+
+        private static void Within(string what, Action action)
+        {
+            if (!Task.Run(action).Wait(TimeSpan.FromSeconds(60)))
+                Assert.Fail(what + " hung (no return in 60 s)");
+        }
+
+        [Test]
+        public void DisposeFromAProgressCallbackTakesEffectWhenTheCallReturns()
+        {
+            string name = NewName("disposed-inside");
+            var d = new OpenStackDestination(TestEnv.V3Url(container));
+            int calls = 0;
+            Exception inside = null;
+            Within("Put with Dispose() in its progress callback", () => d.Put(name, new TestStream(3 * MiB, true), CancellationToken.None, (done, total) =>
+            {
+                if (Interlocked.Increment(ref calls) != 1)
+                    return;
+                d.Dispose();
+                try { d.Test(); } catch (Exception e) { inside = e; }
+            }));
+            Assert.That(inside, Is.InstanceOf<ObjectDisposedException>(), "a new call from inside, after Dispose");
+            Assert.Throws<ObjectDisposedException>(() => d.List());
+            Assert.That(dest.Get(name), Is.EqualTo(TestStream.Pattern(3 * MiB)), "the Put that was running finished");
+            dest.Delete(name);
+        }
+
+        [Test]
+        public void ALoggerMayUseAndDisposeTheDestinationThatIsLogging()
+        {
+            var d = new OpenStackDestination(TestEnv.V3Url(container));
+            var closer = new OpenStackDestination(TestEnv.V3Url(container));
+            int used = 0, closed = 0, phase = 0;
+            Exception inLogger = null;
+            // Any line logged during each call: destinations of one identity share one token, so
+            // "authenticated" comes once per process, not once per destination.
+            OpenStackDestination.SetLogger((level, line) =>
+            {
+                try
+                {
+                    if (phase == 1 && Interlocked.Exchange(ref used, 1) == 0)
+                        d.Quota(); // the line comes while the destination is inside a call
+                    else if (phase == 2 && Interlocked.Exchange(ref closed, 1) == 0)
+                        closer.Dispose();
+                }
+                catch (Exception e)
+                {
+                    inLogger = e;
+                }
+            }, LogLevel.Debug);
+            try
+            {
+                phase = 1;
+                Within("CreateFolder with a logger that uses the destination", () => d.CreateFolder());
+                phase = 2;
+                Within("CreateFolder with a logger that disposes of the destination", () => closer.CreateFolder());
+            }
+            finally
+            {
+                phase = 0;
+                OpenStackDestination.SetLogger(null);
+            }
+            Assert.That(inLogger, Is.Null, inLogger == null ? "" : inLogger.ToString());
+            Assert.That(new[] { used, closed }, Is.EqualTo(new[] { 1, 1 }));
+            Assert.Throws<ObjectDisposedException>(() => closer.Test());
+            d.Dispose();
         }
 
         // ---------------------------------------------------------------- many threads: tests/threads.txt

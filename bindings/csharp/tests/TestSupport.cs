@@ -1,12 +1,11 @@
 // Shared helpers of the C# tests: the test bed's environment, one assertion for "this call fails with
-// this exception and status", a stream with special behaviour, and a small Swift admin client.
+// this exception and status", a stream with special behaviour, and the swift CLI to see containers.
 using System;
 using System.Collections.Generic;
 using System.IO;
-using System.Net;
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.RegularExpressions;
 using NUnit.Framework;
 
 namespace OpenStackDest.Tests
@@ -200,48 +199,29 @@ namespace OpenStackDest.Tests
         }
     }
 
-    /// <summary>
-    /// Sees and removes containers independently of the library (which cannot empty a container that keeps
-    /// versions): Keystone and Swift directly, 127.0.0.1 only, as the main test user.
-    /// </summary>
+    /// <summary>Sees and removes containers independently of the library (which cannot empty a container that
+    /// keeps versions): python-swiftclient's swift CLI, as the Rust tests use it, as the main test user.</summary>
     internal static class SwiftAdmin
     {
-        private static string token, storageUrl;
-
-        /// <summary>The body of the answer to <paramref name="method"/> on the account's <paramref name="path"/>; null for an HTTP error.</summary>
-        private static string Send(string method, string path, string header = null)
+        /// <summary>Whether swift <paramref name="args"/> succeeded (the secrets go in the environment).</summary>
+        private static bool Swift(params string[] args)
         {
-            using (var wc = new WebClient { Encoding = Encoding.UTF8 })
+            var psi = new ProcessStartInfo("swift", string.Join(" ", args)) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (string[] kv in new[] { new[] { "OS_AUTH_URL", "OSD_AUTH_V3" }, new[] { "OS_USERNAME", "OSD_USER" }, new[] { "OS_PASSWORD", "OSD_PASSWORD" },
+                new[] { "OS_PROJECT_NAME", "OSD_PROJECT" }, new[] { "OS_REGION_NAME", "OSD_REGION1" } })
+                psi.EnvironmentVariables[kv[0]] = TestEnv.Require(kv[1]);
+            psi.EnvironmentVariables["OS_IDENTITY_API_VERSION"] = "3";
+            psi.EnvironmentVariables["OS_USER_DOMAIN_NAME"] = psi.EnvironmentVariables["OS_PROJECT_DOMAIN_NAME"] = "Default";
+            using (Process p = Process.Start(psi))
             {
-                if (token == null)
-                {
-                    wc.Headers[HttpRequestHeader.ContentType] = "application/json";
-                    string catalog = wc.UploadString(TestEnv.Require("OSD_AUTH_V3").TrimEnd('/') + "/auth/tokens", "{\"auth\":{\"identity\":{\"methods\":[\"password\"],"
-                        + "\"password\":{\"user\":{\"name\":\"" + TestEnv.Require("OSD_USER") + "\",\"domain\":{\"name\":\"Default\"},\"password\":\"" + TestEnv.Require("OSD_PASSWORD")
-                        + "\"}}},\"scope\":{\"project\":{\"name\":\"" + TestEnv.Require("OSD_PROJECT") + "\",\"domain\":{\"name\":\"Default\"}}}}}");
-                    string swift = (TestEnv.Get("OSD_SWIFT1") ?? "http://127.0.0.1:8080").TrimEnd('/');
-                    Match m = Regex.Match(catalog, Regex.Escape(swift + "/v1/") + "AUTH_[0-9a-fA-F]+");
-                    if (!m.Success)
-                        throw new InvalidOperationException("no " + swift + " endpoint in the Keystone catalog");
-                    storageUrl = m.Value;
-                    token = wc.ResponseHeaders["X-Subject-Token"];
-                    wc.Headers.Clear();
-                }
-                wc.Headers["X-Auth-Token"] = token;
-                if (header != null)
-                    wc.Headers.Add(header);
-                try
-                {
-                    return method == "GET" ? wc.DownloadString(storageUrl + path) : wc.UploadString(storageUrl + path, method, "");
-                }
-                catch (WebException e) when (e.Response is HttpWebResponse)
-                {
-                    return null;
-                }
+                p.StandardError.ReadToEndAsync();
+                p.StandardOutput.ReadToEnd();
+                p.WaitForExit();
+                return p.ExitCode == 0;
             }
         }
 
-        internal static bool ContainerExists(string container) => Send("GET", "/" + Uri.EscapeDataString(container) + "?limit=1") != null;
+        internal static bool ContainerExists(string container) => Swift("stat", container);
 
         /// <summary>Deletes every object of the container, then the container, through the binding; best effort.</summary>
         internal static void DeleteContainer(string container)
@@ -260,23 +240,10 @@ namespace OpenStackDest.Tests
             }
         }
 
-        /// <summary>Turns versioning off, deletes every version of every object (simple names only), then the container; best effort.</summary>
+        /// <summary>Deletes every version of every object, then the container; best effort.</summary>
         internal static void DeleteVersionedContainer(string container)
         {
-            string c = "/" + Uri.EscapeDataString(container);
-            try
-            {
-                Send("POST", c, "X-Versions-Enabled: false");
-                foreach (Match row in Regex.Matches(Send("GET", c + "?versions&format=json") ?? "", "\\{[^{}]*\\}"))
-                {
-                    Match name = Regex.Match(row.Value, "\"name\":\\s*\"([^\"]*)\""), id = Regex.Match(row.Value, "\"version_id\":\\s*\"([^\"]*)\"");
-                    if (name.Success && id.Success)
-                        Send("DELETE", c + "/" + Uri.EscapeDataString(name.Groups[1].Value) + "?version-id=" + Uri.EscapeDataString(id.Groups[1].Value));
-                }
-            }
-            catch (WebException)
-            {
-            }
+            Swift("delete", "--versions", container);
             DeleteContainer(container);
         }
     }
