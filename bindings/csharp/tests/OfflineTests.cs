@@ -25,21 +25,9 @@ namespace OpenStackDest.Tests
                 + "&openstack-tenant-name=proj&openstack-domain-name=Default&openstack-authuri=" + Uri.EscapeDataString(DeadAuth) + extra;
         }
 
-        /// <summary>The P/Invoke struct has the C layout of os_entry on 64-bit platforms (as the C tests check).</summary>
-        [Test]
-        public void NativeEntryHasTheLayoutOfTheHeader()
-        {
-            if (IntPtr.Size != 8)
-                Assert.Ignore("the layout is checked on 64-bit platforms");
-            Type t = typeof(OpenStackDestination).Assembly.GetType("OpenStackDest.NativeEntry", true);
-            Assert.That(Marshal.SizeOf(t), Is.EqualTo(64));
-            Assert.That(Marshal.OffsetOf(t, "ETag").ToInt64(), Is.EqualTo(32));
-            Assert.That(Marshal.OffsetOf(t, "DeleteAtMs").ToInt64(), Is.EqualTo(48));
-            Assert.That(Marshal.OffsetOf(t, "Kind").ToInt64(), Is.EqualTo(56));
-        }
-
-        /// <summary>An os_entry in native memory, as the library hands it out, becomes a RemoteEntry of that
-        /// kind; an unknown kind is an error (Panic).</summary>
+        /// <summary>The P/Invoke struct has the C layout of os_entry on 64-bit platforms (as the C tests check); an
+        /// os_entry in native memory, as the library hands it out, becomes a RemoteEntry of that kind; an unknown
+        /// kind is an error (Panic).</summary>
         [TestCase(0, EntryKind.Object, true)]
         [TestCase(1, EntryKind.StaticLarge, false)]
         [TestCase(2, EntryKind.DynamicLarge, false)]
@@ -48,6 +36,9 @@ namespace OpenStackDest.Tests
         public void EntryKindIsReadFromTheNativeEntry(int code, EntryKind? kind, bool etagIsMd5)
         {
             Type t = typeof(OpenStackDestination).Assembly.GetType("OpenStackDest.NativeEntry", true);
+            if (IntPtr.Size == 8)
+                Assert.That(new[] { Marshal.SizeOf(t), (int)Marshal.OffsetOf(t, "ETag"), (int)Marshal.OffsetOf(t, "DeleteAtMs"), (int)Marshal.OffsetOf(t, "Kind") },
+                    Is.EqualTo(new[] { 64, 32, 48, 56 }));
             IntPtr mem = Marshal.AllocHGlobal(Marshal.SizeOf(t));
             IntPtr name = Marshal.StringToHGlobalAnsi("n"), etag = Marshal.StringToHGlobalAnsi("0123456789abcdef0123456789abcdef");
             try
@@ -119,111 +110,77 @@ namespace OpenStackDest.Tests
         }
 
         /// <summary>
-        /// Every argument the binding refuses, one row each: null is ArgumentNullException, a bad range
-        /// ArgumentOutOfRangeException (a ulong would wrap it, so the Async forms check synchronously); a NUL
-        /// (a string cut at it would reach the library and fail with Network: port 9) or a lone surrogate
-        /// (encoded leniently it would become U+FFFD, another name) is InvalidArgument with no HTTP status, and
-        /// so is what the library refuses before any request. No stream is read, no file touched.
+        /// Every argument the binding refuses, by each call that takes it: null is ArgumentNullException, a bad
+        /// range ArgumentOutOfRangeException (a ulong would wrap it, so the Async forms check synchronously); a NUL
+        /// (a string cut at it would reach the library and fail with Network: port 9) or a lone surrogate (encoded
+        /// leniently it would become U+FFFD, another name) is InvalidArgument with no HTTP status, and so is what
+        /// the library refuses before any request. No stream is read, no file touched.
         /// </summary>
         [Test]
         public void ArgumentsAreRefusedBeforeAnyRequest()
         {
-            string dir = Path.Combine(Path.GetTempPath(), "osd-cs-args-" + Guid.NewGuid().ToString("N"));
+            string dir = Path.Combine(Path.GetTempPath(), "osd-cs-args-" + Guid.NewGuid().ToString("N")), file = Path.Combine(dir, "a");
             Directory.CreateDirectory(dir);
-            string file = Path.Combine(dir, "a");
             File.WriteAllBytes(file, new byte[] { 1, 2, 3 });
             var source = new TestStream(1000, true);
             var target = new MemoryStream();
-            var reserved = new PutOptions();
-            reserved.Metadata["mtime"] = "1";
-            var nul = typeof(OpenStackException);
-            var rows = new List<Tuple<string, Action<OpenStackDestination>, Type, string>>();
-            Action<string, Action<OpenStackDestination>, Type, string> row = (what, call, type, detail) =>
-                rows.Add(Tuple.Create(what, call, type, detail));
-            Type none = typeof(ArgumentNullException), range = typeof(ArgumentOutOfRangeException);
-            row("Put(null, bytes)", d => d.Put(null, new byte[1]), none, "name");
-            row("Put(bytes null)", d => d.Put("x", (byte[])null), none, "data");
-            row("Put(stream null)", d => d.Put("x", (Stream)null), none, "source");
-            row("Get(null)", d => d.Get(null), none, "name");
-            row("Get(stream null)", d => d.Get("x", (Stream)null), none, "target");
-            row("GetRange(null)", d => d.GetRange(null, 0, 1), none, "name");
-            row("GetRange(stream null)", d => d.GetRange("x", 0, 1, null), none, "target");
-            row("GetRangeAsync(null)", d => d.GetRangeAsync(null, 0, 1), none, "name");
-            row("Rename(to null)", d => d.Rename("x", null), none, "to");
-            row("Stat(null)", d => d.Stat(null), none, "name");
-            row("Delete(null)", d => d.Delete(null), none, "name");
-            row("ForEach(callback null)", d => d.ForEach("", false, null), none, "onEntry");
-            row("RestoreVersion(id null)", d => d.RestoreVersion("v", null), none, "versionId");
-            row("GetRange offset -1", d => d.GetRange("a", -1, 1), range, "offset");
-            row("GetRange length -1", d => d.GetRange("a", 0, -1), range, "length");
-            row("GetRange length > int", d => d.GetRange("a", 0, (long)int.MaxValue + 1), range, "length");
-            row("GetRange(stream) offset min", d => d.GetRange("a", long.MinValue, 1, target), range, null);
-            row("GetRange(stream) length -5", d => d.GetRange("a", 0, -5, target), range, null);
-            row("GetRangeAsync offset -1", d => d.GetRangeAsync("a", -1, 1), range, null);
-            row("GetRangeAsync(stream) length -1", d => d.GetRangeAsync("a", 0, -1, target), range, null);
-            row("SweepSegments(-1 s)", d => d.SweepSegments(TimeSpan.FromSeconds(-1)), range, "olderThan");
-            row("Put empty name", d => d.Put("", new byte[] { 1 }), nul, null);
-            row("Put 1025-byte name", d => d.Put(new string('n', 1025), new byte[] { 1 }), nul, null);
-            row("Put lone high surrogate", d => d.Put("a\uD800b", new byte[] { 1 }), nul, null);
-            row("Delete lone low surrogate", d => d.Delete("\uDC00"), nul, null);
-            row("Put reserved key mtime", d => d.Put("x", new byte[] { 1 }, reserved), nul, null);
-            row("Put two expiries", d => d.Put("x", new byte[] { 1 }, new PutOptions { DeleteAfter = TimeSpan.FromDays(1), NoExpiry = true }), nul, null);
-            row("GetVersion empty id", d => d.GetVersion("v", ""), nul, null);
-            row("RestoreVersion empty id", d => d.RestoreVersion("v", ""), nul, null);
-            row("GetVersion id 1&x=2", d => d.GetVersion("v", "1&x=2"), nul, null);
-            row("RestoreVersion id 1&x=2", d => d.RestoreVersion("v", "1&x=2"), nul, null);
-            row("Put(bytes)", d => d.Put("a\0b", new byte[] { 1 }), nul, "NUL");
-            row("Put(stream)", d => d.Put("a\0b", source), nul, "NUL");
-            row("Put(stream) of \"\\0\"", d => d.Put("\0", source), nul, "NUL");
-            row("PutFile(name)", d => d.PutFile("a\0b", file), nul, "NUL");
-            row("PutFile(path)", d => d.PutFile("a", file + "\0.bak"), nul, "NUL");
-            row("Get(name)", d => d.Get("a\0b"), nul, "NUL");
-            row("Get(stream)", d => d.Get("a\0b", target), nul, "NUL");
-            row("GetRange", d => d.GetRange("a\0b", 0, 1), nul, "NUL");
-            row("GetRange(stream)", d => d.GetRange("a\0b", 0, 1, target), nul, "NUL");
-            row("GetRangeAsync", d => d.GetRangeAsync("a\0b", 0, 1).GetAwaiter().GetResult(), nul, "NUL");
-            row("GetFile(name)", d => d.GetFile("a\0b", file), nul, "NUL");
-            row("GetFile(path)", d => d.GetFile("a", file + "\0.bak"), nul, "NUL");
-            row("Stat", d => d.Stat("keep\0x"), nul, "NUL");
-            row("Delete", d => d.Delete("keep\0x"), nul, "NUL");
-            row("Rename(from)", d => d.Rename("keep\0x", "b"), nul, "NUL");
-            row("Rename(to)", d => d.Rename("a", "b\0x"), nul, "NUL");
-            row("PutAsync", d => d.PutAsync("a\0b", source).GetAwaiter().GetResult(), nul, "NUL");
-            row("GetFileAsync", d => d.GetFileAsync("a", file + "\0").GetAwaiter().GetResult(), nul, "NUL");
-            row("List of a NUL prefix", d => d.List("bad\0prefix", true), nul, "NUL");
-            row("Enumerate of a NUL prefix (not at MoveNext)", d => d.Enumerate("bad\0prefix"), nul, "NUL");
-            row("GetVersion id a\\0b", d => d.GetVersion("v", "a\0b"), nul, "NUL");
-            row("RestoreVersion id a\\0b", d => d.RestoreVersion("v", "a\0b"), nul, "NUL");
-            row("metadata key", d => d.Put("x", new byte[1], new PutOptions { Metadata = { { "k\0", "v" } } }), nul, "NUL");
             try
             {
                 using (var d = new OpenStackDestination(Url("container")))
                 {
-                    foreach (var r in rows)
-                    {
-                        if (r.Item3 == nul)
-                            TestEnv.Throws<OpenStackException>(r.Item1, () => r.Item2(d), OpenStackStatus.InvalidArgument, 0, r.Item4);
-                        else if (r.Item3 == none)
-                            Assert.That(TestEnv.Throws<ArgumentNullException>(r.Item1, () => r.Item2(d)).ParamName, Is.EqualTo(r.Item4), r.Item1);
-                        else if (r.Item4 != null)
-                            Assert.That(TestEnv.Throws<ArgumentOutOfRangeException>(r.Item1, () => r.Item2(d)).ParamName, Is.EqualTo(r.Item4), r.Item1);
-                        else
-                            TestEnv.Throws<ArgumentOutOfRangeException>(r.Item1, () => r.Item2(d));
-                    }
+                    Refuses<ArgumentNullException>("url", () => new OpenStackDestination(null));
+                    Refuses<ArgumentNullException>("name", () => d.Put(null, new byte[1]), () => d.Get(null), () => d.GetRange(null, 0, 1),
+                        () => d.GetRangeAsync(null, 0, 1), () => d.Stat(null), () => d.Delete(null));
+                    Refuses<ArgumentNullException>("data", () => d.Put("x", (byte[])null));
+                    Refuses<ArgumentNullException>("source", () => d.Put("x", (Stream)null));
+                    Refuses<ArgumentNullException>("target", () => d.Get("x", (Stream)null), () => d.GetRange("x", 0, 1, null));
+                    Refuses<ArgumentNullException>("to", () => d.Rename("x", null));
+                    Refuses<ArgumentNullException>("onEntry", () => d.ForEach("", false, null));
+                    Refuses<ArgumentNullException>("versionId", () => d.RestoreVersion("v", null));
+                    Refuses<ArgumentOutOfRangeException>("offset", () => d.GetRange("a", -1, 1), () => d.GetRange("a", long.MinValue, 1, target),
+                        () => d.GetRangeAsync("a", -1, 1));
+                    Refuses<ArgumentOutOfRangeException>("length", () => d.GetRange("a", 0, -1), () => d.GetRange("a", 0, (long)int.MaxValue + 1),
+                        () => d.GetRange("a", 0, -5, target), () => d.GetRangeAsync("a", 0, -1, target));
+                    Refuses<ArgumentOutOfRangeException>("olderThan", () => d.SweepSegments(TimeSpan.FromSeconds(-1)));
+                    Refuses<OpenStackException>("NUL", () => d.Put("a\0b", new byte[] { 1 }), () => d.Put("a\0b", source), () => d.Put("\0", source),
+                        () => d.PutFile("a\0b", file), () => d.PutFile("a", file + "\0.bak"), () => d.Get("a\0b"), () => d.Get("a\0b", target),
+                        () => d.GetRange("a\0b", 0, 1), () => d.GetRange("a\0b", 0, 1, target), () => d.GetRangeAsync("a\0b", 0, 1).GetAwaiter().GetResult(),
+                        () => d.GetFile("a\0b", file), () => d.GetFile("a", file + "\0.bak"), () => d.Stat("keep\0x"), () => d.Delete("keep\0x"),
+                        () => d.Rename("keep\0x", "b"), () => d.Rename("a", "b\0x"), () => d.PutAsync("a\0b", source).GetAwaiter().GetResult(),
+                        () => d.GetFileAsync("a", file + "\0").GetAwaiter().GetResult(), () => d.List("bad\0prefix", true),
+                        () => d.Enumerate("bad\0prefix") /* here, not at MoveNext */, () => d.GetVersion("v", "a\0b"), () => d.RestoreVersion("v", "a\0b"),
+                        () => d.Put("x", new byte[1], new PutOptions { Metadata = { { "k\0", "v" } } }));
+                    Refuses<OpenStackException>(null, () => d.Put("", new byte[] { 1 }), () => d.Put(new string('n', 1025), new byte[] { 1 }),
+                        () => d.Put("a\uD800b", new byte[] { 1 }), () => d.Delete("\uDC00"),
+                        () => d.Put("x", new byte[] { 1 }, new PutOptions { Metadata = { { "mtime", "1" } } }),
+                        () => d.Put("x", new byte[] { 1 }, new PutOptions { DeleteAfter = TimeSpan.FromDays(1), NoExpiry = true }),
+                        () => d.GetVersion("v", ""), () => d.RestoreVersion("v", ""), () => d.GetVersion("v", "1&x=2"), () => d.RestoreVersion("v", "1&x=2"));
                     Assert.That(source.TotalRead, Is.EqualTo(0), "the source stream was read");
                     Assert.That(target.Length, Is.EqualTo(0));
                     Assert.That(File.ReadAllBytes(file), Is.EqualTo(new byte[] { 1, 2, 3 }));
                     Assert.That(Directory.GetFiles(dir).Length, Is.EqualTo(1), "a file was created next to the target");
                     // a valid name still reaches the library, which cannot reach Keystone
-                    OpenStackException e = TestEnv.Throws<OpenStackException>("Test", () => d.Test(), OpenStackStatus.Network, 0);
-                    TestEnv.Contains(e.Message, "Sekr1t-Offline-Pw", false);
+                    TestEnv.Contains(TestEnv.Throws<OpenStackException>("Test", () => d.Test(), OpenStackStatus.Network, 0).Message, "Sekr1t-Offline-Pw", false);
                     TestEnv.Throws<OpenStackException>("Delete", () => d.Delete("keep"), OpenStackStatus.Network, 0);
                 }
-                Assert.That(TestEnv.Throws<ArgumentNullException>("URL null", () => new OpenStackDestination(null)).ParamName, Is.EqualTo("url"));
             }
             finally
             {
                 Directory.Delete(dir, true);
+            }
+        }
+
+        /// <summary>Each call throws <typeparamref name="T"/>: an ArgumentException for the parameter <paramref name="detail"/>,
+        /// or an InvalidArgument OpenStackException without HTTP status, naming <paramref name="detail"/> unless null.</summary>
+        private static void Refuses<T>(string detail, params TestDelegate[] calls) where T : Exception
+        {
+            bool os = typeof(T) == typeof(OpenStackException);
+            for (int i = 0; i < calls.Length; i++)
+            {
+                string what = typeof(T).Name + " " + detail + ", call " + (i + 1);
+                T e = TestEnv.Throws<T>(what, calls[i], os ? OpenStackStatus.InvalidArgument : (OpenStackStatus?)null, os ? 0 : -1, os ? detail : null);
+                if (!os)
+                    Assert.That(((ArgumentException)(Exception)e).ParamName, Is.EqualTo(detail), what);
             }
         }
 

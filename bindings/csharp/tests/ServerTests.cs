@@ -2,7 +2,7 @@
 // layer only. One round trip of each call and its Async form, RemoteEntry/QuotaInfo/ObjectVersion/
 // SweepReport values, statuses mapped to exceptions (one table), exceptions from streams and callbacks
 // rethrown as they are (one table), progress and cancellation, callbacks that come back into the
-// destination (formerly ReentrantTests.cs), and the many-threads table
+// destination (formerly ReentrantTests.cs), the options dictionary and the logger, and the many-threads table
 // (tests/threads.txt). Swift's semantics (names, listings and paging, large objects and their segments,
 // rename, metadata rules, ranges, versions, sweeps, regions, Keystone v2) are tested once, in Rust.
 using System;
@@ -275,38 +275,6 @@ namespace OpenStackDest.Tests
             }, "pre/");
         }
 
-        [Test]
-        public void OptionsDictionaryOpensAndLoggerGetsNoPassword()
-        {
-            var options = new Dictionary<string, string>
-            {
-                { "auth-username", TestEnv.Require("OSD_USER") }, { "auth-password", TestEnv.Require("OSD_PASSWORD") },
-                { "openstack-tenant-name", TestEnv.Require("OSD_PROJECT") }, { "openstack-domain-name", "Default" },
-                { "openstack-authuri", TestEnv.Require("OSD_AUTH_V3") }, { "unknown-option", "x" },
-            };
-            var lines = new List<KeyValuePair<LogLevel, string>>();
-            OpenStackDestination.SetLogger((level, line) => { lock (lines) lines.Add(new KeyValuePair<LogLevel, string>(level, line)); }, LogLevel.Debug);
-            try
-            {
-                using (var d = new OpenStackDestination("openstack://" + container + "/", options))
-                {
-                    d.Test();
-                    d.Put(NewName("log"), new byte[] { 1 });
-                }
-            }
-            finally
-            {
-                OpenStackDestination.SetLogger(null);
-            }
-            lock (lines)
-            {
-                Assert.That(lines.Count, Is.GreaterThan(0), "no log line at Debug level for an authentication and a put");
-                Assert.That(lines.Select(l => (int)l.Key), Is.All.InRange(1, 4));
-                foreach (var l in lines)
-                    TestEnv.Contains(l.Value, TestEnv.Require("OSD_PASSWORD"), false);
-            }
-        }
-
         // ---------------------------------------------------------------- statuses, callbacks, cancellation
 
         /// <summary>Each status the server gives, by each kind of call: its exception type, Status and HTTP status.</summary>
@@ -500,17 +468,28 @@ namespace OpenStackDest.Tests
             dest.Delete(name);
         }
 
+        /// <summary>A destination opened from an options dictionary (an unknown option ignored) works; its logger gets
+        /// lines of known levels at Debug and never the password, and may use or dispose of the destination logging.</summary>
         [Test]
-        public void ALoggerMayUseAndDisposeTheDestinationThatIsLogging()
+        public void OptionsDictionaryAndALoggerThatUsesAndDisposesTheDestination()
         {
-            var d = new OpenStackDestination(TestEnv.V3Url(container));
+            var options = new Dictionary<string, string>
+            {
+                { "auth-username", TestEnv.Require("OSD_USER") }, { "auth-password", TestEnv.Require("OSD_PASSWORD") },
+                { "openstack-tenant-name", TestEnv.Require("OSD_PROJECT") }, { "openstack-domain-name", "Default" },
+                { "openstack-authuri", TestEnv.Require("OSD_AUTH_V3") }, { "unknown-option", "x" },
+            };
+            var d = new OpenStackDestination("openstack://" + container + "/", options);
             var closer = new OpenStackDestination(TestEnv.V3Url(container));
             int used = 0, closed = 0, phase = 0;
             Exception inLogger = null;
+            var lines = new List<KeyValuePair<LogLevel, string>>();
             // Any line logged during each call: destinations of one identity share one token, so
             // "authenticated" comes once per process, not once per destination.
             OpenStackDestination.SetLogger((level, line) =>
             {
+                lock (lines)
+                    lines.Add(new KeyValuePair<LogLevel, string>(level, line));
                 try
                 {
                     if (phase == 1 && Interlocked.Exchange(ref used, 1) == 0)
@@ -525,6 +504,8 @@ namespace OpenStackDest.Tests
             }, LogLevel.Debug);
             try
             {
+                d.Test();
+                d.Put(NewName("log"), new byte[] { 1 });
                 phase = 1;
                 Within("CreateFolder with a logger that uses the destination", () => d.CreateFolder());
                 phase = 2;
@@ -539,6 +520,9 @@ namespace OpenStackDest.Tests
             Assert.That(new[] { used, closed }, Is.EqualTo(new[] { 1, 1 }));
             Assert.Throws<ObjectDisposedException>(() => closer.Test());
             d.Dispose();
+            Assert.That(lines.Select(l => (int)l.Key), Is.All.InRange(1, 4));
+            foreach (var l in lines)
+                TestEnv.Contains(l.Value, TestEnv.Require("OSD_PASSWORD"), false);
         }
 
         // ---------------------------------------------------------------- many threads: tests/threads.txt
