@@ -530,19 +530,10 @@ namespace OpenStackDest.Tests
         [Test]
         public void ThreadsShareOneDestination()
         {
-            int threads = 0, iterations = 0, done = 0;
-            var steps = new List<string>();
-            foreach (string[] f in TestEnv.TableRows("tests/threads.txt"))
-            {
-                if (f[0] == "threads")
-                    threads = int.Parse(f[1]);
-                else if (f[0] == "iterations")
-                    iterations = int.Parse(f[1]);
-                else if (f[0] == "step")
-                    steps.Add(f[1]);
-                else
-                    Assert.Fail("tests/threads.txt: unknown line " + string.Join("\t", f));
-            }
+            List<string[]> table = TestEnv.TableRows("tests/threads.txt").ToList();
+            Assert.That(table.Where(f => f[0] != "threads" && f[0] != "iterations" && f[0] != "step").Select(f => string.Join("\t", f)), Is.Empty, "tests/threads.txt: unknown lines");
+            int threads = int.Parse(table.Single(f => f[0] == "threads")[1]), iterations = int.Parse(table.Single(f => f[0] == "iterations")[1]), done = 0;
+            List<string> steps = table.Where(f => f[0] == "step").Select(f => f[1]).ToList();
             Assert.That(threads > 0 && iterations > 0 && steps.Count > 0, Is.True, "tests/threads.txt");
             var errors = new List<Exception>();
             using (var start = new Barrier(threads))
@@ -573,20 +564,17 @@ namespace OpenStackDest.Tests
             Assert.That(done, Is.EqualTo(threads * iterations));
         }
 
+        /// <summary>One step of tests/threads.txt (its head says what each does).</summary>
         private void ThreadStep(string step, int t, int i, string name, byte[] data)
         {
             var sink = new MemoryStream();
+            Func<byte[]> viaStream = () => { dest.Get(name, sink); return sink.ToArray(); };
             if (step == "put" && i % 2 == 0)
                 dest.Put(name, data);
             else if (step == "put")
                 dest.Put(name, new TestStream(new MemoryStream(data)));
-            else if (step == "get" && i % 2 == 1)
-                Assert.That(dest.Get(name), Is.EqualTo(data), name);
             else if (step == "get")
-            {
-                dest.Get(name, sink);
-                Assert.That(sink.ToArray(), Is.EqualTo(data), name);
-            }
+                Assert.That(i % 2 == 1 ? dest.Get(name) : viaStream(), Is.EqualTo(data), name);
             else if (step == "stat")
             {
                 RemoteEntry e = dest.Stat(name);
