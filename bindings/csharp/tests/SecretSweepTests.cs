@@ -52,10 +52,8 @@ namespace OpenStackDest.Tests
             return cases;
         }
 
-        private static IDictionary<string, string> Options(string[] k)
-        {
-            return k.Length <= 4 ? null : k.Skip(4).ToDictionary(o => o.Substring(0, o.IndexOf('=')), o => o.Substring(o.IndexOf('=') + 1));
-        }
+        private static IDictionary<string, string> Options(string[] k) =>
+            k.Length <= 4 ? null : k.Skip(4).ToDictionary(o => o.Substring(0, o.IndexOf('=')), o => o.Substring(o.IndexOf('=') + 1));
 
         /// <summary>The status named in the table (a status name without OS_ERR_, e.g. INVALID_URL).</summary>
         private static OpenStackStatus StatusOf(string name) => (OpenStackStatus)Enum.Parse(typeof(OpenStackStatus), name.Replace("_", ""), true);
@@ -119,28 +117,33 @@ namespace OpenStackDest.Tests
             Assert.That(problems, Is.Empty, string.Join("\n", problems.ToArray()));
         }
 
+        /// <summary>Runs a call that must fail with <paramref name="status"/> and <paramref name="http"/> (and a message that
+        /// names <paramref name="check"/>, unless null), recording what is wrong and any leak.</summary>
+        private void Expect(string id, Action call, string status, int http, string check)
+        {
+            try
+            {
+                call();
+                problems.Add(id + ": succeeded");
+                Check(id, null);
+            }
+            catch (OpenStackException e)
+            {
+                Check(id, e);
+                if (e.Status != StatusOf(status) || e.HttpStatus != http || e.Message.Length == 0)
+                    problems.Add(id + ": " + e.Status + " HTTP " + e.HttpStatus + " (" + e.Message + "), expected " + status + " HTTP " + http);
+                else if (check != null && e.Message.IndexOf(check, StringComparison.OrdinalIgnoreCase) < 0)
+                    problems.Add(id + ": the message does not name '" + check + "': " + e.Message);
+            }
+        }
+
         [Test]
         public void ParseCasesNeverOpenNorShowTheSecret()
         {
             Sweep(() =>
             {
                 foreach (string[] k in Cases("parse", "c"))
-                {
-                    try
-                    {
-                        new OpenStackDestination(k[3], Options(k)).Dispose();
-                        problems.Add(k[0] + ": opened");
-                        Check(k[0], null);
-                    }
-                    catch (OpenStackException e)
-                    {
-                        Check(k[0], e);
-                        if (e.Status != StatusOf(k[1]) || e.HttpStatus != 0 || e.Message.Length == 0)
-                            problems.Add(k[0] + ": " + e.Status + " HTTP " + e.HttpStatus + " (" + e.Message + "), expected " + k[1]);
-                        else if (k[2] != "-" && e.Message.IndexOf(k[2], StringComparison.OrdinalIgnoreCase) < 0)
-                            problems.Add(k[0] + ": the message does not name '" + k[2] + "': " + e.Message);
-                    }
-                }
+                    Expect(k[0], () => new OpenStackDestination(k[3], Options(k)).Dispose(), k[1], 0, k[2] == "-" ? null : k[2]);
             });
         }
 
@@ -160,7 +163,7 @@ namespace OpenStackDest.Tests
                 {
                     foreach (string[] k in Cases("server", container))
                     {
-                        OpenStackDestination d;
+                        OpenStackDestination d = null;
                         try
                         {
                             d = new OpenStackDestination(k[3], Options(k));
@@ -169,24 +172,10 @@ namespace OpenStackDest.Tests
                         {
                             problems.Add(k[0] + ": open failed: " + e.Message);
                             Check(k[0], e);
-                            continue;
                         }
                         using (d)
-                            foreach (var call in calls)
-                            {
-                                try
-                                {
-                                    call.Value(d);
-                                    problems.Add(k[0] + "/" + call.Key + ": succeeded");
-                                    Check(k[0] + "/" + call.Key, null);
-                                }
-                                catch (OpenStackException e)
-                                {
-                                    Check(k[0] + "/" + call.Key, e);
-                                    if (e.Status != StatusOf(k[1]) || e.HttpStatus != int.Parse(k[2]))
-                                        problems.Add(k[0] + "/" + call.Key + ": " + e.Status + " HTTP " + e.HttpStatus + " (" + e.Message + "), expected " + k[1] + " HTTP " + k[2]);
-                                }
-                            }
+                            foreach (var call in d == null ? calls.Take(0) : calls)
+                                Expect(k[0] + "/" + call.Key, () => call.Value(d), k[1], int.Parse(k[2]), null);
                     }
                 });
             }

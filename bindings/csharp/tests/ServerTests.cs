@@ -94,6 +94,7 @@ namespace OpenStackDest.Tests
             Assert.Throws<FileMissingException>(() => dest.Stat(name));
             Assert.That(dest.Get(moved), Is.EqualTo(data));
             dest.Delete(moved);
+            Assert.Throws<FileMissingException>(() => dest.Get(moved));
 
             // Empty: a zero-length array and stream both ways.
             dest.Put(name, new byte[0]);
@@ -192,6 +193,7 @@ namespace OpenStackDest.Tests
                         cts.Cancel();
                 }); return null; });
                 Assert.That(threads, Is.EquivalentTo(new[] { caller }));
+                Assert.Throws<FileMissingException>(() => d.Stat("cancelled.bin"));
                 SweepReport report = d.SweepSegments(TimeSpan.Zero);
                 Assert.That(report.Removed, Is.GreaterThan(0));
                 Assert.That(report.Bytes, Is.GreaterThan(0));
@@ -516,6 +518,9 @@ namespace OpenStackDest.Tests
                 phase = 0;
                 OpenStackDestination.SetLogger(null);
             }
+            options["auth-password"] = "wrong-" + Guid.NewGuid().ToString("N"); // the URL's query wins
+            using (var w = new OpenStackDestination(TestEnv.V3Url(container), options))
+                w.Test();
             Assert.That(inLogger, Is.Null, inLogger == null ? "" : inLogger.ToString());
             Assert.That(new[] { used, closed }, Is.EqualTo(new[] { 1, 1 }));
             Assert.Throws<ObjectDisposedException>(() => closer.Test());
