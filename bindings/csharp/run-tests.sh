@@ -45,7 +45,7 @@ mkdir -p "$build"
 cd "$here"
 mcs -langversion:7 -target:library -warnaserror+ -nowarn:1591 \
     -out:"$build/OpenStackDest.dll" src/*.cs
-# The example (tests/ExampleTests.cs runs it against the server).
+# The example (tests/BackendAdapterTests.cs runs it against the server).
 mcs -langversion:7 -target:exe -warnaserror+ -r:"$build/OpenStackDest.dll" -r:System.Core \
     -out:"$build/BackupExample.exe" "$root"/examples/csharp/*.cs
 mcs -langversion:7 -target:library -define:NUNIT2 \
