@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the C# binding and its NUnit tests with Mono's mcs and runs them against libopenstack_dest.
 #   bash bindings/csharp/run-tests.sh
-# Environment: OPENSTACK_DEST_LIB (library to test; default target/debug/libopenstack_dest.so).
+# Environment: OPENSTACK_DEST_LIB (library to test; default target/debug/libopenstack_dest.so);
+# OSD_CS_RUN runs only the named tests (nunit-console -run: e.g. OpenStackDest.Tests.OfflineTests).
 # Whether real-server tests run, are ignored (with the reason) or fail the run is decided by
 # tests/openstack/server-env.sh (the test bed, CI, OSD_REQUIRE_SERVER).
 # Prints "csharp: N passed, N failed" on a line of its own; exits non-zero on any failure.
@@ -44,7 +45,7 @@ mkdir -p "$build"
 cd "$here"
 mcs -langversion:7 -target:library -warnaserror+ -nowarn:1591 \
     -out:"$build/OpenStackDest.dll" src/*.cs
-# The example (tests/ExampleTests.cs runs it against the server).
+# The example (tests/BackendAdapterTests.cs runs it against the server).
 mcs -langversion:7 -target:exe -warnaserror+ -r:"$build/OpenStackDest.dll" -r:System.Core \
     -out:"$build/BackupExample.exe" "$root"/examples/csharp/*.cs
 mcs -langversion:7 -target:library -define:NUNIT2 \
@@ -59,7 +60,7 @@ export OSD_REPO_ROOT="$root"
 
 cd "$build"
 set +e
-nunit-console -nologo -noshadow -noresult Tests.dll 2>&1 | tee "$build/nunit.log"
+nunit-console -nologo -noshadow -noresult ${OSD_CS_RUN:+"-run=$OSD_CS_RUN"} Tests.dll 2>&1 | tee "$build/nunit.log"
 rc=${PIPESTATUS[0]}
 set -e
 

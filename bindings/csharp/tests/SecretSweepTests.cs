@@ -5,8 +5,8 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
+using System.Linq;
 using System.Reflection;
-using System.Text;
 using NUnit.Framework;
 
 namespace OpenStackDest.Tests
@@ -16,69 +16,49 @@ namespace OpenStackDest.Tests
     {
         private static readonly string Secret = "Sw33p-" + Guid.NewGuid().ToString("N").Substring(0, 16);
         private static readonly string UrlSecret = "Ur1nfo-" + Guid.NewGuid().ToString("N").Substring(0, 16);
+        private readonly List<string> problems = new List<string>(), lines = new List<string>();
+        private long logged;
 
-        private sealed class Case
-        {
-            internal string Id, Status, Check, Url;
-            internal IDictionary<string, string> Options;
-        }
-
-        private static string UI(string url)
-        {
-            return url.Replace("://", "://proxyuser:" + UrlSecret + "@");
-        }
-
-        /// <summary>The cases of one kind, placeholders replaced once, textually, left to right.</summary>
-        private static List<Case> Cases(string kind, string container)
+        /// <summary>The rows of one kind (id, status, check, url, options), placeholders replaced once, textually, left to right.</summary>
+        private static List<string[]> Cases(string kind, string container)
         {
             Func<string, string> env = n => kind == "parse" ? "http://-" : TestEnv.Require(n);
+            Func<string, string> ui = n => env(n).Replace("://", "://proxyuser:" + UrlSecret + "@");
             var values = new Dictionary<string, string>
             {
-                { "{S}", Secret }, { "{U}", UrlSecret }, { "{CONT}", container },
-                { "{USER}", TestEnv.Q(env("OSD_USER")) }, { "{PROJECT}", TestEnv.Q(env("OSD_PROJECT")) },
-                { "{AUTH_V3}", env("OSD_AUTH_V3") }, { "{AUTH_V2}", env("OSD_AUTH_V2") }, { "{SWIFT}", env("OSD_SWIFT1") },
-                { "{AUTH_V3_UI}", UI(env("OSD_AUTH_V3")) }, { "{AUTH_V2_UI}", UI(env("OSD_AUTH_V2")) },
-                { "{SWIFT_UI}", UI(env("OSD_SWIFT1")) },
+                { "{S}", Secret }, { "{U}", UrlSecret }, { "{CONT}", container }, { "{USER}", TestEnv.Q(env("OSD_USER")) },
+                { "{PROJECT}", TestEnv.Q(env("OSD_PROJECT")) }, { "{AUTH_V3}", env("OSD_AUTH_V3") }, { "{AUTH_V2}", env("OSD_AUTH_V2") },
+                { "{SWIFT}", env("OSD_SWIFT1") }, { "{AUTH_V3_UI}", ui("OSD_AUTH_V3") }, { "{AUTH_V2_UI}", ui("OSD_AUTH_V2") }, { "{SWIFT_UI}", ui("OSD_SWIFT1") },
             };
             Func<string, string> fill = text =>
             {
-                var sb = new StringBuilder();
+                var sb = new System.Text.StringBuilder();
                 for (int i = 0; i < text.Length;)
                 {
-                    string key = null;
-                    foreach (string k in values.Keys)
-                        if (string.CompareOrdinal(text, i, k, 0, k.Length) == 0)
-                            key = k;
+                    string key = values.Keys.LastOrDefault(k => string.CompareOrdinal(text, i, k, 0, k.Length) == 0);
                     sb.Append(key == null ? text[i].ToString() : values[key]);
                     i += key == null ? 1 : key.Length;
                 }
                 return sb.ToString();
             };
-            var cases = new List<Case>();
+            var cases = new List<string[]>();
             foreach (string[] f in TestEnv.TableRows("tests/secret_sweep.txt"))
             {
                 Assert.That(f.Length >= 5 && (f[0] == "parse" || f[0] == "server"), Is.True, string.Join("\t", f));
-                if (f[0] != kind)
-                    continue;
-                var k = new Case { Id = f[1], Status = f[2], Check = f[3], Url = fill(f[4]) };
-                for (int i = 5; i < f.Length; i++)
-                {
-                    k.Options = k.Options ?? new Dictionary<string, string>();
-                    string o = fill(f[i]);
-                    int eq = o.IndexOf('=');
-                    k.Options[o.Substring(0, eq)] = o.Substring(eq + 1);
-                }
-                cases.Add(k);
+                if (f[0] == kind)
+                    cases.Add(f.Skip(1).Select(fill).ToArray());
             }
             Assert.That(cases.Count, Is.GreaterThanOrEqualTo(10), "tests/secret_sweep.txt: " + kind + " cases");
             return cases;
         }
 
+        private static IDictionary<string, string> Options(string[] k) =>
+            k.Length <= 4 ? null : k.Skip(4).ToDictionary(o => o.Substring(0, o.IndexOf('=')), o => o.Substring(o.IndexOf('=') + 1));
+
         /// <summary>The status named in the table (a status name without OS_ERR_, e.g. INVALID_URL).</summary>
-        private static OpenStackStatus StatusOf(string name)
-        {
-            return (OpenStackStatus)Enum.Parse(typeof(OpenStackStatus), name.Replace("_", ""), true);
-        }
+        private static OpenStackStatus StatusOf(string name) => (OpenStackStatus)Enum.Parse(typeof(OpenStackStatus), name.Replace("_", ""), true);
+
+        private static bool Shows(string t) => t.Contains(Secret) || t.Contains(UrlSecret) || t.Contains("proxyuser");
 
         /// <summary>Everything a caller can read off an exception, inner ones included.</summary>
         private static IEnumerable<string> Texts(Exception e)
@@ -87,19 +67,10 @@ namespace OpenStackDest.Tests
             for (Exception x = e; x != null; x = x.InnerException)
             {
                 yield return x.Message;
-                foreach (PropertyInfo p in x.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
+                foreach (PropertyInfo p in x.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.GetIndexParameters().Length == 0))
                 {
-                    if (p.GetIndexParameters().Length > 0)
-                        continue;
-                    object v;
-                    try
-                    {
-                        v = p.GetValue(x, null);
-                    }
-                    catch (Exception)
-                    {
-                        continue;
-                    }
+                    object v = null;
+                    try { v = p.GetValue(x, null); } catch (Exception) { }
                     if (v != null)
                         yield return p.Name + "=" + v;
                 }
@@ -108,58 +79,36 @@ namespace OpenStackDest.Tests
             }
         }
 
-        private static bool Shows(string t)
+        /// <summary>Records a leak in the exception, and in the log lines seen since the last call.</summary>
+        private void Check(string id, Exception e)
         {
-            return t.Contains(Secret) || t.Contains(UrlSecret) || t.Contains("proxyuser");
+            string shown = e == null ? null : Texts(e).FirstOrDefault(Shows);
+            if (shown != null)
+                problems.Add("LEAK " + id + ": the exception shows the secret: " + shown);
+            lock (lines)
+            {
+                logged += lines.Count;
+                problems.AddRange(lines.Where(Shows).Select(l => "LEAK " + id + ": a log line shows the secret: " + l));
+                lines.Clear();
+            }
         }
 
-        private sealed class Problems : List<string>
+        private void Sweep(Action body)
         {
-            private readonly List<string> lines = new List<string>();
-            internal long Seen;
-
-            internal void Error(string id, Exception e)
-            {
-                foreach (string t in Texts(e))
-                {
-                    if (Shows(t))
-                    {
-                        Add("LEAK " + id + ": the exception shows the secret: " + t);
-                        return;
-                    }
-                }
-            }
-
-            internal void Log(LogLevel level, string line)
+            problems.Clear();
+            logged = 0;
+            OpenStackDestination.SetLogger((level, line) =>
             {
                 lock (lines)
                 {
                     if (!Enum.IsDefined(typeof(LogLevel), level))
-                        Add("a log line of an unknown level " + (int)level + ": " + line);
+                        problems.Add("a log line of an unknown level " + (int)level + ": " + line);
                     lines.Add(line);
                 }
-            }
-
-            internal void Logs(string id)
-            {
-                lock (lines)
-                {
-                    Seen += lines.Count;
-                    foreach (string l in lines)
-                        if (Shows(l))
-                            Add("LEAK " + id + ": a log line shows the secret: " + l);
-                    lines.Clear();
-                }
-            }
-        }
-
-        private static void Sweep(Action<Problems> body)
-        {
-            var problems = new Problems();
-            OpenStackDestination.SetLogger(problems.Log, LogLevel.Debug);
+            }, LogLevel.Debug);
             try
             {
-                body(problems);
+                body();
             }
             finally
             {
@@ -168,28 +117,33 @@ namespace OpenStackDest.Tests
             Assert.That(problems, Is.Empty, string.Join("\n", problems.ToArray()));
         }
 
+        /// <summary>Runs a call that must fail with <paramref name="status"/> and <paramref name="http"/> (and a message that
+        /// names <paramref name="check"/>, unless null), recording what is wrong and any leak.</summary>
+        private void Expect(string id, Action call, string status, int http, string check)
+        {
+            try
+            {
+                call();
+                problems.Add(id + ": succeeded");
+                Check(id, null);
+            }
+            catch (OpenStackException e)
+            {
+                Check(id, e);
+                if (e.Status != StatusOf(status) || e.HttpStatus != http || e.Message.Length == 0)
+                    problems.Add(id + ": " + e.Status + " HTTP " + e.HttpStatus + " (" + e.Message + "), expected " + status + " HTTP " + http);
+                else if (check != null && e.Message.IndexOf(check, StringComparison.OrdinalIgnoreCase) < 0)
+                    problems.Add(id + ": the message does not name '" + check + "': " + e.Message);
+            }
+        }
+
         [Test]
         public void ParseCasesNeverOpenNorShowTheSecret()
         {
-            Sweep(problems =>
+            Sweep(() =>
             {
-                foreach (Case k in Cases("parse", "c"))
-                {
-                    try
-                    {
-                        new OpenStackDestination(k.Url, k.Options).Dispose();
-                        problems.Add(k.Id + ": opened");
-                    }
-                    catch (OpenStackException e)
-                    {
-                        problems.Error(k.Id, e);
-                        if (e.Status != StatusOf(k.Status) || e.HttpStatus != 0 || e.Message.Length == 0)
-                            problems.Add(k.Id + ": " + e.Status + " HTTP " + e.HttpStatus + " (" + e.Message + "), expected " + k.Status);
-                        else if (k.Check != "-" && e.Message.IndexOf(k.Check, StringComparison.OrdinalIgnoreCase) < 0)
-                            problems.Add(k.Id + ": the message does not name '" + k.Check + "': " + e.Message);
-                    }
-                    problems.Logs(k.Id);
-                }
+                foreach (string[] k in Cases("parse", "c"))
+                    Expect(k[0], () => new OpenStackDestination(k[3], Options(k)).Dispose(), k[1], 0, k[2] == "-" ? null : k[2]);
             });
         }
 
@@ -198,54 +152,31 @@ namespace OpenStackDest.Tests
         {
             TestEnv.RequireServer();
             string container = TestEnv.UniqueContainer("sweep");
-            var calls = new KeyValuePair<string, Action<OpenStackDestination>>[]
+            var calls = new Dictionary<string, Action<OpenStackDestination>>
             {
-                new KeyValuePair<string, Action<OpenStackDestination>>("Test", d => d.Test()),
-                new KeyValuePair<string, Action<OpenStackDestination>>("List", d => d.List()),
-                new KeyValuePair<string, Action<OpenStackDestination>>("Put", d => d.Put("sweep.bin", new byte[] { 1 })),
-                new KeyValuePair<string, Action<OpenStackDestination>>("Get", d => d.Get("sweep.bin")),
+                { "Test", d => d.Test() }, { "List", d => d.List() }, { "Put", d => d.Put("sweep.bin", new byte[] { 1 }) },
+                { "Get", d => d.Get("sweep.bin") }, { "Quota", d => d.Quota() },
             };
-            long seen = 0;
             try
             {
-                Sweep(problems =>
+                Sweep(() =>
                 {
-                    foreach (Case k in Cases("server", container))
+                    foreach (string[] k in Cases("server", container))
                     {
-                        OpenStackDestination d;
+                        OpenStackDestination d = null;
                         try
                         {
-                            d = new OpenStackDestination(k.Url, k.Options);
+                            d = new OpenStackDestination(k[3], Options(k));
                         }
                         catch (OpenStackException e)
                         {
-                            problems.Error(k.Id, e);
-                            problems.Add(k.Id + ": open failed: " + e.Message);
-                            problems.Logs(k.Id);
-                            continue;
+                            problems.Add(k[0] + ": open failed: " + e.Message);
+                            Check(k[0], e);
                         }
                         using (d)
-                        {
-                            foreach (var call in calls)
-                            {
-                                string id = k.Id + "/" + call.Key;
-                                try
-                                {
-                                    call.Value(d);
-                                    problems.Add(id + ": succeeded");
-                                }
-                                catch (OpenStackException e)
-                                {
-                                    problems.Error(id, e);
-                                    if (e.Status != StatusOf(k.Status) || e.HttpStatus != int.Parse(k.Check))
-                                        problems.Add(id + ": " + e.Status + " HTTP " + e.HttpStatus + " (" + e.Message + "), expected "
-                                            + k.Status + " HTTP " + k.Check);
-                                }
-                            }
-                        }
-                        problems.Logs(k.Id);
+                            foreach (var call in d == null ? calls.Take(0) : calls)
+                                Expect(k[0] + "/" + call.Key, () => call.Value(d), k[1], int.Parse(k[2]), null);
                     }
-                    seen = problems.Seen;
                 });
             }
             finally
@@ -253,7 +184,7 @@ namespace OpenStackDest.Tests
                 SwiftAdmin.DeleteContainer(container);
             }
             // The retries against the closed ports log warnings: proof that the log path was watched.
-            Assert.That(seen, Is.GreaterThan(0), "no log line reached the logger");
+            Assert.That(logged, Is.GreaterThan(0), "no log line reached the logger");
         }
     }
 }

@@ -1,13 +1,11 @@
-// Shared helpers of the C# tests: the test bed's environment, streams with special behaviour, and a
-// small Swift admin client (to see and remove containers independently of the library).
+// Shared helpers of the C# tests: the test bed's environment, one assertion for "this call fails with
+// this exception and status", a stream with special behaviour, and the swift CLI to see containers.
 using System;
 using System.Collections.Generic;
 using System.IO;
-using System.Net;
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.RegularExpressions;
-using System.Threading;
 using NUnit.Framework;
 
 namespace OpenStackDest.Tests
@@ -16,18 +14,13 @@ namespace OpenStackDest.Tests
     {
         private static readonly Random Rng = new Random();
 
-        internal static string Get(string name)
-        {
-            string v = Environment.GetEnvironmentVariable(name);
-            return string.IsNullOrEmpty(v) ? null : v;
-        }
+        internal static string Get(string name) => string.IsNullOrEmpty(Environment.GetEnvironmentVariable(name)) ? null : Environment.GetEnvironmentVariable(name);
 
         internal static string Require(string name)
         {
-            string v = Get(name);
-            if (v == null)
+            if (Get(name) == null)
                 Assert.Fail("the test bed's env.sh does not define " + name);
-            return v;
+            return Get(name);
         }
 
         /// <summary>Ignores the test with the reason tests/openstack/server-env.sh gave (OSD_SERVER_SKIP),
@@ -43,16 +36,10 @@ namespace OpenStackDest.Tests
         /// <summary>A file of the repository: under OSD_REPO_ROOT (run-tests.sh sets it), else found above the tests.</summary>
         internal static string RepoFile(string relative)
         {
-            var starts = new List<string> { Get("OSD_REPO_ROOT"), AppDomain.CurrentDomain.BaseDirectory, Directory.GetCurrentDirectory() };
-            foreach (string start in starts)
-            {
+            foreach (string start in new[] { Get("OSD_REPO_ROOT"), AppDomain.CurrentDomain.BaseDirectory, Directory.GetCurrentDirectory() })
                 for (var dir = start == null ? null : new DirectoryInfo(start); dir != null; dir = dir.Parent)
-                {
-                    string f = Path.Combine(dir.FullName, relative);
-                    if (File.Exists(f))
-                        return f;
-                }
-            }
+                    if (File.Exists(Path.Combine(dir.FullName, relative)))
+                        return Path.Combine(dir.FullName, relative);
             Assert.Fail(relative + " not found above " + AppDomain.CurrentDomain.BaseDirectory + " (set OSD_REPO_ROOT)");
             return null;
         }
@@ -71,22 +58,13 @@ namespace OpenStackDest.Tests
                 return "cs-" + what + "-" + DateTime.UtcNow.ToString("HHmmss") + "-" + Rng.Next(100000, 999999);
         }
 
-        internal static string Q(string s)
-        {
-            return Uri.EscapeDataString(s);
-        }
+        internal static string Q(string s) => Uri.EscapeDataString(s);
 
-        internal static string V3Url(string container, string prefix = "", string user = null, string password = null)
-        {
-            return "openstack://" + container + "/" + prefix
-                + "?auth-username=" + Q(user ?? Require("OSD_USER"))
-                + "&auth-password=" + Q(password ?? Require("OSD_PASSWORD"))
-                + "&openstack-tenant-name=" + Q(Require("OSD_PROJECT"))
-                + "&openstack-domain-name=Default"
-                + "&openstack-authuri=" + Q(Require("OSD_AUTH_V3"))
-                + "&openstack-version=v3"
-                + "&openstack-region=" + Q(Get("OSD_REGION1") ?? "RegionOne");
-        }
+        internal static string V3Url(string container, string prefix = "", string user = null, string password = null) =>
+            "openstack://" + container + "/" + prefix + "?auth-username=" + Q(user ?? Require("OSD_USER"))
+            + "&auth-password=" + Q(password ?? Require("OSD_PASSWORD")) + "&openstack-tenant-name=" + Q(Require("OSD_PROJECT"))
+            + "&openstack-domain-name=Default&openstack-authuri=" + Q(Require("OSD_AUTH_V3"))
+            + "&openstack-version=v3&openstack-region=" + Q(Get("OSD_REGION1") ?? "RegionOne");
 
         internal static byte[] RandomBytes(int n)
         {
@@ -101,6 +79,36 @@ namespace OpenStackDest.Tests
             using (var md5 = MD5.Create())
                 return BitConverter.ToString(md5.ComputeHash(data)).Replace("-", "").ToLowerInvariant();
         }
+
+        /// <summary>
+        /// <paramref name="call"/> throws exactly <typeparamref name="T"/>, an OpenStackException with a message and
+        /// <paramref name="status"/> (unless null) and HTTP status <paramref name="http"/> (unless -1), with
+        /// <paramref name="inMessage"/> in its message (unless null). Returns the exception.
+        /// </summary>
+        internal static T Throws<T>(string what, TestDelegate call, OpenStackStatus? status = null, int http = -1, string inMessage = null)
+            where T : Exception
+        {
+            Exception caught = null;
+            try { call(); } catch (Exception e) { caught = e; }
+            Assert.That(caught, Is.Not.Null, what + ": no " + typeof(T).Name);
+            Assert.That(caught.GetType(), Is.EqualTo(typeof(T)), what + ": " + caught);
+            var os = caught as OpenStackException;
+            if (os != null)
+                Assert.That(os.Message, Is.Not.Empty, what);
+            if (status != null)
+                Assert.That(os.Status, Is.EqualTo(status.Value), what + ": " + os.Message);
+            if (http != -1)
+                Assert.That(os.HttpStatus, Is.EqualTo(http), what + ": " + os.Message);
+            if (inMessage != null)
+                Contains(caught.Message, inMessage);
+            return (T)caught;
+        }
+
+        /// <summary>Whether <paramref name="text"/> is in <paramref name="actual"/> as <paramref name="yes"/> says
+        /// (reads the same under NUnit 2.6 and 3; a secret found is not printed).</summary>
+        internal static void Contains(string actual, string text, bool yes = true) =>
+            Assert.That(actual != null && actual.Contains(text), Is.EqualTo(yes), yes ? "expected \"" + text + "\" in: " + actual
+                : "a secret or unexpected text appeared in: " + (actual ?? "").Replace(text, "<...>"));
     }
 
     /// <summary>
@@ -127,10 +135,7 @@ namespace OpenStackDest.Tests
         }
 
         /// <summary><paramref name="inner"/>, not seekable.</summary>
-        internal TestStream(Stream inner)
-        {
-            this.inner = inner;
-        }
+        internal TestStream(Stream inner) { this.inner = inner; }
 
         /// <summary>Reads and writes fine up to <paramref name="after"/> bytes, then throws <paramref name="error"/>.</summary>
         internal static TestStream Failing(long after, Exception error)
@@ -140,25 +145,29 @@ namespace OpenStackDest.Tests
             return s;
         }
 
+        /// <summary>The first <paramref name="n"/> pattern bytes.</summary>
+        internal static byte[] Pattern(int n)
+        {
+            var b = new byte[n];
+            new TestStream(n, false).Read(b, 0, n);
+            return b;
+        }
+
         private static byte At(long i)
         {
-            // a cheap hash of the position: the content depends only on it
-            ulong x = (ulong)i * 0x9E3779B97F4A7C15UL ^ 12345;
+            ulong x = (ulong)i * 0x9E3779B97F4A7C15UL ^ 12345; // a cheap hash of the position
             x ^= x >> 29;
             x *= 0xBF58476D1CE4E5B9UL;
             return (byte)(x ^ x >> 32);
         }
 
-        public override bool CanRead { get { return true; } }
-        public override bool CanSeek { get { return seekable; } }
-        public override bool CanWrite { get { return true; } }
-        public override long Length { get { return seekable ? length : Seek(0, SeekOrigin.End); } }
-        public override long Position
-        {
-            get { return Seek(0, SeekOrigin.Current); }
-            set { Seek(value, SeekOrigin.Begin); }
-        }
+        public override bool CanRead => true;
+        public override bool CanSeek => seekable;
+        public override bool CanWrite => true;
+        public override long Length => seekable ? length : Seek(0, SeekOrigin.End);
+        public override long Position { get => Seek(0, SeekOrigin.Current); set => Seek(value, SeekOrigin.Begin); }
         public override void Flush() { }
+        public override void SetLength(long value) => throw new NotSupportedException();
 
         public override int Read(byte[] buffer, int offset, int count)
         {
@@ -167,18 +176,16 @@ namespace OpenStackDest.Tests
                 buffer[offset + k] = At(position + k);
             position += n;
             TotalRead += n;
-            if (n > 0 && OnRead != null)
-                OnRead(position);
+            if (n > 0)
+                OnRead?.Invoke(position);
             return n;
         }
 
         public override void Write(byte[] buffer, int offset, int count)
         {
-            if (inner != null)
-                inner.Write(buffer, offset, count);
+            inner?.Write(buffer, offset, count);
             Written += count;
-            if (OnWrite != null)
-                OnWrite(Written);
+            OnWrite?.Invoke(Written);
         }
 
         public override long Seek(long offset, SeekOrigin origin)
@@ -190,126 +197,33 @@ namespace OpenStackDest.Tests
                 throw new IOException("seek out of range");
             return position = p;
         }
-
-        public override void SetLength(long value) { throw new NotSupportedException(); }
     }
 
-    /// <summary>
-    /// Talks to Keystone and Swift directly (127.0.0.1 only) to remove test containers: the library has
-    /// no "delete container". Uses the main test user.
-    /// </summary>
+    /// <summary>Sees and removes containers independently of the library (which cannot empty a container that
+    /// keeps versions): python-swiftclient's swift CLI, as the Rust tests use it, as the main test user.</summary>
     internal static class SwiftAdmin
     {
-        private static string token;
-        private static string storageUrl;
-
-        private static void Login()
+        /// <summary>Whether swift <paramref name="args"/> succeeded (the secrets go in the environment).</summary>
+        private static bool Swift(params string[] args)
         {
-            if (token != null)
-                return;
-            string body = "{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":{\"name\":\"" + TestEnv.Require("OSD_USER")
-                + "\",\"domain\":{\"name\":\"Default\"},\"password\":\"" + TestEnv.Require("OSD_PASSWORD")
-                + "\"}}},\"scope\":{\"project\":{\"name\":\"" + TestEnv.Require("OSD_PROJECT") + "\",\"domain\":{\"name\":\"Default\"}}}}}";
-            var req = (HttpWebRequest)WebRequest.Create(TestEnv.Require("OSD_AUTH_V3").TrimEnd('/') + "/auth/tokens");
-            req.Method = "POST";
-            req.ContentType = "application/json";
-            byte[] bytes = Encoding.UTF8.GetBytes(body);
-            using (Stream s = req.GetRequestStream())
-                s.Write(bytes, 0, bytes.Length);
-            using (var resp = (HttpWebResponse)req.GetResponse())
-            using (var reader = new StreamReader(resp.GetResponseStream()))
+            var psi = new ProcessStartInfo("swift", string.Join(" ", args)) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (string[] kv in new[] { new[] { "OS_AUTH_URL", "OSD_AUTH_V3" }, new[] { "OS_USERNAME", "OSD_USER" }, new[] { "OS_PASSWORD", "OSD_PASSWORD" },
+                new[] { "OS_PROJECT_NAME", "OSD_PROJECT" }, new[] { "OS_REGION_NAME", "OSD_REGION1" } })
+                psi.EnvironmentVariables[kv[0]] = TestEnv.Require(kv[1]);
+            psi.EnvironmentVariables["OS_IDENTITY_API_VERSION"] = "3";
+            psi.EnvironmentVariables["OS_USER_DOMAIN_NAME"] = psi.EnvironmentVariables["OS_PROJECT_DOMAIN_NAME"] = "Default";
+            using (Process p = Process.Start(psi))
             {
-                string json = reader.ReadToEnd();
-                string swift = (TestEnv.Get("OSD_SWIFT1") ?? "http://127.0.0.1:8080").TrimEnd('/');
-                Match m = Regex.Match(json, Regex.Escape(swift + "/v1/") + "AUTH_[0-9a-fA-F]+");
-                if (!m.Success)
-                    throw new InvalidOperationException("no " + swift + " endpoint in the Keystone catalog");
-                storageUrl = m.Value;
-                token = resp.Headers["X-Subject-Token"];
+                p.StandardError.ReadToEndAsync();
+                p.StandardOutput.ReadToEnd();
+                p.WaitForExit();
+                return p.ExitCode == 0;
             }
         }
 
-        /// <summary>The test user's Swift account URL (region 1), from the Keystone catalog.</summary>
-        internal static string StorageUrl
-        {
-            get
-            {
-                Login();
-                return storageUrl;
-            }
-        }
+        internal static bool ContainerExists(string container) => Swift("stat", container);
 
-        private static HttpStatusCode Send(string method, string url, out string body)
-        {
-            var req = (HttpWebRequest)WebRequest.Create(url);
-            req.Method = method;
-            req.Headers["X-Auth-Token"] = token;
-            try
-            {
-                using (var resp = (HttpWebResponse)req.GetResponse())
-                using (var reader = new StreamReader(resp.GetResponseStream(), Encoding.UTF8))
-                {
-                    body = reader.ReadToEnd();
-                    return resp.StatusCode;
-                }
-            }
-            catch (WebException e)
-            {
-                var resp = e.Response as HttpWebResponse;
-                if (resp == null)
-                    throw;
-                body = "";
-                using (resp)
-                    return resp.StatusCode;
-            }
-        }
-
-        /// <summary>
-        /// Removes a container with Swift's object versioning: turns versioning off, deletes every version of
-        /// every object (simple names only), then the container; best effort.
-        /// </summary>
-        internal static void DeleteVersionedContainer(string container)
-        {
-            try
-            {
-                Login();
-                string c = storageUrl + "/" + Uri.EscapeDataString(container);
-                var post = (HttpWebRequest)WebRequest.Create(c);
-                post.Method = "POST";
-                post.Headers["X-Auth-Token"] = token;
-                post.Headers["X-Versions-Enabled"] = "false";
-                post.ContentLength = 0;
-                using (post.GetResponse()) { }
-                string body;
-                Send("GET", c + "?versions&format=json", out body);
-                foreach (Match row in Regex.Matches(body ?? "", "\\{[^{}]*\\}"))
-                {
-                    Match name = Regex.Match(row.Value, "\"name\":\\s*\"([^\"]*)\"");
-                    Match id = Regex.Match(row.Value, "\"version_id\":\\s*\"([^\"]*)\"");
-                    if (name.Success && id.Success)
-                        Send("DELETE", c + "/" + Uri.EscapeDataString(name.Groups[1].Value) + "?version-id="
-                            + Uri.EscapeDataString(id.Groups[1].Value), out body);
-                }
-            }
-            catch (WebException)
-            {
-            }
-            DeleteContainer(container);
-        }
-
-        /// <summary>Whether the container exists (HEAD).</summary>
-        internal static bool ContainerExists(string container)
-        {
-            Login();
-            string body;
-            HttpStatusCode code = Send("HEAD", storageUrl + "/" + Uri.EscapeDataString(container), out body);
-            return (int)code >= 200 && (int)code < 300;
-        }
-
-        /// <summary>
-        /// Deletes every object of the container, then the container, through the binding
-        /// (<c>DeleteFolder(emptyFirst: true)</c>); best effort.
-        /// </summary>
+        /// <summary>Deletes every object of the container, then the container, through the binding; best effort.</summary>
         internal static void DeleteContainer(string container)
         {
             try
@@ -325,30 +239,12 @@ namespace OpenStackDest.Tests
                 Console.Error.WriteLine("cleanup of container " + container + " failed: " + e.Message);
             }
         }
-    }
-}
 
-namespace OpenStackDest.Tests
-{
-    /// <summary>String assertions that read the same under NUnit 2.6 (Mono) and NUnit 3/4 (.NET).</summary>
-    internal static class TextAssert
-    {
-        internal static void Contains(string actual, string expected)
+        /// <summary>Deletes every version of every object, then the container; best effort.</summary>
+        internal static void DeleteVersionedContainer(string container)
         {
-            Assert.That(actual != null && actual.Contains(expected), Is.True,
-                "expected \"" + expected + "\" in: " + actual);
-        }
-
-        internal static void NotContains(string actual, string unexpected)
-        {
-            Assert.That(actual != null && actual.Contains(unexpected), Is.False,
-                "a secret or unexpected text appeared in: " + (actual ?? "").Replace(unexpected, "<...>"));
-        }
-
-        internal static void Matches(string actual, string pattern)
-        {
-            Assert.That(actual != null && System.Text.RegularExpressions.Regex.IsMatch(actual, pattern), Is.True,
-                "\"" + actual + "\" does not match " + pattern);
+            Swift("delete", "--versions", container);
+            DeleteContainer(container);
         }
     }
 }
