@@ -46,24 +46,6 @@ class Boom(Exception):
     """Raised by test file objects and callbacks."""
 
 
-class FailingReader(io.RawIOBase):
-    """A readable stream that raises Boom after `limit` bytes."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit, self.pos, self.exc = limit, 0, Boom(f"reader failed after {limit} bytes")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buf: Any) -> int:
-        if self.pos >= self.limit:
-            raise self.exc
-        n = min(len(buf), self.limit - self.pos, 64 * 1024)
-        buf[:n] = b"r" * n
-        self.pos += n
-        return n
-
-
 class ReadOnlyStream:
     """A non-seekable source with only read() (like a pipe)."""
 
@@ -76,11 +58,23 @@ class ReadOnlyStream:
         return chunk
 
 
+class FailingStream(ReadOnlyStream):
+    """Raises Boom once its data is read, instead of ending."""
+
+    exc = Boom("reader failed")
+
+    def read(self, n: int = -1) -> bytes:
+        if self.pos == len(self.data):
+            raise self.exc
+        return super().read(n)
+
+
 # ---- every method, each kind of source and sink ------------------------------------------------
 
 
 def test_every_method_and_kind_of_source_and_sink(server: Server, container: str, tmp_path: Path) -> None:
-    """One round trip of each; opened through the options mapping (unknown options are ignored)."""
+    """One round trip of each; opened through the options mapping (unknown options are ignored);
+    closed by its with block."""
     data = os.urandom(70_000)
     src, out = tmp_path / "src.bin", tmp_path / "out.bin"
     src.write_bytes(data)
@@ -149,6 +143,11 @@ def test_every_method_and_kind_of_source_and_sink(server: Server, container: str
         q = d.quota()
         assert isinstance(q, Quota) and q.bytes_used >= 0 and q.object_count >= 0 and q.container_count >= 0
         assert q.quota_bytes is None or q.quota_bytes >= 0
+    assert d.closed  # by the with block; close() again does nothing, and calls are refused
+    d.close()
+    for call in (d.list, lambda: d.put("a", io.BytesIO(b"x"))):
+        with pytest.raises(ValueError, match="closed"):
+            call()
 
 
 # ---- threads and close ------------------------------------------------------------------------
@@ -268,7 +267,7 @@ def test_progress_cancel_and_callback_exceptions(dest: Destination, tmp_path: Pa
         def write(self, b: bytes) -> int:
             raise self.exc
 
-    reader, writer = FailingReader(2 * MiB), FailingWriter()
+    reader, writer = FailingStream(data[:MiB]), FailingWriter()
     for call, raised in ((lambda: dest.put("failing", reader), reader.exc),
                          (lambda: dest.get("prog", writer), writer.exc),
                          (lambda: dest.put("p", data, progress=raising), exc),
