@@ -1,6 +1,6 @@
 """The Python layer without a server: status -> exception, the arguments Python refuses itself,
-the C callbacks and structures marshalled by hand, closing, the library lookup, a host's log
-callback. What the library answers to bad arguments is tested in C (tests/c/test_calls.inc)."""
+the C callbacks and structures marshalled by hand, the library lookup, a host's log callback.
+What the library answers to bad arguments is tested in C (tests/c/test_calls.inc, test_main.c)."""
 
 from __future__ import annotations
 
