@@ -13,7 +13,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Callable, Dict, List, Tuple, Type
@@ -198,7 +198,7 @@ def test_read_rewind_write_callbacks_through_c_pointers() -> None:
     assert not dm._states
 
 
-def test_entries_and_versions_are_read_from_the_c_structures() -> None:
+def test_entries_are_read_from_the_c_entry() -> None:
     md5 = b"0123456789abcdef0123456789abcdef"
     for code, kind, etag_is_md5 in ((EntryKindCode.OBJECT, "object", True), (EntryKindCode.FOLDER, "folder", False),
                                     (EntryKindCode.STATIC_LARGE, "static_large", False),
@@ -215,10 +215,31 @@ def test_entries_and_versions_are_read_from_the_c_structures() -> None:
         dm._entry_from(raw)
     # Code that builds Entry values itself (tests, adapters) keeps working without a kind.
     assert openstack_dest.Entry("a", 1, None, False, "x").kind == "object"
-    # A delete marker (a real one: tests/versions.rs), an unknown size and time.
-    marker = dm._version_from(OsObjectVersion(version_id=b"17.5", size=-1, last_modified_ms=-1, is_current=False,
-                                              is_delete_marker=True))
-    assert marker == openstack_dest.Version("17.5", None, None, False, True)
+
+
+def test_list_versions_reads_the_whole_array(offline: Destination, monkeypatch: Any) -> None:
+    """Two versions, the older a delete marker (real ones: tests/versions.rs; a real "null" version:
+    test_server.py), from a stand-in for os_list_versions; the array freed with its count."""
+    versions = (OsObjectVersion * 2)(OsObjectVersion(b"1796585440.42492", 3, 1_000_000, True, False),
+                                     OsObjectVersion(b"17.5", -1, -1, False, True))
+    freed: List[int] = []
+
+    class Lib:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(dm._native.lib, name)
+
+        def os_list_versions(self, handle: int, name: bytes, out: Any, count: Any) -> int:
+            out._obj.contents, count._obj.value = versions[0], 2
+            return 0
+
+        def os_versions_free(self, array: Any, count: Any) -> None:
+            freed.append(count.value)
+
+    monkeypatch.setattr(dm, "lib", Lib())
+    assert offline.list_versions("v") == [
+        openstack_dest.Version("1796585440.42492", 3, datetime.fromtimestamp(1000, timezone.utc), True, False),
+        openstack_dest.Version("17.5", None, None, False, True)]
+    assert freed == [2]
 
 
 # ---- library lookup ---------------------------------------------------------------------------
