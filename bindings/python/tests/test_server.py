@@ -339,7 +339,7 @@ def test_list_iter_entries_and_delete_container(dest: Destination, monkeypatch: 
     top = dest.list()
     assert [e.name for e in top] == ["a.txt", "dir", "e.txt"]
     assert [e.name for e in dest.list(recursive=True)] == names
-    assert [e.name for e in dest.list("dir/")] == ["dir/b.txt", "dir/sub"]
+    assert [(e.name, e.is_folder) for e in dest.list("dir/")] == [("dir/b.txt", False), ("dir/sub", True)]
     # The generator: the same entries; leaving early stops the listing.
     assert list(dest.iter_entries(recursive=True)) == dest.list(recursive=True)
     assert list(dest.iter_entries()) == top
@@ -412,7 +412,8 @@ def test_versions_calls(dest: Destination, tmp_path: Path) -> None:
     assert not version.is_delete_marker and version.last_modified and version.last_modified.tzinfo is not None
     assert dest.get("v", version_id="null") == b"one"
     seen: List[int] = []
-    assert dest.get("v", version_id="null", progress=lambda done, total: seen.append(done)) == b"one" and seen
+    assert dest.get("v", version_id="null", progress=lambda done, total: seen.append(done)) == b"one"
+    assert seen and seen[-1] == 3
     sink = io.BytesIO()
     assert dest.get("v", sink, version_id="null") is None and sink.getvalue() == b"one"
     dest.get("v", tmp_path / "old", version_id="null")
