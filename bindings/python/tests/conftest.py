@@ -1,21 +1,17 @@
-"""Shared fixtures: the test bed's environment, URLs, unique containers and their clean-up.
-
-Whether there is a server was decided once, by tests/openstack/server-env.sh (run-tests.sh sources
-it): OSD_SERVER_SKIP holds the reason to skip. With neither OSD_SERVER_SKIP nor OSD_AUTH_V3 set,
-nobody decided, and server tests fail.
-"""
+"""Shared fixtures: the test bed's settings, unique containers (removed afterwards), an offline
+Destination. Whether there is a server was decided by tests/openstack/server-env.sh (run-tests.sh
+sources it): OSD_SERVER_SKIP holds the reason to skip; with neither it nor OSD_AUTH_V3, server
+tests fail."""
 
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import sys
 import urllib.parse
-import urllib.request
 import uuid
 from pathlib import Path
-from typing import Dict, Iterator, Optional
+from typing import Any, Dict, Iterator, Optional
 
 import pytest
 
@@ -24,8 +20,7 @@ PACKAGE_ROOT = TESTS_DIR.parent  # bindings/python
 REPO_ROOT = PACKAGE_ROOT.parent.parent
 HEADER = REPO_ROOT / "include" / "openstack_dest.h"
 
-# Use the installed package; fall back to the sources of this checkout when it is not installed.
-if importlib.util.find_spec("openstack_dest") is None:
+if importlib.util.find_spec("openstack_dest") is None:  # not installed: this checkout's sources
     sys.path.insert(0, str(PACKAGE_ROOT / "src"))
 
 SECRET = "Sup3r-Secret-Pa55word"
@@ -38,59 +33,25 @@ OFFLINE_URL = (
 
 
 class Server:
-    """The test bed's settings (OSD_* variables as attributes) and URL builders."""
+    """The test bed's OSD_* variables as attributes (``server.user`` is OSD_USER), and its URLs."""
 
     def __init__(self, env: Dict[str, str]) -> None:
         self.env = env
 
     def __getattr__(self, item: str) -> str:
-        key = "OSD_" + item.upper()
-        if key not in self.env:
-            raise AttributeError(key)
-        return self.env[key]
-
-    def get(self, item: str, default: Optional[str] = None) -> Optional[str]:
-        return self.env.get("OSD_" + item.upper(), default)
+        try:
+            return self.env["OSD_" + item.upper()]
+        except KeyError:
+            raise AttributeError(item) from None
 
     def v3_url(self, container: str, prefix: str = "", *, user: Optional[str] = None,
                password: Optional[str] = None, region: Optional[str] = None) -> str:
-        query = {
-            "auth-username": user or self.user,
-            "auth-password": password if password is not None else self.password,
-            "openstack-tenant-name": self.project,
-            "openstack-domain-name": "Default",
-            "openstack-authuri": self.auth_v3,
-            "openstack-version": "v3",
-            "openstack-region": region or self.get("region1", "RegionOne"),
-        }
+        query = {"auth-username": user or self.user, "auth-password": password or self.password,
+                 "openstack-tenant-name": self.project, "openstack-domain-name": "Default",
+                 "openstack-authuri": self.auth_v3, "openstack-version": "v3",
+                 "openstack-region": region or self.region1}
         path = "/" + urllib.parse.quote(prefix) if prefix else ""
         return f"openstack://{container}{path}?{urllib.parse.urlencode(query)}"
-
-
-class SwiftAdmin:
-    """Minimal Keystone v3 client (urllib): a token and the Swift storage URL of the test bed,
-    independent of the binding."""
-
-    def __init__(self, server: Server) -> None:
-        user = {"name": server.user, "domain": {"name": "Default"}, "password": server.password}
-        body = {"auth": {"identity": {"methods": ["password"], "password": {"user": user}},
-                         "scope": {"project": {"name": server.project, "domain": {"name": "Default"}}}}}
-        req = urllib.request.Request(server.auth_v3.rstrip("/") + "/auth/tokens", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            self.token = resp.headers["X-Subject-Token"]
-            catalog = json.load(resp)["token"]["catalog"]
-        region = server.get("region1", "RegionOne")
-        urls = [ep["url"] for service in catalog if service["type"] == "object-store"
-                for ep in service["endpoints"] if ep["interface"] == "public" and ep.get("region") == region]
-        if not urls:
-            raise RuntimeError("no object-store endpoint in the test bed's catalog")
-        self.storage_url = urls[-1]
-
-    def call(self, method: str, url: str, headers: Optional[Dict[str, str]] = None) -> bytes:
-        req = urllib.request.Request(url, method=method, headers={"X-Auth-Token": self.token, **(headers or {})})
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return resp.read()
 
 
 @pytest.fixture(scope="session")
@@ -103,15 +64,9 @@ def server() -> Server:
     return Server({k: v for k, v in os.environ.items() if k.startswith("OSD_")})
 
 
-@pytest.fixture(scope="session")
-def swift_admin(server: Server) -> SwiftAdmin:
-    return SwiftAdmin(server)
-
-
 @pytest.fixture
 def container(server: Server) -> Iterator[str]:
-    """A unique container name (created by the test through the binding); removed afterwards, with
-    the container that holds its large objects' segments by default (<name>_segments)."""
+    """A unique container name (the test creates it); removed afterwards with <name>_segments."""
     from openstack_dest import ContainerNotFoundError, Destination
 
     name = f"pyosd-{uuid.uuid4().hex[:12]}"
@@ -127,8 +82,8 @@ def container(server: Server) -> Iterator[str]:
 
 
 @pytest.fixture
-def dest(server: Server, container: str) -> Iterator["object"]:
-    """An open v3 Destination on a fresh, created container."""
+def dest(server: Server, container: str) -> Iterator[Any]:
+    """An open Destination on a fresh, created container."""
     from openstack_dest import Destination
 
     with Destination(server.v3_url(container)) as d:
@@ -137,7 +92,7 @@ def dest(server: Server, container: str) -> Iterator["object"]:
 
 
 @pytest.fixture
-def offline() -> Iterator["object"]:
+def offline() -> Iterator[Any]:
     """A Destination of OFFLINE_URL: reaches nothing."""
     from openstack_dest import Destination
 

@@ -16,11 +16,8 @@ SCRIPT = REPO_ROOT / "examples" / "python" / "backup_restore.py"
 
 
 def run(args: List[str], **env: str) -> subprocess.CompletedProcess:
-    full_env = dict(os.environ)
-    full_env.update(env)
-    return subprocess.run(
-        [sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=600, env=full_env
-    )
+    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, **env})
 
 
 def test_usage_message_and_a_bad_url() -> None:

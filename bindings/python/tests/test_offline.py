@@ -1,5 +1,6 @@
-"""The Python layer without a server: status -> exception, argument checks before the library,
-the C callbacks and entries marshalled by hand, closing, the library lookup, a host's log callback."""
+"""The Python layer without a server: status -> exception, the arguments Python refuses itself,
+the C callbacks and structures marshalled by hand, the library lookup, a host's log callback.
+What the library answers to bad arguments is tested in C (tests/c/test_calls.inc, test_main.c)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import subprocess
 import sys
 import textwrap
 import time
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Callable, Dict, List, Tuple, Type
 
 import pytest
@@ -24,7 +26,7 @@ import openstack_dest
 from openstack_dest import Destination, InvalidArgumentError, OpenStackError, Status
 from openstack_dest import _destination as dm
 from openstack_dest import errors as errors_mod
-from openstack_dest._bindings import EntryKindCode, OsEntry
+from openstack_dest._bindings import EntryKindCode, OsEntry, OsObjectVersion
 
 # ---- status -> exception ----------------------------------------------------------------------
 
@@ -57,7 +59,7 @@ def test_one_exception_class_per_status() -> None:
     assert "998" in str(errors_mod.error_for(998, ""))
 
 
-# ---- arguments refused before the library -----------------------------------------------------
+# ---- arguments refused by Python, before the library -----------------------------------------
 
 # A NUL would end the C string early ("c\0/p" would be "c"): every string that crosses into the
 # library is refused first, like the library refuses what it cannot read (invalid UTF-8):
@@ -65,79 +67,69 @@ def test_one_exception_class_per_status() -> None:
 NUL_SECRET = "Nul-Secret-Pa55"
 NO_PASSWORD = OFFLINE_URL.replace("auth-password=" + SECRET, "")
 NUL = ("NUL|Unicode",)
+I, T = InvalidArgumentError, TypeError
 BAD_OPTIONS: List[Dict[str, Any]] = [
-    {"metadata": {"mtime": "1"}}, {"metadata": {"under_score": "1"}}, {"metadata": {"a b": "1"}},
-    {"metadata": {"k": "line\r\nX-Injected: 1"}}, {"metadata": {"k": "nul\0"}}, {"metadata": {"k\0": "v"}},
+    {"metadata": {"k": "nul\0"}}, {"metadata": {"k\0": "v"}}, {"metadata": {"mtime": "1"}},  # mtime: the library's
     {"delete_after": 0}, {"delete_after": timedelta(seconds=-5)}, {"delete_at": datetime(2000, 1, 1)},  # naive
     {"delete_after": 10, "no_expiry": True}, {"delete_after": 10, "delete_at": time.time() + 100},
 ]
-
-
 Case = Tuple[Callable[[], Any], Type[BaseException], Tuple[str, ...]]
 
 
 def _cases(d: Destination, tmp: Path, source: io.BytesIO, sink: io.BytesIO, text_files: List[Any]) -> Dict[str, Case]:
     """what -> (call, the exception it must raise, patterns its message must match)."""
-    local = tmp / "a"
-    bad = str(local) + "\0.bak"
+    local, bad = str(tmp / "a"), str(tmp / "a") + "\0.bak"
     reader, writer = text_files
     no = lambda done, total: None  # noqa: E731
     cases: Dict[str, Case] = {
-        "open url": (lambda: Destination("openstack://c\0/p?auth-username=a"), InvalidArgumentError, NUL),
-        "open url query": (lambda: Destination(OFFLINE_URL + "&openstack-region=R\0Two"), InvalidArgumentError, NUL),
-        "open option name": (lambda: Destination(OFFLINE_URL, {"openstack-region\0x": "R"}), InvalidArgumentError, NUL),
-        "open option value": (lambda: Destination(NO_PASSWORD, {"auth-password": NUL_SECRET + "\0tail"}),
-                              InvalidArgumentError, NUL + ("auth-password",)),
-        "open url password": (lambda: Destination(NO_PASSWORD + "&auth-password=" + NUL_SECRET + "\0t"),
-                              InvalidArgumentError, NUL),
-        "open url surrogate": (lambda: Destination("openstack://c/p?auth-username=a\udc80"), InvalidArgumentError, NUL),
-        "open option surrogate": (lambda: Destination(OFFLINE_URL, {"openstack-region": "b\ud800"}),
-                                  InvalidArgumentError, NUL),
-        "put(bytes)": (lambda: d.put("keep\0x", b"x"), InvalidArgumentError, NUL),
-        "put(bytes, progress)": (lambda: d.put("keep\0x", b"x", progress=no), InvalidArgumentError, NUL),
-        "put(path) name": (lambda: d.put("keep\0x", str(local)), InvalidArgumentError, NUL),
-        "put(stream)": (lambda: d.put("keep\0x", source), InvalidArgumentError, NUL),
-        "put(path)": (lambda: d.put("keep", bad), InvalidArgumentError, NUL),
-        "put(PathLike)": (lambda: d.put("keep", Path(bad)), InvalidArgumentError, NUL),
-        "put(path) surrogate": (lambda: d.put("keep", str(tmp / "b\ud800")), InvalidArgumentError, NUL),
-        "get()": (lambda: d.get("keep\0x"), InvalidArgumentError, NUL),
-        "get() surrogate": (lambda: d.get("bad\udc80surrogate"), InvalidArgumentError, NUL),
-        "get(progress)": (lambda: d.get("keep\0x", progress=no), InvalidArgumentError, NUL),
-        "get(path) name": (lambda: d.get("keep\0x", str(local)), InvalidArgumentError, NUL),
-        "get(stream)": (lambda: d.get("keep\0x", sink), InvalidArgumentError, NUL),
-        "get(path)": (lambda: d.get("keep", bad), InvalidArgumentError, NUL),
-        "get(PathLike)": (lambda: d.get("keep", Path(bad)), InvalidArgumentError, NUL),
-        "get(path) surrogate": (lambda: d.get("keep", str(tmp / "b\ud800")), InvalidArgumentError, NUL),
-        "get(version_id)": (lambda: d.get("v", version_id="nul\0inside"), InvalidArgumentError, ()),
-        "restore_version(17)": (lambda: d.restore_version("v", 17), TypeError, ()),  # type: ignore[arg-type]
-        "get_range": (lambda: d.get_range("keep\0x", 0, 1), InvalidArgumentError, NUL),
-        "stat": (lambda: d.stat("keep\0x"), InvalidArgumentError, NUL),
-        "delete": (lambda: d.delete("keep\0x"), InvalidArgumentError, NUL),
-        "delete(empty name, by the library)": (lambda: d.delete(""), InvalidArgumentError, ()),
-        "delete_many": (lambda: d.delete_many(["nul\0inside"]), InvalidArgumentError, ()),
-        "rename(old)": (lambda: d.rename("keep\0x", "b"), InvalidArgumentError, NUL),
-        "rename(new)": (lambda: d.rename("a", "keep\0x"), InvalidArgumentError, NUL),
-        "list(prefix)": (lambda: d.list("bad\0prefix"), InvalidArgumentError, ()),
-        "iter_entries(prefix)": (lambda: d.iter_entries("bad\0prefix"), InvalidArgumentError, ()),
-        "sweep_segments(-1 s)": (lambda: d.sweep_segments(timedelta(seconds=-1)), InvalidArgumentError, ("negative",)),
-        "put(int)": (lambda: d.put("a", 12345), TypeError, ()),  # type: ignore[arg-type]
-        "get(int)": (lambda: d.get("a", 12345), TypeError, ()),  # type: ignore[call-overload]
-        "put(bytes name)": (lambda: d.put(b"name", b"x"), TypeError, ()),  # type: ignore[arg-type]
-        "put(text file)": (lambda: d.put("a", reader), TypeError, ("binary",)),  # type: ignore[arg-type]
-        "get(text file)": (lambda: d.get("a", writer), TypeError, ("binary",)),  # type: ignore[call-overload]
-        "put(metadata int)": (lambda: d.put("x", b"x", metadata={"k": 1}), TypeError, ()),  # type: ignore[dict-item]
-        "put(delete_after str)": (lambda: d.put("x", b"x", delete_after="1d"), TypeError, ()),  # type: ignore[arg-type]
-        "put(delete_at bool)": (lambda: d.put("x", b"x", delete_at=True), TypeError, ()),
+        "open url": (lambda: Destination("openstack://c\0/p?auth-username=a"), I, NUL),
+        "open option name": (lambda: Destination(OFFLINE_URL, {"openstack-region\0x": "R"}), I, NUL),
+        "open option value": (lambda: Destination(NO_PASSWORD, {"auth-password": NUL_SECRET + "\0t"}), I,
+                              NUL + ("auth-password",)),
+        "open url password": (lambda: Destination(NO_PASSWORD + "&auth-password=" + NUL_SECRET + "\0t"), I, NUL),
+        "open url surrogate": (lambda: Destination("openstack://c/p?auth-username=a\udc80"), I, NUL),
+        "open option surrogate": (lambda: Destination(OFFLINE_URL, {"openstack-region": "b\ud800"}), I, NUL),
+        "put(path)": (lambda: d.put("keep", bad), I, NUL),
+        "put(PathLike)": (lambda: d.put("keep", Path(bad)), I, NUL),
+        "put(path) surrogate": (lambda: d.put("keep", str(tmp / "b\ud800")), I, NUL),
+        "get(path)": (lambda: d.get("keep", bad), I, NUL),
+        "get(PathLike)": (lambda: d.get("keep", Path(bad)), I, NUL),
+        "get(path) surrogate": (lambda: d.get("keep", str(tmp / "b\ud800")), I, NUL),
+        "get(version_id)": (lambda: d.get("v", version_id="nul\0inside"), I, ()),
+        "restore_version(version_id)": (lambda: d.restore_version("v", "nul\0inside"), I, NUL),
+        "get_range": (lambda: d.get_range("keep\0x", 0, 1), I, NUL),
+        "rename(old)": (lambda: d.rename("keep\0x", "b"), I, NUL),
+        "rename(new)": (lambda: d.rename("a", "keep\0x"), I, NUL),
+        "restore_version(name)": (lambda: d.restore_version("keep\0x", "null"), I, NUL),
+        "delete_many": (lambda: d.delete_many(["nul\0inside"]), I, ()),
+        "list(prefix)": (lambda: d.list("bad\0prefix"), I, ()),
+        "iter_entries(prefix)": (lambda: d.iter_entries("bad\0prefix"), I, ()),
+        "sweep_segments(-1 s)": (lambda: d.sweep_segments(timedelta(seconds=-1)), I, ("negative",)),
+        "restore_version(17)": (lambda: d.restore_version("v", 17), T, ()),  # type: ignore[arg-type]
+        "put(int)": (lambda: d.put("a", 12345), T, ()),  # type: ignore[arg-type]
+        "get(int)": (lambda: d.get("a", 12345), T, ()),  # type: ignore[call-overload]
+        "put(bytes name)": (lambda: d.put(b"name", b"x"), T, ()),  # type: ignore[arg-type]
+        "put(text file)": (lambda: d.put("a", reader), T, ("binary",)),  # type: ignore[arg-type]
+        "get(text file)": (lambda: d.get("a", writer), T, ("binary",)),  # type: ignore[call-overload]
+        "put(metadata int)": (lambda: d.put("x", b"x", metadata={"k": 1}), T, ()),  # type: ignore[dict-item]
+        "put(delete_after str)": (lambda: d.put("x", b"x", delete_after="1d"), T, ()),  # type: ignore[arg-type]
+        "put(delete_at bool)": (lambda: d.put("x", b"x", delete_at=True), T, ()),
     }
+    # The object name of each form of put and get (each goes its own way into the library).
+    for form, src, dst in (("bytes", b"x", None), ("path", local, local), ("stream", source, sink)):
+        for p in (None, no):
+            cases[f"put({form}, progress={p}) name"] = (lambda s=src, p=p: d.put("keep\0x", s, progress=p), I, NUL)
+            cases[f"get({form}, progress={p}) name"] = (lambda t=dst, p=p: d.get("keep\0x", t, progress=p), I, NUL)
+    for method in ("stat", "delete", "list_versions", "update_metadata"):
+        cases[f"{method} name"] = (lambda m=method: getattr(d, m)("keep\0x"), I, NUL)
     # get_range: a negative or too large offset or length would wrap in ctypes' uint64_t.
     for off, length in ((-1, 1), (0, -1), (2**64, 1), (0, 2**64)):
-        cases[f"get_range({off}, {length})"] = (lambda o=off, n=length: d.get_range("a", o, n), InvalidArgumentError,
-                                                ("negative|over",))
+        cases[f"get_range({off}, {length})"] = (lambda o=off, n=length: d.get_range("a", o, n), I, ("negative|over",))
     for off, length in ((1.5, 1), (0, "1"), (True, 1)):
-        cases[f"get_range({off!r}, {length!r})"] = (lambda o=off, n=length: d.get_range("a", o, n), TypeError, ())
-    for i, kwargs in enumerate(BAD_OPTIONS):
-        cases[f"put({kwargs})"] = (lambda k=kwargs: d.put("x", b"x", **k), InvalidArgumentError, ())
-        cases[f"update_metadata({kwargs})"] = (lambda k=kwargs: d.update_metadata("x", **k), InvalidArgumentError, ())
+        cases[f"get_range({off!r}, {length!r})"] = (lambda o=off, n=length: d.get_range("a", o, n), T, ())
+    for kwargs in BAD_OPTIONS:
+        cases[f"put({kwargs})"] = (lambda k=kwargs: d.put("x", b"x", **k), I, ())
+        cases[f"update_metadata({kwargs})"] = (lambda k=kwargs: d.update_metadata("x", **k), I, ())
     return cases
 
 
@@ -148,8 +140,7 @@ def test_bad_arguments_are_refused_before_anything_is_sent(offline: Destination,
     source, sink = io.BytesIO(b"data"), io.BytesIO()
     wrong = []
     with open(tmp_path / "t.txt", "r") as reader, open(tmp_path / "t.txt", "a") as writer:
-        cases = _cases(offline, tmp_path, source, sink, [reader, writer])
-        for what, (call, cls, patterns) in cases.items():
+        for what, (call, cls, patterns) in _cases(offline, tmp_path, source, sink, [reader, writer]).items():
             try:
                 call()
                 wrong.append(f"{what}: no error")
@@ -168,21 +159,12 @@ def test_bad_arguments_are_refused_before_anything_is_sent(offline: Destination,
     assert (tmp_path / "a").read_bytes() == b"abc" and sorted(p.name for p in tmp_path.iterdir()) == ["a", "t.txt"]
 
 
-def test_closed_destination(offline: Destination) -> None:
-    with offline as d:
-        pass
-    assert d.closed
-    d.close()  # idempotent
-    with pytest.raises(ValueError, match="closed"):
-        d.list()
-    with pytest.raises(ValueError):
-        d.put("a", io.BytesIO(b"x"))
+# ---- the C callbacks and structures, called and built directly --------------------------------
 
 
-# ---- the C callbacks, called directly through their C function pointers ------------------------
-
-
-def test_read_rewind_write_progress_callbacks_through_c_pointers() -> None:
+def test_read_rewind_write_callbacks_through_c_pointers() -> None:
+    """What a server cannot be made to do: rewind, short writes, a text read(), stale contexts.
+    (Progress callbacks that go on, cancel or raise: test_server.py.)"""
     buf = (ctypes.c_char * 8)()
     at = ctypes.addressof(buf)
     src = io.BytesIO(b"0123456789abcdef")
@@ -196,45 +178,19 @@ def test_read_rewind_write_progress_callbacks_through_c_pointers() -> None:
         assert dm._REWIND_CALLBACK(key) == 0  # back to where the upload started
         assert dm._READ_CALLBACK(key, at, 8) == 8 and buf.raw == b"456789ab"
 
-    class OnlyRead:  # a source with only read() works too; a text source is an error, stored
-        def read(self, n: int) -> object:
-            return "text"
-
-    state = dm._CallState(progress=None)
-    state.source = OnlyRead()
+    state = dm._CallState(progress=None)  # a source with only read() works too; a text one is an error, stored
+    state.source = SimpleNamespace(read=lambda n: "text")
     with dm._Registered(state) as key:
         assert dm._READ_CALLBACK(key, at, 8) < 0
     assert isinstance(state.error, TypeError)
-
-    class Short:  # the write callback copies the library's buffer and handles short writes
-        data = b""
-
-        def write(self, b: bytes) -> int:
-            self.data += bytes(b[:3])
-            return min(3, len(b))
-
+    got: List[bytes] = []  # the write callback copies the library's buffer and handles short writes
     state = dm._CallState(progress=None)
-    state.sink = Short()
+    state.sink = SimpleNamespace(write=lambda b: got.append(bytes(b[:3])) or min(3, len(b)))
     data = ctypes.create_string_buffer(b"hello world", 11)
     with dm._Registered(state) as key:
         assert dm._WRITE_CALLBACK(key, ctypes.addressof(data), 11) == 0
-    assert state.sink.data == b"hello world"
+    assert b"".join(got) == b"hello world"
 
-    # Progress: None goes on (a total of -1 is None), False cancels, an exception cancels and is stored.
-    calls: List[Tuple[int, Any]] = []
-    boom = KeyError("boom")
-
-    def raising(done: int, total: object) -> None:
-        raise boom
-
-    for progress, cancels in ((lambda done, total: calls.append((done, total)), False), (lambda d, t: False, True),
-                              (raising, True)):
-        state = dm._CallState(progress=progress)
-        with dm._Registered(state) as key:
-            assert (dm._PROGRESS_CALLBACK(key, 10, -1) != 0) is cancels
-            assert cancels or dm._PROGRESS_CALLBACK(key, 20, 100) == 0
-    assert calls == [(10, None), (20, 100)]
-    assert state.error is boom
     # Unknown contexts (a stale pointer) never crash.
     assert dm._READ_CALLBACK(987654321, at, 8) < 0
     assert dm._WRITE_CALLBACK(987654321, at, 8) != 0
@@ -259,6 +215,31 @@ def test_entries_are_read_from_the_c_entry() -> None:
         dm._entry_from(raw)
     # Code that builds Entry values itself (tests, adapters) keeps working without a kind.
     assert openstack_dest.Entry("a", 1, None, False, "x").kind == "object"
+
+
+def test_list_versions_reads_the_whole_array(offline: Destination, monkeypatch: Any) -> None:
+    """Two versions, the older a delete marker (real ones: tests/versions.rs; a real "null" version:
+    test_server.py), from a stand-in for os_list_versions; the array freed with its count."""
+    versions = (OsObjectVersion * 2)(OsObjectVersion(b"1796585440.42492", 3, 1_000_000, True, False),
+                                     OsObjectVersion(b"17.5", -1, -1, False, True))
+    freed: List[int] = []
+
+    class Lib:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(dm._native.lib, name)
+
+        def os_list_versions(self, handle: int, name: bytes, out: Any, count: Any) -> int:
+            out._obj.contents, count._obj.value = versions[0], 2
+            return 0
+
+        def os_versions_free(self, array: Any, count: Any) -> None:
+            freed.append(count.value)
+
+    monkeypatch.setattr(dm, "lib", Lib())
+    assert offline.list_versions("v") == [
+        openstack_dest.Version("1796585440.42492", 3, datetime.fromtimestamp(1000, timezone.utc), True, False),
+        openstack_dest.Version("17.5", None, None, False, True)]
+    assert freed == [2]
 
 
 # ---- library lookup ---------------------------------------------------------------------------

@@ -1,9 +1,7 @@
 """Callbacks that come back into the destination they are called from, against the real server: a
 progress callback, a write callback or a log handler that closes the destination, and a log handler
 that uses it. None may hang the host; a close from inside a call takes effect when the call returns.
-
-Each case runs on a worker thread joined with a timeout, so that a hang fails the test instead of
-the run."""
+Each case runs on a worker thread joined with a timeout, so that a hang fails the test, not the run."""
 
 from __future__ import annotations
 
@@ -56,7 +54,7 @@ def test_close_from_a_progress_callback_takes_effect_when_the_call_returns(serve
 
     data = b"r" * (3 << 20)
     _within("put with close() in its progress callback", lambda: d.put("closed-inside.bin", data, progress=progress))
-    assert d.closed and len(calls) >= 1
+    assert d.closed and calls
     with pytest.raises(ValueError):
         d.list()
     with Destination(server.v3_url(container)) as other:  # the put that was running finished: whole
@@ -80,6 +78,8 @@ def test_close_from_a_write_callback_of_get(dest: Destination, server: Server, c
 
 
 class _Handler(logging.Handler):
+    """Runs on_line on every line of the openstack_dest logger; keeps what it raises."""
+
     def __init__(self, on_line: Callable[[str], None]) -> None:
         super().__init__(logging.DEBUG)
         self.on_line = on_line
@@ -93,17 +93,13 @@ class _Handler(logging.Handler):
 
 
 @pytest.fixture
-def handler() -> Iterator[_Handler]:
-    """A DEBUG handler on the openstack_dest logger; set .on_line to act on each line."""
+def handler(caplog: Any) -> Iterator[_Handler]:
+    caplog.set_level(logging.DEBUG, logger="openstack_dest")
     log, h = logging.getLogger("openstack_dest"), _Handler(lambda line: None)
-    old = log.level
-    log.setLevel(logging.DEBUG)
     log.addHandler(h)
     sync_log_level()
     yield h
     log.removeHandler(h)
-    log.setLevel(old)
-    sync_log_level()
 
 
 @pytest.mark.parametrize("closes", [False, True], ids=["uses", "closes"])

@@ -14,7 +14,7 @@ import logging
 import re
 import secrets
 import traceback
-from typing import Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import quote
 
 import pytest
@@ -23,51 +23,17 @@ from openstack_dest import Destination, OpenStackError, Status
 
 from conftest import REPO_ROOT, Server
 
-TABLE = REPO_ROOT / "tests" / "secret_sweep.txt"
-
 SECRET = "Sw33p-" + secrets.token_hex(8)
 #: The userinfo password of URL-valued options: never given as a secret option too, so that the
 #: library cannot scrub it only because it learned it as one.
 URL_SECRET = "Ur1nfo-" + secrets.token_hex(8)
 
 
-class _Lines(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: List[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-
-@pytest.fixture
-def log_lines() -> Iterator[List[str]]:
-    log = logging.getLogger("openstack_dest")
-    handler = _Lines()
-    old_level = log.level
-    log.setLevel(logging.DEBUG)
-    log.addHandler(handler)
-    try:
-        yield handler.lines
-    finally:
-        log.removeHandler(handler)
-        log.setLevel(old_level)
-
-
 def _texts(err: BaseException) -> List[str]:
     """Everything a caller can read off an exception."""
     out = [str(err), repr(err), "".join(traceback.format_exception(type(err), err, err.__traceback__))]
-    out += [repr(a) for a in err.args]
-    out += [f"{k}={v!r}" for k, v in vars(err).items()]
-    for linked in (err.__cause__, err.__context__):
-        if linked is not None:
-            out += [str(linked), repr(linked)]
-    return out
-
-
-def _userinfo(url: str, secret: str) -> str:
-    """``url`` with ``proxyuser:secret@`` in front of its host."""
-    return url.replace("://", f"://proxyuser:{secret}@", 1)
+    out += [repr(a) for a in err.args] + [f"{k}={v!r}" for k, v in vars(err).items()]
+    return out + [text for linked in (err.__cause__, err.__context__) if linked for text in (str(linked), repr(linked))]
 
 
 def _cases(kind: str, server: Optional[Server], container: str) -> List[Tuple[str, str, str, str, Dict[str, str]]]:
@@ -77,21 +43,22 @@ def _cases(kind: str, server: Optional[Server], container: str) -> List[Tuple[st
     values = {"{S}": SECRET, "{U}": URL_SECRET, "{CONT}": container, "{USER}": quote(server.user),
               "{PROJECT}": quote(server.project)}
     for key, url in (("AUTH_V3", server.auth_v3), ("AUTH_V2", server.auth_v2), ("SWIFT", server.swift1)):
-        values["{%s}" % key], values["{%s_UI}" % key] = url, _userinfo(url, URL_SECRET)
+        values["{%s}" % key] = url
+        values["{%s_UI}" % key] = url.replace("://", f"://proxyuser:{URL_SECRET}@", 1)  # userinfo
     placeholders = re.compile("|".join(re.escape(k) for k in sorted(values, key=len, reverse=True)))
 
     def fill(text: str) -> str:
         return placeholders.sub(lambda m: values[m.group(0)], text)
 
     cases = []
-    for line in TABLE.read_text(encoding="utf-8").splitlines():
+    for line in (REPO_ROOT / "tests" / "secret_sweep.txt").read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
         what, case, status, check, url, *opts = line.split("\t")
         assert what in ("parse", "server"), line
         if what == kind:
             cases.append((case, status, check, fill(url), dict(fill(o).split("=", 1) for o in opts)))
-    assert len(cases) >= 10, f"{TABLE} holds {len(cases)} {kind} cases"
+    assert len(cases) >= 10, f"secret_sweep.txt holds {len(cases)} {kind} cases"
     return cases
 
 
@@ -103,14 +70,16 @@ class _Problems(List[str]):
     def error(self, case: str, err: OpenStackError) -> None:
         self += [f"LEAK {case}: exception shows the secret: {text}" for text in _texts(err) if _leaks(text)][:1]
 
-    def logs(self, case: str, lines: List[str]) -> int:
+    def logs(self, case: str, caplog: Any) -> int:
+        """Checks the log lines since the last call, and forgets them; returns how many."""
+        lines = [r.getMessage() for r in caplog.records if r.name == "openstack_dest"]
         self += [f"LEAK {case}: log line shows the secret: {line}" for line in lines if _leaks(line)]
-        n = len(lines)
-        lines.clear()
-        return n
+        caplog.clear()
+        return len(lines)
 
 
-def test_secret_sweep_parse(log_lines: List[str]) -> None:
+def test_secret_sweep_parse(caplog: Any) -> None:
+    caplog.set_level(logging.DEBUG, logger="openstack_dest")
     problems = _Problems()
     for case, status, check, url, options in _cases("parse", None, "c"):
         try:
@@ -122,12 +91,13 @@ def test_secret_sweep_parse(log_lines: List[str]) -> None:
                 problems.append(f"{case}: {err!r}, expected status {status}, no HTTP status, a message")
             elif check != "-" and check.lower() not in str(err).lower():
                 problems.append(f"{case}: the message does not name '{check}': {err}")
-        problems.logs(case, log_lines)
+        problems.logs(case, caplog)
     assert not problems, "\n".join(problems)
 
 
 @pytest.mark.server
-def test_secret_sweep(server: Server, container: str, log_lines: List[str]) -> None:
+def test_secret_sweep(server: Server, container: str, caplog: Any) -> None:
+    caplog.set_level(logging.DEBUG, logger="openstack_dest")
     problems = _Problems()
     calls: Dict[str, Callable[[Destination], object]] = {"test": lambda d: d.test(), "list": lambda d: d.list(),
         "put": lambda d: d.put("sweep.bin", b"x"), "get": lambda d: d.get("sweep.bin"), "quota": lambda d: d.quota()}
@@ -138,7 +108,7 @@ def test_secret_sweep(server: Server, container: str, log_lines: List[str]) -> N
         except OpenStackError as err:
             problems.error(case, err)
             problems.append(f"{case}: open failed: {err}")
-            seen += problems.logs(case, log_lines)
+            seen += problems.logs(case, caplog)
             continue
         with d:
             for what, call in calls.items():
@@ -149,7 +119,7 @@ def test_secret_sweep(server: Server, container: str, log_lines: List[str]) -> N
                     problems.error(f"{case}/{what}", err)
                     if err.status != Status[status] or (err.http_status or 0) != int(check):
                         problems.append(f"{case}/{what}: {err!r}, expected {status} with HTTP {check}")
-        seen += problems.logs(case, log_lines)
+        seen += problems.logs(case, caplog)
     # The retries against the closed ports log warnings: proof that the log path was watched.
     assert seen > 0, "no log line reached the openstack_dest logger"
     assert not problems, "\n".join(problems)
