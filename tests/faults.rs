@@ -310,14 +310,55 @@ fn a_new_name_takes_one_put_and_a_taken_one_is_looked_at_then_replaced() {
     assert_eq!(
         order,
         [
+            // Segments may exist (asked once per destination).
+            "HEAD /v1/AUTH_p/segs - 0",
             // Free: stored by the one request.
             "PUT /v1/AUTH_p/c/pre/new * 4",
             // Taken: refused, then the object in place is looked at (a large object's
             // segments would go once the new object is in place), then replaced.
             "PUT /v1/AUTH_p/c/pre/taken * 4",
-            "HEAD /v1/AUTH_p/segs - 0",
             "HEAD /v1/AUTH_p/c/pre/taken - 0",
             "PUT /v1/AUTH_p/c/pre/taken - 4",
+        ]
+    );
+}
+
+#[test]
+fn without_a_segment_container_every_put_is_one_plain_request() {
+    let f = fake(|r, _| match r.method.as_str() {
+        "PUT" if r.header("if-none-match").is_some() => Action::status(412),
+        "PUT" => Action::Respond {
+            status: 201,
+            headers: vec![("Etag".into(), md5_hex(b"data"))],
+            body: vec![],
+        },
+        "HEAD" if r.path.ends_with("/segs") => Action::status(404),
+        _ => Action::status(204),
+    });
+    let url = v3_url(&f, "c", "pw", "&openstack-segment-container=segs");
+    let d = Destination::open(&url).unwrap();
+    for name in ["a", "b", "a", "c"] {
+        d.put_bytes(name, b"data").unwrap();
+    }
+    let log = f.requests.lock().unwrap().clone();
+    let order: Vec<String> = log
+        .iter()
+        .filter(|r| r.path.starts_with("/v1/"))
+        .map(|r| {
+            let cond = r.header("if-none-match").unwrap_or("-");
+            format!("{} {} {cond}", r.method, r.path)
+        })
+        .collect();
+    // No object in place can have segments of its own to remove: nothing is asked first and
+    // no name is sent twice, new or taken; the missing segment container is asked once.
+    assert_eq!(
+        order,
+        [
+            "HEAD /v1/AUTH_p/segs -",
+            "PUT /v1/AUTH_p/c/pre/a -",
+            "PUT /v1/AUTH_p/c/pre/b -",
+            "PUT /v1/AUTH_p/c/pre/a -",
+            "PUT /v1/AUTH_p/c/pre/c -",
         ]
     );
 }
