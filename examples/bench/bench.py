@@ -1012,7 +1012,7 @@ class Bench:
             for w in self.cfg["workloads"]:
                 if w == "dup":  # whole volumes (swift://): only they must fit
                     self.swift.check_cluster(self.cfg["dup_volsize"] + 1, listing=1)
-                elif w in ("delete", "open"):  # small objects; rclone lists 1000 at a time
+                elif w in ("small", "delete", "open"):  # small objects; rclone lists 1000 at a time
                     self.swift.check_cluster(0, listing=1000 if self.wanted("rclone") else 1)
                 else:
                     self.swift.check_cluster(max(self.cfg["mib"], self.cfg["seg_object_mib"]))
