@@ -63,7 +63,7 @@ class Duplicity:
         self.archive, self.password = archive, server.password
         self.env = dict(os.environ, OS_AUTH_URL=server.auth_v3, OS_USERNAME=server.user, OS_PASSWORD=server.password,
                         OS_PROJECT_NAME=server.project, OS_USER_DOMAIN_NAME="Default", OS_PROJECT_DOMAIN_NAME="Default",
-                        OS_REGION_NAME=server.get("region1", "RegionOne") or "RegionOne")
+                        OS_REGION_NAME=server.region1)
 
     def command(self, args: Sequence[str]) -> List[str]:
         return [sys.executable, "-m", "openstack_dest.duplicity", *args, "--no-encryption",
@@ -148,7 +148,7 @@ def test_duplicity_backs_up_restores_verifies_resumes_and_prunes(
         f"      auth_url: {server.auth_v3}\n      username: {server.user}\n"
         f"      password: {server.password}\n      project_name: {server.project}\n"
         "      user_domain_name: Default\n      project_domain_name: Default\n"
-        f"    region_name: {server.get('region1', 'RegionOne')}\n"
+        f"    region_name: {server.region1}\n"
     )
     bare.env["OS_CLIENT_CONFIG_FILE"] = str(clouds)
     status = bare("collection-status", f"openstack://{container}/host1?openstack-cloud=testbed")
