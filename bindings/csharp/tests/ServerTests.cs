@@ -32,8 +32,7 @@ namespace OpenStackDest.Tests
         {
             TestEnv.RequireServer();
             container = TestEnv.UniqueContainer("v3");
-            dest = new OpenStackDestination(TestEnv.V3Url(container));
-            dest.CreateFolder();
+            dest = Created(new OpenStackDestination(TestEnv.V3Url(container)));
         }
 
         [OneTimeTearDown]
@@ -51,6 +50,12 @@ namespace OpenStackDest.Tests
 
         private static byte[] Slice(byte[] data, long offset, int length) => data.Skip((int)offset).Take(length).ToArray();
 
+        private static OpenStackDestination Created(OpenStackDestination d)
+        {
+            d.CreateFolder();
+            return d;
+        }
+
         private static T Wait<T>(Task<T> t) => t.GetAwaiter().GetResult();
 
         private static void Wait(Task t) => t.GetAwaiter().GetResult();
@@ -62,10 +67,7 @@ namespace OpenStackDest.Tests
             try
             {
                 using (var d = new OpenStackDestination(TestEnv.V3Url(c, prefix), options))
-                {
-                    d.CreateFolder();
-                    body(d);
-                }
+                    body(Created(d));
             }
             finally
             {
@@ -421,10 +423,7 @@ namespace OpenStackDest.Tests
                     else if (phase == 2 && Interlocked.Exchange(ref closed, 1) == 0)
                         closer.Dispose();
                 }
-                catch (Exception e)
-                {
-                    inLogger = e;
-                }
+                catch (Exception e) { inLogger = e; }
             }, LogLevel.Debug);
             try
             {
@@ -474,11 +473,7 @@ namespace OpenStackDest.Tests
                         }
                         Interlocked.Add(ref done, iterations);
                     }
-                    catch (Exception e)
-                    {
-                        lock (errors)
-                            errors.Add(e);
-                    }
+                    catch (Exception e) { lock (errors) errors.Add(e); }
                 })).ToList();
                 all.ForEach(th => th.Start());
                 all.ForEach(th => th.Join());
