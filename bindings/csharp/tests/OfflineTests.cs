@@ -1,5 +1,5 @@
 // The binding without a server: os_entry's layout and conversion, the ABI check, each status's exception
-// (one table), the binding's own argument checks (one table), disposal, and a logger that throws.
+// (one table), secrets scrubbed, the binding's own argument checks (one table), disposal, a logger that throws.
 // What the library refuses and answers: tests/c/test_calls.inc and test_main.c; the URL parser's
 // refusals: the parse cases of the secret sweep.
 using System;
@@ -129,6 +129,18 @@ namespace OpenStackDest.Tests
                         Assert.That(((OperationCanceledException)e).CancellationToken, Is.EqualTo(CancellationToken.None));
                 }
             }
+        }
+
+        /// <summary>Defence in depth, which the secret sweep cannot show (the library leaves no secret to hide): the secrets
+        /// of the URL (query, raw and percent-decoded, and userinfo) and of the options dictionary, as the library names
+        /// secret options, are replaced in a message the binding passes on; other values stay.</summary>
+        [Test]
+        public void TheSecretsTheBindingWasGivenAreScrubbed()
+        {
+            var secrets = (string[])Internal("Interop", "CollectSecrets").Invoke(null, new object[] { "openstack://user:Us3r-Pw@c/p?auth-password=Qu3ry%2BPw"
+                + "&openstack-region=RegionOne", new Dictionary<string, string> { { "openstack-application-credential-secret", "M4p-Secret" }, { "auth-username", "N0t-Secret" } } });
+            string scrubbed = (string)Internal("Interop", "Scrub").Invoke(null, new object[] { "Us3r-Pw Qu3ry+Pw Qu3ry%2BPw M4p-Secret N0t-Secret RegionOne", secrets });
+            Assert.That(scrubbed, Is.EqualTo("*** *** *** *** N0t-Secret RegionOne"));
         }
 
         /// <summary>
