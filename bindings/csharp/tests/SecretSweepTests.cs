@@ -30,17 +30,8 @@ namespace OpenStackDest.Tests
                 { "{PROJECT}", TestEnv.Q(env("OSD_PROJECT")) }, { "{AUTH_V3}", env("OSD_AUTH_V3") }, { "{AUTH_V2}", env("OSD_AUTH_V2") },
                 { "{SWIFT}", env("OSD_SWIFT1") }, { "{AUTH_V3_UI}", ui("OSD_AUTH_V3") }, { "{AUTH_V2_UI}", ui("OSD_AUTH_V2") }, { "{SWIFT_UI}", ui("OSD_SWIFT1") },
             };
-            Func<string, string> fill = text =>
-            {
-                var sb = new System.Text.StringBuilder();
-                for (int i = 0; i < text.Length;)
-                {
-                    string key = values.Keys.LastOrDefault(k => string.CompareOrdinal(text, i, k, 0, k.Length) == 0);
-                    sb.Append(key == null ? text[i].ToString() : values[key]);
-                    i += key == null ? 1 : key.Length;
-                }
-                return sb.ToString();
-            };
+            // left to right, each placeholder once (a value is never scanned again)
+            Func<string, string> fill = text => System.Text.RegularExpressions.Regex.Replace(text, @"\{[A-Z0-9_]+\}", m => values.ContainsKey(m.Value) ? values[m.Value] : m.Value);
             var cases = new List<string[]>();
             foreach (string[] f in TestEnv.TableRows("tests/secret_sweep.txt"))
             {
@@ -68,15 +59,15 @@ namespace OpenStackDest.Tests
             {
                 yield return x.Message;
                 foreach (PropertyInfo p in x.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.GetIndexParameters().Length == 0))
-                {
-                    object v = null;
-                    try { v = p.GetValue(x, null); } catch (Exception) { }
-                    if (v != null)
-                        yield return p.Name + "=" + v;
-                }
+                    yield return p.Name + "=" + Try(() => p.GetValue(x, null));
                 foreach (DictionaryEntry d in x.Data)
                     yield return d.Key + "=" + d.Value;
             }
+        }
+
+        private static object Try(Func<object> get)
+        {
+            try { return get(); } catch (Exception) { return null; }
         }
 
         /// <summary>Records a leak in the exception, and in the log lines seen since the last call.</summary>
@@ -106,14 +97,7 @@ namespace OpenStackDest.Tests
                     lines.Add(line);
                 }
             }, LogLevel.Debug);
-            try
-            {
-                body();
-            }
-            finally
-            {
-                OpenStackDestination.SetLogger(null);
-            }
+            try { body(); } finally { OpenStackDestination.SetLogger(null); }
             Assert.That(problems, Is.Empty, string.Join("\n", problems.ToArray()));
         }
 
@@ -164,15 +148,8 @@ namespace OpenStackDest.Tests
                     foreach (string[] k in Cases("server", container))
                     {
                         OpenStackDestination d = null;
-                        try
-                        {
-                            d = new OpenStackDestination(k[3], Options(k));
-                        }
-                        catch (OpenStackException e)
-                        {
-                            problems.Add(k[0] + ": open failed: " + e.Message);
-                            Check(k[0], e);
-                        }
+                        try { d = new OpenStackDestination(k[3], Options(k)); }
+                        catch (OpenStackException e) { problems.Add(k[0] + ": open failed: " + e.Message); Check(k[0], e); }
                         using (d)
                             foreach (var call in d == null ? calls.Take(0) : calls)
                                 Expect(k[0] + "/" + call.Key, () => call.Value(d), k[1], int.Parse(k[2]), null);

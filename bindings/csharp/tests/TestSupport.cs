@@ -1,9 +1,9 @@
-// Shared helpers of the C# tests: the test bed's environment, one assertion for "this call fails with
-// this exception and status", a stream with special behaviour, and the swift CLI to see containers.
+// Shared helpers: the test bed's environment, one assertion for "this call fails with this exception",
+// a stream with special behaviour, and the swift CLI to see and remove containers.
 using System;
 using System.Collections.Generic;
-using System.IO;
 using System.Diagnostics;
+using System.IO;
 using System.Security.Cryptography;
 using System.Text;
 using NUnit.Framework;
@@ -23,8 +23,7 @@ namespace OpenStackDest.Tests
             return Get(name);
         }
 
-        /// <summary>Ignores the test with the reason tests/openstack/server-env.sh gave (OSD_SERVER_SKIP),
-        /// fails when nobody decided (neither that nor OSD_AUTH_V3 is set).</summary>
+        /// <summary>Ignores the test with the reason tests/openstack/server-env.sh gave (OSD_SERVER_SKIP); fails when nobody decided.</summary>
         internal static void RequireServer()
         {
             if (Get("OSD_SERVER_SKIP") != null)
@@ -36,11 +35,11 @@ namespace OpenStackDest.Tests
         /// <summary>A file of the repository: under OSD_REPO_ROOT (run-tests.sh sets it), else found above the tests.</summary>
         internal static string RepoFile(string relative)
         {
-            foreach (string start in new[] { Get("OSD_REPO_ROOT"), AppDomain.CurrentDomain.BaseDirectory, Directory.GetCurrentDirectory() })
+            foreach (string start in new[] { Get("OSD_REPO_ROOT"), AppDomain.CurrentDomain.BaseDirectory })
                 for (var dir = start == null ? null : new DirectoryInfo(start); dir != null; dir = dir.Parent)
                     if (File.Exists(Path.Combine(dir.FullName, relative)))
                         return Path.Combine(dir.FullName, relative);
-            Assert.Fail(relative + " not found above " + AppDomain.CurrentDomain.BaseDirectory + " (set OSD_REPO_ROOT)");
+            Assert.Fail(relative + " not found (set OSD_REPO_ROOT)");
             return null;
         }
 
@@ -60,10 +59,9 @@ namespace OpenStackDest.Tests
 
         internal static string Q(string s) => Uri.EscapeDataString(s);
 
-        internal static string V3Url(string container, string prefix = "", string user = null, string password = null) =>
-            "openstack://" + container + "/" + prefix + "?auth-username=" + Q(user ?? Require("OSD_USER"))
-            + "&auth-password=" + Q(password ?? Require("OSD_PASSWORD")) + "&openstack-tenant-name=" + Q(Require("OSD_PROJECT"))
-            + "&openstack-domain-name=Default&openstack-authuri=" + Q(Require("OSD_AUTH_V3"))
+        internal static string V3Url(string container, string prefix = "") =>
+            "openstack://" + container + "/" + prefix + "?auth-username=" + Q(Require("OSD_USER")) + "&auth-password=" + Q(Require("OSD_PASSWORD"))
+            + "&openstack-tenant-name=" + Q(Require("OSD_PROJECT")) + "&openstack-domain-name=Default&openstack-authuri=" + Q(Require("OSD_AUTH_V3"))
             + "&openstack-version=v3&openstack-region=" + Q(Get("OSD_REGION1") ?? "RegionOne");
 
         internal static byte[] RandomBytes(int n)
@@ -80,21 +78,15 @@ namespace OpenStackDest.Tests
                 return BitConverter.ToString(md5.ComputeHash(data)).Replace("-", "").ToLowerInvariant();
         }
 
-        /// <summary>
-        /// <paramref name="call"/> throws exactly <typeparamref name="T"/>, an OpenStackException with a message and
-        /// <paramref name="status"/> (unless null) and HTTP status <paramref name="http"/> (unless -1), with
-        /// <paramref name="inMessage"/> in its message (unless null). Returns the exception.
-        /// </summary>
-        internal static T Throws<T>(string what, TestDelegate call, OpenStackStatus? status = null, int http = -1, string inMessage = null)
-            where T : Exception
+        /// <summary><paramref name="call"/> throws exactly <typeparamref name="T"/>; an OpenStackException has a message,
+        /// <paramref name="status"/> and <paramref name="http"/> (unless null / -1) and <paramref name="inMessage"/> in its message.</summary>
+        internal static T Throws<T>(string what, TestDelegate call, OpenStackStatus? status = null, int http = -1, string inMessage = null) where T : Exception
         {
             Exception caught = null;
             try { call(); } catch (Exception e) { caught = e; }
-            Assert.That(caught, Is.Not.Null, what + ": no " + typeof(T).Name);
-            Assert.That(caught.GetType(), Is.EqualTo(typeof(T)), what + ": " + caught);
+            Assert.That(caught != null && caught.GetType() == typeof(T), Is.True, what + ": expected " + typeof(T).Name + ", got " + caught);
             var os = caught as OpenStackException;
-            if (os != null)
-                Assert.That(os.Message, Is.Not.Empty, what);
+            Assert.That(os == null || os.Message.Length > 0, Is.True, what + ": no message");
             if (status != null)
                 Assert.That(os.Status, Is.EqualTo(status.Value), what + ": " + os.Message);
             if (http != -1)
@@ -104,19 +96,16 @@ namespace OpenStackDest.Tests
             return (T)caught;
         }
 
-        /// <summary>Whether <paramref name="text"/> is in <paramref name="actual"/> as <paramref name="yes"/> says
-        /// (reads the same under NUnit 2.6 and 3; a secret found is not printed).</summary>
+        /// <summary>Whether <paramref name="text"/> is in <paramref name="actual"/> as <paramref name="yes"/> says (a secret found is not printed).</summary>
         internal static void Contains(string actual, string text, bool yes = true) =>
             Assert.That(actual != null && actual.Contains(text), Is.EqualTo(yes), yes ? "expected \"" + text + "\" in: " + actual
                 : "a secret or unexpected text appeared in: " + (actual ?? "").Replace(text, "<...>"));
     }
 
     /// <summary>
-    /// The tests' stream. It reads deterministic pseudo-random bytes of a given length generated on the
-    /// fly (never held in memory), or an inner stream's, and writes into the inner stream (or only counts).
-    /// Unless seekable, it hides CanSeek, Length and Position like a network or pipe stream. OnRead (with
-    /// the position) and OnWrite (with the bytes written) run after each read and write: they may throw
-    /// or cancel.
+    /// The tests' stream: reads <c>length</c> deterministic pattern bytes made on the fly, or an inner stream's;
+    /// writes into the inner stream (or only counts). Unless seekable it hides CanSeek, Length and Position like
+    /// a pipe. OnRead (with the position) and OnWrite (with the bytes written) run after each read and write.
     /// </summary>
     internal sealed class TestStream : Stream
     {
@@ -127,14 +116,8 @@ namespace OpenStackDest.Tests
         internal long TotalRead, Written;
         internal Action<long> OnRead, OnWrite;
 
-        /// <summary>Pattern bytes, <paramref name="length"/> of them.</summary>
-        internal TestStream(long length, bool seekable)
-        {
-            this.length = length;
-            this.seekable = seekable;
-        }
+        internal TestStream(long length, bool seekable) { this.length = length; this.seekable = seekable; }
 
-        /// <summary><paramref name="inner"/>, not seekable.</summary>
         internal TestStream(Stream inner) { this.inner = inner; }
 
         /// <summary>Reads and writes fine up to <paramref name="after"/> bytes, then throws <paramref name="error"/>.</summary>
@@ -153,13 +136,7 @@ namespace OpenStackDest.Tests
             return b;
         }
 
-        private static byte At(long i)
-        {
-            ulong x = (ulong)i * 0x9E3779B97F4A7C15UL ^ 12345; // a cheap hash of the position
-            x ^= x >> 29;
-            x *= 0xBF58476D1CE4E5B9UL;
-            return (byte)(x ^ x >> 32);
-        }
+        private static byte At(long i) => (byte)((ulong)i * 0x9E3779B97F4A7C15UL >> 56); // a cheap hash of the position
 
         public override bool CanRead => true;
         public override bool CanSeek => seekable;
@@ -193,17 +170,14 @@ namespace OpenStackDest.Tests
             if (!seekable)
                 throw new NotSupportedException();
             long p = origin == SeekOrigin.Begin ? offset : origin == SeekOrigin.Current ? position + offset : length + offset;
-            if (p < 0 || p > length)
-                throw new IOException("seek out of range");
-            return position = p;
+            return position = p < 0 || p > length ? throw new IOException("seek out of range") : p;
         }
     }
 
-    /// <summary>Sees and removes containers independently of the library (which cannot empty a container that
-    /// keeps versions): python-swiftclient's swift CLI, as the Rust tests use it, as the main test user.</summary>
+    /// <summary>Sees and removes containers independently of the library: python-swiftclient's swift CLI
+    /// (as the Rust tests use it), as the main test user, the secrets in its environment.</summary>
     internal static class SwiftAdmin
     {
-        /// <summary>Whether swift <paramref name="args"/> succeeded (the secrets go in the environment).</summary>
         private static bool Swift(params string[] args)
         {
             var psi = new ProcessStartInfo("swift", string.Join(" ", args)) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -223,28 +197,19 @@ namespace OpenStackDest.Tests
 
         internal static bool ContainerExists(string container) => Swift("stat", container);
 
-        /// <summary>Deletes every object of the container, then the container, through the binding; best effort.</summary>
-        internal static void DeleteContainer(string container)
+        /// <summary>Deletes every object (every version first if <paramref name="versioned"/>: the library cannot empty a
+        /// container that keeps versions), then the container; best effort.</summary>
+        internal static void DeleteContainer(string container, bool versioned = false)
         {
+            if (versioned)
+                Swift("delete", "--versions", container);
             try
             {
                 using (var d = new OpenStackDestination(TestEnv.V3Url(container)))
                     d.DeleteFolder(true);
             }
-            catch (FolderMissingException)
-            {
-            }
-            catch (Exception e)
-            {
-                Console.Error.WriteLine("cleanup of container " + container + " failed: " + e.Message);
-            }
-        }
-
-        /// <summary>Deletes every version of every object, then the container; best effort.</summary>
-        internal static void DeleteVersionedContainer(string container)
-        {
-            Swift("delete", "--versions", container);
-            DeleteContainer(container);
+            catch (FolderMissingException) { }
+            catch (Exception e) { Console.Error.WriteLine("cleanup of container " + container + " failed: " + e.Message); }
         }
     }
 }
