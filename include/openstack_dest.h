@@ -413,22 +413,28 @@ enum os_status os_put_opts(struct os_dest *dest,
                            const struct os_put_options *options);
 
 /**
- * Uploads the local file `path` as `name`, streamed; its MD5 is computed first and sent, and
- * the file's modification time is stored with it. `options` (may be NULL for none): the
- * host's metadata and an expiry; bad options fail as in os_put_opts. `progress` (may be NULL)
- * gets `progress_ctx` and can cancel.
+ * Uploads the local file `path` as `name`, streamed; its MD5 is computed first and sent.
  *
  * # Safety
- * `dest` is NULL or a live handle; `name` and `path` are NULL or NUL-terminated strings;
- * `options` is NULL or a live handle from os_put_options_new; `progress` is NULL or callable
- * with `progress_ctx`.
+ * `dest` is NULL or a live handle; `name` and `path` are NULL or NUL-terminated strings.
  */
-enum os_status os_put_file(struct os_dest *dest,
-                           const char *name,
-                           const char *path,
-                           const struct os_put_options *options,
-                           os_progress_cb progress,
-                           void *progress_ctx);
+enum os_status os_put_file(struct os_dest *dest, const char *name, const char *path);
+
+/**
+ * os_put_file with options (may be NULL for none): the host's metadata and an expiry, stored
+ * besides the file time (bad options fail as in os_put_opts), and a progress callback (may be
+ * NULL) that can cancel.
+ *
+ * # Safety
+ * As os_put_file; `options` is NULL or a live handle from os_put_options_new; `progress` is
+ * NULL or callable with `progress_ctx`.
+ */
+enum os_status os_put_file_opts(struct os_dest *dest,
+                                const char *name,
+                                const char *path,
+                                const struct os_put_options *options,
+                                os_progress_cb progress,
+                                void *progress_ctx);
 
 /**
  * Uploads as `name` what `read` yields, streamed through a bounded buffer (chunked transfer;
@@ -436,23 +442,24 @@ enum os_status os_put_file(struct os_dest *dest,
  * object). With a `rewind` callback (may be NULL) a failed upload is sent again from the
  * start; without one it is not retried. `size` is the exact size when known, else -1: a
  * known size is a promise, sent as Content-Length; a source that yields fewer or more bytes
- * fails with OS_ERR_CALLBACK and nothing is stored. `read` and `rewind` get `ctx`. `options`
- * (may be NULL for none) as in os_put_file, checked before `read` is called; `progress` (may
- * be NULL) gets `progress_ctx`.
+ * fails with OS_ERR_CALLBACK and nothing is stored. `read` and `rewind` get `ctx`; `progress`
+ * (may be NULL) gets `progress_ctx`. `options` (may be NULL for none): the host's metadata and
+ * an expiry; bad options fail as in os_put_opts, before `read` is called.
  *
  * # Safety
  * `dest` is NULL or a live handle; `name` NULL or a NUL-terminated string; the callbacks are
- * NULL or callable with their contexts during the call; `options` NULL or a live handle.
+ * NULL or callable with their contexts during the call; `options` is NULL or a live handle from
+ * os_put_options_new.
  */
-enum os_status os_put_stream(struct os_dest *dest,
-                             const char *name,
-                             os_read_cb read,
-                             os_rewind_cb rewind,
-                             void *ctx,
-                             int64_t size,
-                             const struct os_put_options *options,
-                             os_progress_cb progress,
-                             void *progress_ctx);
+enum os_status os_put_stream_opts(struct os_dest *dest,
+                                  const char *name,
+                                  os_read_cb read,
+                                  os_rewind_cb rewind,
+                                  void *ctx,
+                                  int64_t size,
+                                  os_progress_cb progress,
+                                  void *progress_ctx,
+                                  const struct os_put_options *options);
 
 /**
  * Downloads `name` into memory. On success `*data` and `*len` receive the bytes (free them with
@@ -509,17 +516,23 @@ void os_bytes_free(uint8_t *data, size_t len);
 /**
  * Downloads `name` to the local file `path`. The data goes to a temporary file beside it that
  * replaces `path` only once length and MD5 are verified: a failed download leaves nothing.
- * `progress` (may be NULL) gets `progress_ctx` and can cancel.
  *
  * # Safety
- * `dest` is NULL or a live handle; `name` and `path` NULL or NUL-terminated strings;
- * `progress` is NULL or callable with `progress_ctx`.
+ * `dest` is NULL or a live handle; `name` and `path` NULL or NUL-terminated strings.
  */
-enum os_status os_get_file(struct os_dest *dest,
-                           const char *name,
-                           const char *path,
-                           os_progress_cb progress,
-                           void *progress_ctx);
+enum os_status os_get_file(struct os_dest *dest, const char *name, const char *path);
+
+/**
+ * os_get_file with a progress callback (may be NULL) that can cancel.
+ *
+ * # Safety
+ * As os_get_file; `progress` is NULL or callable with `progress_ctx`.
+ */
+enum os_status os_get_file_ex(struct os_dest *dest,
+                              const char *name,
+                              const char *path,
+                              os_progress_cb progress,
+                              void *progress_ctx);
 
 /**
  * Downloads `name` through the `write` callback, streamed through a bounded buffer. Length and

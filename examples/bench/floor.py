@@ -6,7 +6,7 @@ The floor of a client that verifies is a curl that hashes in parallel with the t
   put  `curl -T FILE URL` with `md5sum FILE` running beside it
   get  `curl URL | md5sum`
 Ours is the C CLI (oscli, release build): `put NAME FILE` (os_put_file), `put NAME -` with the
-file on stdin (os_put_stream), `get NAME -` into /dev/null (os_get_stream: the get to a stream
+file on stdin (os_put_stream_opts), `get NAME -` into /dev/null (os_get_stream: the get to a stream
 of a host's GetAsync(stream)). Each workload runs BENCH_FLOOR_RUNS times (default 5), ours and
 the floor taking turns; the medians of CPU (user+sys of the process and its children, from
 wait4) and wall are printed, and ours / floor.

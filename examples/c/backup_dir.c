@@ -124,7 +124,7 @@ int main(int argc, char **argv) {
   for (i = 0; i < count && !failed; i++) {
     char *path = join(src, names[i]);
     struct stat sb;
-    st = path ? os_put_file(d, names[i], path, NULL, NULL, NULL) : OS_ERR_LOCAL_IO;
+    st = path ? os_put_file(d, names[i], path) : OS_ERR_LOCAL_IO;
     if (st != OS_OK) failed = report("backup", names[i], st);
     else if (stat(path, &sb) == 0) bytes += (long long)sb.st_size;
     free(path);
@@ -140,7 +140,7 @@ int main(int argc, char **argv) {
     char *from = join(src, names[i]), *to = join(dst, names[i]);
     if (!from || !to || make_parents(to) != 0) {
       failed = 1;
-    } else if ((st = os_get_file(d, names[i], to, NULL, NULL)) != OS_OK) {
+    } else if ((st = os_get_file(d, names[i], to)) != OS_OK) {
       failed = report("restore", names[i], st);
     } else if (!same_bytes(from, to)) {
       fprintf(stderr, "backup_dir: %s differs after the restore\n", names[i]);

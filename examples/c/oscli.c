@@ -480,10 +480,10 @@ static int put_one(os_dest *d, const char *name, const char *file, int show) {
       hint = (int64_t)(sb.st_size - (pos > 0 ? pos : 0));
       seekable = pos == 0;
     }
-    st = os_put_stream(d, name, read_stdin, seekable ? rewind_stdin : NULL, NULL, hint, NULL,
-                       p.enabled ? on_progress : NULL, &p);
+    st = os_put_stream_opts(d, name, read_stdin, seekable ? rewind_stdin : NULL, NULL, hint,
+                            p.enabled ? on_progress : NULL, &p, NULL);
   } else {
-    st = os_put_file(d, name, file, NULL, p.enabled ? on_progress : NULL, &p);
+    st = os_put_file_opts(d, name, file, NULL, p.enabled ? on_progress : NULL, &p);
   }
   progress_end(&p);
   return st == OS_OK ? 0 : fail(st);
@@ -598,8 +598,10 @@ static int get_one(os_dest *d, const char *name, const char *file, int show) {
     st = os_get_version_file(d, name, version_id, file, p.enabled ? on_progress : NULL, &p);
   } else if (strcmp(file, "-") == 0) {
     st = os_get_stream(d, name, write_stdout, NULL, p.enabled ? on_progress : NULL, &p);
+  } else if (p.enabled) {
+    st = os_get_file_ex(d, name, file, on_progress, &p);
   } else {
-    st = os_get_file(d, name, file, p.enabled ? on_progress : NULL, &p);
+    st = os_get_file(d, name, file);
   }
   progress_end(&p);
   return st == OS_OK ? 0 : fail(st);

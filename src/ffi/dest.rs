@@ -155,17 +155,35 @@ pub(super) unsafe fn options_arg(options: *const os_put_options) -> PutOptions {
     }
 }
 
-/// Uploads the local file `path` as `name`, streamed; its MD5 is computed first and sent, and
-/// the file's modification time is stored with it. `options` (may be NULL for none): the
-/// host's metadata and an expiry; bad options fail as in os_put_opts. `progress` (may be NULL)
-/// gets `progress_ctx` and can cancel.
+/// Uploads the local file `path` as `name`, streamed; its MD5 is computed first and sent.
 ///
 /// # Safety
-/// `dest` is NULL or a live handle; `name` and `path` are NULL or NUL-terminated strings;
-/// `options` is NULL or a live handle from os_put_options_new; `progress` is NULL or callable
-/// with `progress_ctx`.
+/// `dest` is NULL or a live handle; `name` and `path` are NULL or NUL-terminated strings.
 #[no_mangle]
 pub unsafe extern "C" fn os_put_file(
+    dest: *mut os_dest,
+    name: *const c_char,
+    path: *const c_char,
+) -> os_status {
+    os_put_file_opts(
+        dest,
+        name,
+        path,
+        std::ptr::null(),
+        None,
+        std::ptr::null_mut(),
+    )
+}
+
+/// os_put_file with options (may be NULL for none): the host's metadata and an expiry, stored
+/// besides the file time (bad options fail as in os_put_opts), and a progress callback (may be
+/// NULL) that can cancel.
+///
+/// # Safety
+/// As os_put_file; `options` is NULL or a live handle from os_put_options_new; `progress` is
+/// NULL or callable with `progress_ctx`.
+#[no_mangle]
+pub unsafe extern "C" fn os_put_file_opts(
     dest: *mut os_dest,
     name: *const c_char,
     path: *const c_char,
@@ -191,26 +209,27 @@ pub unsafe extern "C" fn os_put_file(
 /// object). With a `rewind` callback (may be NULL) a failed upload is sent again from the
 /// start; without one it is not retried. `size` is the exact size when known, else -1: a
 /// known size is a promise, sent as Content-Length; a source that yields fewer or more bytes
-/// fails with OS_ERR_CALLBACK and nothing is stored. `read` and `rewind` get `ctx`. `options`
-/// (may be NULL for none) as in os_put_file, checked before `read` is called; `progress` (may
-/// be NULL) gets `progress_ctx`.
+/// fails with OS_ERR_CALLBACK and nothing is stored. `read` and `rewind` get `ctx`; `progress`
+/// (may be NULL) gets `progress_ctx`. `options` (may be NULL for none): the host's metadata and
+/// an expiry; bad options fail as in os_put_opts, before `read` is called.
 ///
 /// # Safety
 /// `dest` is NULL or a live handle; `name` NULL or a NUL-terminated string; the callbacks are
-/// NULL or callable with their contexts during the call; `options` NULL or a live handle.
+/// NULL or callable with their contexts during the call; `options` is NULL or a live handle from
+/// os_put_options_new.
 #[no_mangle]
 // The parameters are the C signature hosts link against: a struct would change the ABI.
 #[allow(clippy::too_many_arguments)]
-pub unsafe extern "C" fn os_put_stream(
+pub unsafe extern "C" fn os_put_stream_opts(
     dest: *mut os_dest,
     name: *const c_char,
     read: os_read_cb,
     rewind: os_rewind_cb,
     ctx: *mut c_void,
     size: i64,
-    options: *const os_put_options,
     progress: os_progress_cb,
     progress_ctx: *mut c_void,
+    options: *const os_put_options,
 ) -> os_status {
     guard(|| {
         let d = dest_arg(dest)?;
@@ -352,13 +371,24 @@ pub unsafe extern "C" fn os_bytes_free(data: *mut u8, len: libc::size_t) {
 
 /// Downloads `name` to the local file `path`. The data goes to a temporary file beside it that
 /// replaces `path` only once length and MD5 are verified: a failed download leaves nothing.
-/// `progress` (may be NULL) gets `progress_ctx` and can cancel.
 ///
 /// # Safety
-/// `dest` is NULL or a live handle; `name` and `path` NULL or NUL-terminated strings;
-/// `progress` is NULL or callable with `progress_ctx`.
+/// `dest` is NULL or a live handle; `name` and `path` NULL or NUL-terminated strings.
 #[no_mangle]
 pub unsafe extern "C" fn os_get_file(
+    dest: *mut os_dest,
+    name: *const c_char,
+    path: *const c_char,
+) -> os_status {
+    os_get_file_ex(dest, name, path, None, std::ptr::null_mut())
+}
+
+/// os_get_file with a progress callback (may be NULL) that can cancel.
+///
+/// # Safety
+/// As os_get_file; `progress` is NULL or callable with `progress_ctx`.
+#[no_mangle]
+pub unsafe extern "C" fn os_get_file_ex(
     dest: *mut os_dest,
     name: *const c_char,
     path: *const c_char,

@@ -185,10 +185,13 @@ namespace OpenStackDest
         internal static extern OpenStackStatus os_put_opts(DestinationHandle dest, byte[] name, byte[] data, UIntPtr len, IntPtr options);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern OpenStackStatus os_put_file(DestinationHandle dest, byte[] name, byte[] path, IntPtr options, NativeProgressCallback progress, IntPtr progressCtx);
+        internal static extern OpenStackStatus os_put_file(DestinationHandle dest, byte[] name, byte[] path);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern OpenStackStatus os_put_stream(DestinationHandle dest, byte[] name, NativeReadCallback read, NativeRewindCallback rewind, IntPtr ctx, long size, IntPtr options, NativeProgressCallback progress, IntPtr progressCtx);
+        internal static extern OpenStackStatus os_put_file_opts(DestinationHandle dest, byte[] name, byte[] path, IntPtr options, NativeProgressCallback progress, IntPtr progressCtx);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern OpenStackStatus os_put_stream_opts(DestinationHandle dest, byte[] name, NativeReadCallback read, NativeRewindCallback rewind, IntPtr ctx, long size, NativeProgressCallback progress, IntPtr progressCtx, IntPtr options);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern OpenStackStatus os_get(DestinationHandle dest, byte[] name, out IntPtr data, out UIntPtr len);
@@ -203,7 +206,10 @@ namespace OpenStackDest
         internal static extern void os_bytes_free(IntPtr data, UIntPtr len);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern OpenStackStatus os_get_file(DestinationHandle dest, byte[] name, byte[] path, NativeProgressCallback progress, IntPtr progressCtx);
+        internal static extern OpenStackStatus os_get_file(DestinationHandle dest, byte[] name, byte[] path);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern OpenStackStatus os_get_file_ex(DestinationHandle dest, byte[] name, byte[] path, NativeProgressCallback progress, IntPtr progressCtx);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern OpenStackStatus os_get_stream(DestinationHandle dest, byte[] name, NativeWriteCallback write, IntPtr ctx, NativeProgressCallback progress, IntPtr progressCtx);

@@ -265,8 +265,8 @@ namespace OpenStackDest
                 throw new ArgumentException("the stream is not readable", "source");
             cancellationToken.ThrowIfCancellationRequested();
             var t = new Transfer(source, true, cancellationToken, progress);
-            OpenStackStatus status = Native.os_put_stream(Handle, rawName, t.ReadCallback, t.RewindCallback, IntPtr.Zero,
-                t.SizeHint, IntPtr.Zero, t.ProgressCallback, IntPtr.Zero);
+            OpenStackStatus status = Native.os_put_stream_opts(Handle, rawName, t.ReadCallback, t.RewindCallback, IntPtr.Zero,
+                t.SizeHint, t.ProgressCallback, IntPtr.Zero, IntPtr.Zero);
             GC.KeepAlive(t.ReadCallback);
             GC.KeepAlive(t.RewindCallback);
             GC.KeepAlive(t.ProgressCallback);
@@ -291,8 +291,8 @@ namespace OpenStackDest
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var t = new Transfer(source, true, cancellationToken, progress);
-                OpenStackStatus status = Native.os_put_stream(Handle, rawName, t.ReadCallback, t.RewindCallback,
-                    IntPtr.Zero, t.SizeHint, native, t.ProgressCallback, IntPtr.Zero);
+                OpenStackStatus status = Native.os_put_stream_opts(Handle, rawName, t.ReadCallback, t.RewindCallback,
+                    IntPtr.Zero, t.SizeHint, t.ProgressCallback, IntPtr.Zero, native);
                 GC.KeepAlive(t.ReadCallback);
                 GC.KeepAlive(t.RewindCallback);
                 GC.KeepAlive(t.ProgressCallback);
@@ -333,7 +333,7 @@ namespace OpenStackDest
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var t = new Transfer(null, true, cancellationToken, progress);
-                OpenStackStatus status = Native.os_put_file(Handle, rawName, rawPath, native, t.ProgressCallback, IntPtr.Zero);
+                OpenStackStatus status = Native.os_put_file_opts(Handle, rawName, rawPath, native, t.ProgressCallback, IntPtr.Zero);
                 GC.KeepAlive(t.ProgressCallback);
                 GC.KeepAlive(t);
                 t.Complete(status, secrets);
@@ -420,7 +420,7 @@ namespace OpenStackDest
             byte[] rawPath = Interop.Utf8Z(path, "path");
             cancellationToken.ThrowIfCancellationRequested();
             var t = new Transfer(null, true, cancellationToken, progress);
-            OpenStackStatus status = Native.os_put_file(Handle, rawName, rawPath, IntPtr.Zero, t.ProgressCallback, IntPtr.Zero);
+            OpenStackStatus status = Native.os_put_file_opts(Handle, rawName, rawPath, IntPtr.Zero, t.ProgressCallback, IntPtr.Zero);
             GC.KeepAlive(t.ProgressCallback);
             GC.KeepAlive(t);
             t.Complete(status, secrets);
@@ -540,7 +540,7 @@ namespace OpenStackDest
             byte[] rawPath = Interop.Utf8Z(path, "path");
             cancellationToken.ThrowIfCancellationRequested();
             var t = new Transfer(null, false, cancellationToken, progress);
-            OpenStackStatus status = Native.os_get_file(Handle, rawName, rawPath, t.ProgressCallback, IntPtr.Zero);
+            OpenStackStatus status = Native.os_get_file_ex(Handle, rawName, rawPath, t.ProgressCallback, IntPtr.Zero);
             GC.KeepAlive(t.ProgressCallback);
             GC.KeepAlive(t);
             t.Complete(status, secrets);

@@ -795,7 +795,7 @@ class Destination:
                 path = _path(source)  # type: ignore[arg-type]
                 state = _CallState(progress)
                 with self._use() as h, _Registered(state) as key:
-                    status = lib.os_put_file(
+                    status = lib.os_put_file_opts(
                         h,
                         raw_name,
                         path,
@@ -844,16 +844,16 @@ class Destination:
             state.start = start
             size_hint = _remaining_size(source, start)
         with self._use() as h, _Registered(state) as key:
-            status = lib.os_put_stream(
+            status = lib.os_put_stream_opts(
                 h,
                 raw_name,
                 _READ_CALLBACK,
                 _REWIND_CALLBACK if start is not None else _NO_REWIND,
                 key,
                 size_hint,
-                options,
                 _PROGRESS_CALLBACK if progress else _NO_PROGRESS,
                 key,
+                options,
             )
             self._check(status, state)
 
@@ -917,7 +917,7 @@ class Destination:
             with self._use() as h, _Registered(state) as key:
                 callback = _PROGRESS_CALLBACK if progress else _NO_PROGRESS
                 if raw_version is None:
-                    status = lib.os_get_file(h, raw_name, path, callback, key)
+                    status = lib.os_get_file_ex(h, raw_name, path, callback, key)
                 else:
                     status = lib.os_get_version_file(h, raw_name, raw_version, path, callback, key)
                 self._check(status, state)
