@@ -280,6 +280,15 @@ fn a_small_stream_is_read_ahead_and_resent_with_its_md5() {
     }
 }
 
+/// The requests the fake Swift received (Keystone's left out), in order.
+fn swift_requests(f: &Fake) -> Vec<Request> {
+    let log = f.requests.lock().unwrap();
+    log.iter()
+        .filter(|r| r.path.starts_with("/v1/"))
+        .cloned()
+        .collect()
+}
+
 #[test]
 fn a_new_name_takes_one_put_and_a_taken_one_is_looked_at_then_replaced() {
     let f = fake(|r, _| match r.method.as_str() {
@@ -298,10 +307,8 @@ fn a_new_name_takes_one_put_and_a_taken_one_is_looked_at_then_replaced() {
     let d = Destination::open(&url).unwrap();
     d.put_bytes("new", b"data").unwrap();
     d.put_bytes("taken", b"data").unwrap();
-    let log = f.requests.lock().unwrap().clone();
-    let order: Vec<String> = log
+    let order: Vec<String> = swift_requests(&f)
         .iter()
-        .filter(|r| r.path.starts_with("/v1/"))
         .map(|r| {
             let cond = r.header("if-none-match").unwrap_or("-");
             format!("{} {} {cond} {}", r.method, r.path, r.body.len())
@@ -340,10 +347,8 @@ fn without_a_segment_container_every_put_is_one_plain_request() {
     for name in ["a", "b", "a", "c"] {
         d.put_bytes(name, b"data").unwrap();
     }
-    let log = f.requests.lock().unwrap().clone();
-    let order: Vec<String> = log
+    let order: Vec<String> = swift_requests(&f)
         .iter()
-        .filter(|r| r.path.starts_with("/v1/"))
         .map(|r| {
             let cond = r.header("if-none-match").unwrap_or("-");
             format!("{} {} {cond}", r.method, r.path)
