@@ -317,13 +317,12 @@ fn a_new_name_takes_one_put_and_a_taken_one_is_looked_at_then_replaced() {
     assert_eq!(
         order,
         [
-            // Segments may exist (asked once per destination).
-            "HEAD /v1/AUTH_p/segs - 0",
             // Free: stored by the one request.
             "PUT /v1/AUTH_p/c/pre/new * 4",
             // Taken: refused, then the object in place is looked at (a large object's
             // segments would go once the new object is in place), then replaced.
             "PUT /v1/AUTH_p/c/pre/taken * 4",
+            "HEAD /v1/AUTH_p/segs - 0",
             "HEAD /v1/AUTH_p/c/pre/taken - 0",
             "PUT /v1/AUTH_p/c/pre/taken - 4",
         ]
@@ -331,20 +330,27 @@ fn a_new_name_takes_one_put_and_a_taken_one_is_looked_at_then_replaced() {
 }
 
 #[test]
-fn without_a_segment_container_every_put_is_one_plain_request() {
-    let f = fake(|r, _| match r.method.as_str() {
-        "PUT" if r.header("if-none-match").is_some() => Action::status(412),
-        "PUT" => Action::Respond {
-            status: 201,
-            headers: vec![("Etag".into(), md5_hex(b"data"))],
-            body: vec![],
-        },
+fn once_the_segment_container_is_known_missing_a_put_is_one_plain_request() {
+    let stored = Arc::new(Mutex::new(std::collections::HashSet::new()));
+    let names = stored.clone();
+    let f = fake(move |r, _| match r.method.as_str() {
+        "PUT" if r.header("if-none-match").is_some() && names.lock().unwrap().contains(&r.path) => {
+            Action::status(412)
+        }
+        "PUT" => {
+            names.lock().unwrap().insert(r.path.clone());
+            Action::Respond {
+                status: 201,
+                headers: vec![("Etag".into(), md5_hex(b"data"))],
+                body: vec![],
+            }
+        }
         "HEAD" if r.path.ends_with("/segs") => Action::status(404),
         _ => Action::status(204),
     });
     let url = v3_url(&f, "c", "pw", "&openstack-segment-container=segs");
     let d = Destination::open(&url).unwrap();
-    for name in ["a", "b", "a", "c"] {
+    for name in ["a", "b", "a", "c", "b"] {
         d.put_bytes(name, b"data").unwrap();
     }
     let order: Vec<String> = swift_requests(&f)
@@ -354,16 +360,20 @@ fn without_a_segment_container_every_put_is_one_plain_request() {
             format!("{} {} {cond}", r.method, r.path)
         })
         .collect();
-    // No object in place can have segments of its own to remove: nothing is asked first and
-    // no name is sent twice, new or taken; the missing segment container is asked once.
     assert_eq!(
         order,
         [
+            // New names: one request each, sent only if the name is free.
+            "PUT /v1/AUTH_p/c/pre/a *",
+            "PUT /v1/AUTH_p/c/pre/b *",
+            // A taken name: the segment container is found missing, so the object in place
+            // has no segments of ours; replaced at once.
+            "PUT /v1/AUTH_p/c/pre/a *",
             "HEAD /v1/AUTH_p/segs -",
             "PUT /v1/AUTH_p/c/pre/a -",
-            "PUT /v1/AUTH_p/c/pre/b -",
-            "PUT /v1/AUTH_p/c/pre/a -",
+            // From then on (for a minute) a put is one plain request, new name or taken.
             "PUT /v1/AUTH_p/c/pre/c -",
+            "PUT /v1/AUTH_p/c/pre/b -",
         ]
     );
 }

@@ -169,6 +169,13 @@ impl Swift {
         }
     }
 
+    /// Whether the segment container was found missing less than [`ABSENCE_KEPT`] ago (what
+    /// [`Swift::segments_may_exist`] last learnt), without asking the cluster.
+    fn segments_known_absent(&self) -> bool {
+        matches!(*self.cluster.segments_absent.lock().recover(),
+            Some(Some(since)) if since.elapsed() < ABSENCE_KEPT)
+    }
+
     /// Whether the segment container may hold segments (cached: a HEAD at most once a minute
     /// while it is missing, none once it is known to exist).
     fn segments_may_exist(&self) -> bool {

@@ -57,15 +57,16 @@ impl Swift {
         // the object in place is a large one (whose segments must go) costs two. A taken name
         // is refused (412) before Swift reads the body; the body then goes again the long way.
         // Not in a container that keeps versions: Swift stores the data as a version before it
-        // refuses the name, which would leave a stray version each time. Nor while the segment
-        // container is known to be missing: no object in place can then have segments to
-        // remove, so a plain PUT is enough, and an overwrite costs one request, not two.
+        // refuses the name, which would leave a stray version each time. Nor once the segment
+        // container is known to be missing (a taken name found that out): no object in place
+        // can then have segments to remove, so a plain PUT is enough, and an overwrite costs
+        // one request, not two.
         let versioned = self.config.versioning
             || self
                 .cluster
                 .versioned
                 .load(std::sync::atomic::Ordering::Relaxed);
-        let if_absent_first = plan.is_none() && !versioned && self.segments_may_exist();
+        let if_absent_first = plan.is_none() && !versioned && !self.segments_known_absent();
         if let (true, Some(again)) = (if_absent_first, body.again()) {
             let md5 = body.md5()?;
             let progress = SharedProgress::new(progress);
