@@ -23,6 +23,19 @@ import urllib.error
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def template(name):
+    """The text of conf/NAME, a configuration with {placeholders} that str.format fills."""
+    with open(os.path.join(HERE, 'conf', name)) as f:
+        return f.read()
+
+
+# The configurations the test bed writes, from conf/: the cluster's swift.conf, the start of every
+# Swift server's file, the proxies' own sections (the filters with settings), Keystone's.
+SWIFT_CONF, SERVER_COMMON, PROXY, KEYSTONE_CONF = (
+    template(n) for n in ('swift.conf', 'server-common.conf', 'proxy.conf', 'keystone.conf'))
+
 PY = '/usr/bin/python3'
 HOST = '127.0.0.1'
 STATE = os.path.abspath(os.environ.get('OSD_STATE_DIR') or '/tmp/openstack-dest-testbed')
@@ -299,96 +312,6 @@ def env_text(creds, expiration):
             + ''.join('export %s=%s\n' % (k, shlex.quote(v)) for k, v in exports))
 
 
-SWIFT_CONF = """[swift-hash]
-swift_hash_path_prefix = osd-testbed
-swift_hash_path_suffix = {suffix}
-
-[storage-policy:0]
-name = Policy-0
-default = yes
-
-# A second policy on the same devices, for openstack-storage-policy: containers created in it
-# keep their objects in object-1.ring.gz.
-[storage-policy:1]
-name = cold
-
-[swift-constraints]
-# Lower than Swift's default (10000), so that listing tests cross page boundaries with a few
-# hundred objects and a client that asks for more than the cluster allows is caught (412).
-# OSD_LISTING_LIMIT says otherwise (make bench sets Swift's default, 10000, which rclone needs).
-container_listing_limit = {listing_limit}
-# Far lower than Swift's default (5 GiB + 2), so that objects "larger than the cluster allows"
-# (stored as segmented large objects with no option given) take seconds: 32 MiB unless
-# OSD_MAX_FILE_SIZE says otherwise (make bench raises it, so that curl can send a large object
-# whole; the next start without it brings the tests' limit back).
-max_file_size = {max_file_size}
-"""
-
-SERVER_COMMON = """[DEFAULT]
-bind_ip = {host}
-bind_port = {port}
-workers = 0
-user = {user}
-swift_dir = {swift_dir}
-devices = {devices}
-mount_check = false
-log_name = {name}
-log_level = INFO
-fallocate_reserve = 0
-recon_cache_path = {state}/cache
-
-[pipeline:main]
-pipeline = {pipeline}
-"""
-
-PROXY = """
-[app:proxy-server]
-use = egg:swift#proxy
-account_autocreate = true
-object_chunk_size = 1048576
-client_chunk_size = 1048576
-
-# authtoken looks Keystone up in RegionOne (for both proxies)
-[filter:authtoken]
-paste.filter_factory = keystonemiddleware.auth_token:filter_factory
-www_authenticate_uri = {keystone}
-auth_url = {keystone}
-auth_type = password
-interface = public
-region_name = {region1}
-username = swift
-password = {swift_password}
-project_name = service
-user_domain_id = default
-project_domain_id = default
-memcached_servers = {host}:{memcached}
-token_cache_time = {cache_time}
-delay_auth_decision = true
-include_service_catalog = false
-http_connect_timeout = 30
-http_request_max_retries = 3
-
-[filter:keystoneauth]
-use = egg:swift#keystoneauth
-operator_roles = admin, member
-reseller_admin_role = ResellerAdmin
-allow_overrides = true
-
-[filter:proxy-logging]
-use = egg:swift#proxy_logging
-# tokens are secrets: keep them out of the access log entirely
-reveal_sensitive_prefix = 0
-
-[filter:cache]
-use = egg:swift#memcache
-memcache_servers = {host}:{memcached}
-
-# X-Versions-Enabled (Swift 2.24+ object versioning), which openstack-versioning uses
-[filter:versioned_writes]
-use = egg:swift#versioned_writes
-allow_versioned_writes = true
-allow_object_versioning = true
-"""
 PROXY_PIPELINE = ('catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk '
                   'tempurl ratelimit formpost authtoken keystoneauth staticweb copy '
                   'container-quotas account-quotas slo dlo versioned_writes symlink proxy-logging '
@@ -419,45 +342,11 @@ def swift_configs(creds, expiration):
     for i in (1, 2):
         c['proxy-server-%d.conf' % i] = SERVER_COMMON.format(
             port=PORT['proxy%d' % i], name='proxy-server-%d' % i, pipeline=PROXY_PIPELINE,
-            **common) + PROXY.format(
+            **common) + '\n' + PROXY.format(
             keystone=KEYSTONE_URL, region1=REGION1, swift_password=creds['swift_password'],
             host=HOST, memcached=PORT['memcached'],
             cache_time=max(5, min(300, expiration // 2))) + filters(PLAIN_FILTERS)
     return c
-
-
-KEYSTONE_CONF = """[DEFAULT]
-use_stderr = true
-debug = false
-
-[database]
-connection = sqlite:///{ks}/keystone.db
-
-[token]
-provider = fernet
-expiration = {exp}
-
-[fernet_tokens]
-key_repository = {ks}/fernet-keys
-max_active_keys = 3
-
-[fernet_receipts]
-key_repository = {ks}/fernet-keys
-
-[credential]
-key_repository = {ks}/credential-keys
-
-[identity]
-# fast password hashing: this Keystone holds throw-away test users only
-password_hash_rounds = 4
-
-[cache]
-# shared by both Keystone processes, so invalidations reach both
-enabled = true
-backend = dogpile.cache.memcached
-memcache_servers = {host}:{mc}
-expiration_time = 600
-"""
 
 
 def keystone_setup_doc(creds):
