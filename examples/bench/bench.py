@@ -508,8 +508,12 @@ class Bench:
         for run in range(most + 1):
             active = [c for c in cases if run <= (self.cfg["slow_runs"] if c.slow else self.cfg["runs"])]
             # Each round starts with another client, so that no client always runs first after
-            # the previous round's deletes (Swift is still busy with them for a while).
+            # the previous round's deletes (Swift is still busy with them for a while), and every
+            # other round goes the other way round, so that no client always follows the same
+            # one (the servers are still writing back the previous client's objects).
             active = active[run % len(active):] + active[:run % len(active)] if active else active
+            if run % 2:
+                active.reverse()
             for step, workload, verify in (("put", put_name, "verify_put"), ("get", get_name, "verify_get")):
                 if workload is None:
                     continue
