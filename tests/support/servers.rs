@@ -12,13 +12,25 @@ use std::time::{Duration, Instant};
 
 use super::real::var;
 
-/// A free TCP port on 127.0.0.1 (free when asked; the server binds it right after).
+/// A free TCP port on 127.0.0.1 (free when asked; the server binds it right after) that no
+/// other caller in this process was given, so two servers of tests running at once never get
+/// the same one: a port is released between this call and the server's bind, and again while a
+/// killed proxy is down, and the kernel may hand it out again meanwhile (a fresh-clone run once
+/// gave one port to a test's proxy and another test's Keystone, and the proxy's requests
+/// reached Keystone).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static GIVEN: std::sync::Mutex<std::collections::BTreeSet<u16>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if GIVEN.lock().unwrap_or_else(|e| e.into_inner()).insert(port) {
+            return port;
+        }
+    }
 }
 
 /// True once `url` answers 200.
