@@ -1,8 +1,7 @@
 //! The options (merged from userinfo, the map and the query) turned into the parts of a
 //! [`Config`]: the interface, timeouts, retries, large objects and TLS (the authentication
-//! method is `auth_method`'s). Every complaint
-//! about an option goes through [`bad`] or [`missing`], so each names the option and says what
-//! to set; no complaint quotes a secret.
+//! method is `auth_method`'s). Every complaint about an option goes through [`bad`] or
+//! [`missing`], so each names the option and says what to set; no complaint quotes a secret.
 
 use std::collections::HashMap;
 use std::time::Duration;

@@ -51,6 +51,13 @@ pub(crate) const NEWEST: (&str, &str) = ("X-Newest", "true");
 /// How long "the segment container does not exist" is believed before it is asked again.
 const ABSENCE_KEPT: Duration = Duration::from_secs(60);
 
+/// Whether the cached state of the segment container (None: not asked yet; `Some(None)`: it
+/// exists; `Some(Some(t))`: found missing at `t`) says it was missing less than
+/// [`ABSENCE_KEPT`] ago.
+fn absent_recently(state: &Option<Option<Instant>>) -> bool {
+    matches!(state, Some(Some(since)) if since.elapsed() < ABSENCE_KEPT)
+}
+
 /// How an upload is split.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Plan {
@@ -172,18 +179,18 @@ impl Swift {
     /// Whether the segment container was found missing less than [`ABSENCE_KEPT`] ago (what
     /// [`Swift::segments_may_exist`] last learnt), without asking the cluster.
     fn segments_known_absent(&self) -> bool {
-        matches!(*self.cluster.segments_absent.lock().recover(),
-            Some(Some(since)) if since.elapsed() < ABSENCE_KEPT)
+        absent_recently(&self.cluster.segments_absent.lock().recover())
     }
 
     /// Whether the segment container may hold segments (cached: a HEAD at most once a minute
     /// while it is missing, none once it is known to exist).
     fn segments_may_exist(&self) -> bool {
         let mut state = self.cluster.segments_absent.lock().recover();
-        match *state {
-            Some(None) => return true,
-            Some(Some(since)) if since.elapsed() < ABSENCE_KEPT => return false,
-            _ => {}
+        if *state == Some(None) {
+            return true;
+        }
+        if absent_recently(&state) {
+            return false;
         }
         let container = &self.config.large.segment_container;
         let exists = self.exists(Target::In {
